@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// eip-operator: autoscales GPU model-serving Deployments from threshold expressions.
+// No package dependencies by design: only the toolchain and C system libraries.
+import PackageDescription
+
+/// Rounding and friends come from libm; targets that do not import Foundation link it themselves.
+let libm: [LinkerSetting] = [.linkedLibrary("m", .when(platforms: [.linux]))]
+
+let package = Package(
+    name: "eip-operator",
+    products: [
+        .executable(name: "eipctl", targets: ["eipctl"]),
+        .executable(name: "eip-operator", targets: ["eip-operator"]),
+        .library(name: "Autoscaling", targets: ["Autoscaling"]),
+        .library(name: "YAML", targets: ["YAML"]),
+        .library(name: "JSON", targets: ["JSON"]),
+    ],
+    targets: [
+        // Ordered JSON values, a strict parser and a deterministic serializer.
+        .target(name: "JSON", linkerSettings: libm),
+        // A YAML reader for Kubernetes manifests and kubeconfig files, producing JSON values.
+        .target(name: "YAML", dependencies: ["JSON"], linkerSettings: libm),
+        // The pool model, threshold expressions, the decision engine and warmup planning. Pure: no I/O.
+        .target(name: "Autoscaling", dependencies: ["JSON"], linkerSettings: libm),
+        // Flag parsing for the command-line tools.
+        .target(name: "CommandLineSupport"),
+        // The `eipctl` commands, as a library so tests can drive them in-process.
+        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport"]),
+        .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
+        .executableTarget(name: "eip-operator", dependencies: ["Autoscaling"]),
+        // `make bench`: prints medians of many runs; never part of the test suite.
+        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON"]),
+
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
+        .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML"]),
+        .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
