@@ -1,0 +1,103 @@
+/// A validated pool's policy with its expressions parsed: everything the decision engine reads
+/// from the pool. Built by ``ElasticInferencePool/check(_:cache:)``.
+public struct ScalingPolicy: Sendable, Hashable {
+    public let minReplicas: Int
+    public let maxReplicas: Int
+    public let scaleUp: ThresholdExpression
+    public let scaleDown: ThresholdExpression
+    public let behavior: ScalingBehavior
+    public let paused: Bool
+    /// Comparisons of the scale-up rule that allow a proportional estimate: `gpu.util` or `qps`
+    /// compared with `>`/`>=` and not under a `!`.
+    let proportionalClauses: [Comparison]
+
+    public init(minReplicas: Int, maxReplicas: Int, scaleUp: ThresholdExpression, scaleDown: ThresholdExpression,
+                behavior: ScalingBehavior = ScalingBehavior(), paused: Bool = false) {
+        self.minReplicas = minReplicas
+        self.maxReplicas = maxReplicas
+        self.scaleUp = scaleUp
+        self.scaleDown = scaleDown
+        self.behavior = behavior
+        self.paused = paused
+        var clauses: [Comparison] = []
+        func walk(_ node: ThresholdExpression.Node, negated: Bool) {
+            switch node {
+            case .not(let inner): walk(inner, negated: !negated)
+            case .and(let a, let b), .or(let a, let b): walk(a, negated: negated); walk(b, negated: negated)
+            case .comparison(let i):
+                let c = scaleUp.comparisons[i]
+                if !negated, c.metric == .gpuUtil || c.metric == .qps, c.op == .greater || c.op == .greaterOrEqual, c.threshold.value > 0 {
+                    clauses.append(c)
+                }
+            }
+        }
+        walk(scaleUp.root, negated: false)
+        proportionalClauses = clauses
+    }
+
+    /// The metrics either rule reads.
+    public var metrics: [MetricName] {
+        var all = scaleUp.metrics
+        for m in scaleDown.metrics where !all.contains(m) { all.append(m) }
+        return all
+    }
+}
+
+/// One metric value in its canonical unit (seconds, fraction, requests/s) and when it was sampled.
+public struct MetricReading: Sendable, Hashable {
+    public var value: Double
+    public var sampledAt: Timestamp
+
+    public init(value: Double, sampledAt: Timestamp) {
+        self.value = value
+        self.sampledAt = sampledAt
+    }
+}
+
+/// What a metrics source returned for one pool: the values it could read, and why it could not
+/// read the rest (a missing metric is unknown, never zero).
+public struct MetricSample: Sendable, Hashable {
+    public var readings: [MetricName: MetricReading]
+    /// Why the source failed, if it failed as a whole (connection refused, bad response, …).
+    public var failure: String?
+
+    public init(readings: [MetricName: MetricReading] = [:], failure: String? = nil) {
+        self.readings = readings
+        self.failure = failure
+    }
+
+    /// The values fresh at `now`: a reading older than `maxAge` seconds, NaN or infinite is unknown.
+    public func freshValues(at now: Timestamp, maxAge: Double) -> (values: MetricValues, stale: [MetricName]) {
+        var values = MetricValues()
+        var stale: [MetricName] = []
+        for (name, reading) in readings {
+            if now.seconds(since: reading.sampledAt) > maxAge {
+                stale.append(name)
+            } else {
+                values[name] = reading.value
+            }
+        }
+        return (values, stale.sorted())
+    }
+}
+
+/// The target Deployment as the decision sees it.
+public struct TargetSnapshot: Sendable, Hashable {
+    public var name: String
+    /// `spec.replicas` (1 when unset, as the API server defaults it).
+    public var currentReplicas: Int
+    /// `status.readyReplicas`.
+    public var readyReplicas: Int
+    /// Other autoscalers that target the same Deployment, as `Kind/name`.
+    public var otherAutoscalers: [String]
+
+    public init(name: String, currentReplicas: Int, readyReplicas: Int, otherAutoscalers: [String] = []) {
+        self.name = name
+        self.currentReplicas = currentReplicas
+        self.readyReplicas = readyReplicas
+        self.otherAutoscalers = otherAutoscalers
+    }
+
+    /// Replicas that exist but are not ready yet: capacity on its way.
+    public var warmingReplicas: Int { max(0, currentReplicas - readyReplicas) }
+}

@@ -1,0 +1,274 @@
+import JSON
+
+/// The result of reading one pool object: the pool with defaults applied, its compiled policy,
+/// and every issue found. `policy` is nil exactly when there is an error.
+public struct PoolCheck: Sendable {
+    public let pool: ElasticInferencePool?
+    public let policy: ScalingPolicy?
+    public let issues: [FieldIssue]
+
+    public var errors: [FieldIssue] { issues.filter { $0.severity == .error } }
+    public var warnings: [FieldIssue] { issues.filter { $0.severity == .warning } }
+    public var isValid: Bool { policy != nil }
+}
+
+extension ElasticInferencePool {
+    /// Reads and validates a pool object (SPEC §2–§3): types, required fields, ranges, names,
+    /// unknown fields, `minReplicas <= maxReplicas`, the threshold expressions, and the lints.
+    /// - Parameter cache: where parsed expressions are kept; pass the operator's shared cache.
+    public static func check(_ object: JSONValue, cache: ThresholdExpressionCache? = nil) -> PoolCheck {
+        var reader = FieldReader()
+        let root = FieldPath()
+        guard let top = reader.object(object, at: root, required: true) else {
+            return PoolCheck(pool: nil, policy: nil, issues: reader.issues)
+        }
+        let apiVersion = top["apiVersion"]?.stringValue
+        if apiVersion != Self.apiVersion {
+            reader.error(root.appending("apiVersion"), "expected \"\(Self.apiVersion)\", found \(top["apiVersion"]?.compactText ?? "nothing")")
+        }
+        if top["kind"]?.stringValue != Self.kind {
+            reader.error(root.appending("kind"), "expected \"\(Self.kind)\", found \(top["kind"]?.compactText ?? "nothing")")
+        }
+        reader.rejectUnknownFields(top, known: ["apiVersion", "kind", "metadata", "spec", "status"], at: root)
+
+        // metadata
+        let metadataPath = root.appending("metadata")
+        let metadata = reader.object(top["metadata"], at: metadataPath, required: true)
+        let name = reader.string(metadata, "name", at: metadataPath, required: true) ?? ""
+        if !name.isEmpty, !KubernetesNames.isDNS1123Subdomain(name) {
+            reader.error(metadataPath.appending("name"), "\"\(name)\" is not a valid name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit")
+        }
+        let namespace = reader.string(metadata, "namespace", at: metadataPath) ?? "default"
+        if !KubernetesNames.isDNS1123Label(namespace) {
+            reader.error(metadataPath.appending("namespace"), "\"\(namespace)\" is not a valid namespace name")
+        }
+
+        // spec
+        let specPath = root.appending("spec")
+        let spec = reader.object(top["spec"], at: specPath, required: true)
+        let decoded = decodeSpec(spec, at: specPath, reader: &reader)
+        let state = decodeState(top["status"], at: root.appending("status"), reader: &reader)
+
+        // Expressions: parse (through the cache), then lint the pair.
+        var up: ThresholdExpression?
+        var down: ThresholdExpression?
+        if let spec = decoded {
+            up = parseThreshold(spec.scaleUpThreshold, at: specPath.appending("scaleUpThreshold"), cache: cache, reader: &reader)
+            down = parseThreshold(spec.scaleDownThreshold, at: specPath.appending("scaleDownThreshold"), cache: cache, reader: &reader)
+            if let up, let down {
+                for lint in ThresholdLint.lint(scaleUp: up, scaleDown: down) {
+                    reader.warning(specPath.appending(lint.rule.rawValue), lint.message, column: lint.column)
+                }
+            }
+        }
+
+        let pool = decoded.map {
+            ElasticInferencePool(
+                name: name, namespace: namespace,
+                uid: metadata?["uid"]?.stringValue, generation: metadata?["generation"]?.intValue,
+                resourceVersion: metadata?["resourceVersion"]?.stringValue, spec: $0, state: state)
+        }
+        let hasErrors = reader.issues.contains { $0.severity == .error }
+        var policy: ScalingPolicy?
+        if !hasErrors, let spec = decoded, let up, let down {
+            policy = ScalingPolicy(minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas, scaleUp: up, scaleDown: down,
+                                   behavior: spec.behavior, paused: spec.paused)
+        }
+        return PoolCheck(pool: pool, policy: policy, issues: reader.issues)
+    }
+
+    private static func parseThreshold(_ text: String, at path: FieldPath, cache: ThresholdExpressionCache?,
+                                       reader: inout FieldReader) -> ThresholdExpression? {
+        guard !text.isEmpty else { return nil }  // already reported as required
+        do throws(ThresholdExpressionError) {
+            if let cache { return try cache.expression(for: text) }
+            return try ThresholdExpression(parsing: text)
+        } catch {
+            reader.error(path, error.message, column: error.column)
+            return nil
+        }
+    }
+
+    private static func decodeSpec(_ spec: JSONObject?, at path: FieldPath, reader: inout FieldReader) -> PoolSpec? {
+        guard let spec else { return nil }
+        reader.rejectUnknownFields(spec, known: [
+            "modelRef", "targetRef", "minReplicas", "maxReplicas", "scaleUpThreshold", "scaleDownThreshold",
+            "warmupStrategy", "metrics", "behavior", "paused",
+        ], at: path)
+        let modelRef = reader.string(spec, "modelRef", at: path, required: true) ?? ""
+
+        // targetRef.name, defaulting to modelRef.
+        let targetPath = path.appending("targetRef")
+        let targetRef = reader.object(spec["targetRef"], at: targetPath)
+        if let targetRef { reader.rejectUnknownFields(targetRef, known: ["name", "kind", "apiVersion"], at: targetPath) }
+        if let kind = targetRef?["kind"]?.stringValue, kind != "Deployment" {
+            reader.error(targetPath.appending("kind"), "only \"Deployment\" targets are supported, not \"\(kind)\"")
+        }
+        if let apiVersion = targetRef?["apiVersion"]?.stringValue, apiVersion != "apps/v1" {
+            reader.error(targetPath.appending("apiVersion"), "only \"apps/v1\" is supported, not \"\(apiVersion)\"")
+        }
+        let explicitTarget = reader.string(targetRef, "name", at: targetPath, required: targetRef != nil)
+        let targetName = explicitTarget ?? modelRef
+        if !targetName.isEmpty, !KubernetesNames.isDNS1123Subdomain(targetName) {
+            if explicitTarget != nil {
+                reader.error(targetPath.appending("name"), "\"\(targetName)\" is not a valid Deployment name")
+            } else {
+                reader.error(path.appending("modelRef"), "the target Deployment defaults to modelRef, and \"\(targetName)\" is not a valid Deployment name; set spec.targetRef.name")
+            }
+        }
+
+        let minReplicas = reader.integer(spec, "minReplicas", at: path, default: Defaults.minReplicas, range: 1...Defaults.maxReplicasLimit) ?? Defaults.minReplicas
+        let maxReplicas = reader.integer(spec, "maxReplicas", at: path, default: nil, range: 1...Defaults.maxReplicasLimit)
+        if let maxReplicas, minReplicas > maxReplicas {
+            reader.error(path.appending("minReplicas"), "minReplicas (\(minReplicas)) must not be greater than maxReplicas (\(maxReplicas))")
+        }
+        let up = reader.string(spec, "scaleUpThreshold", at: path, required: true) ?? ""
+        let down = reader.string(spec, "scaleDownThreshold", at: path, required: true) ?? ""
+        let warmup = decodeWarmup(spec["warmupStrategy"], at: path.appending("warmupStrategy"), reader: &reader)
+        let metrics = decodeMetrics(spec["metrics"], at: path.appending("metrics"), reader: &reader)
+        let behavior = decodeBehavior(spec["behavior"], at: path.appending("behavior"),
+                                      replicas: minReplicas...max(minReplicas, maxReplicas ?? minReplicas), reader: &reader)
+        let paused = reader.bool(spec, "paused", at: path, default: false)
+        return PoolSpec(modelRef: modelRef, targetName: targetName, minReplicas: minReplicas, maxReplicas: maxReplicas ?? minReplicas,
+                        scaleUpThreshold: up, scaleDownThreshold: down, warmup: warmup, metrics: metrics, behavior: behavior, paused: paused)
+    }
+
+    private static func decodeWarmup(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> WarmupStrategy {
+        guard let warmup = reader.object(value, at: path) else { return WarmupStrategy() }
+        reader.rejectUnknownFields(warmup, known: ["initContainers", "preloadedImages", "prePullCommand"], at: path)
+        var containers: [JSONObject] = []
+        var names: Set<String> = []
+        let containersPath = path.appending("initContainers")
+        for (i, item) in (reader.array(warmup["initContainers"], at: containersPath) ?? []).enumerated() {
+            let itemPath = containersPath.appending(index: i)
+            guard let container = reader.object(item, at: itemPath, required: true) else { continue }
+            let name = reader.string(container, "name", at: itemPath, required: true) ?? ""
+            if !name.isEmpty {
+                if !KubernetesNames.isDNS1123Label(name) {
+                    reader.error(itemPath.appending("name"), "\"\(name)\" is not a valid container name (DNS-1123 label: lower-case letters, digits and '-', at most 63)")
+                } else if !names.insert(name).inserted {
+                    reader.error(itemPath.appending("name"), "duplicate init container name \"\(name)\"")
+                }
+            }
+            let image = reader.string(container, "image", at: itemPath, required: true) ?? ""
+            if !image.isEmpty, !KubernetesNames.isImageReference(image) {
+                reader.error(itemPath.appending("image"), "\"\(image)\" is not a valid image reference")
+            }
+            containers.append(container)
+        }
+        let imagesPath = path.appending("preloadedImages")
+        let images = reader.stringList(warmup, "preloadedImages", at: path) ?? []
+        var uniqueImages: [String] = []
+        for (i, image) in images.enumerated() {
+            if !KubernetesNames.isImageReference(image) {
+                reader.error(imagesPath.appending(index: i), "\"\(image)\" is not a valid image reference")
+            } else if uniqueImages.contains(image) {
+                reader.warning(imagesPath.appending(index: i), "\"\(image)\" is listed twice; it is pulled once")
+            } else {
+                uniqueImages.append(image)
+            }
+        }
+        var command = Defaults.prePullCommand
+        if let given = reader.stringList(warmup, "prePullCommand", at: path) {
+            if given.isEmpty { reader.error(path.appending("prePullCommand"), "must not be empty") } else { command = given }
+        }
+        return WarmupStrategy(initContainers: containers, preloadedImages: uniqueImages, prePullCommand: command)
+    }
+
+    private static func decodeMetrics(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> MetricsSourceSpec? {
+        guard let metrics = reader.object(value, at: path) else { return nil }
+        reader.rejectUnknownFields(metrics, known: ["source", "prometheus", "podScrape"], at: path)
+        let sourceText = reader.string(metrics, "source", at: path, required: true) ?? ""
+        let kind = MetricsSourceSpec.Kind(rawValue: sourceText)
+        if kind == nil, !sourceText.isEmpty {
+            reader.error(path.appending("source"), "expected \"Prometheus\" or \"PodScrape\", not \"\(sourceText)\"")
+        }
+        let promPath = path.appending("prometheus")
+        let prometheus = reader.object(metrics["prometheus"], at: promPath, required: kind == .prometheus)
+        if let prometheus { reader.rejectUnknownFields(prometheus, known: ["address", "queries"], at: promPath) }
+        let address = reader.string(prometheus, "address", at: promPath, required: kind == .prometheus)
+        if let address, !address.isEmpty, !(address.hasPrefix("http://") || address.hasPrefix("https://")) {
+            reader.error(promPath.appending("address"), "expected an http:// or https:// URL, not \"\(address)\"")
+        }
+        var queries: [MetricName: String] = [:]
+        let queriesPath = promPath.appending("queries")
+        for (key, query) in reader.object(prometheus?["queries"], at: queriesPath) ?? JSONObject() {
+            guard let metric = MetricName(name: key) else {
+                reader.error(queriesPath.appending(key), NameSuggestion.unknownMetricMessage(key))
+                continue
+            }
+            guard let text = query.stringValue, !text.isEmpty else {
+                reader.error(queriesPath.appending(key), "expected a non-empty PromQL query")
+                continue
+            }
+            queries[metric] = text
+        }
+        let scrapePath = path.appending("podScrape")
+        let scrape = reader.object(metrics["podScrape"], at: scrapePath)
+        if let scrape { reader.rejectUnknownFields(scrape, known: ["port", "path"], at: scrapePath) }
+        let port = reader.integer(scrape, "port", at: scrapePath, default: Defaults.scrapePort, range: 1...65535) ?? Defaults.scrapePort
+        let urlPath = reader.string(scrape, "path", at: scrapePath) ?? Defaults.scrapePath
+        if !urlPath.hasPrefix("/") { reader.error(scrapePath.appending("path"), "must start with '/'") }
+        guard let kind else { return nil }
+        return MetricsSourceSpec(kind: kind, prometheusAddress: address, prometheusQueries: queries, scrapePort: port, scrapePath: urlPath)
+    }
+
+    private static func decodeBehavior(_ value: JSONValue?, at path: FieldPath, replicas: ClosedRange<Int>,
+                                       reader: inout FieldReader) -> ScalingBehavior {
+        guard let behavior = reader.object(value, at: path) else { return ScalingBehavior() }
+        reader.rejectUnknownFields(behavior, known: ["pollInterval", "scaleUp", "scaleDown", "fallback"], at: path)
+        var result = ScalingBehavior()
+        if let text = reader.string(behavior, "pollInterval", at: path) {
+            if let seconds = DurationText.seconds(text), seconds >= Defaults.minimumPollIntervalSeconds, seconds <= 3600 {
+                result.pollIntervalSeconds = seconds
+            } else {
+                reader.error(path.appending("pollInterval"), "expected a duration from 1s to 1h such as \"5s\" or \"1m30s\", not \"\(text)\"")
+            }
+        }
+        result.scaleUp = decodeStep(behavior["scaleUp"], at: path.appending("scaleUp"), defaults: .defaultScaleUp, reader: &reader)
+        result.scaleDown = decodeStep(behavior["scaleDown"], at: path.appending("scaleDown"), defaults: .defaultScaleDown, reader: &reader)
+        let fallbackPath = path.appending("fallback")
+        if let fallback = reader.object(behavior["fallback"], at: fallbackPath) {
+            reader.rejectUnknownFields(fallback, known: ["failureThreshold", "replicas"], at: fallbackPath)
+            let threshold = reader.integer(fallback, "failureThreshold", at: fallbackPath, default: Defaults.fallbackFailureThreshold, range: 1...1000)
+            if let count = reader.integer(fallback, "replicas", at: fallbackPath, default: nil, range: 1...Defaults.maxReplicasLimit) {
+                if !replicas.contains(count) {
+                    reader.warning(fallbackPath.appending("replicas"), "\(count) is outside minReplicas..maxReplicas (\(replicas.lowerBound)...\(replicas.upperBound)); the bounds apply")
+                }
+                result.fallback = FallbackPolicy(failureThreshold: threshold ?? Defaults.fallbackFailureThreshold, replicas: count)
+            }
+        }
+        return result
+    }
+
+    private static func decodeStep(_ value: JSONValue?, at path: FieldPath, defaults: StepPolicy, reader: inout FieldReader) -> StepPolicy {
+        guard let step = reader.object(value, at: path) else { return defaults }
+        reader.rejectUnknownFields(step, known: ["pods", "percent", "periodSeconds", "stabilizationWindowSeconds"], at: path)
+        let pods = reader.integer(step, "pods", at: path, default: defaults.pods, range: 0...Defaults.maxReplicasLimit) ?? defaults.pods
+        let percent = reader.integer(step, "percent", at: path, default: defaults.percent, range: 0...1000) ?? defaults.percent
+        if pods == 0 && percent == 0 { reader.error(path, "pods and percent are both 0, so no step could ever be taken") }
+        // HPA's limits: a policy period of at most 1800 s, a stabilisation window of at most 3600 s.
+        let period = reader.integer(step, "periodSeconds", at: path, default: defaults.periodSeconds, range: 1...1800) ?? defaults.periodSeconds
+        let window = reader.integer(step, "stabilizationWindowSeconds", at: path, default: defaults.stabilizationWindowSeconds, range: 0...3600)
+            ?? defaults.stabilizationWindowSeconds
+        return StepPolicy(pods: pods, percent: percent, periodSeconds: period, stabilizationWindowSeconds: window)
+    }
+
+    /// The scaling state from status. Unreadable fields are warned about and treated as absent,
+    /// which only ever delays a scale-down: it never skips a window.
+    private static func decodeState(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> ScalingState {
+        guard let status = value?.objectValue else { return ScalingState() }
+        func time(_ key: String) -> Timestamp? {
+            guard let v = status[key], !v.isNull else { return nil }
+            guard let text = v.stringValue, let t = Timestamp(rfc3339: text) else {
+                reader.warning(path.appending(key), "not an RFC 3339 time (\(v.compactText)); ignored")
+                return nil
+            }
+            return t
+        }
+        return ScalingState(
+            scaleUpCandidateSince: time("scaleUpCandidateSince"), scaleDownCandidateSince: time("scaleDownCandidateSince"),
+            lastScaleUpTime: time("lastScaleUpTime"), lastScaleDownTime: time("lastScaleDownTime"),
+            consecutiveMetricFailures: max(0, status["consecutiveMetricFailures"]?.intValue ?? 0))
+    }
+}

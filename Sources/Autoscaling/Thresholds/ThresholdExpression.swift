@@ -1,0 +1,104 @@
+/// A parsed threshold expression such as `P90>200ms || gpu.util>=85%` (SPEC §3).
+///
+/// Grammar (`&&` binds tighter than `||`; whitespace is free):
+/// ```
+/// expression := or
+/// or         := and ( "||" and )*
+/// and        := unary ( "&&" unary )*
+/// unary      := "!" unary | "(" or ")" | comparison
+/// comparison := metric ( "<" | "<=" | ">" | ">=" | "==" | "!=" ) quantity
+/// ```
+/// Parse with ``init(parsing:)``; evaluate with ``evaluate(_:)``.
+public struct ThresholdExpression: Sendable, Hashable {
+    /// The text as written.
+    public let source: String
+    /// The syntax tree.
+    public let root: Node
+    /// Every comparison, in the order written.
+    public let comparisons: [Comparison]
+
+    /// A node of the syntax tree.
+    public indirect enum Node: Sendable, Hashable {
+        case comparison(Int)  // index into `comparisons`
+        case not(Node)
+        case and(Node, Node)
+        case or(Node, Node)
+    }
+
+    /// Parses `source`; the error names the column and what was expected.
+    public init(parsing source: String) throws(ThresholdExpressionError) {
+        var parser = ThresholdParser(source: source)
+        let (root, comparisons) = try parser.parse()
+        self.source = source
+        self.root = root
+        self.comparisons = comparisons
+    }
+
+    /// The metrics the expression reads, without repeats, in the order first written.
+    public var metrics: [MetricName] {
+        var seen: [MetricName] = []
+        for c in comparisons where !seen.contains(c.metric) { seen.append(c.metric) }
+        return seen
+    }
+}
+
+/// One `metric OP quantity` comparison.
+public struct Comparison: Sendable, Hashable, CustomStringConvertible {
+    public let metric: MetricName
+    public let op: ComparisonOperator
+    public let threshold: Quantity
+    /// 1-based column of the metric name in the expression.
+    public let column: Int
+
+    /// The comparison as written, normalised: `P90>200ms`.
+    public var description: String { "\(metric.rawValue)\(op.rawValue)\(threshold.text)" }
+
+    /// Compares an observed value (canonical unit) with the threshold.
+    @inline(__always)
+    public func holds(for observed: Double) -> Bool {
+        op.compare(observed, threshold.value)
+    }
+}
+
+/// The comparison operators.
+public enum ComparisonOperator: String, Sendable, Hashable, CaseIterable {
+    case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">=", equal = "==", notEqual = "!="
+
+    @inline(__always)
+    func compare(_ a: Double, _ b: Double) -> Bool {
+        switch self {
+        case .less: return a < b
+        case .lessOrEqual: return a <= b
+        case .greater: return a > b
+        case .greaterOrEqual: return a >= b
+        case .equal: return a == b
+        case .notEqual: return a != b
+        }
+    }
+
+    /// The operator that holds exactly when this one does not.
+    var negated: ComparisonOperator {
+        switch self {
+        case .less: return .greaterOrEqual
+        case .lessOrEqual: return .greater
+        case .greater: return .lessOrEqual
+        case .greaterOrEqual: return .less
+        case .equal: return .notEqual
+        case .notEqual: return .equal
+        }
+    }
+}
+
+/// Why an expression could not be parsed: the 1-based column and what was expected there.
+public struct ThresholdExpressionError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let column: Int
+    public let message: String
+
+    public init(column: Int, message: String) {
+        self.column = column
+        self.message = message
+    }
+
+    /// `column 9: expected a quantity after '>'`.
+    public var description: String { "column \(column): \(message)" }
+}

@@ -1,0 +1,33 @@
+import Synchronization
+
+/// Parsed expressions keyed by their text, so that each pool's rules are parsed once per spec
+/// generation (a new generation with the same text hits the cache too). Safe to share across tasks.
+public final class ThresholdExpressionCache: Sendable {
+    private let entries = Mutex<[String: Result<ThresholdExpression, ThresholdExpressionError>]>([:])
+    private let capacity: Int
+
+    /// - Parameter capacity: entries kept before the cache starts over (default 4096: two rules for 2,048 pools
+    ///   with distinct rules; pools usually share a handful).
+    public init(capacity: Int = 4096) {
+        self.capacity = capacity
+    }
+
+    /// The parsed expression for `source`, parsing it on first use. Errors are cached too.
+    public func expression(for source: String) throws(ThresholdExpressionError) -> ThresholdExpression {
+        if let hit = entries.withLock({ $0[source] }) { return try hit.get() }
+        let result: Result<ThresholdExpression, ThresholdExpressionError>
+        do throws(ThresholdExpressionError) {
+            result = .success(try ThresholdExpression(parsing: source))
+        } catch {
+            result = .failure(error)
+        }
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[source] = result
+        }
+        return try result.get()
+    }
+
+    /// How many texts are cached.
+    public var count: Int { entries.withLock { $0.count } }
+}
