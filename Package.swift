@@ -18,12 +18,14 @@ let package = Package(
     targets: [
         // Ordered JSON values, a strict parser and a deterministic serializer.
         .target(name: "JSON", linkerSettings: libm),
+        // "Did you mean …?" for misspelt names (edit distance).
+        .target(name: "NameSuggestion"),
         // A YAML reader for Kubernetes manifests and kubeconfig files, producing JSON values.
         .target(name: "YAML", dependencies: ["JSON"], linkerSettings: libm),
         // The pool model, threshold expressions, the decision engine and warmup planning. Pure: no I/O.
-        .target(name: "Autoscaling", dependencies: ["JSON"], linkerSettings: libm),
+        .target(name: "Autoscaling", dependencies: ["JSON", "NameSuggestion"], linkerSettings: libm),
         // Flag parsing for the command-line tools.
-        .target(name: "CommandLineSupport"),
+        .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
         .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),

@@ -76,7 +76,7 @@ public enum DecisionEngine {
         // The step is taken from ready replicas: replicas still starting are capacity on its way,
         // so a rule that keeps firing while they warm does not stack another step.
         var desired = ready + step.step(from: ready)
-        var how = "step max(\(step.pods) pods, \(step.percent)% of \(ready) ready) from \(ready) ready"
+        var how = "from \(ready) ready, step max(\(step.pods) pods, \(step.percent)% of \(ready)) = \(desired - ready)"
         for clause in policy.proportionalClauses {
             guard let observed = values[clause.metric], observed > clause.threshold.value else { continue }
             let estimate = Int((Double(ready) * observed / clause.threshold.value).rounded(.up))
@@ -117,7 +117,7 @@ public enum DecisionEngine {
         d.limited = d.current - amount < policy.minReplicas
         d.state.lastScaleDownTime = now
         let capped = d.limited ? " (kept at minReplicas \(policy.minReplicas))" : ""
-        return d.move(to: to, .scaleDownRule, "\(rules) for \(seconds(held)); step max(\(step.pods) pods, \(step.percent)% of \(d.current))\(capped)")
+        return d.move(to: to, .scaleDownRule, "\(rules) for \(seconds(held)); step max(\(step.pods) pods, \(step.percent)% of \(d.current)) = \(amount)\(capped)")
     }
 
     private static func metricsUnknown(_ policy: ScalingPolicy, _ d: inout Draft, sample: MetricSample, now: Timestamp, maxAge: Double) -> ScalingDecision {
@@ -172,7 +172,7 @@ private struct Draft {
     }
 
     func move(to target: Int, _ reason: ScalingDecision.Reason, _ because: String) -> ScalingDecision {
-        make(to: target, reason, "\(current) → \(target): \(because)")
+        make(to: target, reason, "\(current) -> \(target): \(because)")
     }
 
     private func make(to target: Int, _ reason: ScalingDecision.Reason, _ message: String) -> ScalingDecision {

@@ -1,4 +1,5 @@
 import JSON
+import NameSuggestion
 
 /// Reads typed fields out of JSON objects, collecting a ``FieldIssue`` for each one that is missing,
 /// mistyped, out of range or unknown, instead of stopping at the first.

@@ -194,7 +194,7 @@ extension ElasticInferencePool {
         let queriesPath = promPath.appending("queries")
         for (key, query) in reader.object(prometheus?["queries"], at: queriesPath) ?? JSONObject() {
             guard let metric = MetricName(name: key) else {
-                reader.error(queriesPath.appending(key), NameSuggestion.unknownMetricMessage(key))
+                reader.error(queriesPath.appending(key), MetricName.unknownNameMessage(key))
                 continue
             }
             guard let text = query.stringValue, !text.isEmpty else {

@@ -146,3 +146,15 @@ public struct Quantity: Sendable, Hashable {
         return s
     }
 }
+
+extension Quantity {
+    /// Reads a quantity written as in expressions (`250ms`, `91%`, `0.4`, `120`) for `metric`.
+    public static func parse(_ text: String, for metric: MetricName) -> Result<Quantity, Problem> {
+        let numberText = String(text.prefix { $0.isASCII && ($0.isNumber || $0 == ".") })
+        let unit = String(text.dropFirst(numberText.count))
+        guard !numberText.isEmpty, numberText.filter({ $0 == "." }).count <= 1, numberText != ".", let number = Double(numberText) else {
+            return .failure(Problem(message: "'\(text)' is not a quantity; write a number and, for \(metric.rawValue), \(metric.kind.unitHelp)", offset: 0))
+        }
+        return make(number: number, numberText: numberText, unit: unit, for: metric)
+    }
+}

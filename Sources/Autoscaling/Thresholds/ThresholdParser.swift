@@ -1,3 +1,5 @@
+import NameSuggestion
+
 /// Recursive-descent parser for ``ThresholdExpression``.
 struct ThresholdParser {
     let source: String
@@ -79,7 +81,7 @@ struct ThresholdParser {
                 throw fail("'\(name)' is not an operator here; write '\(symbol)'")
             }
             guard let known = MetricName(name: name) else {
-                throw fail(NameSuggestion.unknownMetricMessage(name))
+                throw fail(MetricName.unknownNameMessage(name))
             }
             metric = known
         case .quantity:
@@ -114,48 +116,15 @@ struct ThresholdParser {
     }
 }
 
-/// "Did you mean" suggestions for misspelt names.
-public enum NameSuggestion {
-    /// The closest of `candidates` to `name` within an edit distance of 2 (case-insensitive), if any.
-    public static func closest(to name: String, in candidates: [String]) -> String? {
-        let lower = Array(name.lowercased())
-        var best: (String, Int)?
-        for candidate in candidates {
-            let d = distance(lower, Array(candidate.lowercased()))
-            if d <= 2, d < (best?.1 ?? Int.max) { best = (candidate, d) }
-        }
-        return best?.0
-    }
-
-    static func unknownMetricMessage(_ name: String) -> String {
+extension MetricName {
+    /// "unknown metric 'gpu.utl'; did you mean 'gpu.util'?"
+    public static func unknownNameMessage(_ name: String) -> String {
         var message = "unknown metric '\(name)'"
-        if let guess = closest(to: name, in: MetricName.allCases.map(\.rawValue)) {
+        if let guess = NameSuggestion.closest(to: name, in: MetricName.allCases.map(\.rawValue)) {
             message += "; did you mean '\(guess)'?"
         } else {
             message += "; known metrics are \(MetricName.list)"
         }
         return message
-    }
-
-    /// Levenshtein distance, with a transposition counting as one edit.
-    static func distance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous2 = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    current[j] = min(current[j], previous2[j - 2] + 1)
-                }
-            }
-            previous2 = previous
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -1,0 +1,31 @@
+import Autoscaling
+import CommandLineSupport
+
+/// `--metrics 'P90=250ms,gpu.util=91%'`: metric values for an offline dry run, all sampled at `now`.
+enum MetricsArgument {
+    static func parse(_ text: String, sampledAt now: Timestamp) throws(UsageError) -> MetricSample {
+        var readings: [MetricName: MetricReading] = [:]
+        for part in text.split(separator: ",", omittingEmptySubsequences: true) {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " ") }
+            guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else {
+                throw UsageError("--metrics: expected NAME=VALUE, as in P90=250ms, not '\(part)'")
+            }
+            guard let metric = MetricName(name: pair[0]) else {
+                throw UsageError("--metrics: " + MetricName.unknownNameMessage(pair[0]))
+            }
+            switch Quantity.parse(pair[1], for: metric) {
+            case .failure(let problem): throw UsageError("--metrics: \(metric.rawValue)=\(pair[1]): \(problem.message)")
+            case .success(let quantity):
+                if readings[metric] != nil { throw UsageError("--metrics: \(metric.rawValue) is given twice") }
+                readings[metric] = MetricReading(value: quantity.value, sampledAt: now)
+            }
+        }
+        return MetricSample(readings: readings)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Character) -> String {
+        String(drop(while: { $0 == set }).reversed().drop(while: { $0 == set }).reversed())
+    }
+}

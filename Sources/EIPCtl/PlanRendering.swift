@@ -1,0 +1,136 @@
+import Autoscaling
+import JSON
+
+/// A ``ReconcilePlan`` as people (text) and programs (JSON, YAML) read it.
+struct PlanRendering {
+    let plan: ReconcilePlan
+    let sample: MetricSample
+    let now: Timestamp
+    let assumedTarget: Bool
+    let warnings: [String]
+    let notes: [String]
+
+    private var decision: ScalingDecision { plan.decision }
+
+    var text: String {
+        var out = ""
+        func line(_ s: String = "") { out += s + "\n" }
+        let pool = plan.pool
+        let target = plan.target
+        line("Pool      \(pool.namespace)/\(pool.name) (model \(pool.spec.modelRef), replicas \(pool.spec.minReplicas)..\(pool.spec.maxReplicas)\(pool.spec.paused ? ", paused" : ""))")
+        line("Target    Deployment \(target.namespace)/\(target.name): \(target.replicas) replicas, \(target.readyReplicas) ready\(assumedTarget ? " (assumed)" : "")")
+        line("Now       \(now.rfc3339)")
+        line("Metrics   \(metricsSummary)")
+        for note in notes { line("Note      \(note)") }
+        line()
+        for (label, evaluation) in [("scaleUpThreshold", decision.scaleUp), ("scaleDownThreshold", decision.scaleDown)] {
+            line("\(label): \(evaluation.expression)  =>  \(evaluation.result.rawValue)")
+            for clause in evaluation.clauses {
+                let c = clause.comparison
+                let observed = clause.observed.map { Quantity.format($0, as: c.metric.kind) } ?? "unknown"
+                line("  \(c.description.padding(18)) \(c.metric.rawValue)=\(observed)".padding(44) + "  \(clause.result.rawValue)")
+            }
+        }
+        line()
+        let verb: String
+        switch decision.action {
+        case .hold: verb = "Hold at \(decision.to)"
+        case .scaleUp: verb = "Scale up \(decision.from) -> \(decision.to)"
+        case .scaleDown: verb = "Scale down \(decision.from) -> \(decision.to)"
+        }
+        line("Decision  \(verb) (\(decision.reason.rawValue))")
+        line("          \(decision.message)")
+        if decision.rulesOverlap { line("          Both rules are true: scale-up wins, and condition ScalingActive says the rules overlap.") }
+        if decision.limited { line("          Limited by the replica bounds (condition ScalingLimited).") }
+        if !plan.warmup.clashes.isEmpty {
+            line("Warmup    Conflict: the Deployment already has containers named \(plan.warmup.clashes.joined(separator: ", ")) that the operator does not own; no template patch (WarmupReady=False, reason Conflict)")
+        } else if plan.warmup.changesTemplate {
+            line("Warmup    \(plan.warmup.changes.map(\.description).joined(separator: "; ")) (rolls every pod once)")
+        } else if plan.warmup.changesAnnotation {
+            line("Warmup    ownership annotation only (no roll)")
+        } else {
+            line("Warmup    the pod template already matches")
+        }
+        line()
+        line("Writes (\(plan.writes.count)), in order:")
+        for (i, write) in plan.writes.enumerated() {
+            line("  \(i + 1). \(write.method) \(write.path)   [\(write.purpose)]")
+            line("     Content-Type: \(write.contentType)")
+            for bodyLine in write.body.prettyText.split(separator: "\n", omittingEmptySubsequences: false) { line("     \(bodyLine)") }
+        }
+        if !warnings.isEmpty {
+            line()
+            line("Warnings:")
+            for w in warnings { line("  \(w)") }
+        }
+        line()
+        line("Dry run: nothing was written.")
+        return out
+    }
+
+    private var metricsSummary: String {
+        if sample.readings.isEmpty { return "(none)" }
+        return MetricName.allCases.compactMap { metric in
+            sample.readings[metric].map { "\(metric.rawValue)=\(Quantity.format($0.value, as: metric.kind))" }
+        }.joined(separator: " ")
+    }
+
+    var json: JSONValue {
+        let pool = plan.pool
+        let target = plan.target
+        var o = JSONObject()
+        o["dryRun"] = true
+        o["now"] = .string(now.rfc3339)
+        o["pool"] = ["namespace": .string(pool.namespace), "name": .string(pool.name), "modelRef": .string(pool.spec.modelRef),
+                     "minReplicas": .integer(pool.spec.minReplicas), "maxReplicas": .integer(pool.spec.maxReplicas), "paused": .bool(pool.spec.paused)]
+        o["target"] = ["kind": "Deployment", "namespace": .string(target.namespace), "name": .string(target.name),
+                       "currentReplicas": .integer(target.replicas), "readyReplicas": .integer(target.readyReplicas),
+                       "assumed": .bool(assumedTarget)]
+        var metrics = JSONObject()
+        for metric in MetricName.allCases {
+            if let reading = sample.readings[metric] { metrics[metric.rawValue] = .string(Quantity.format(reading.value, as: metric.kind)) }
+        }
+        o["metrics"] = .object(metrics)
+        o["evaluations"] = ["scaleUpThreshold": Self.json(decision.scaleUp), "scaleDownThreshold": Self.json(decision.scaleDown)]
+        o["decision"] = [
+            "action": .string(decision.action.rawValue), "from": .integer(decision.from), "to": .integer(decision.to),
+            "reason": .string(decision.reason.rawValue), "message": .string(decision.message),
+            "rulesOverlap": .bool(decision.rulesOverlap), "limited": .bool(decision.limited),
+            "unknownMetrics": .array(decision.unknownMetrics.map { .string($0.rawValue) }),
+        ]
+        o["warmup"] = [
+            "changes": .array(plan.warmup.changes.map { .string($0.description) }),
+            "clashes": .array(plan.warmup.clashes.map(JSONValue.string)),
+            "ownedInitContainers": .array(plan.warmup.desiredOwnedNames.map(JSONValue.string)),
+        ]
+        o["state"] = .object(decision.state.statusFields)
+        o["writes"] = .array(plan.writes.map { w in
+            ["method": .string(w.method), "path": .string(w.path), "contentType": .string(w.contentType),
+             "purpose": .string(w.purpose), "body": w.body]
+        })
+        o["warnings"] = .array(warnings.map(JSONValue.string))
+        o["notes"] = .array(notes.map(JSONValue.string))
+        return .object(o)
+    }
+
+    private static func json(_ evaluation: ThresholdEvaluation) -> JSONValue {
+        [
+            "expression": .string(evaluation.expression),
+            "result": .string(evaluation.result.rawValue),
+            "clauses": .array(evaluation.clauses.map { clause in
+                let c = clause.comparison
+                return [
+                    "clause": .string(c.description), "metric": .string(c.metric.rawValue),
+                    "observed": clause.observed.map { .string(Quantity.format($0, as: c.metric.kind)) } ?? .null,
+                    "result": .string(clause.result.rawValue),
+                ]
+            }),
+        ]
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,139 @@
+import Autoscaling
+import CommandLineSupport
+import JSON
+import YAML
+
+/// `eipctl reconcile --dry-run`: what the operator would do for one pool, and why, writing nothing.
+enum ReconcileCommand {
+    static let spec = CommandSpec(
+        name: "reconcile",
+        abstract: "Show what the operator would do for one pool, and why, without writing anything.",
+        usage: "eipctl reconcile --dry-run -f POOL.yaml [--deployment DEPLOYMENT.yaml] [--metrics 'P90=250ms,gpu.util=91%'] [--now RFC3339] [--state STATUS.yaml] [-o text|yaml|json] [[NAMESPACE/]POOL]",
+        discussion: """
+        Offline mode: the pool comes from -f, the target Deployment from --deployment (a file may also
+        hold HorizontalPodAutoscalers: one that targets the Deployment stops all writes, as the operator
+        would), the metric values from --metrics (a metric left out is unknown). Without --deployment
+        the dry run assumes the target Deployment at minReplicas with all replicas ready, and says so.
+        The decision reads the state the operator keeps in the pool's status (scale-down window, last
+        scale times); --state replaces it with the status fields of another file.
+
+        Prints the decision, the rule, clauses and values behind it, and the exact writes (method, path,
+        content type, body) the operator would send, in order.
+
+        EXIT CODES: 0 the dry run was printed; 1 the pool is invalid or an input cannot be read or
+        found; 2 the command line is wrong.
+        """,
+        options: [
+            OptionSpec(["--dry-run"], help: "Required: compute and print, write nothing."),
+            OptionSpec(["-f", "--filename"], value: "FILE", repeatable: true, help: "The pool manifest (a file, a directory, or - for standard input)."),
+            OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The target Deployment (and any HPAs) as manifests."),
+            OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue."),
+            OptionSpec(["--now"], value: "RFC3339", help: "The time to decide at (default: the clock)."),
+            OptionSpec(["--state"], value: "FILE", help: "A pool (or a bare status) whose status fields replace the pool's."),
+            OptionSpec(["-o", "--output"], value: "FORMAT", help: "text (default), yaml or json."),
+        ],
+        maximumPositionals: 1)
+
+    static func run(_ args: ParsedArguments, io: CommandIO, clock: any WallClock) throws(UsageError) -> ExitCode {
+        guard args.has("dry-run") else {
+            throw UsageError("reconcile only shows what the operator would do; add --dry-run (the operator itself makes the writes)")
+        }
+        let format = args.value("output") ?? "text"
+        guard ["text", "yaml", "json"].contains(format) else { throw UsageError("unknown output format '\(format)'; use text, yaml or json") }
+        guard !args.all("filename").isEmpty else {
+            throw UsageError("reconcile --dry-run needs the pool: -f POOL.yaml (the live mode against a cluster comes with the client)")
+        }
+        var now = clock.now()
+        if let text = args.value("now") {
+            guard let parsed = Timestamp(rfc3339: text) else { throw UsageError("--now: '\(text)' is not an RFC 3339 time such as 2026-11-27T10:00:00Z") }
+            now = parsed
+        }
+        let sample = try MetricsArgument.parse(args.value("metrics") ?? "", sampledAt: now)
+
+        // Inputs: the pool, then the Deployment and any HPAs.
+        let objects: [ManifestObject]
+        switch ManifestLoader.load(args.all("filename"), recursive: false, io: io) {
+        case .failure(let error): io.err(error.description); return .invalidInput
+        case .success(let loaded): objects = loaded
+        }
+        let pools = objects.filter { $0.kind == ElasticInferencePool.kind }
+        let selector = args.positionals.first
+        let candidates = pools.filter { pool in
+            guard let selector else { return true }
+            let parts = selector.split(separator: "/", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? (pool.namespace ?? "default") == parts[0] && pool.name == parts[1] : pool.name == selector
+        }
+        guard candidates.count == 1, var poolObject = candidates.first else {
+            if candidates.isEmpty {
+                io.err("error: no \(ElasticInferencePool.kind)\(selector.map { " named \($0)" } ?? "") in \(args.all("filename").joined(separator: ", "))")
+                return .invalidInput
+            }
+            throw UsageError("the files hold \(candidates.count) pools (\(candidates.map(\.name).joined(separator: ", "))); name one: eipctl reconcile --dry-run -f … POOL")
+        }
+        if let stateFile = args.value("state") {
+            switch replaceStatus(of: poolObject, from: stateFile, io: io) {
+            case .failure(let error): io.err(error.description); return .invalidInput
+            case .success(let replaced): poolObject = replaced
+            }
+        }
+        let check = ElasticInferencePool.check(poolObject.value)
+        guard let pool = check.pool, let policy = check.policy else {
+            for issue in check.errors { io.err("\(poolObject.location(poolObject.mark(for: issue))): error: \(issue)") }
+            io.err("error: the pool is invalid; the operator would set Ready=False (InvalidSpec), emit an Event, and leave the Deployment untouched")
+            return .invalidInput
+        }
+
+        var related = objects
+        var notes: [String] = []
+        var target: DeploymentView
+        if !args.all("deployment").isEmpty {
+            switch ManifestLoader.load(args.all("deployment"), recursive: false, io: io) {
+            case .failure(let error): io.err(error.description); return .invalidInput
+            case .success(let loaded): related += loaded
+            }
+            let matches = related.compactMap { object -> DeploymentView? in
+                guard let view = DeploymentView(object.value), view.name == pool.spec.targetName,
+                      (object.namespace ?? pool.namespace) == pool.namespace else { return nil }
+                return view
+            }
+            guard let found = matches.first else {
+                io.err("error: no Deployment named \(pool.spec.targetName) in namespace \(pool.namespace) in \(args.all("deployment").joined(separator: ", ")); the operator would report TargetNotFound")
+                return .invalidInput
+            }
+            target = found
+        } else {
+            guard let assumed = DeploymentView.assumed(name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas) else {
+                return .invalidInput
+            }
+            target = assumed
+            notes.append("no --deployment given: assumed Deployment \(pool.namespace)/\(pool.spec.targetName) at minReplicas (\(policy.minReplicas)) with all replicas ready")
+        }
+        let others = OtherAutoscalers.targeting(deployment: target.name, namespace: pool.namespace, in: related.map(\.value))
+        if sample.readings.isEmpty { notes.append("no --metrics given: every metric is unknown") }
+        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
+        let warnings = check.warnings.map { "\(poolObject.location(poolObject.mark(for: $0))): warning: \($0)" }
+        let rendering = PlanRendering(plan: plan, sample: sample, now: now, assumedTarget: args.all("deployment").isEmpty,
+                                      warnings: warnings, notes: notes)
+        switch format {
+        case "json": io.out(rendering.json.prettyText)
+        case "yaml": io.writeOut(YAMLEmitter.text(of: rendering.json))
+        default: io.writeOut(rendering.text)
+        }
+        return .success
+    }
+
+    /// The pool with its status replaced by that of `file` (a pool, or a bare status object).
+    private static func replaceStatus(of pool: ManifestObject, from file: String, io: CommandIO) -> Result<ManifestObject, ManifestLoadError> {
+        switch ManifestLoader.objects(in: file, io: io) {
+        case .failure(let error): return .failure(error)
+        case .success(let objects):
+            guard let first = objects.first else {
+                return .failure(ManifestLoadError(file: file, mark: nil, message: "no status in the file"))
+            }
+            let status = first.value["status"] ?? first.value
+            guard var object = pool.value.objectValue else { return .success(pool) }
+            object["status"] = status
+            return .success(ManifestObject(value: .object(object), file: pool.file, document: pool.document, prefix: pool.prefix))
+        }
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the system packages the build and tests need, on Debian, when they are missing.
+# The Swift toolchain itself is assumed (SWIFT at /opt/swift or on PATH).
+set -euo pipefail
+
+packages=(libcurl4-openssl-dev openssl ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The main job on the bundled samples: validate every manifest in Manifests/samples/, then show
+# what the operator would do for each sample pool (eipctl reconcile --dry-run), writing nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+swift build --product eipctl
+eipctl=.build/debug/eipctl
+run() { echo "\$ eipctl $*"; "$eipctl" "$@"; echo; }
+
+run validate -f Manifests/samples/
+# The seed pool: GPUs hot and P90 under 200 ms, so its (inverted) scale-up rule fires.
+run reconcile --dry-run -f Manifests/samples/llm-finetune-v3.yaml --metrics 'P90=150ms,gpu.util=91%' --now 2026-11-27T10:00:00Z
+# The Triton pool against its Deployment: P90 past saturation (calibration data: seconds past the knee).
+run reconcile --dry-run -f Manifests/samples/bert-triton-pool.yaml --deployment Manifests/samples/bert-triton-deployment.yaml \
+  --metrics 'P90=480ms,gpu.util=58%' --now 2026-11-27T10:00:00Z
