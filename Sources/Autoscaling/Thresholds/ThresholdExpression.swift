@@ -102,3 +102,17 @@ public struct ThresholdExpressionError: Error, Sendable, Hashable, CustomStringC
     /// `column 9: expected a quantity after '>'`.
     public var description: String { "column \(column): \(message)" }
 }
+
+extension ThresholdExpression {
+    /// The expression fully parenthesised, showing how it was grouped: `(P90>200ms || (qps>1 && !(P99<1s)))`.
+    public var grouped: String { Self.grouped(root, comparisons) }
+
+    private static func grouped(_ node: Node, _ comparisons: [Comparison]) -> String {
+        switch node {
+        case .comparison(let i): return comparisons[i].description
+        case .not(let inner): return "!\(grouped(inner, comparisons))"
+        case .and(let a, let b): return "(\(grouped(a, comparisons)) && \(grouped(b, comparisons)))"
+        case .or(let a, let b): return "(\(grouped(a, comparisons)) || \(grouped(b, comparisons)))"
+        }
+    }
+}

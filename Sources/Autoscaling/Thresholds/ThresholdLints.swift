@@ -105,7 +105,7 @@ struct CandidateSpace {
                 if i + 1 < sorted.count { values.append((t + sorted[i + 1]) / 2) }
             }
             if let last = sorted.last {
-                let upper = metric.kind == .fraction ? min(1, last + (1 - last) / 2) : max(last * 2, last + 1)
+                let upper = metric.kind == .fraction ? min(1, last + (1 - last) / 2) : (last > 0 ? last * 2 : 1)
                 if upper > last { values.append(upper) }
             }
             all.append(values)

@@ -1,0 +1,261 @@
+import Testing
+@testable import Autoscaling
+
+let hot: [MetricName: Double] = [.p90: 0.5]      // scale-up rule P90>200ms true
+let calm: [MetricName: Double] = [.p90: 0.02]    // scale-down rule P90<50ms true
+let steady: [MetricName: Double] = [.p90: 0.1]   // neither
+
+@Suite("Rule 1: bounds")
+struct BoundsRuleTests {
+    @Test func belowMinimumGoesToMinimumAtOnce() throws {
+        let d = DecisionEngine.decide(policy: try makePolicy(), target: target(1), sample: sample([:], at: t0), now: t0, state: ScalingState())
+        #expect((d.action, d.from, d.to, d.reason) == (.scaleUp, 1, 2, .belowMinimum))
+        #expect(d.state.lastScaleUpTime == nil, "bound corrections do not start the step period")
+    }
+
+    @Test func aboveMaximumGoesToMaximumAtOnce() throws {
+        let d = DecisionEngine.decide(policy: try makePolicy(), target: target(20), sample: sample(hot, at: t0), now: t0, state: ScalingState())
+        #expect((d.action, d.to, d.reason) == (.scaleDown, 12, .aboveMaximum))
+    }
+}
+
+@Suite("Rule 2: paused")
+struct PausedRuleTests {
+    @Test func pausedHoldsEvenWhenTheRuleFires() throws {
+        let d = DecisionEngine.decide(policy: try makePolicy(paused: true), target: target(3), sample: sample(hot, at: t0), now: t0, state: ScalingState())
+        #expect((d.action, d.to, d.reason) == (.hold, 3, .paused))
+        #expect(d.scaleUp.result == .true, "paused pools keep reporting")
+    }
+
+    @Test func pausedHoldsEvenOutsideTheBounds() throws {
+        let d = DecisionEngine.decide(policy: try makePolicy(paused: true), target: target(0), sample: sample([:], at: t0), now: t0, state: ScalingState())
+        #expect((d.to, d.reason) == (0, .paused))
+    }
+}
+
+@Suite("Rule 3: scale up")
+struct ScaleUpRuleTests {
+    @Test func defaultStepIsTheLargerOfFourPodsAndAHundredPercentOfReady() throws {
+        var sim = Simulation(policy: try makePolicy(max: 100), replicas: 2)
+        #expect(sim.step(hot).to == 6)            // 2 + max(4, 2)
+        sim.replicas = 10
+        sim.state = ScalingState()
+        #expect(sim.step(hot, after: 60).to == 20) // 10 + max(4, 10)
+    }
+
+    @Test func stepIsTakenFromReadyReplicasSoWarmingOnesDoNotStack() throws {
+        var sim = Simulation(policy: try makePolicy(max: 100), replicas: 2)
+        #expect(sim.step(hot).to == 6)
+        // 15 s later, still hot, only the 2 old replicas are ready: 2 + 4 = 6, already asked for.
+        let d = sim.step(hot, after: 15, ready: 2)
+        #expect((d.action, d.to, d.reason) == (.hold, 6, .replicasWarming))
+        // Once they are ready, the next step is taken from 6.
+        #expect(sim.step(hot, after: 15, ready: 6).to == 12)
+    }
+
+    @Test func atMostOneStepPerPeriod() throws {
+        var sim = Simulation(policy: try makePolicy(max: 100), replicas: 2)
+        _ = sim.step(hot)
+        let early = sim.step(hot, after: 14.9, ready: 6)
+        #expect((early.action, early.reason) == (.hold, .scaleUpRateLimited))
+        #expect(early.message.contains("next step in 0.1s"))
+        #expect(sim.step(hot, after: 0.1, ready: 6).action == .scaleUp)
+    }
+
+    @Test func cappedAtMaximumAndReportedAsLimited() throws {
+        var sim = Simulation(policy: try makePolicy(max: 8), replicas: 6)
+        let d = sim.step(hot)
+        #expect((d.to, d.limited) == (8, true))
+        let atMax = sim.step(hot, after: 60)
+        #expect((atMax.action, atMax.reason, atMax.limited) == (.hold, .atMaximum, true))
+    }
+
+    @Test func stabilizationWindowDelaysScaleUpWhenSet() throws {
+        var behavior = ScalingBehavior()
+        behavior.scaleUp.stabilizationWindowSeconds = 30
+        var sim = Simulation(policy: try makePolicy(behavior: behavior), replicas: 2)
+        #expect(sim.step(hot).reason == .scaleUpStabilizing)
+        #expect(sim.step(hot, after: 29).reason == .scaleUpStabilizing)
+        #expect(sim.step(hot, after: 1).reason == .scaleUpRule)
+    }
+
+    @Test func proportionalEstimateMayExceedTheStep() throws {
+        var behavior = ScalingBehavior()
+        behavior.scaleUp = StepPolicy(pods: 1, percent: 10, periodSeconds: 15, stabilizationWindowSeconds: 0)
+        var sim = Simulation(policy: try makePolicy(up: "gpu.util>50%", down: "gpu.util<10%", max: 30, behavior: behavior), replicas: 10)
+        let d = sim.step([.gpuUtil: 1.0])
+        #expect(d.to == 20)  // 10 × 100% / 50%, larger than 10 + max(1, 10%)
+        #expect(d.message.contains("proportional estimate"))
+    }
+
+    @Test func latencyClausesTakeTheFixedStepOnly() throws {
+        var sim = Simulation(policy: try makePolicy(max: 100), replicas: 10)
+        #expect(sim.step([.p90: 10]).to == 20)  // P90 fifty times its threshold: still 10 + max(4, 10)
+    }
+}
+
+@Suite("Rule 4: scale down")
+struct ScaleDownRuleTests {
+    @Test func onlyAfterTheWindowThenOneStepPerPeriod() throws {
+        var sim = Simulation(policy: try makePolicy(), replicas: 6)
+        let first = sim.step(calm)
+        #expect((first.action, first.reason) == (.hold, .scaleDownStabilizing))
+        #expect(first.state.scaleDownCandidateSince == t0)
+        #expect(sim.step(calm, after: 299).reason == .scaleDownStabilizing)
+        let down = sim.step(calm, after: 1)
+        #expect((down.action, down.to, down.reason) == (.scaleDown, 5, .scaleDownRule))   // max(1, 10% of 6)
+        #expect(sim.step(calm, after: 59).reason == .scaleDownRateLimited)
+        #expect(sim.step(calm, after: 1).to == 4)
+    }
+
+    @Test func stepIsTheLargerOfOnePodAndTenPercent() throws {
+        var sim = Simulation(policy: try makePolicy(max: 100), replicas: 30)
+        sim.state.scaleDownCandidateSince = t0 + -300
+        #expect(sim.step(calm).to == 27)
+    }
+
+    @Test func notBelowTheMinimum() throws {
+        var sim = Simulation(policy: try makePolicy(min: 2), replicas: 2)
+        sim.state.scaleDownCandidateSince = t0 + -300
+        let d = sim.step(calm)
+        #expect((d.action, d.reason, d.limited) == (.hold, .atMinimum, true))
+    }
+
+    @Test func windowSurvivesARestartThroughStatus() throws {
+        // A new process reads scaleDownCandidateSince from status: the window is neither reset nor skipped.
+        let policy = try makePolicy()
+        let restored = ScalingState(scaleDownCandidateSince: t0 + -250)
+        let early = DecisionEngine.decide(policy: policy, target: target(6), sample: sample(calm, at: t0), now: t0, state: restored)
+        #expect(early.reason == .scaleDownStabilizing)
+        #expect(early.message.contains("for 250s of the 300s window"))
+        let later = DecisionEngine.decide(policy: policy, target: target(6), sample: sample(calm, at: t0 + 50), now: t0 + 50, state: early.state)
+        #expect(later.reason == .scaleDownRule)
+    }
+
+    @Test func anyBreakRestartsTheWindow() throws {
+        var sim = Simulation(policy: try makePolicy(), replicas: 6)
+        _ = sim.step(calm)
+        #expect(sim.step(steady, after: 100).state.scaleDownCandidateSince == nil)
+        _ = sim.step(calm, after: 100)
+        #expect(sim.state.scaleDownCandidateSince == t0 + 200)
+        _ = sim.step([:], after: 10)   // unknown breaks it too
+        #expect(sim.state.scaleDownCandidateSince == nil)
+    }
+}
+
+@Suite("Rule 5: both rules true")
+struct OverlapRuleTests {
+    @Test func scaleUpWinsAndTheOverlapIsReported() throws {
+        var sim = Simulation(policy: try makePolicy(up: "P90>200ms", down: "gpu.util<40%"), replicas: 2)
+        sim.state.scaleDownCandidateSince = t0 + -600
+        let d = sim.step([.p90: 0.5, .gpuUtil: 0.2])
+        #expect((d.action, d.rulesOverlap) == (.scaleUp, true))
+        #expect(d.state.scaleDownCandidateSince == nil)
+    }
+}
+
+@Suite("Rule 6: missing metrics")
+struct MissingMetricsRuleTests {
+    @Test func unknownMeansHoldNeverScaleDown() throws {
+        var sim = Simulation(policy: try makePolicy(), replicas: 6)
+        sim.state.scaleDownCandidateSince = t0 + -1000
+        let d = sim.step([:])
+        #expect((d.action, d.reason) == (.hold, .metricsUnknown))
+        #expect(d.unknownMetrics == [.p90])
+        #expect(d.state.consecutiveMetricFailures == 1)
+    }
+
+    @Test func partialDataThatLeavesScaleUpUnknownHolds() throws {
+        // Down is true on the values present, but up cannot be ruled out: hold.
+        var sim = Simulation(policy: try makePolicy(up: "P90>200ms || gpu.util>85%", down: "gpu.util<40%"), replicas: 6)
+        sim.state.scaleDownCandidateSince = t0 + -1000
+        #expect(sim.step([.gpuUtil: 0.1]).reason == .metricsUnknown)
+    }
+
+    @Test func partialDataThatMakesScaleUpTrueScalesUp() throws {
+        var sim = Simulation(policy: try makePolicy(up: "P90>200ms || gpu.util>85%"), replicas: 2)
+        #expect(sim.step([.gpuUtil: 0.9]).reason == .scaleUpRule)   // unknown || true
+    }
+
+    @Test func staleValuesAreUnknown() throws {
+        var sim = Simulation(policy: try makePolicy(), replicas: 6)
+        sim.state.scaleDownCandidateSince = t0 + -1000
+        let old = MetricSample(readings: [.p90: MetricReading(value: 0.02, sampledAt: t0 + -10.5)])
+        let d = DecisionEngine.decide(policy: sim.policy, target: target(6), sample: old, now: t0, state: sim.state)
+        #expect(d.reason == .metricsUnknown)
+        #expect(d.message.contains("P90 is stale (sampled 10.5s ago, limit 10s)"))
+    }
+
+    @Test func fallbackAfterTheThreshold() throws {
+        var behavior = ScalingBehavior()
+        behavior.fallback = FallbackPolicy(failureThreshold: 3, replicas: 4)
+        var sim = Simulation(policy: try makePolicy(behavior: behavior), replicas: 8)
+        #expect(sim.step([:]).reason == .metricsUnknown)
+        #expect(sim.step([:], after: 5).reason == .metricsUnknown)
+        let d = sim.step([:], after: 5)
+        #expect((d.to, d.reason) == (4, .fallback))
+        #expect(sim.step([:], after: 5).reason == .fallback)   // stays there
+        #expect(sim.step(steady, after: 5).state.consecutiveMetricFailures == 0)
+    }
+
+    @Test func sourceFailureIsNamed() throws {
+        let d = DecisionEngine.decide(policy: try makePolicy(), target: target(3),
+                                      sample: MetricSample(failure: "connection refused"), now: t0, state: ScalingState())
+        #expect(d.message.contains("the metrics source failed: connection refused"))
+    }
+}
+
+@Suite("Rule 7: others acting on the Deployment")
+struct OthersRuleTests {
+    @Test func replicasChangedBySomeoneElseAreTheNewCurrent() throws {
+        var sim = Simulation(policy: try makePolicy(max: 100), replicas: 6)
+        _ = sim.step(steady)
+        sim.replicas = 9   // kubectl scale
+        let d = sim.step(hot, after: 5)
+        #expect((d.from, d.to) == (9, 18))
+    }
+
+    @Test func anotherAutoscalerStopsAllWrites() throws {
+        let d = DecisionEngine.decide(policy: try makePolicy(), target: target(1, others: ["HorizontalPodAutoscaler/model"]),
+                                      sample: sample(hot, at: t0), now: t0, state: ScalingState())
+        #expect((d.action, d.to, d.reason) == (.hold, 1, .otherAutoscaler))
+        #expect(d.message.contains("HorizontalPodAutoscaler/model"))
+    }
+}
+
+@Suite("Rule 8: explanations")
+struct ExplanationRuleTests {
+    @Test func everyDecisionNamesItsRuleClausesAndValues() throws {
+        var sim = Simulation(policy: try makePolicy(), replicas: 2)
+        let d = sim.step(hot)
+        #expect(d.message == "2 -> 6: scaleUpThreshold is true (P90=500ms > 200ms: true); from 2 ready, step max(4 pods, 100% of 2) = 4")
+        let hold = sim.step(steady, after: 15)
+        #expect(hold.message == "neither threshold is true (up: P90=100ms > 200ms: false; down: P90=100ms < 50ms: false); holding at 6")
+    }
+}
+
+@Suite("Defaults")
+struct DefaultsTests {
+    @Test func theNumbersAreTheDocumentedOnes() {
+        #expect(Defaults.pollIntervalSeconds == 5)
+        #expect(StepPolicy.defaultScaleUp == StepPolicy(pods: 4, percent: 100, periodSeconds: 15, stabilizationWindowSeconds: 0))
+        #expect(StepPolicy.defaultScaleDown == StepPolicy(pods: 1, percent: 10, periodSeconds: 60, stabilizationWindowSeconds: 300))
+        #expect(Defaults.staleAfterPollIntervals == 2)
+        #expect(Defaults.fallbackFailureThreshold == 3)
+        #expect(Defaults.minReplicas == 1)
+        #expect(Defaults.maxReplicasLimit == 1000)
+    }
+
+    @Test func defaultPollIntervalMakesTenSecondOldValuesTheLastFreshOnes() throws {
+        let policy = try makePolicy()
+        let fresh = MetricSample(readings: [.p90: MetricReading(value: 0.5, sampledAt: t0 + -10)])
+        #expect(DecisionEngine.decide(policy: policy, target: target(2), sample: fresh, now: t0, state: ScalingState()).reason == .scaleUpRule)
+        let stale = MetricSample(readings: [.p90: MetricReading(value: 0.5, sampledAt: t0 + -10.01)])
+        #expect(DecisionEngine.decide(policy: policy, target: target(2), sample: stale, now: t0, state: ScalingState()).reason == .metricsUnknown)
+    }
+
+    @Test func stepRoundsPercentUp() {
+        #expect(StepPolicy(pods: 0, percent: 10, periodSeconds: 1, stabilizationWindowSeconds: 0).step(from: 11) == 2)
+        #expect(StepPolicy(pods: 1, percent: 10, periodSeconds: 1, stabilizationWindowSeconds: 0).step(from: 0) == 1)
+    }
+}

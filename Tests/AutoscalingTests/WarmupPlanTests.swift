@@ -1,0 +1,186 @@
+import JSON
+import Testing
+@testable import Autoscaling
+
+let annotation = Defaults.ownedInitContainersAnnotation
+
+func deployment(initContainers: [JSONValue] = [], owned: String? = nil, resourceVersion: String? = "100",
+                containers: [JSONValue] = [["name": "server", "image": "triton:24"]]) -> DeploymentView {
+    var metadata: JSONObject = ["name": "model", "namespace": "ns"]
+    if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
+    if let owned { metadata["annotations"] = .object(JSONObject([(annotation, .string(owned))])) }
+    var podSpec: JSONObject = ["containers": .array(containers)]
+    if !initContainers.isEmpty { podSpec["initContainers"] = .array(initContainers) }
+    let object: JSONValue = ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": .object(metadata),
+                             "spec": ["replicas": 2, "template": ["spec": .object(podSpec)]],
+                             "status": ["replicas": 2, "readyReplicas": 2]]
+    guard let view = DeploymentView(object) else { fatalError("not a Deployment") }
+    return view
+}
+
+let preload: JSONObject = ["name": "model-preload", "image": "loader:v2.1"]
+let usersOwn: JSONValue = ["name": "fetch-config", "image": "busybox:1.36"]
+
+/// What the API server stores for `container`: its defaults filled in.
+func asStored(_ container: JSONObject) -> JSONValue {
+    var c = container
+    c["terminationMessagePath"] = "/dev/termination-log"
+    c["terminationMessagePolicy"] = "File"
+    c["imagePullPolicy"] = .string(ContainerComparison.defaultPullPolicy(c["image"]?.stringValue ?? ""))
+    c["resources"] = [:]
+    return .object(c)
+}
+
+@Suite("Warmup plan")
+struct WarmupPlanTests {
+    @Test func addsOwnedContainersAfterTheDeploymentsOwnWithAnnotationAndPrecondition() throws {
+        let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: deployment(initContainers: [usersOwn]))
+        #expect(plan.changes == [.add("model-preload")])
+        #expect(plan.desiredInitContainers == [usersOwn, .object(preload)])
+        let expected: JSONValue = [
+            "metadata": ["resourceVersion": "100", "annotations": [annotation: "model-preload"]],
+            "spec": ["template": ["spec": ["initContainers": [usersOwn, .object(preload)]]]],
+        ]
+        #expect(plan.patch == expected)
+        #expect(plan.patch?.compactText == #"{"metadata":{"resourceVersion":"100","annotations":{"aiops.example.com/owned-init-containers":"model-preload"}},"spec":{"template":{"spec":{"initContainers":[{"name":"fetch-config","image":"busybox:1.36"},{"name":"model-preload","image":"loader:v2.1"}]}}}}"#)
+    }
+
+    @Test func sameStateAfterTheServerDefaultedItNeedsNoPatch() throws {
+        // Level-triggered: once applied (and defaulted by the API server), nothing changes again.
+        let applied = deployment(initContainers: [usersOwn, asStored(preload)], owned: "model-preload")
+        let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: applied)
+        #expect(plan.changes.isEmpty)
+        #expect(!plan.changesAnnotation)
+        #expect(plan.patch == nil)
+    }
+
+    @Test func changedImageUpdatesOnlyThatContainer() throws {
+        let applied = deployment(initContainers: [usersOwn, asStored(preload)], owned: "model-preload")
+        var newer = preload
+        newer["image"] = "loader:v2.2"
+        let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [newer]), for: applied)
+        #expect(plan.changes == [.update("model-preload")])
+        #expect(plan.desiredInitContainers == [usersOwn, .object(newer)])
+        #expect(!plan.changesAnnotation)
+        #expect(plan.patch?["metadata"]?["annotations"] == nil)
+    }
+
+    @Test func removingFromThePoolRemovesFromTheDeploymentAndClearsTheAnnotation() throws {
+        let applied = deployment(initContainers: [usersOwn, asStored(preload)], owned: "model-preload")
+        let plan = WarmupPlan.plan(WarmupStrategy(), for: applied)
+        #expect(plan.changes == [.remove("model-preload")])
+        #expect(plan.desiredInitContainers == [usersOwn])
+        #expect(plan.patch?["metadata"]?["annotations"]?[annotation] == .null)
+    }
+
+    @Test func nameClashWithAContainerTheOperatorDoesNotOwnMeansNoPatch() throws {
+        let clash: JSONValue = ["name": "model-preload", "image": "someone-elses:1"]
+        let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: deployment(initContainers: [clash]))
+        #expect(plan.clashes == ["model-preload"])
+        #expect(plan.patch == nil)
+        #expect(plan.changes.isEmpty)
+    }
+
+    @Test func clashWithAMainContainerToo() throws {
+        let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [["name": "server", "image": "x"]]), for: deployment())
+        #expect(plan.clashes == ["server"])
+    }
+
+    @Test func ownedContainerOutOfPlaceIsReordered() throws {
+        let applied = deployment(initContainers: [asStored(preload), usersOwn], owned: "model-preload")
+        let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: applied)
+        #expect(plan.changes == [.reorder])
+        #expect(plan.desiredInitContainers.map { $0["name"]?.stringValue } == ["fetch-config", "model-preload"])
+    }
+
+    @Test func ownedContainerRemovedByHandIsAddedBack() throws {
+        let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: deployment(initContainers: [usersOwn], owned: "model-preload"))
+        #expect(plan.changes == [.add("model-preload")])
+    }
+
+    @Test func staleAnnotationAloneIsFixedWithoutTouchingTheTemplate() throws {
+        let plan = WarmupPlan.plan(WarmupStrategy(), for: deployment(initContainers: [usersOwn], owned: "old-loader"))
+        #expect(plan.changes.isEmpty)
+        #expect(plan.changesAnnotation)
+        #expect(plan.patch?["spec"] == nil)
+    }
+
+    @Test func nothingToDoWithoutWarmup() throws {
+        #expect(WarmupPlan.plan(WarmupStrategy(), for: deployment(initContainers: [usersOwn])).patch == nil)
+    }
+
+    @Test func samePlanTwiceIsIdentical() throws {
+        let d = deployment(initContainers: [usersOwn])
+        #expect(WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: d) == WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: d))
+    }
+}
+
+@Suite("Container comparison modulo API-server defaults")
+struct ContainerComparisonTests {
+    @Test(arguments: [
+        ("nginx", "Always"), ("nginx:latest", "Always"), ("nginx:1.25", "IfNotPresent"),
+        ("registry:5000/team/app", "Always"), ("registry:5000/team/app:v1", "IfNotPresent"), ("app@sha256:abc", "IfNotPresent"),
+    ])
+    func defaultPullPolicy(image: String, policy: String) {
+        #expect(ContainerComparison.defaultPullPolicy(image) == policy)
+    }
+
+    @Test func defaultsAreIgnoredRealDifferencesAreNot() {
+        let written: JSONValue = ["name": "a", "image": "x:1", "ports": [["containerPort": 80]],
+                                  "env": [["name": "N", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]]]]
+        let stored: JSONValue = ["name": "a", "image": "x:1", "imagePullPolicy": "IfNotPresent", "resources": [:],
+                                 "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+                                 "ports": [["containerPort": 80, "protocol": "TCP"]],
+                                 "env": [["name": "N", "valueFrom": ["fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.name"]]]]]
+        #expect(ContainerComparison.equivalent(written, stored))
+        let pulledAlways: JSONValue = ["name": "a", "image": "x:1", "imagePullPolicy": "Always"]
+        #expect(!ContainerComparison.equivalent(["name": "a", "image": "x:1"], pulledAlways))
+    }
+}
+
+@Suite("Reconcile plan")
+struct ReconcilePlanTests {
+    func pool(_ warmup: WarmupStrategy = WarmupStrategy(initContainers: [preload])) throws -> (ElasticInferencePool, ScalingPolicy) {
+        let policy = try makePolicy()
+        let spec = PoolSpec(modelRef: "model", targetName: "model", minReplicas: 2, maxReplicas: 12, scaleUpThreshold: "P90>200ms",
+                            scaleDownThreshold: "P90<50ms", warmup: warmup, metrics: nil, behavior: ScalingBehavior(), paused: false)
+        return (ElasticInferencePool(name: "pool", namespace: "ns", uid: nil, generation: 3, resourceVersion: nil, spec: spec, state: ScalingState()), policy)
+    }
+
+    @Test func templateFirstThenScaleThenStatus() throws {
+        let (p, policy) = try pool()
+        let plan = ReconcilePlan(pool: p, policy: policy, target: deployment(), sample: sample(hot, at: t0), now: t0)
+        #expect(plan.writes.map(\.purpose) == ["warmup template", "scale", "status"])
+        #expect(plan.writes.map(\.path) == [
+            "/apis/apps/v1/namespaces/ns/deployments/model",
+            "/apis/apps/v1/namespaces/ns/deployments/model/scale",
+            "/apis/aiops.example.com/v1alpha2/namespaces/ns/elasticinferencepools/pool/status",
+        ])
+        #expect(plan.writes[1].body == ["spec": ["replicas": 6]])
+        #expect(plan.writes.allSatisfy { $0.contentType == "application/merge-patch+json" })
+        #expect(plan.writes[2].body["status"]?["observedGeneration"] == 3)
+    }
+
+    @Test func anotherAutoscalerLeavesOnlyTheStatusWrite() throws {
+        let (p, policy) = try pool()
+        let plan = ReconcilePlan(pool: p, policy: policy, target: deployment(), otherAutoscalers: ["HorizontalPodAutoscaler/h"],
+                                 sample: sample(hot, at: t0), now: t0)
+        #expect(plan.writes.map(\.purpose) == ["status"])
+        #expect(plan.decision.reason == .otherAutoscaler)
+    }
+
+    @Test func steadyStateWritesNoDeploymentChange() throws {
+        let (p, policy) = try pool()
+        let applied = deployment(initContainers: [asStored(preload)], owned: "model-preload")
+        let plan = ReconcilePlan(pool: p, policy: policy, target: applied, sample: sample(steady, at: t0), now: t0)
+        #expect(plan.writes.map(\.purpose) == ["status"])
+    }
+
+    @Test func hpaDiscovery() {
+        let hpa: JSONValue = ["kind": "HorizontalPodAutoscaler", "metadata": ["name": "h", "namespace": "ns"],
+                              "spec": ["scaleTargetRef": ["kind": "Deployment", "name": "model"]]]
+        let elsewhere: JSONValue = ["kind": "HorizontalPodAutoscaler", "metadata": ["name": "h2", "namespace": "other"],
+                                    "spec": ["scaleTargetRef": ["kind": "Deployment", "name": "model"]]]
+        #expect(OtherAutoscalers.targeting(deployment: "model", namespace: "ns", in: [hpa, elsewhere]) == ["HorizontalPodAutoscaler/h"])
+    }
+}
