@@ -13,6 +13,12 @@ public struct PoolCheck: Sendable {
 }
 
 extension ElasticInferencePool {
+    /// The members of `spec`, as the CRD schema declares them.
+    static let specFields = [
+        "modelRef", "targetRef", "minReplicas", "maxReplicas", "scaleUpThreshold", "scaleDownThreshold",
+        "warmupStrategy", "metrics", "behavior", "paused",
+    ]
+
     /// Reads and validates a pool object (SPEC §2–§3): types, required fields, ranges, names,
     /// unknown fields, `minReplicas <= maxReplicas`, the threshold expressions, and the lints.
     /// - Parameter cache: where parsed expressions are kept; pass the operator's shared cache.
@@ -91,10 +97,7 @@ extension ElasticInferencePool {
 
     private static func decodeSpec(_ spec: JSONObject?, at path: FieldPath, reader: inout FieldReader) -> PoolSpec? {
         guard let spec else { return nil }
-        reader.rejectUnknownFields(spec, known: [
-            "modelRef", "targetRef", "minReplicas", "maxReplicas", "scaleUpThreshold", "scaleDownThreshold",
-            "warmupStrategy", "metrics", "behavior", "paused",
-        ], at: path)
+        reader.rejectUnknownFields(spec, known: specFields, at: path)
         let modelRef = reader.string(spec, "modelRef", at: path, required: true) ?? ""
 
         // targetRef.name, defaulting to modelRef.
