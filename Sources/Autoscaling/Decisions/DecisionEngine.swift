@@ -9,6 +9,7 @@
 /// 5. the metrics needed are unknown → hold, or `fallback.replicas` after enough failures (rule 6);
 /// 6. the scale-down rule true, the scale-up rule false → a step down after the window and period (rule 4);
 /// 7. otherwise hold.
+/// The decision carries the facts behind it; its `message` is written from them when read.
 public enum DecisionEngine {
     public static func decide(policy: ScalingPolicy, target: TargetSnapshot, sample: MetricSample,
                               now: Timestamp, state previous: ScalingState) -> ScalingDecision {
@@ -18,7 +19,6 @@ public enum DecisionEngine {
         let (values, _) = sample.freshValues(at: now, maxAge: maxAge)
         let up = policy.scaleUp.evaluate(values)
         let down = policy.scaleDown.evaluate(values)
-        let unknown = policy.metrics.filter { values[$0] == nil }
 
         // The windows follow the rules whatever is decided below, so that time paused or bounded
         // still counts, and a restart reads them back from status.
@@ -28,19 +28,23 @@ public enum DecisionEngine {
         let blockedByUnknown = up.result == .unknown || (up.result == .false && down.result == .unknown)
         state.consecutiveMetricFailures = blockedByUnknown ? previous.consecutiveMetricFailures + 1 : 0
 
-        var d = Draft(current: current, up: up, down: down, unknown: unknown, state: state)
+        var d = Draft(target: target.name, current: current, up: up, down: down,
+                      unknown: policy.metrics.filter { values[$0] == nil }, state: state)
 
         if let other = target.otherAutoscalers.first {
-            return d.hold(.otherAutoscaler, "\(other) also targets Deployment \(target.name); not scaling it, so as not to fight over its replicas")
+            d.facts.otherAutoscaler = other
+            return d.hold(.otherAutoscaler)
         }
         if policy.paused {
-            return d.hold(.paused, "spec.paused is true; replicas stay at \(current)")
+            return d.hold(.paused)
         }
         if current < policy.minReplicas {
-            return d.move(to: policy.minReplicas, .belowMinimum, "\(current) replicas is below minReplicas \(policy.minReplicas)")
+            d.facts.bound = policy.minReplicas
+            return d.move(to: policy.minReplicas, .belowMinimum)
         }
         if current > policy.maxReplicas {
-            return d.move(to: policy.maxReplicas, .aboveMaximum, "\(current) replicas is above maxReplicas \(policy.maxReplicas)")
+            d.facts.bound = policy.maxReplicas
+            return d.move(to: policy.maxReplicas, .aboveMaximum)
         }
         if up.result == .true {
             return scaleUp(policy, &d, ready: ready, values: values, now: now)
@@ -51,115 +55,118 @@ public enum DecisionEngine {
         if down.result == .true {
             return scaleDown(policy, &d, now: now)
         }
-        return d.hold(.withinThresholds, "neither threshold is true (up: \(up.clauseSummary); down: \(down.clauseSummary)); holding at \(current)")
+        return d.hold(.withinThresholds)
     }
 
     private static func scaleUp(_ policy: ScalingPolicy, _ d: inout Draft, ready: Int, values: MetricValues, now: Timestamp) -> ScalingDecision {
-        let rules = "scaleUpThreshold is true (\(d.up.clauseSummary))"
         d.rulesOverlap = d.down.result == .true
-        let overlapNote = d.rulesOverlap ? "; scaleDownThreshold is true too and scale-up wins" : ""
         let step = policy.behavior.scaleUp
         if step.stabilizationWindowSeconds > 0, let since = d.state.scaleUpCandidateSince {
             let held = now.seconds(since: since)
             if held < Double(step.stabilizationWindowSeconds) {
-                return d.hold(.scaleUpStabilizing, "\(rules) for \(seconds(held)) of the \(step.stabilizationWindowSeconds)s window\(overlapNote)")
+                d.facts.heldSeconds = held
+                d.facts.windowSeconds = step.stabilizationWindowSeconds
+                return d.hold(.scaleUpStabilizing)
             }
         }
         if d.current >= policy.maxReplicas {
             d.limited = true
-            return d.hold(.atMaximum, "\(rules) but replicas are at maxReplicas \(policy.maxReplicas)\(overlapNote)")
+            d.facts.bound = policy.maxReplicas
+            return d.hold(.atMaximum)
         }
         if let last = d.state.lastScaleUpTime, now.seconds(since: last) < Double(step.periodSeconds) {
-            let wait = Double(step.periodSeconds) - now.seconds(since: last)
-            return d.hold(.scaleUpRateLimited, "\(rules) but the last scale-up was \(seconds(now.seconds(since: last))) ago; next step in \(seconds(wait)) (scaleUp.periodSeconds \(step.periodSeconds))\(overlapNote)")
+            d.facts.sinceLastStep = now.seconds(since: last)
+            d.facts.periodSeconds = step.periodSeconds
+            return d.hold(.scaleUpRateLimited)
         }
         // The step is taken from ready replicas: replicas still starting are capacity on its way,
         // so a rule that keeps firing while they warm does not stack another step.
-        var desired = ready + step.step(from: ready)
-        var how = "from \(ready) ready, step max(\(step.pods) pods, \(step.percent)% of \(ready)) = \(desired - ready)"
+        let amount = step.step(from: ready)
+        var desired = ready + amount
+        d.facts.ready = ready
+        d.facts.stepPods = step.pods
+        d.facts.stepPercent = step.percent
+        d.facts.step = amount
         for clause in policy.proportionalClauses {
             guard let observed = values[clause.metric], observed > clause.threshold.value else { continue }
             let estimate = Int((Double(ready) * observed / clause.threshold.value).rounded(.up))
             if estimate > desired {
                 desired = estimate
-                how = "proportional estimate \(ready) × \(Quantity.format(observed, as: clause.metric.kind)) / \(clause.threshold.text) = \(estimate)"
+                d.facts.proportional = ProportionalEstimate(comparison: clause, observed: observed, estimate: estimate)
             }
         }
         let to = min(desired, policy.maxReplicas)
+        d.facts.proposed = to
         d.limited = desired > policy.maxReplicas
-        let capped = d.limited ? " (capped at maxReplicas \(policy.maxReplicas))" : ""
+        d.facts.capped = d.limited
+        d.facts.bound = policy.maxReplicas
         if to <= d.current {
-            return d.hold(.replicasWarming, "\(rules); \(how) gives \(to), and \(d.current) replicas (\(d.current - ready) still starting) already cover it\(overlapNote)")
+            return d.hold(.replicasWarming)
         }
         d.state.lastScaleUpTime = now
-        return d.move(to: to, .scaleUpRule, "\(rules); \(how)\(capped)\(overlapNote)")
+        return d.move(to: to, .scaleUpRule)
     }
 
     private static func scaleDown(_ policy: ScalingPolicy, _ d: inout Draft, now: Timestamp) -> ScalingDecision {
-        let rules = "scaleDownThreshold is true (\(d.down.clauseSummary))"
         let step = policy.behavior.scaleDown
-        let since = d.state.scaleDownCandidateSince ?? now
-        let held = now.seconds(since: since)
+        let held = now.seconds(since: d.state.scaleDownCandidateSince ?? now)
+        d.facts.heldSeconds = held
+        d.facts.windowSeconds = step.stabilizationWindowSeconds
         if held < Double(step.stabilizationWindowSeconds) {
-            let left = Double(step.stabilizationWindowSeconds) - held
-            return d.hold(.scaleDownStabilizing, "\(rules) for \(seconds(held)) of the \(step.stabilizationWindowSeconds)s window; scale-down in \(seconds(left)) if it stays true")
+            return d.hold(.scaleDownStabilizing)
         }
         if d.current <= policy.minReplicas {
             d.limited = true
-            return d.hold(.atMinimum, "\(rules) but replicas are at minReplicas \(policy.minReplicas)")
+            d.facts.bound = policy.minReplicas
+            return d.hold(.atMinimum)
         }
         if let last = d.state.lastScaleDownTime, now.seconds(since: last) < Double(step.periodSeconds) {
-            let wait = Double(step.periodSeconds) - now.seconds(since: last)
-            return d.hold(.scaleDownRateLimited, "\(rules) but the last scale-down was \(seconds(now.seconds(since: last))) ago; next step in \(seconds(wait)) (scaleDown.periodSeconds \(step.periodSeconds))")
+            d.facts.sinceLastStep = now.seconds(since: last)
+            d.facts.periodSeconds = step.periodSeconds
+            return d.hold(.scaleDownRateLimited)
         }
         let amount = step.step(from: d.current)
-        let to = max(policy.minReplicas, d.current - amount)
+        d.facts.stepPods = step.pods
+        d.facts.stepPercent = step.percent
+        d.facts.step = amount
         d.limited = d.current - amount < policy.minReplicas
+        d.facts.capped = d.limited
+        d.facts.bound = policy.minReplicas
         d.state.lastScaleDownTime = now
-        let capped = d.limited ? " (kept at minReplicas \(policy.minReplicas))" : ""
-        return d.move(to: to, .scaleDownRule, "\(rules) for \(seconds(held)); step max(\(step.pods) pods, \(step.percent)% of \(d.current)) = \(amount)\(capped)")
+        return d.move(to: max(policy.minReplicas, d.current - amount), .scaleDownRule)
     }
 
     private static func metricsUnknown(_ policy: ScalingPolicy, _ d: inout Draft, sample: MetricSample, now: Timestamp, maxAge: Double) -> ScalingDecision {
-        var why: [String] = []
-        for metric in d.unknown {
-            if let reading = sample.readings[metric], reading.value.isFinite {
-                why.append("\(metric.rawValue) is stale (sampled \(seconds(now.seconds(since: reading.sampledAt))) ago, limit \(seconds(maxAge)))")
-            } else if sample.readings[metric] != nil {
-                why.append("\(metric.rawValue) is NaN")
-            } else {
-                why.append("\(metric.rawValue) is unknown")
-            }
+        d.facts.sourceFailure = sample.failure
+        d.facts.missing = d.unknown.map { metric in
+            guard let reading = sample.readings[metric] else { return MissingMetric(metric: metric, why: .absent) }
+            guard reading.value.isFinite else { return MissingMetric(metric: metric, why: .notANumber) }
+            return MissingMetric(metric: metric, why: .stale(ageSeconds: now.seconds(since: reading.sampledAt), limitSeconds: maxAge))
         }
-        if let failure = sample.failure { why.insert("the metrics source failed: \(failure)", at: 0) }
         let failures = d.state.consecutiveMetricFailures
-        let detail = why.isEmpty ? "" : ": " + why.joined(separator: "; ")
         if let fallback = policy.behavior.fallback, failures >= fallback.failureThreshold {
-            let to = min(max(fallback.replicas, policy.minReplicas), policy.maxReplicas)
-            let message = "metrics missing for \(failures) decisions in a row (fallback.failureThreshold \(fallback.failureThreshold))\(detail); using fallback.replicas \(fallback.replicas)"
-            return to == d.current ? d.hold(.fallback, message) : d.move(to: to, .fallback, message)
+            d.facts.failures = failures
+            d.facts.fallback = fallback
+            return d.move(to: min(max(fallback.replicas, policy.minReplicas), policy.maxReplicas), .fallback)
         }
-        return d.hold(.metricsUnknown, "cannot decide without metric values\(detail); holding at \(d.current), never scaling down on missing data")
-    }
-
-    /// Whole seconds when whole, else one decimal: `40s`, `2.5s`.
-    static func seconds(_ value: Double) -> String {
-        let rounded = (value * 10).rounded() / 10
-        return rounded == rounded.rounded() ? "\(Int(rounded))s" : "\(rounded)s"
+        return d.hold(.metricsUnknown)
     }
 }
 
 /// The parts of a decision gathered before its action is known.
 private struct Draft {
+    let target: String
     let current: Int
     let up: ThresholdEvaluation
     let down: ThresholdEvaluation
     let unknown: [MetricName]
     var state: ScalingState
+    var facts = DecisionFacts()
     var rulesOverlap = false
     var limited = false
 
-    init(current: Int, up: ThresholdEvaluation, down: ThresholdEvaluation, unknown: [MetricName], state: ScalingState) {
+    init(target: String, current: Int, up: ThresholdEvaluation, down: ThresholdEvaluation, unknown: [MetricName], state: ScalingState) {
+        self.target = target
         self.current = current
         self.up = up
         self.down = down
@@ -167,17 +174,11 @@ private struct Draft {
         self.state = state
     }
 
-    func hold(_ reason: ScalingDecision.Reason, _ message: String) -> ScalingDecision {
-        make(to: current, reason, message)
-    }
+    func hold(_ reason: ScalingDecision.Reason) -> ScalingDecision { move(to: current, reason) }
 
-    func move(to target: Int, _ reason: ScalingDecision.Reason, _ because: String) -> ScalingDecision {
-        make(to: target, reason, "\(current) -> \(target): \(because)")
-    }
-
-    private func make(to target: Int, _ reason: ScalingDecision.Reason, _ message: String) -> ScalingDecision {
-        let action: ScalingDecision.Action = target > current ? .scaleUp : target < current ? .scaleDown : .hold
-        return ScalingDecision(action: action, from: current, to: target, reason: reason, message: message,
+    func move(to replicas: Int, _ reason: ScalingDecision.Reason) -> ScalingDecision {
+        let action: ScalingDecision.Action = replicas > current ? .scaleUp : replicas < current ? .scaleDown : .hold
+        return ScalingDecision(action: action, from: current, to: replicas, reason: reason, facts: facts, targetName: target,
                                scaleUp: up, scaleDown: down, rulesOverlap: rulesOverlap, limited: limited,
                                unknownMetrics: unknown, state: state)
     }

@@ -42,8 +42,10 @@ public struct ScalingDecision: Sendable, Hashable {
     public let from: Int
     public let to: Int
     public let reason: Reason
-    /// One sentence: the rule, the clauses and the values behind the decision.
-    public let message: String
+    /// The numbers behind the decision, from which ``message`` is written.
+    public let facts: DecisionFacts
+    /// The Deployment decided for.
+    public let targetName: String
     public let scaleUp: ThresholdEvaluation
     public let scaleDown: ThresholdEvaluation
     /// Both rules were true (scale-up won); reported as a condition.
@@ -57,6 +59,61 @@ public struct ScalingDecision: Sendable, Hashable {
 
     /// True when the decision writes replicas.
     public var changesReplicas: Bool { to != from }
+
+    /// One sentence: the rule, the clauses and the values behind the decision. Written on demand,
+    /// so that deciding stays cheap for callers that only need the numbers.
+    public var message: String { DecisionMessage.text(for: self) }
+}
+
+/// What a decision rests on, beyond its rule and evaluations. Only the fields its reason needs are set.
+public struct DecisionFacts: Sendable, Hashable {
+    /// The other autoscaler that targets the Deployment.
+    public var otherAutoscaler: String?
+    /// The bound that applied (`minReplicas` or `maxReplicas`).
+    public var bound: Int?
+    /// How long the rule has held, and the window it must hold for.
+    public var heldSeconds: Double?
+    public var windowSeconds: Int?
+    /// Time since the last step in this direction, and the period between steps.
+    public var sinceLastStep: Double?
+    public var periodSeconds: Int?
+    /// Scale-up: ready replicas, and the step policy applied to them.
+    public var ready: Int?
+    public var stepPods: Int?
+    public var stepPercent: Int?
+    public var step: Int?
+    /// The replica count the step proposed, before it was compared with the current count.
+    public var proposed: Int?
+    /// The proportional estimate that set a scale-up, when one did.
+    public var proportional: ProportionalEstimate?
+    /// The step was cut to a bound.
+    public var capped = false
+    /// Metrics missing from the decision, and why.
+    public var missing: [MissingMetric] = []
+    public var sourceFailure: String?
+    public var failures: Int?
+    public var fallback: FallbackPolicy?
+
+    public init() {}
+}
+
+/// `ready × observed / threshold` for a utilisation or rate clause.
+public struct ProportionalEstimate: Sendable, Hashable {
+    public let comparison: Comparison
+    public let observed: Double
+    public let estimate: Int
+}
+
+/// A metric a decision needed and did not have.
+public struct MissingMetric: Sendable, Hashable {
+    public enum Why: Sendable, Hashable {
+        case absent
+        case notANumber
+        case stale(ageSeconds: Double, limitSeconds: Double)
+    }
+
+    public let metric: MetricName
+    public let why: Why
 }
 
 extension ThresholdEvaluation {

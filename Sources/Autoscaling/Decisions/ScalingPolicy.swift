@@ -33,14 +33,13 @@ public struct ScalingPolicy: Sendable, Hashable {
         }
         walk(scaleUp.root, negated: false)
         proportionalClauses = clauses
+        var all = scaleUp.metrics
+        for m in scaleDown.metrics where !all.contains(m) { all.append(m) }
+        metrics = all
     }
 
     /// The metrics either rule reads.
-    public var metrics: [MetricName] {
-        var all = scaleUp.metrics
-        for m in scaleDown.metrics where !all.contains(m) { all.append(m) }
-        return all
-    }
+    public let metrics: [MetricName]
 }
 
 /// One metric value in its canonical unit (seconds, fraction, requests/s) and when it was sampled.

@@ -23,10 +23,12 @@ public enum MetricName: String, Sendable, Hashable, CaseIterable, Comparable {
 
     /// Metric names are case-insensitive: `p90`, `P90`, `GPU.util`.
     public init?(name: String) {
-        let lower = name.lowercased()
-        guard let match = MetricName.allCases.first(where: { $0.rawValue.lowercased() == lower }) else { return nil }
+        guard let match = Self.byLowercasedName[name] ?? Self.byLowercasedName[name.lowercased()] else { return nil }
         self = match
     }
+
+    private static let byLowercasedName: [String: MetricName] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ($0.rawValue.lowercased(), $0) })
 
     public static func < (a: MetricName, b: MetricName) -> Bool {
         (allCases.firstIndex(of: a) ?? 0) < (allCases.firstIndex(of: b) ?? 0)

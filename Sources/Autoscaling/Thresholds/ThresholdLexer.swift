@@ -28,81 +28,119 @@ struct ThresholdToken: Equatable {
     }
 }
 
-/// Splits an expression into tokens. Errors name the column of the offending character.
+/// Splits an expression into tokens. Works on UTF-8 bytes; columns count characters (Unicode
+/// scalars), so `µs` and non-ASCII mistakes point at the right place. Errors name the column of the
+/// offending character.
 struct ThresholdLexer {
+    private let bytes: [UInt8]
+    private var index = 0
+    // Running byte-index → column translation; tokens are produced left to right.
+    private var columnIndex = 0
+    private var columnAtIndex = 1
+
+    private init(_ source: String) { bytes = Array(source.utf8) }
+
     static func tokens(_ source: String) throws(ThresholdExpressionError) -> [ThresholdToken] {
-        let chars = Array(source.unicodeScalars)
+        var lexer = ThresholdLexer(source)
+        return try lexer.run()
+    }
+
+    private static let micro: (UInt8, UInt8) = (0xC2, 0xB5)  // "µ" in UTF-8
+
+    private mutating func column(at byteIndex: Int) -> Int {
+        while columnIndex < byteIndex {
+            if bytes[columnIndex] & 0xC0 != 0x80 { columnAtIndex += 1 }
+            columnIndex += 1
+        }
+        return columnAtIndex
+    }
+
+    private func isLetter(_ b: UInt8) -> Bool { (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || b == 95 }
+    private func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+    private func byte(_ offset: Int) -> UInt8? { index + offset < bytes.count ? bytes[index + offset] : nil }
+    private func isMicro(at i: Int) -> Bool { i + 1 < bytes.count && bytes[i] == Self.micro.0 && bytes[i + 1] == Self.micro.1 }
+
+    private mutating func fail(_ message: String, at byteIndex: Int) -> ThresholdExpressionError {
+        ThresholdExpressionError(column: column(at: byteIndex), message: message)
+    }
+
+    private mutating func token(_ kind: ThresholdToken.Kind, from start: Int, length: Int) -> ThresholdToken {
+        let columnStart = column(at: start)
+        return ThresholdToken(kind: kind, column: columnStart, length: column(at: start + length) - columnStart)
+    }
+
+    private mutating func run() throws(ThresholdExpressionError) -> [ThresholdToken] {
         var tokens: [ThresholdToken] = []
-        var i = 0
-        func isLetter(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" }
-        func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
-        while i < chars.count {
-            let c = chars[i]
-            let column = i + 1
-            if c == " " || c == "\t" || c == "\n" || c == "\r" { i += 1; continue }
-            func two(_ second: Unicode.Scalar) -> Bool { i + 1 < chars.count && chars[i + 1] == second }
+        tokens.reserveCapacity(bytes.count / 3 + 1)
+        while index < bytes.count {
+            let c = bytes[index]
+            let start = index
             switch c {
-            case "(": tokens.append(.init(kind: .leftParen, column: column, length: 1)); i += 1; continue
-            case ")": tokens.append(.init(kind: .rightParen, column: column, length: 1)); i += 1; continue
-            case "&":
-                guard two("&") else { throw ThresholdExpressionError(column: column, message: "expected '&&' (a single '&' is not an operator)") }
-                tokens.append(.init(kind: .and, column: column, length: 2)); i += 2; continue
-            case "|":
-                guard two("|") else { throw ThresholdExpressionError(column: column, message: "expected '||' (a single '|' is not an operator)") }
-                tokens.append(.init(kind: .or, column: column, length: 2)); i += 2; continue
-            case "!":
-                if two("=") { tokens.append(.init(kind: .op(.notEqual), column: column, length: 2)); i += 2 }
-                else { tokens.append(.init(kind: .not, column: column, length: 1)); i += 1 }
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                index += 1
                 continue
-            case "=":
-                guard two("=") else { throw ThresholdExpressionError(column: column, message: "expected '==' (a single '=' is not an operator)") }
-                tokens.append(.init(kind: .op(.equal), column: column, length: 2)); i += 2; continue
-            case "<", ">":
-                let orEqual = two("=")
-                let op: ComparisonOperator = c == "<" ? (orEqual ? .lessOrEqual : .less) : (orEqual ? .greaterOrEqual : .greater)
-                tokens.append(.init(kind: .op(op), column: column, length: orEqual ? 2 : 1))
-                i += orEqual ? 2 : 1
+            case UInt8(ascii: "("): tokens.append(token(.leftParen, from: start, length: 1)); index += 1; continue
+            case UInt8(ascii: ")"): tokens.append(token(.rightParen, from: start, length: 1)); index += 1; continue
+            case UInt8(ascii: "&"):
+                guard byte(1) == UInt8(ascii: "&") else { throw fail("expected '&&' (a single '&' is not an operator)", at: start) }
+                tokens.append(token(.and, from: start, length: 2)); index += 2; continue
+            case UInt8(ascii: "|"):
+                guard byte(1) == UInt8(ascii: "|") else { throw fail("expected '||' (a single '|' is not an operator)", at: start) }
+                tokens.append(token(.or, from: start, length: 2)); index += 2; continue
+            case UInt8(ascii: "!"):
+                if byte(1) == UInt8(ascii: "=") { tokens.append(token(.op(.notEqual), from: start, length: 2)); index += 2 }
+                else { tokens.append(token(.not, from: start, length: 1)); index += 1 }
                 continue
-            case "-", "+":
-                if c == "-", i + 1 < chars.count, isDigit(chars[i + 1]) || chars[i + 1] == "." {
-                    throw ThresholdExpressionError(column: column, message: "negative quantities are not allowed: no metric is ever below zero")
+            case UInt8(ascii: "="):
+                guard byte(1) == UInt8(ascii: "=") else { throw fail("expected '==' (a single '=' is not an operator)", at: start) }
+                tokens.append(token(.op(.equal), from: start, length: 2)); index += 2; continue
+            case UInt8(ascii: "<"), UInt8(ascii: ">"):
+                let orEqual = byte(1) == UInt8(ascii: "=")
+                let less = c == UInt8(ascii: "<")
+                let op: ComparisonOperator = less ? (orEqual ? .lessOrEqual : .less) : (orEqual ? .greaterOrEqual : .greater)
+                tokens.append(token(.op(op), from: start, length: orEqual ? 2 : 1))
+                index += orEqual ? 2 : 1
+                continue
+            case UInt8(ascii: "-"), UInt8(ascii: "+"):
+                if c == UInt8(ascii: "-"), let next = byte(1), isDigit(next) || next == UInt8(ascii: ".") {
+                    throw fail("negative quantities are not allowed: no metric is ever below zero", at: start)
                 }
-                throw ThresholdExpressionError(column: column, message: "unexpected '\(c)'; arithmetic is not part of threshold expressions")
+                throw fail("unexpected '\(Character(Unicode.Scalar(c)))'; arithmetic is not part of threshold expressions", at: start)
             default:
                 break
             }
             if isLetter(c) {
-                var j = i
-                while j < chars.count, isLetter(chars[j]) || isDigit(chars[j]) || chars[j] == "." { j += 1 }
-                let name = String(String.UnicodeScalarView(chars[i..<j]))
-                tokens.append(.init(kind: .identifier(name), column: column, length: j - i))
-                i = j
+                while index < bytes.count, isLetter(bytes[index]) || isDigit(bytes[index]) || bytes[index] == UInt8(ascii: ".") { index += 1 }
+                tokens.append(token(.identifier(String(decoding: bytes[start..<index], as: UTF8.self)), from: start, length: index - start))
                 continue
             }
-            if isDigit(c) || (c == "." && i + 1 < chars.count && isDigit(chars[i + 1])) {
-                var j = i
-                while j < chars.count, isDigit(chars[j]) { j += 1 }
-                if j < chars.count, chars[j] == "." {
-                    j += 1
-                    guard j < chars.count, isDigit(chars[j]) else {
-                        throw ThresholdExpressionError(column: j + 1, message: "expected a digit after the decimal point")
+            if isDigit(c) || (c == UInt8(ascii: ".") && byte(1).map(isDigit) == true) {
+                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                    index += 1
+                    guard index < bytes.count, isDigit(bytes[index]) else {
+                        throw fail("expected a digit after the decimal point", at: index)
                     }
-                    while j < chars.count, isDigit(chars[j]) { j += 1 }
+                    while index < bytes.count, isDigit(bytes[index]) { index += 1 }
                 }
-                let numberText = String(String.UnicodeScalarView(chars[i..<j]))
-                var k = j
-                while k < chars.count, isLetter(chars[k]) || chars[k] == "%" || chars[k] == "µ" { k += 1 }
-                let unit = String(String.UnicodeScalarView(chars[j..<k]))
-                guard let number = Double(numberText) else {
-                    throw ThresholdExpressionError(column: column, message: "'\(numberText)' is not a number")
+                let numberEnd = index
+                while index < bytes.count {
+                    if isLetter(bytes[index]) || bytes[index] == UInt8(ascii: "%") { index += 1 }
+                    else if isMicro(at: index) { index += 2 }
+                    else { break }
                 }
-                tokens.append(.init(kind: .quantity(number: number, numberText: numberText, unit: unit), column: column, length: k - i))
-                i = k
+                let numberText = String(decoding: bytes[start..<numberEnd], as: UTF8.self)
+                let unit = String(decoding: bytes[numberEnd..<index], as: UTF8.self)
+                guard let number = Double(numberText) else { throw fail("'\(numberText)' is not a number", at: start) }
+                tokens.append(token(.quantity(number: number, numberText: numberText, unit: unit), from: start, length: index - start))
                 continue
             }
-            throw ThresholdExpressionError(column: column, message: "unexpected character '\(c)'")
+            // Anything else: name the character (a whole UTF-8 sequence).
+            var end = index + 1
+            while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+            throw fail("unexpected character '\(String(decoding: bytes[start..<end], as: UTF8.self))'", at: start)
         }
-        tokens.append(.init(kind: .end, column: chars.count + 1, length: 0))
+        tokens.append(ThresholdToken(kind: .end, column: column(at: bytes.count), length: 0))
         return tokens
     }
 }

@@ -61,7 +61,9 @@ public struct WarmupPlan: Sendable, Hashable {
             }
         }
         for n in current.map(name) where owned.contains(n) && !wanted.contains(n) { changes.append(.remove(n)) }
-        if changes.isEmpty, !ContainerComparison.equivalent(.array(current), .array(desired)) { changes.append(.reorder) }
+        // Owned containers compare equal one by one and the others are copied as they are, so what
+        // is left to differ is their order.
+        if changes.isEmpty, current.map(name) != desired.map(name) { changes.append(.reorder) }
 
         guard clashes.isEmpty, !changes.isEmpty || changesAnnotation else {
             return WarmupPlan(desiredInitContainers: desired, desiredOwnedNames: wanted, clashes: clashes,
