@@ -84,8 +84,8 @@ do {
     """
     let seedObject = try YAMLReader.jsonValues(in: seedText)[0]
     let warmup = WarmupStrategy(initContainers: [["name": "model-preload", "image": "registry.example.com/ai/model-loader:v2.1"]])
-    let fresh = DeploymentView.assumed(name: "llm-finetune-v3", namespace: "default", replicas: 4)!
-    let applied = DeploymentView([
+    guard let fresh = DeploymentView.assumed(name: "llm-finetune-v3", namespace: "default", replicas: 4),
+          let applied = DeploymentView([
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": ["name": "llm-finetune-v3", "resourceVersion": "7",
                      "annotations": [Defaults.ownedInitContainersAnnotation: "model-preload"]],
@@ -95,7 +95,10 @@ do {
                                 "imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
                                 "terminationMessagePolicy": "File", "resources": [:]]],
         ]]],
-    ])!
+    ]) else {
+        print("benchmark setup failed: the sample Deployments are not Deployments")
+        exit(1)
+    }
 
     print("eip-operator benchmarks (release build; median of 51 batches; ns per operation)")
     print("SPEC §11 targets: decision < 2 µs with the parse cached; expression parse < 20 µs")

@@ -188,7 +188,7 @@ struct MissingMetricsRuleTests {
 
     @Test func fallbackAfterTheThreshold() throws {
         var behavior = ScalingBehavior()
-        behavior.fallback = FallbackPolicy(failureThreshold: 3, replicas: 4)
+        behavior.fallback = FallbackPolicy(replicas: 4)  // failureThreshold left at its default, 3
         var sim = Simulation(policy: try makePolicy(behavior: behavior), replicas: 8)
         #expect(sim.step([:]).reason == .metricsUnknown)
         #expect(sim.step([:], after: 5).reason == .metricsUnknown)

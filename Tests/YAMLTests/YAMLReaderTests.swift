@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 import Testing
 @testable import YAML
@@ -136,5 +137,37 @@ struct AnchorTests {
     @Test func anchoredBlockCollection() throws {
         let text = "a: &anchor\n  k: v\nb: *anchor\n"
         #expect(try json(text) == ["a": ["k": "v"], "b": ["k": "v"]])
+    }
+}
+
+@Suite("Every manifest in the repository")
+struct RepositoryManifestTests {
+    static let root: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    static let files: [String] = {
+        let fm = FileManager.default
+        return ["CRDs", "Manifests", "Manifests/samples"].flatMap { dir -> [String] in
+            let entries = (try? fm.contentsOfDirectory(atPath: root + "/" + dir)) ?? []
+            return entries.filter { $0.hasSuffix(".yaml") }.sorted().map { dir + "/" + $0 }
+        }
+    }()
+
+    @Test func thereAreManifests() {
+        #expect(Self.files.count >= 4)
+    }
+
+    @Test(arguments: files)
+    func readsAsKubernetesObjects(file: String) throws {
+        let text = try #require(FileManager.default.contents(atPath: Self.root + "/" + file).flatMap { String(data: $0, encoding: .utf8) })
+        let objects = try YAMLReader.jsonValues(in: text)
+        #expect(!objects.isEmpty)
+        for object in objects {
+            #expect(object["apiVersion"]?.stringValue?.isEmpty == false, "\(file)")
+            #expect(object["kind"]?.stringValue?.isEmpty == false, "\(file)")
+        }
     }
 }
