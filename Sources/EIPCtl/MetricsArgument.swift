@@ -1,12 +1,13 @@
 import Autoscaling
 import CommandLineSupport
+import Foundation
 
 /// `--metrics 'P90=250ms,gpu.util=91%'`: metric values for an offline dry run, all sampled at `now`.
 enum MetricsArgument {
     static func parse(_ text: String, sampledAt now: Timestamp) throws(UsageError) -> MetricSample {
         var readings: [MetricName: MetricReading] = [:]
         for part in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " ") }
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else {
                 throw UsageError("--metrics: expected NAME=VALUE, as in P90=250ms, not '\(part)'")
             }
@@ -21,11 +22,5 @@ enum MetricsArgument {
             }
         }
         return MetricSample(readings: readings)
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: Character) -> String {
-        String(drop(while: { $0 == set }).reversed().drop(while: { $0 == set }).reversed())
     }
 }

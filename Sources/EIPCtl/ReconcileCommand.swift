@@ -85,7 +85,7 @@ enum ReconcileCommand {
 
         var related = objects
         var notes: [String] = []
-        var target: DeploymentView
+        let target: DeploymentView
         if !args.all("deployment").isEmpty {
             switch ManifestLoader.load(args.all("deployment"), recursive: false, io: io) {
             case .failure(let error): io.err(error.description); return .invalidInput
@@ -102,10 +102,7 @@ enum ReconcileCommand {
             }
             target = found
         } else {
-            guard let assumed = DeploymentView.assumed(name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas) else {
-                return .invalidInput
-            }
-            target = assumed
+            target = DeploymentView.assumed(name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas)
             notes.append("no --deployment given: assumed Deployment \(pool.namespace)/\(pool.spec.targetName) at minReplicas (\(policy.minReplicas)) with all replicas ready")
         }
         let others = OtherAutoscalers.targeting(deployment: target.name, namespace: pool.namespace, in: related.map(\.value))

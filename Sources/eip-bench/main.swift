@@ -84,8 +84,8 @@ do {
     """
     let seedObject = try YAMLReader.jsonValues(in: seedText)[0]
     let warmup = WarmupStrategy(initContainers: [["name": "model-preload", "image": "registry.example.com/ai/model-loader:v2.1"]])
-    guard let fresh = DeploymentView.assumed(name: "llm-finetune-v3", namespace: "default", replicas: 4),
-          let applied = DeploymentView([
+    let fresh = DeploymentView.assumed(name: "llm-finetune-v3", namespace: "default", replicas: 4)
+    guard let applied = DeploymentView([
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": ["name": "llm-finetune-v3", "resourceVersion": "7",
                      "annotations": [Defaults.ownedInitContainersAnnotation: "model-preload"]],

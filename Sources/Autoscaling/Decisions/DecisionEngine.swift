@@ -69,15 +69,9 @@ public enum DecisionEngine {
                 return d.hold(.scaleUpStabilizing)
             }
         }
-        if d.current >= policy.maxReplicas {
-            d.limited = true
-            d.facts.bound = policy.maxReplicas
-            return d.hold(.atMaximum)
-        }
-        if let last = d.state.lastScaleUpTime, now.seconds(since: last) < Double(step.periodSeconds) {
-            d.facts.sinceLastStep = now.seconds(since: last)
-            d.facts.periodSeconds = step.periodSeconds
-            return d.hold(.scaleUpRateLimited)
+        if let held = d.limits(atBound: d.current >= policy.maxReplicas, bound: policy.maxReplicas, .atMaximum,
+                               lastStep: d.state.lastScaleUpTime, period: step.periodSeconds, now: now, .scaleUpRateLimited) {
+            return held
         }
         // The step is taken from ready replicas: replicas still starting are capacity on its way,
         // so a rule that keeps firing while they warm does not stack another step.
@@ -115,15 +109,9 @@ public enum DecisionEngine {
         if held < Double(step.stabilizationWindowSeconds) {
             return d.hold(.scaleDownStabilizing)
         }
-        if d.current <= policy.minReplicas {
-            d.limited = true
-            d.facts.bound = policy.minReplicas
-            return d.hold(.atMinimum)
-        }
-        if let last = d.state.lastScaleDownTime, now.seconds(since: last) < Double(step.periodSeconds) {
-            d.facts.sinceLastStep = now.seconds(since: last)
-            d.facts.periodSeconds = step.periodSeconds
-            return d.hold(.scaleDownRateLimited)
+        if let held = d.limits(atBound: d.current <= policy.minReplicas, bound: policy.minReplicas, .atMinimum,
+                               lastStep: d.state.lastScaleDownTime, period: step.periodSeconds, now: now, .scaleDownRateLimited) {
+            return held
         }
         let amount = step.step(from: d.current)
         d.facts.stepPods = step.pods
@@ -175,6 +163,23 @@ private struct Draft {
     }
 
     func hold(_ reason: ScalingDecision.Reason) -> ScalingDecision { move(to: current, reason) }
+
+    /// The hold that applies before a step in either direction: replicas already at the bound the
+    /// step heads for, or the last step in that direction less than a period ago. Nil when neither.
+    mutating func limits(atBound: Bool, bound: Int, _ boundReason: ScalingDecision.Reason,
+                         lastStep: Timestamp?, period: Int, now: Timestamp, _ periodReason: ScalingDecision.Reason) -> ScalingDecision? {
+        if atBound {
+            limited = true
+            facts.bound = bound
+            return hold(boundReason)
+        }
+        if let lastStep, now.seconds(since: lastStep) < Double(period) {
+            facts.sinceLastStep = now.seconds(since: lastStep)
+            facts.periodSeconds = period
+            return hold(periodReason)
+        }
+        return nil
+    }
 
     func move(to replicas: Int, _ reason: ScalingDecision.Reason) -> ScalingDecision {
         let action: ScalingDecision.Action = replicas > current ? .scaleUp : replicas < current ? .scaleDown : .hold

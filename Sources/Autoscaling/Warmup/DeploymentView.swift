@@ -10,6 +10,8 @@ public struct DeploymentView: Sendable, Hashable {
         self.object = object
     }
 
+    private init(deployment: JSONObject) { object = deployment }
+
     public var name: String { object["metadata"]?["name"]?.stringValue ?? "" }
     public var namespace: String { object["metadata"]?["namespace"]?.stringValue ?? "default" }
     public var resourceVersion: String? { object["metadata"]?["resourceVersion"]?.stringValue }
@@ -35,8 +37,8 @@ public struct DeploymentView: Sendable, Hashable {
     }
 
     /// A stand-in for a Deployment that is not at hand: `replicas` replicas, all ready, one serving container.
-    public static func assumed(name: String, namespace: String, replicas: Int) -> DeploymentView? {
-        DeploymentView([
+    public static func assumed(name: String, namespace: String, replicas: Int) -> DeploymentView {
+        DeploymentView(deployment: [
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": ["name": .string(name), "namespace": .string(namespace)],
             "spec": ["replicas": .integer(replicas), "template": ["spec": ["containers": [["name": "server", "image": "model-server"]]]]],
