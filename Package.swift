@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "eipctl", targets: ["eipctl"]),
         .executable(name: "eip-operator", targets: ["eip-operator"]),
+        .executable(name: "kube-emulator", targets: ["kube-emulator"]),
         .library(name: "Autoscaling", targets: ["Autoscaling"]),
         .library(name: "YAML", targets: ["YAML"]),
         .library(name: "JSON", targets: ["JSON"]),
@@ -24,6 +25,11 @@ let package = Package(
         .target(name: "YAML", dependencies: ["JSON"], linkerSettings: libm),
         // The pool model, threshold expressions, the decision engine and warmup planning. Pure: no I/O.
         .target(name: "Autoscaling", dependencies: ["JSON", "NameSuggestion"], linkerSettings: libm),
+        // OpenSSL, for the emulator's TLS listener (the client side uses libcurl).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "COpenSSL"]),
+        .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
@@ -36,6 +42,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
         .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML"]),
+        .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

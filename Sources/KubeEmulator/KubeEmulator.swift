@@ -1,0 +1,105 @@
+import JSON
+
+/// A stand-in Kubernetes API server: real HTTP/1.1 (TLS or plain) on a local port, the API's object
+/// semantics, watches, discovery and custom resources, plus controls for tests (faults, compaction,
+/// dropped watches, a request log). What it does not do is listed in docs/kube-emulator.md.
+public final class KubeEmulator: Sendable {
+    /// How to start an emulator. Defaults: 127.0.0.1, a free port, plain HTTP, no authentication,
+    /// bookmarks every 60 s (the API server's period), 10,000 events of history.
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 0
+        public var tlsCertificateFile: String?
+        public var tlsKeyFile: String?
+        /// Bearer tokens, one per line; re-read when the file changes. Nil: no authentication.
+        public var tokenFile: String?
+        public var bookmarkIntervalSeconds = 60.0
+        public var historyLimit = 10_000
+
+        public init() {}
+    }
+
+    let api: KubeAPI
+    private let server: HTTPServer
+    /// `https://127.0.0.1:PORT` (or `http://…`).
+    public let url: String
+    public var port: Int { server.port }
+
+    public init(_ configuration: Configuration) throws(EmulatorError) {
+        var tls: TLSServerContext?
+        switch (configuration.tlsCertificateFile, configuration.tlsKeyFile) {
+        case (let cert?, let key?): tls = try TLSServerContext(certificateFile: cert, keyFile: key)
+        case (nil, nil): tls = nil
+        default: throw EmulatorError("--tls-cert and --tls-key go together")
+        }
+        let store = ObjectStore(historyLimit: configuration.historyLimit)
+        let api = KubeAPI(store: store, tokenFile: configuration.tokenFile, bookmarkInterval: configuration.bookmarkIntervalSeconds)
+        // The namespaces every cluster starts with.
+        if let namespaces = api.type(group: "", version: "v1", plural: "namespaces") {
+            for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+                _ = try? api.create(namespaces, namespace: nil, body: ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
+            }
+        }
+        self.api = api
+        server = try HTTPServer(host: configuration.host, port: configuration.port, tls: tls) { request, writer in
+            api.handle(request, writer)
+        }
+        url = "\(tls == nil ? "http" : "https")://\(configuration.host):\(server.port)"
+        api.serverAddress.withLock { $0 = "\(configuration.host):\(server.port)" }
+    }
+
+    /// Stops listening and drops every connection.
+    public func stop() { server.stop() }
+
+    deinit { server.stop() }
+
+    // MARK: Test controls
+
+    /// The current resourceVersion (the global revision counter).
+    public var resourceVersion: Int { api.store.revision }
+
+    /// Answers (or delays) the next matching requests as the fault says.
+    public func inject(_ fault: Fault) { api.inject(fault) }
+
+    /// Every request served so far, in order.
+    public var requests: [RecordedRequest] { api.requests }
+    public func clearRequests() { api.clearRequests() }
+
+    /// Forgets the event history: new watches from older resourceVersions get 410 Gone, and open
+    /// watches receive an ERROR event carrying a 410 Status, then end.
+    public func compactHistory() { api.store.compact() }
+
+    /// Ends every open watch stream cleanly.
+    public func dropWatches() { api.store.dropWatches() }
+
+    /// Closes every open connection abruptly, watches included.
+    public func dropConnections() { server.dropConnections() }
+
+    public var openWatches: Int { api.store.watchCount }
+    public var openConnections: Int { server.connectionCount }
+
+    /// A kubeconfig for this server, for kubectl and eipctl.
+    public func kubeconfig(certificateAuthorityFile: String?, token: String?, namespace: String = "default") -> String {
+        var cluster = "    server: \(url)\n"
+        if let certificateAuthorityFile { cluster += "    certificate-authority: \(certificateAuthorityFile)\n" }
+        var user = "  user: {}\n"
+        if let token { user = "  user:\n    token: \(token)\n" }
+        return """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: kube-emulator
+          cluster:
+        \(cluster)contexts:
+        - name: kube-emulator
+          context:
+            cluster: kube-emulator
+            user: kube-emulator
+            namespace: \(namespace)
+        current-context: kube-emulator
+        users:
+        - name: kube-emulator
+        \(user)
+        """
+    }
+}

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A connected, blocking byte stream: a plain TCP socket or TLS over one.
+protocol ByteStream: AnyObject, Sendable {
+    /// Reads up to `count` bytes; 0 at end of stream or on error.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int
+    /// Writes all of `bytes`; false when the peer is gone.
+    func write(_ bytes: [UInt8]) -> Bool
+    /// Closes the stream and its socket (idempotent).
+    func close()
+}
+
+/// A TCP socket. `send` uses MSG_NOSIGNAL so that a vanished peer is an error, not a SIGPIPE.
+final class SocketStream: ByteStream {
+    let fd: Int32
+    private let closed = Mutex(false)
+
+    init(fd: Int32) { self.fd = fd }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let n = Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
+            if n < 0 && errno == EINTR { continue }
+            return max(0, n)
+        }
+    }
+
+    func write(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return -1 }
+                return Glibc.send(fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// Wakes a thread blocked in read or write without releasing the descriptor.
+    func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
+    func close() {
+        let shouldClose = closed.withLock { wasClosed in
+            defer { wasClosed = true }
+            return !wasClosed
+        }
+        if shouldClose {
+            shutdown()
+            _ = Glibc.close(fd)
+        }
+    }
+}

@@ -1,0 +1,218 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/1.1 request as the emulator's handlers see it.
+public struct HTTPRequest: Sendable {
+    public let method: String
+    /// The path, percent-decoded, without the query.
+    public let path: String
+    /// Query parameters, percent-decoded (`+` is a space); the last value wins for repeated names.
+    public let query: [String: String]
+    /// Header names lower-cased.
+    public let headers: [String: String]
+    public let body: [UInt8]
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// Whether the client asked to close the connection after this response.
+    var wantsClose: Bool { header("connection")?.lowercased() == "close" }
+}
+
+/// Reads HTTP/1.1 requests from a stream: request line, headers, and a body by Content-Length or
+/// chunked transfer encoding. Errors are answered 400 by the caller.
+struct HTTPRequestReader {
+    let stream: any ByteStream
+    private var buffer: [UInt8] = []
+    static let maximumHeaderBytes = 64 * 1024
+    static let maximumBodyBytes = 16 * 1024 * 1024
+
+    init(stream: any ByteStream) { self.stream = stream }
+
+    enum ReadError: Error { case closed, malformed(String), tooLarge }
+
+    /// The next request, or `.closed` when the peer closed the connection between requests.
+    mutating func next() throws(ReadError) -> HTTPRequest {
+        let headerEnd = try fill(until: { $0.firstRange(of: [13, 10, 13, 10]) }, limit: Self.maximumHeaderBytes)
+        let head = String(decoding: buffer[..<headerEnd.lowerBound], as: UTF8.self)
+        buffer.removeSubrange(..<headerEnd.upperBound)
+        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        guard !lines.isEmpty else { throw .malformed("empty request") }
+        let requestLine = lines.removeFirst().split(separator: " ")
+        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else { throw .malformed("bad request line") }
+        var headers: [String: String] = [:]
+        for line in lines where !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":") else { throw .malformed("bad header line") }
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingSpaces()
+            headers[name] = headers[name].map { $0 + ", " + value } ?? value
+        }
+        let body: [UInt8]
+        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+            body = try readChunkedBody()
+        } else if let lengthText = headers["content-length"] {
+            guard let length = Int(lengthText), length >= 0 else { throw .malformed("bad Content-Length") }
+            guard length <= Self.maximumBodyBytes else { throw .tooLarge }
+            _ = try fill(until: { $0.count >= length ? $0.startIndex..<$0.startIndex : nil }, limit: length)
+            body = Array(buffer.prefix(length))
+            buffer.removeFirst(length)
+        } else {
+            body = []
+        }
+        let target = String(requestLine[1])
+        let (path, query) = Self.splitTarget(target)
+        return HTTPRequest(method: String(requestLine[0]), path: path, query: query, headers: headers, body: body)
+    }
+
+    private mutating func readChunkedBody() throws(ReadError) -> [UInt8] {
+        var body: [UInt8] = []
+        while true {
+            let lineEnd = try fill(until: { $0.firstRange(of: [13, 10]) }, limit: 1024)
+            let sizeText = String(decoding: buffer[..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
+            buffer.removeSubrange(..<lineEnd.upperBound)
+            guard let size = Int(sizeText.trimmingSpaces(), radix: 16) else { throw .malformed("bad chunk size") }
+            if size == 0 {
+                _ = try fill(until: { $0.firstRange(of: [13, 10]) }, limit: 1024)
+                if let end = buffer.firstRange(of: [13, 10]) { buffer.removeSubrange(..<end.upperBound) }
+                return body
+            }
+            guard body.count + size <= Self.maximumBodyBytes else { throw .tooLarge }
+            _ = try fill(until: { $0.count >= size + 2 ? $0.startIndex..<$0.startIndex : nil }, limit: size + 2)
+            body += buffer.prefix(size)
+            buffer.removeFirst(size + 2)
+        }
+    }
+
+    /// Reads until `found` locates something in the buffer; throws when the stream ends first.
+    private mutating func fill(until found: ([UInt8]) -> Range<Int>?, limit: Int) throws(ReadError) -> Range<Int> {
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            if let range = found(buffer) { return range }
+            if buffer.count > limit + 4 { throw .tooLarge }
+            let n = chunk.withUnsafeMutableBytes { stream.read(into: $0) }
+            if n == 0 { throw buffer.isEmpty ? .closed : .malformed("connection closed mid-request") }
+            buffer += chunk.prefix(n)
+        }
+    }
+
+    static func splitTarget(_ target: String) -> (String, [String: String]) {
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                query[percentDecode(String(kv[0]))] = kv.count == 2 ? percentDecode(String(kv[1])) : ""
+            }
+        }
+        return (percentDecode(String(parts[0]), plusIsSpace: false), query)
+    }
+
+    static func percentDecode(_ s: String, plusIsSpace: Bool = true) -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(s.utf8).makeIterator()
+        while let b = iterator.next() {
+            if b == UInt8(ascii: "%"), let h = iterator.next(), let l = iterator.next(),
+               let v = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
+                bytes.append(v)
+            } else if b == UInt8(ascii: "+") && plusIsSpace {
+                bytes.append(UInt8(ascii: " "))
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Writes HTTP/1.1 responses: whole ones with Content-Length, or a chunked stream written piece by
+/// piece (each watch event is one chunk, sent at once).
+public final class HTTPResponseWriter: @unchecked Sendable {
+    // Used only by the connection's own thread.
+    let stream: any ByteStream
+    private(set) var keepAlive: Bool
+    private(set) var streaming = false
+
+    init(stream: any ByteStream, keepAlive: Bool) {
+        self.stream = stream
+        self.keepAlive = keepAlive
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: return "OK"
+        case 201: return "Created"
+        case 202: return "Accepted"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 406: return "Not Acceptable"
+        case 409: return "Conflict"
+        case 410: return "Gone"
+        case 413: return "Request Entity Too Large"
+        case 415: return "Unsupported Media Type"
+        case 422: return "Unprocessable Entity"
+        case 429: return "Too Many Requests"
+        case 500: return "Internal Server Error"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "Status"
+        }
+    }
+
+    private func head(_ status: Int, _ headers: [(String, String)]) -> String {
+        var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "Date: \(HTTPDate.now())\r\n"
+        if !keepAlive { text += "Connection: close\r\n" }
+        return text
+    }
+
+    /// Sends a whole response.
+    @discardableResult
+    public func send(status: Int, headers: [(String, String)] = [], body: [UInt8]) -> Bool {
+        let text = head(status, headers) + "Content-Length: \(body.count)\r\n\r\n"
+        return stream.write(Array(text.utf8) + body)
+    }
+
+    /// Starts a chunked response; follow with ``writeChunk(_:)`` and ``finishStream()``.
+    @discardableResult
+    public func startStream(status: Int, headers: [(String, String)]) -> Bool {
+        streaming = true
+        return stream.write(Array((head(status, headers) + "Transfer-Encoding: chunked\r\n\r\n").utf8))
+    }
+
+    /// One chunk, written and flushed at once; false when the client is gone.
+    @discardableResult
+    public func writeChunk(_ bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        return stream.write(Array((String(bytes.count, radix: 16) + "\r\n").utf8) + bytes + [13, 10])
+    }
+
+    /// Ends a chunked response.
+    @discardableResult
+    public func finishStream() -> Bool { stream.write(Array("0\r\n\r\n".utf8)) }
+
+    /// Closes the connection after this response (a dropped watch, a fatal error).
+    func closeAfterResponse() { keepAlive = false }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}
+
+/// RFC 7231 dates for the `Date` header.
+enum HTTPDate {
+    static func now() -> String {
+        var t = time(nil)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import JSON
+import Synchronization
+import Testing
+@testable import KubeEmulator
+
+/// Runs a command and returns its exit status and output.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], stdin: String? = nil) -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    do { try process.run() } catch { return (-1, "", "\(error)") }
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try? input.fileHandleForWriting.close()
+    // Read both pipes fully (stderr on another thread, so neither can fill up and block curl).
+    let errData = Mutex(Data())
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        errData.withLock { $0 = data }
+        done.signal()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    done.wait()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
+}
+
+/// A CA and a server certificate for 127.0.0.1, made once per test process with the openssl CLI,
+/// plus an unrelated CA for the "wrong CA" tests.
+struct TestCertificates: Sendable {
+    let directory: String
+    var ca: String { directory + "/ca.pem" }
+    var otherCA: String { directory + "/other-ca.pem" }
+    var serverCertificate: String { directory + "/server.pem" }
+    var serverKey: String { directory + "/server.key" }
+
+    static let shared: TestCertificates = {
+        let dir = NSTemporaryDirectory() + "kube-emulator-certs-\(ProcessInfo.processInfo.processIdentifier)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        run("/usr/bin/openssl", ["req", "-x509"] + ec + ["-keyout", dir + "/ca.key", "-out", dir + "/ca.pem", "-days", "2", "-subj", "/CN=eip-test-ca"])
+        run("/usr/bin/openssl", ["req", "-x509"] + ec + ["-keyout", dir + "/other-ca.key", "-out", dir + "/other-ca.pem", "-days", "2", "-subj", "/CN=other-ca"])
+        run("/usr/bin/openssl", ["req"] + ec + ["-keyout", dir + "/server.key", "-out", dir + "/server.csr", "-subj", "/CN=127.0.0.1"])
+        try? "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: dir + "/ext.cnf", atomically: true, encoding: .utf8)
+        run("/usr/bin/openssl", ["x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key",
+                                 "-CAcreateserial", "-out", dir + "/server.pem", "-days", "2", "-extfile", dir + "/ext.cnf"])
+        return TestCertificates(directory: dir)
+    }()
+}
+
+/// An HTTP response as curl saw it.
+struct Response {
+    let status: Int
+    let headers: [String: String]
+    let text: String
+    var json: JSONValue { (try? JSONValue(parsing: text)) ?? .null }
+}
+
+/// An emulator on TLS with a token, for one test; stopped when released.
+final class TestCluster: @unchecked Sendable {
+    let emulator: KubeEmulator
+    let certificates = TestCertificates.shared
+    let tokenFile: String
+    let token = "test-token-1"
+
+    init(bookmarkInterval: Double = 60, historyLimit: Int = 10_000, tls: Bool = true) throws {
+        tokenFile = NSTemporaryDirectory() + "kube-emulator-token-\(UUID().uuidString)"
+        try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        var configuration = KubeEmulator.Configuration()
+        if tls {
+            configuration.tlsCertificateFile = certificates.serverCertificate
+            configuration.tlsKeyFile = certificates.serverKey
+        }
+        configuration.tokenFile = tokenFile
+        configuration.bookmarkIntervalSeconds = bookmarkInterval
+        configuration.historyLimit = historyLimit
+        emulator = try KubeEmulator(configuration)
+    }
+
+    deinit {
+        emulator.stop()
+        try? FileManager.default.removeItem(atPath: tokenFile)
+    }
+
+    var url: String { emulator.url }
+
+    func curlArguments(token: String?, ca: String?) -> [String] {
+        var args = ["-sS", "--max-time", "20"]
+        if url.hasPrefix("https") { args += ["--cacert", ca ?? certificates.ca] }
+        if let token { args += ["-H", "Authorization: Bearer \(token)"] }
+        return args
+    }
+
+    /// One request through curl; the status, headers and body.
+    func request(_ method: String, _ path: String, _ body: JSONValue? = nil, contentType: String = "application/json",
+                 rawBody: String? = nil, token: String?? = .none, ca: String? = nil) -> Response {
+        var args = curlArguments(token: token ?? self.token, ca: ca) + ["-X", method, "-i", "-w", "\n%{http_code}"]
+        let payload = rawBody ?? body?.compactText
+        if payload != nil { args += ["-H", "Content-Type: \(contentType)", "--data-binary", "@-"] }
+        let result = run("/usr/bin/curl", args + [url + path], stdin: payload)
+        var text = result.stdout
+        guard let lastNewline = text.lastIndex(of: "\n"), let status = Int(text[text.index(after: lastNewline)...]) else {
+            return Response(status: 0, headers: [:], text: result.stderr)
+        }
+        text = String(text[..<lastNewline])
+        var headers: [String: String] = [:]
+        if let split = text.range(of: "\r\n\r\n") {
+            for line in text[..<split.lowerBound].split(separator: "\r\n").dropFirst() {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2 { headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
+            }
+            text = String(text[split.upperBound...])
+        }
+        return Response(status: status, headers: headers, text: text)
+    }
+
+    func get(_ path: String) -> Response { request("GET", path) }
+    func post(_ path: String, _ body: JSONValue) -> Response { request("POST", path, body) }
+
+    /// Creates a Deployment with one container and returns it.
+    @discardableResult
+    func createDeployment(_ name: String, namespace: String = "default", replicas: Int = 2, labels: JSONValue = ["app": "web"]) -> JSONValue {
+        let body: JSONValue = [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name), "labels": labels],
+            "spec": ["replicas": .integer(replicas), "selector": ["matchLabels": ["app": .string(name)]],
+                     "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
+        ]
+        return post("/apis/apps/v1/namespaces/\(namespace)/deployments", body).json
+    }
+
+    /// Opens a watch with curl and collects its lines as they arrive.
+    func watch(_ path: String) -> WatchStream { WatchStream(arguments: curlArguments(token: token, ca: nil) + ["-N", url + path]) }
+}
+
+/// A streaming curl: every line of the response body, as it arrives.
+final class WatchStream: @unchecked Sendable {
+    /// What the reading thread collects (shared with it, so the stream itself can be released).
+    final class Collected: Sendable {
+        let lines = Mutex<[String]>([])
+        let finished = Mutex(false)
+    }
+
+    private let process = Process()
+    private let collected = Collected()
+
+    init(arguments: [String]) {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try? process.run()
+        let handle = out.fileHandleForReading
+        Thread.detachNewThread { [collected] in
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 10) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    collected.lines.withLock { $0.append(line) }
+                }
+            }
+            collected.finished.withLock { $0 = true }
+        }
+    }
+
+    deinit { stop() }
+
+    func stop() { if process.isRunning { process.terminate() } }
+
+    var events: [JSONValue] { collected.lines.withLock { $0 }.compactMap { try? JSONValue(parsing: $0) } }
+    var hasEnded: Bool { collected.finished.withLock { $0 } }
+
+    /// Waits (bounded) until `condition` holds for the events so far.
+    @discardableResult
+    func wait(timeout: Double = 10, until condition: ([JSONValue]) -> Bool) -> [JSONValue] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let current = events
+            if condition(current) { return current }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return events
+    }
+
+    func waitForEnd(timeout: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if hasEnded { return true }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return hasEnded
+    }
+}
+
+extension Array where Element == JSONValue {
+    var types: [String] { compactMap { $0["type"]?.stringValue } }
+    var names: [String] { compactMap { $0["object"]?["metadata"]?["name"]?.stringValue } }
+}
