@@ -139,7 +139,11 @@ public enum JSONPatch {
         switch doc {
         case .object(var o):
             guard let child = o[token] else { throw missing(token) }
-            o[token] = last ? nil : try remove(child, tokens.dropFirst())
+            if last {
+                o[token] = nil
+            } else {
+                o[token] = try remove(child, tokens.dropFirst())
+            }
             return .object(o)
         case .array(var a):
             guard let i = Int(token), a.indices.contains(i) else { throw missing(token) }

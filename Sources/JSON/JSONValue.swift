@@ -1,5 +1,8 @@
-/// A JSON value as Kubernetes objects use it: objects keep their key order, so that
-/// what we print (patches, dry-run output) reads in the order it was built.
+/// A JSON value as Kubernetes objects use it: objects keep their key order, so that what we print
+/// (patches, dry-run output) reads in the order it was built.
+///
+/// JSON null is written `.null`. The type is deliberately not expressible by `nil`, so that
+/// `object[key] = nil` always removes a member and never stores a null by accident.
 ///
 /// Numbers keep the distinction Kubernetes' unstructured decoding makes: a number
 /// written without fraction or exponent that fits in 64 bits is an ``integer``,
@@ -150,7 +153,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .integer(value) }
@@ -158,7 +161,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
-    public init(nilLiteral: ()) { self = .null }
 }
 
 extension JSONObject: ExpressibleByDictionaryLiteral {

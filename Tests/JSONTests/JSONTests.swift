@@ -67,3 +67,41 @@ struct JSONTests {
         #expect(JSONValue.double(.nan).compactText == "null")
     }
 }
+
+@Suite("JSON merge patch (RFC 7386) and JSON patch (RFC 6902)")
+struct JSONPatchTests {
+    @Test func mergePatchExamplesFromTheRFC() throws {
+        let target: JSONValue = ["title": "Goodbye!", "author": ["givenName": "John", "familyName": "Doe"], "tags": ["example", "sample"], "content": "x"]
+        let patch: JSONValue = ["title": "Hello!", "phoneNumber": "+01-123-456-7890", "author": ["familyName": .null], "tags": ["example"]]
+        #expect(target.applyingMergePatch(patch) == ["title": "Hello!", "author": ["givenName": "John"], "tags": ["example"], "content": "x", "phoneNumber": "+01-123-456-7890"])
+        #expect((["a": "b"] as JSONValue).applyingMergePatch(["a": "c"]) == ["a": "c"])
+        #expect((["a": "b"] as JSONValue).applyingMergePatch(["a": .null]) == [:])
+        #expect((["a": ["b": "c"]] as JSONValue).applyingMergePatch(["a": ["b": "d", "c": .null]]) == ["a": ["b": "d"]])
+        #expect((["a": [1, 2]] as JSONValue).applyingMergePatch(["a": [3]]) == ["a": [3]])
+        #expect(JSONValue.string("string").applyingMergePatch(["a": "b"]) == ["a": "b"])
+    }
+
+    @Test func everyOperation() throws {
+        let doc: JSONValue = ["a": ["b": [1, 2, 3]], "c": "x", "d~e/f": 1]
+        let result = try JSONPatch.apply([
+            ["op": "add", "path": "/a/b/1", "value": 9],
+            ["op": "add", "path": "/a/b/-", "value": 10],
+            ["op": "remove", "path": "/c"],
+            ["op": "replace", "path": "/d~0e~1f", "value": 2],
+            ["op": "copy", "from": "/a/b/0", "path": "/first"],
+            ["op": "move", "from": "/first", "path": "/moved"],
+            ["op": "test", "path": "/moved", "value": 1],
+        ], to: doc)
+        #expect(result == ["a": ["b": [1, 9, 2, 3, 10]], "d~e/f": 2, "moved": 1])
+    }
+
+    @Test func failuresAreAllOrNothing() {
+        let doc: JSONValue = ["a": 1]
+        let failedTest = #expect(throws: JSONPatchError.self) { try JSONPatch.apply([["op": "test", "path": "/a", "value": 2]], to: doc) }
+        #expect(failedTest?.isFailedTest == true)
+        let missing = #expect(throws: JSONPatchError.self) { try JSONPatch.apply([["op": "replace", "path": "/nope", "value": 2]], to: doc) }
+        #expect(missing?.isFailedTest == false)
+        #expect(throws: JSONPatchError.self) { try JSONPatch.apply([["op": "jump", "path": "/a"]], to: doc) }
+        #expect(throws: JSONPatchError.self) { try JSONPatch.apply(["not an op list"], to: doc) }
+    }
+}

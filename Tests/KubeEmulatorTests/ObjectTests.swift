@@ -168,7 +168,7 @@ struct VerbTests {
         let r = cluster.request("DELETE", deployments + "/web")
         #expect(r.status == 200)
         #expect(r.json == ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success",
-                           "details": ["name": "web", "group": "apps", "kind": "deployments", "uid": uid ?? nil]])
+                           "details": ["name": "web", "group": "apps", "kind": "deployments", "uid": uid ?? .null]])
         #expect(cluster.get(deployments + "/web").status == 404)
         _ = cluster.post("/api/v1/namespaces/default/pods", ["metadata": ["name": "p"], "spec": ["containers": [["name": "c", "image": "x"]]]])
         #expect(cluster.request("DELETE", "/api/v1/namespaces/default/pods/p").json["kind"] == "Pod")
@@ -184,14 +184,14 @@ struct VerbTests {
         let added = cluster.request("PATCH", "/api/v1/namespaces/default/configmaps/held", ["metadata": ["finalizers": ["a", "b"]]],
                                     contentType: "application/merge-patch+json")
         #expect(added.status == 422, "no new finalizers once deletion has begun")
-        _ = cluster.request("PATCH", "/api/v1/namespaces/default/configmaps/held", ["metadata": ["finalizers": nil]], contentType: "application/merge-patch+json")
+        _ = cluster.request("PATCH", "/api/v1/namespaces/default/configmaps/held", ["metadata": ["finalizers": .null]], contentType: "application/merge-patch+json")
         #expect(cluster.get("/api/v1/namespaces/default/configmaps/held").status == 404)
     }
 
     @Test func ownerReferencesAreCollectedInTheBackgroundOrOrphaned() throws {
         let cluster = try TestCluster()
         for (owner, propagation) in [("owner-a", "Background"), ("owner-b", "Orphan")] {
-            let uid = cluster.createDeployment(owner)["metadata"]?["uid"] ?? nil
+            let uid = cluster.createDeployment(owner)["metadata"]?["uid"] ?? .null
             _ = cluster.post("/api/v1/namespaces/default/configmaps", ["metadata": [
                 "name": .string("child-of-" + owner),
                 "ownerReferences": [["apiVersion": "apps/v1", "kind": "Deployment", "name": .string(owner), "uid": uid]],

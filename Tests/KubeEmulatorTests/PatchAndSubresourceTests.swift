@@ -88,7 +88,7 @@ struct PatchTests {
 
     @Test func patchCarryingAStaleResourceVersionIsConflict() throws {
         let cluster = try TestCluster()
-        let rv = cluster.createDeployment("web")["metadata"]?["resourceVersion"] ?? nil
+        let rv = cluster.createDeployment("web")["metadata"]?["resourceVersion"] ?? .null
         _ = cluster.request("PATCH", deployments + "/web", ["spec": ["replicas": 5]], contentType: "application/merge-patch+json")
         let r = cluster.request("PATCH", deployments + "/web", ["metadata": ["resourceVersion": rv], "spec": ["replicas": 6]],
                                 contentType: "application/merge-patch+json")

@@ -40,9 +40,13 @@ struct TestCertificates: Sendable {
     var serverCertificate: String { directory + "/server.pem" }
     var serverKey: String { directory + "/server.key" }
 
+    static let directory = NSTemporaryDirectory() + "kube-emulator-certs-\(ProcessInfo.processInfo.processIdentifier)"
+
     static let shared: TestCertificates = {
-        let dir = NSTemporaryDirectory() + "kube-emulator-certs-\(ProcessInfo.processInfo.processIdentifier)"
+        let dir = directory
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Removed when the test process exits.
+        atexit { try? FileManager.default.removeItem(atPath: TestCertificates.directory) }
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         run("/usr/bin/openssl", ["req", "-x509"] + ec + ["-keyout", dir + "/ca.key", "-out", dir + "/ca.pem", "-days", "2", "-subj", "/CN=eip-test-ca"])
         run("/usr/bin/openssl", ["req", "-x509"] + ec + ["-keyout", dir + "/other-ca.key", "-out", dir + "/other-ca.pem", "-days", "2", "-subj", "/CN=other-ca"])

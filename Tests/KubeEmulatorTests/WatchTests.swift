@@ -44,7 +44,7 @@ struct WatchTests {
         defer { watch.stop() }
         let events = watch.wait { $0.types.filter { $0 == "BOOKMARK" }.count >= 2 }
         let bookmark = try #require(events.first { $0["type"] == "BOOKMARK" })
-        #expect(bookmark["object"] == ["kind": "ConfigMap", "apiVersion": "v1", "metadata": ["resourceVersion": .string(rv), "creationTimestamp": nil]])
+        #expect(bookmark["object"] == ["kind": "ConfigMap", "apiVersion": "v1", "metadata": ["resourceVersion": .string(rv), "creationTimestamp": .null]])
     }
 
     @Test func noBookmarksUnlessAsked() throws {

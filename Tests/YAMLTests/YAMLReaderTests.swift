@@ -49,8 +49,8 @@ struct BlockStructureTests {
     }
 
     @Test func emptyValuesAreNull() throws {
-        #expect(try json("a:\nb: ~\nc: null\n") == ["a": nil, "b": nil, "c": nil])
-        #expect(try json("- \n- a\n-\n") == [nil, "a", nil])
+        #expect(try json("a:\nb: ~\nc: null\n") == ["a": .null, "b": .null, "c": .null])
+        #expect(try json("- \n- a\n-\n") == [.null, "a", .null])
     }
 
     @Test func nestedSequencesAndCompactForms() throws {
@@ -106,7 +106,7 @@ struct DocumentTests {
 
     @Test func jsonIsReadAsYAML() throws {
         let text = #"{"kind": "List", "items": [{"a": 1.5, "b": [true, null]}], "c":"d"}"#
-        #expect(try json(text) == ["kind": "List", "items": [["a": 1.5, "b": [true, nil]]], "c": "d"])
+        #expect(try json(text) == ["kind": "List", "items": [["a": 1.5, "b": [true, .null]]], "c": "d"])
     }
 }
 

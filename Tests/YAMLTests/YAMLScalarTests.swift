@@ -172,7 +172,7 @@ struct NodePositionTests {
 struct YAMLEmitterTests {
     @Test func roundTripsThroughTheReader() throws {
         let value: JSONValue = [
-            "kind": "Deployment", "yes": "yes", "octal": "0755", "n": 3, "f": 0.25, "empty": "", "nil": nil,
+            "kind": "Deployment", "yes": "yes", "octal": "0755", "n": 3, "f": 0.25, "empty": "", "nil": .null,
             "list": [["name": "a", "args": ["x: y", "#hash"]], "plain", [1, 2]], "obj": [:], "arr": [],
             "multi": "line1\nline2", "expr": "P90>200ms || gpu.util>85%",
         ]

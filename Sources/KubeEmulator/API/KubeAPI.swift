@@ -330,7 +330,7 @@ final class KubeAPI: Sendable {
         func send(_ event: JSONValue) -> Bool { writer.writeChunk(Array((event.compactText + "\n").utf8)) }
         func bookmark(_ revision: Int) -> JSONValue {
             ["type": "BOOKMARK", "object": ["kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
-                                             "metadata": ["resourceVersion": .string(String(revision)), "creationTimestamp": nil]]]
+                                             "metadata": ["resourceVersion": .string(String(revision)), "creationTimestamp": .null]]]
         }
         while true {
             let wake = bookmarks ? min(deadline, nextBookmark) : deadline
