@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+bash scripts/install-kubectl.sh   # for the emulator's kubectl faithfulness tests (best effort)
 swift build
 # Every test is written with Swift Testing; XCTest would only report "Executed 0 tests".
 swift test --disable-xctest "$@"

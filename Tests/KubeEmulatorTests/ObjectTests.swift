@@ -212,3 +212,24 @@ struct VerbTests {
         #expect(r.json["message"]?.stringValue?.hasPrefix("Precondition failed: UID in precondition: not-the-uid") == true)
     }
 }
+
+@Suite("Tables for kubectl get")
+struct TableTests {
+    static let durations: [(Double, String)] = [(5, "5s"), (119, "119s"), (130, "2m10s"), (600, "10m"), (10_860, "3h1m"),
+                                                 (108_000, "30h"), (180_000, "2d2h"), (34_560_000, "400d")]
+
+    @Test(arguments: durations)
+    func humanDurations(seconds: Double, text: String) {
+        #expect(TableConversion.humanDuration(seconds) == text)
+    }
+
+    @Test func listsAsTablesWhenAsked() throws {
+        let cluster = try TestCluster()
+        cluster.createDeployment("web")
+        let args = cluster.curlArguments(token: cluster.token, ca: nil) + ["-H", "Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json", cluster.url + deployments]
+        let table = try JSONValue(parsing: run("/usr/bin/curl", args).stdout)
+        #expect(table["kind"] == "Table")
+        #expect(table["columnDefinitions"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["Name", "Age"])
+        #expect(table["rows"]?.arrayValue?.first?["cells"]?.arrayValue?.first == "web")
+    }
+}

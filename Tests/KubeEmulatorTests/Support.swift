@@ -153,8 +153,8 @@ final class WatchStream: @unchecked Sendable {
     private let process = Process()
     private let collected = Collected()
 
-    init(arguments: [String]) {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    init(executable: String = "/usr/bin/curl", arguments: [String]) {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
@@ -180,6 +180,19 @@ final class WatchStream: @unchecked Sendable {
     deinit { stop() }
 
     func stop() { if process.isRunning { process.terminate() } }
+
+    var lines: [String] { collected.lines.withLock { $0 } }
+
+    /// Waits (bounded) until `condition` holds for the raw lines so far.
+    @discardableResult
+    func waitForLines(timeout: Double = 10, until condition: ([String]) -> Bool) -> [String] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(lines) { return lines }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return lines
+    }
 
     var events: [JSONValue] { collected.lines.withLock { $0 }.compactMap { try? JSONValue(parsing: $0) } }
     var hasEnded: Bool { collected.finished.withLock { $0 } }

@@ -23,17 +23,23 @@ enum CustomResourceSchema {
         }
     }
 
-    /// The object after defaulting and pruning, or 422 with every problem found.
-    static func admit(_ type: ResourceType, _ object: JSONObject) throws(APIError) -> JSONObject {
+    /// The object after defaulting and pruning, or 422 with every problem found. With `strict`
+    /// (`fieldValidation=Strict`), a field that would be pruned is an error instead, as the real server reports it.
+    static func admit(_ type: ResourceType, _ object: JSONObject, strict: Bool = false) throws(APIError) -> JSONObject {
         guard let schema = type.schema else { return object }
         var causes: [APIError.Cause] = []
+        var pruned: [String] = []
         var result = object
         for (key, value) in object where !["apiVersion", "kind", "metadata"].contains(key) {
             if let property = schema["properties"]?[key] {
-                result[key] = process(value, property, path: key, &causes)
+                result[key] = process(value, property, path: key, &causes, &pruned)
             } else if schema["x-kubernetes-preserve-unknown-fields"] != true {
-                result[key] = nil  // pruned
+                result[key] = nil
+                pruned.append(key)
             }
+        }
+        if strict, !pruned.isEmpty {
+            throw APIError.badRequest("strict decoding error: " + pruned.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
         }
         for (key, property) in schema["properties"]?.objectValue ?? [:] where result[key] == nil && !["apiVersion", "kind", "metadata"].contains(key) {
             if let fallback = property["default"] { result[key] = fallback }
@@ -47,7 +53,8 @@ enum CustomResourceSchema {
         return result
     }
 
-    private static func process(_ value: JSONValue, _ schema: JSONValue, path: String, _ causes: inout [APIError.Cause]) -> JSONValue {
+    private static func process(_ value: JSONValue, _ schema: JSONValue, path: String, _ causes: inout [APIError.Cause],
+                                _ pruned: inout [String]) -> JSONValue {
         if value.isNull, schema["nullable"] == true { return value }
         if let type = schema["type"]?.stringValue, !fits(value, type) {
             causes.append(.init(reason: "FieldValueTypeInvalid", field: path,
@@ -66,11 +73,12 @@ enum CustomResourceSchema {
             let preserve = schema["x-kubernetes-preserve-unknown-fields"] == true
             for (key, member) in object {
                 if let property = properties?[key] {
-                    result[key] = process(member, property, path: "\(path).\(key)", &causes)
+                    result[key] = process(member, property, path: "\(path).\(key)", &causes, &pruned)
                 } else if let additional, additional.objectValue != nil {
-                    result[key] = process(member, additional, path: "\(path).\(key)", &causes)
+                    result[key] = process(member, additional, path: "\(path).\(key)", &causes, &pruned)
                 } else if !preserve && (properties != nil || additional == nil) && additional != true {
                     result[key] = nil  // pruned, as unknown fields are
+                    pruned.append("\(path).\(key)")
                 }
             }
             for (key, property) in properties ?? [:] where result[key] == nil {
@@ -88,7 +96,9 @@ enum CustomResourceSchema {
                 causes.append(.init(reason: "FieldValueTooMany", field: path, message: "Too many: \(items.count): must have at most \(max) items"))
             }
             guard let itemSchema = schema["items"] else { return value }
-            return .array(items.enumerated().map { process($1, itemSchema, path: "\(path)[\($0)]", &causes) })
+            var processed: [JSONValue] = []
+            for (i, item) in items.enumerated() { processed.append(process(item, itemSchema, path: "\(path)[\(i)]", &causes, &pruned)) }
+            return .array(processed)
         case .integer, .double:
             let number = value.doubleValue ?? 0
             if let min = schema["minimum"]?.doubleValue, number < min {

@@ -47,4 +47,35 @@ enum Discovery {
         let groupVersion = group.isEmpty ? version : "\(group)/\(version)"
         return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(groupVersion), "resources": .array(resources)]
     }
+
+    /// `/openapi/v3`: one entry per served group-version.
+    static func openAPIIndex(_ types: [ResourceType]) -> JSONValue {
+        var paths = JSONObject()
+        for type in types {
+            let key = type.group.isEmpty ? "api/\(type.version)" : "apis/\(type.group)/\(type.version)"
+            paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)")]
+        }
+        return ["paths": .object(paths)]
+    }
+
+    /// A group-version's OpenAPI v3 document, reduced to what clients probe: each kind's PATCH
+    /// operation, tagged with its group-version-kind and declaring the `fieldValidation` parameter,
+    /// which tells kubectl the server validates fields itself. No schemas (see docs/kube-emulator.md).
+    static func openAPIGroup(group: String, version: String, _ types: [ResourceType]) -> JSONValue {
+        var paths = JSONObject()
+        for type in types where type.group == group && type.version == version {
+            let prefix = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
+            let path = prefix + (type.namespaced ? "/namespaces/{namespace}" : "") + "/\(type.plural)/{name}"
+            let parameters: JSONValue = [
+                ["name": "dryRun", "in": "query", "schema": ["type": "string"]],
+                ["name": "fieldManager", "in": "query", "schema": ["type": "string"]],
+                ["name": "fieldValidation", "in": "query", "schema": ["type": "string"]],
+                ["name": "force", "in": "query", "schema": ["type": "boolean"]],
+            ]
+            paths[path] = ["patch": ["operationId": .string("patch\(type.kind)"), "parameters": parameters, "responses": [:],
+                                     "x-kubernetes-action": "patch",
+                                     "x-kubernetes-group-version-kind": ["group": .string(group), "version": .string(version), "kind": .string(type.kind)]]]
+        }
+        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.30.0"], "paths": .object(paths), "components": ["schemas": [:]]]
+    }
 }

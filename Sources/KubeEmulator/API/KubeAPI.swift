@@ -120,15 +120,25 @@ final class KubeAPI: Sendable {
         case .resources(let group, let version):
             guard servedTypes.contains(where: { $0.group == group && $0.version == version }) else { throw APIError.pathNotFound(request.path) }
             return (200, Discovery.resources(group: group, version: version, servedTypes))
+        case .openAPIIndex: return (200, Discovery.openAPIIndex(servedTypes))
+        case .openAPIGroup(let group, let version):
+            guard servedTypes.contains(where: { $0.group == group && $0.version == version }) else { throw APIError.pathNotFound(request.path) }
+            return (200, Discovery.openAPIGroup(group: group, version: version, servedTypes))
         case .notFound:
             throw APIError.pathNotFound(request.path)
         case .collection(let type, let namespace):
             switch verb {
-            case "list": return (200, try list(type, namespace: namespace, request.query))
+            case "list":
+                let list = try list(type, namespace: namespace, request.query)
+                guard TableConversion.wanted(request.header("accept")) else { return (200, list) }
+                return (200, TableConversion.table(try listedObjects(type, namespace: namespace, request.query), columns: tableColumns(type),
+                                                   resourceVersion: Int(list["metadata"]?["resourceVersion"]?.stringValue ?? "")))
             case "watch":
-                try watch(type, namespace: namespace, request.query, writer)
+                try watch(type, namespace: namespace, request.query, writer,
+                          asTable: TableConversion.wanted(request.header("accept")) ? tableColumns(type) : nil)
                 return (200, nil)
-            case "create": return (201, .object(try create(type, namespace: namespace, body: try Self.object(request.body))))
+            case "create":
+                return (201, .object(try create(type, namespace: namespace, body: try Self.object(request.body, contentType: request.header("content-type")), strict: request.query["fieldValidation"] == "Strict")))
             default: throw APIError.methodNotAllowed(request.method)
             }
         case .item(let type, let namespace, let name, let subresource):
@@ -139,11 +149,15 @@ final class KubeAPI: Sendable {
             }
             switch (verb, subresource) {
             case ("get", "scale"): return (200, Scale.make(try store.get(type, namespace: namespace, name: name)))
-            case ("get", _): return (200, .object(try store.get(type, namespace: namespace, name: name)))
+            case ("get", _):
+                let object = try store.get(type, namespace: namespace, name: name)
+                guard TableConversion.wanted(request.header("accept")), subresource == nil else { return (200, .object(object)) }
+                return (200, TableConversion.table([object], columns: tableColumns(type), resourceVersion: nil))
             case ("update", "scale"), ("patch", "scale"):
                 return (200, try Scale.write(self, type, namespace: namespace, name: name, request: request))
             case ("update", _):
-                return (200, .object(try update(type, namespace: namespace, name: name, subresource: subresource, body: try Self.object(request.body))))
+                return (200, .object(try update(type, namespace: namespace, name: name, subresource: subresource, body: try Self.object(request.body, contentType: request.header("content-type")),
+                                                strict: request.query["fieldValidation"] == "Strict")))
             case ("patch", _):
                 return try patch(type, namespace: namespace, name: name, subresource: subresource, request: request)
             case ("delete", nil):
@@ -154,12 +168,22 @@ final class KubeAPI: Sendable {
         }
     }
 
-    static func object(_ body: [UInt8]) throws(APIError) -> JSONObject {
+    /// The body of a create or update: JSON, or YAML as the API server also accepts. Protobuf (what
+    /// kubectl's typed clients send for built-in types) is not spoken: 415, as for custom resources.
+    static func object(_ body: [UInt8], contentType: String? = nil) throws(APIError) -> JSONObject {
+        let media = contentType?.split(separator: ";").first?.trimmingSpaces().lowercased() ?? "application/json"
         let value: JSONValue
-        do throws(JSONParseError) {
-            value = try JSONValue(parsing: body)
-        } catch {
-            throw APIError.badRequest("couldn't get version/kind; json parse error: \(error.description)")
+        switch media {
+        case "application/json", "":
+            do throws(JSONParseError) {
+                value = try JSONValue(parsing: body)
+            } catch {
+                throw APIError.badRequest("couldn't get version/kind; json parse error: \(error.description)")
+            }
+        case "application/yaml":
+            value = .object(try Patching.applyDocument(body))
+        default:
+            throw APIError.unsupportedMediaType(["application/json", "application/yaml"])
         }
         guard let object = value.objectValue else { throw APIError.badRequest("the request body is not a JSON object") }
         return object
@@ -196,10 +220,26 @@ final class KubeAPI: Sendable {
         return ["kind": .string(type.kind + "List"), "apiVersion": .string(type.apiVersion), "metadata": .object(metadata), "items": .array(items)]
     }
 
-    func create(_ type: ResourceType, namespace: String?, body: JSONObject) throws(APIError) -> JSONObject {
+    /// The columns `kubectl get` prints for `type`.
+    private func tableColumns(_ type: ResourceType) -> [TableConversion.Column] {
+        var crd: JSONObject?
+        if type.isCustom, let crdType = self.type(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions") {
+            crd = try? store.get(crdType, namespace: "", name: "\(type.plural).\(type.group)")
+        }
+        return TableConversion.columns(for: type, crd: crd)
+    }
+
+    /// The objects of a list request, whole (for tables).
+    private func listedObjects(_ type: ResourceType, namespace: String?, _ query: [String: String]) throws(APIError) -> [JSONObject] {
+        let page = store.list(type, namespace: namespace, labels: try LabelSelector.parse(query["labelSelector"]),
+                              fields: try FieldSelector.parse(query["fieldSelector"], for: type), after: nil, limit: 0)
+        return page.items
+    }
+
+    func create(_ type: ResourceType, namespace: String?, body: JSONObject, strict: Bool = false) throws(APIError) -> JSONObject {
         var object = try ObjectSemantics.prepareCreate(type, body, namespace: namespace)
         if type.isCustom {
-            object = try CustomResourceSchema.admit(type, object)
+            object = try CustomResourceSchema.admit(type, object, strict: strict)
         }
         if type.namespaced, let ns = object["metadata"]?["namespace"]?.stringValue, type.plural != "namespaces",
            let namespaces = self.type(group: "", version: "v1", plural: "namespaces"),
@@ -211,19 +251,19 @@ final class KubeAPI: Sendable {
         return created
     }
 
-    func update(_ type: ResourceType, namespace: String, name: String, subresource: String?, body: JSONObject) throws(APIError) -> JSONObject {
-        try write(type, namespace: namespace, name: name) { current throws(APIError) in
+    func update(_ type: ResourceType, namespace: String, name: String, subresource: String?, body: JSONObject, strict: Bool = false) throws(APIError) -> JSONObject {
+        try write(type, namespace: namespace, name: name, strict: strict) { current throws(APIError) in
             try ObjectSemantics.merge(type, current: current, incoming: body, subresource: subresource)
         }
     }
 
     /// Read-modify-write through the store, with custom-resource admission and final removal of an
     /// object whose deletion waited for finalizers that are now gone.
-    func write(_ type: ResourceType, namespace: String, name: String,
+    func write(_ type: ResourceType, namespace: String, name: String, strict: Bool = false,
                _ change: (JSONObject) throws(APIError) -> JSONObject) throws(APIError) -> JSONObject {
         let (object, deleted) = try store.update(type, namespace: namespace, name: name) { current throws(APIError) -> JSONObject? in
             var next = try change(current)
-            if type.isCustom { next = try CustomResourceSchema.admit(type, next) }
+            if type.isCustom { next = try CustomResourceSchema.admit(type, next, strict: strict) }
             return ObjectSemantics.readyToRemove(next) ? nil : next
         }
         if deleted { collectDependents(of: object, propagation: "Background") }
@@ -241,7 +281,7 @@ final class KubeAPI: Sendable {
             return try ServerSideApply.apply(self, type, namespace: namespace, name: name, subresource: subresource,
                                              document: try Patching.applyDocument(request.body), manager: manager)
         }
-        let object = try write(type, namespace: namespace, name: name) { current throws(APIError) in
+        let object = try write(type, namespace: namespace, name: name, strict: request.query["fieldValidation"] == "Strict") { current throws(APIError) in
             let patched = try Patching.apply(patchType, body: request.body, to: current)
             return try ObjectSemantics.merge(type, current: current, incoming: patched, subresource: subresource)
         }
@@ -310,7 +350,8 @@ final class KubeAPI: Sendable {
 
     // MARK: Watch
 
-    private func watch(_ type: ResourceType, namespace: String?, _ query: [String: String], _ writer: HTTPResponseWriter) throws(APIError) {
+    private func watch(_ type: ResourceType, namespace: String?, _ query: [String: String], _ writer: HTTPResponseWriter,
+                       asTable columns: [TableConversion.Column]?) throws(APIError) {
         let labels = try LabelSelector.parse(query["labelSelector"])
         let fields = try FieldSelector.parse(query["fieldSelector"], for: type)
         let rvText = query["resourceVersion"] ?? ""
@@ -327,7 +368,15 @@ final class KubeAPI: Sendable {
         guard writer.startStream(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")]) else { return }
         let deadline = DispatchTime.now() + timeout
         var nextBookmark = DispatchTime.now() + bookmarkInterval
-        func send(_ event: JSONValue) -> Bool { writer.writeChunk(Array((event.compactText + "\n").utf8)) }
+        func send(_ event: JSONValue) -> Bool {
+            var event = event
+            // kubectl get -w asks for tables: each event carries a one-row Table.
+            if let columns, event["type"] != "BOOKMARK", event["type"] != "ERROR", let object = event["object"]?.objectValue, var e = event.objectValue {
+                e["object"] = TableConversion.table([object], columns: columns, resourceVersion: nil)
+                event = .object(e)
+            }
+            return writer.writeChunk(Array((event.compactText + "\n").utf8))
+        }
         func bookmark(_ revision: Int) -> JSONValue {
             ["type": "BOOKMARK", "object": ["kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
                                              "metadata": ["resourceVersion": .string(String(revision)), "creationTimestamp": .null]]]

@@ -12,6 +12,9 @@ enum ObjectSemantics {
     static func prepareCreate(_ type: ResourceType, _ body: JSONObject, namespace: String?) throws(APIError) -> JSONObject {
         var object = body
         var metadata = object["metadata"]?.objectValue ?? JSONObject()
+        if let rv = metadata["resourceVersion"]?.stringValue, !rv.isEmpty {
+            throw APIError.badRequest("resourceVersion should not be set on objects to be created")
+        }
         if metadata["name"]?.stringValue?.isEmpty ?? true {
             guard let prefix = metadata["generateName"]?.stringValue, !prefix.isEmpty else {
                 throw APIError(code: 422, reason: "Invalid", message: "\(type.kind) \"\" is invalid: metadata.name: Required value: name or generateName is required",

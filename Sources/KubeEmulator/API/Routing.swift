@@ -10,6 +10,10 @@ enum Route {
     case resources(group: String, version: String)
     /// `…/[namespaces/NS/]RESOURCE`
     case collection(ResourceType, namespace: String?)
+    /// `/openapi/v3`: the index of group-version documents.
+    case openAPIIndex
+    /// `/openapi/v3/api/v1`, `/openapi/v3/apis/GROUP/VERSION`
+    case openAPIGroup(group: String, version: String)
     /// `…/[namespaces/NS/]RESOURCE/NAME[/SUBRESOURCE]`
     case item(ResourceType, namespace: String, name: String, subresource: String?)
     case notFound
@@ -20,6 +24,12 @@ enum Route {
         switch parts.first {
         case "version": return parts.count == 1 ? .version : .notFound
         case "healthz", "readyz", "livez": return .healthz
+        case "openapi":
+            guard parts.count >= 2, parts[1] == "v3" else { return .notFound }
+            if parts.count == 2 { return .openAPIIndex }
+            if parts.count == 4, parts[2] == "api" { return .openAPIGroup(group: "", version: parts[3]) }
+            if parts.count == 5, parts[2] == "apis" { return .openAPIGroup(group: parts[3], version: parts[4]) }
+            return .notFound
         case "api":
             if parts.count == 1 { return .coreVersions }
             return resolveResource(group: "", version: parts[1], rest: Array(parts.dropFirst(2)), lookup: lookup)
