@@ -15,12 +15,18 @@ public final class KubeEmulator: Sendable {
         public var tokenFile: String?
         public var bookmarkIntervalSeconds = 60.0
         public var historyLimit = 10_000
+        /// The fake kubelet: seconds from a Pod's creation to Ready; nil turns it off (no Pods, no
+        /// Deployment status: a bare API server).
+        public var podStartDelaySeconds: Double? = 1
+        /// Nodes the fake kubelet pretends to run (DaemonSets get one Pod each).
+        public var nodes = 1
 
         public init() {}
     }
 
     let api: KubeAPI
     private let server: HTTPServer
+    private let kubelet: FakeKubelet?
     /// `https://127.0.0.1:PORT` (or `http://…`).
     public let url: String
     public var port: Int { server.port }
@@ -44,14 +50,18 @@ public final class KubeEmulator: Sendable {
         server = try HTTPServer(host: configuration.host, port: configuration.port, tls: tls) { request, writer in
             api.handle(request, writer)
         }
+        kubelet = configuration.podStartDelaySeconds.map { FakeKubelet(api: api, startDelay: $0, nodes: configuration.nodes) }
         url = "\(tls == nil ? "http" : "https")://\(configuration.host):\(server.port)"
         api.serverAddress.withLock { $0 = "\(configuration.host):\(server.port)" }
     }
 
-    /// Stops listening and drops every connection.
-    public func stop() { server.stop() }
+    /// Stops listening, drops every connection, stops the fake kubelet.
+    public func stop() {
+        server.stop()
+        kubelet?.stop()
+    }
 
-    deinit { server.stop() }
+    deinit { stop() }
 
     // MARK: Test controls
 

@@ -21,6 +21,8 @@ let spec = CommandSpec(
         OptionSpec(["--token-file"], value: "FILE", help: "Bearer tokens accepted, one per line."),
         OptionSpec(["--kubeconfig-out"], value: "FILE", help: "Write a kubeconfig for this server here."),
         OptionSpec(["--bookmark-interval"], value: "SECONDS", help: "Seconds between watch bookmarks (default 60)."),
+        OptionSpec(["--pod-start-delay"], value: "DURATION", help: "Fake kubelet: time from a Pod's creation to Ready, as 500ms, 2s, 1m (default 1s; 'off' disables the kubelet)."),
+        OptionSpec(["--nodes"], value: "N", help: "Fake kubelet: nodes to pretend (DaemonSets get one Pod each; default 1)."),
     ])
 
 func fail(_ message: String, code: Int32) -> Never {
@@ -51,6 +53,29 @@ configuration.tokenFile = arguments.value("token-file")
 if let interval = arguments.value("bookmark-interval") {
     guard let seconds = Double(interval), seconds > 0 else { fail("--bookmark-interval: expected seconds, not '\(interval)'", code: 2) }
     configuration.bookmarkIntervalSeconds = seconds
+}
+
+if let delay = arguments.value("pod-start-delay") {
+    if delay == "off" {
+        configuration.podStartDelaySeconds = nil
+    } else {
+        guard let seconds = durationSeconds(delay) else { fail("--pod-start-delay: expected a duration such as 500ms, 2s or 1m, not '\(delay)'", code: 2) }
+        configuration.podStartDelaySeconds = seconds
+    }
+}
+if let nodes = arguments.value("nodes") {
+    guard let count = Int(nodes), count >= 1 else { fail("--nodes: expected a positive number, not '\(nodes)'", code: 2) }
+    configuration.nodes = count
+}
+
+/// `500ms`, `2s`, `1m`, `1.5s`.
+func durationSeconds(_ text: String) -> Double? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    for (unit, scale) in units where text.hasSuffix(unit) {
+        guard let value = Double(text.dropLast(unit.count)), value >= 0 else { return nil }
+        return value * scale
+    }
+    return nil
 }
 
 let emulator: KubeEmulator

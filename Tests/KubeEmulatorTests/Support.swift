@@ -73,7 +73,8 @@ final class TestCluster: @unchecked Sendable {
     let tokenFile: String
     let token = "test-token-1"
 
-    init(bookmarkInterval: Double = 60, historyLimit: Int = 10_000, tls: Bool = true) throws {
+    /// A bare API server unless `podStartDelay` turns the fake kubelet on.
+    init(bookmarkInterval: Double = 60, historyLimit: Int = 10_000, tls: Bool = true, podStartDelay: Double? = nil, nodes: Int = 1) throws {
         tokenFile = NSTemporaryDirectory() + "kube-emulator-token-\(UUID().uuidString)"
         try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         var configuration = KubeEmulator.Configuration()
@@ -84,6 +85,8 @@ final class TestCluster: @unchecked Sendable {
         configuration.tokenFile = tokenFile
         configuration.bookmarkIntervalSeconds = bookmarkInterval
         configuration.historyLimit = historyLimit
+        configuration.podStartDelaySeconds = podStartDelay
+        configuration.nodes = nodes
         emulator = try KubeEmulator(configuration)
     }
 

@@ -35,9 +35,16 @@ final class ObjectStore: Sendable {
 
     private let state = Mutex(State())
     let historyLimit: Int
+    /// Called (under the store lock, so it must only signal) with the storage key of every change.
+    private let changeObserver = Mutex<(@Sendable (String) -> Void)?>(nil)
 
     init(historyLimit: Int = 10_000) {
         self.historyLimit = historyLimit
+    }
+
+    /// Registers the one observer of changes (the fake kubelet).
+    func observeChanges(_ observer: @escaping @Sendable (String) -> Void) {
+        changeObserver.withLock { $0 = observer }
     }
 
     var revision: Int { state.withLock { $0.revision } }
@@ -129,6 +136,7 @@ final class ObjectStore: Sendable {
         for watcher in s.watchers.values where watcher.type.storageKey == type.storageKey {
             Self.deliver(event, to: watcher)
         }
+        changeObserver.withLock { $0 }?(type.storageKey)
         return stamped
     }
 

@@ -1,0 +1,216 @@
+import Dispatch
+import Foundation
+import JSON
+import Synchronization
+
+/// Stands in for the Deployment and DaemonSet controllers, the scheduler and the kubelets:
+/// - a Deployment's `spec.replicas` become Pods (owned by it, labelled from its template plus
+///   `pod-template-hash`) that turn Ready after the start delay, with pod IPs on loopback
+///   (127.1.x.y, so tests can serve a pod's endpoints on its IP);
+/// - a changed pod template replaces the pods (all at once, as the Recreate strategy does);
+/// - DaemonSets get one Pod per emulated node (`emulator-node-N`);
+/// - Deployment and DaemonSet status (replicas, ready, updated, available, observedGeneration) are
+///   kept as the real controllers keep them, through the `status` subresource, so watches see them.
+/// Deleted pods are recreated; pods of deleted owners go by garbage collection.
+final class FakeKubelet: Sendable {
+    private let api: KubeAPI
+    private let startDelay: Double
+    private let nodes: Int
+    private let wake = DispatchSemaphore(value: 0)
+    private let running = Mutex(true)
+    private let readyAt = Mutex<[String: Date]>([:])  // pod uid → when it becomes Ready
+    private let nextIP = Mutex(0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(api: KubeAPI, startDelay: Double, nodes: Int = 1) {
+        self.api = api
+        self.startDelay = startDelay
+        self.nodes = max(1, nodes)
+        api.store.observeChanges { [wake] storageKey in
+            if storageKey == "apps/deployments" || storageKey == "apps/daemonsets" || storageKey == "/pods" { wake.signal() }
+        }
+        Thread.detachNewThread { [self] in loop() }
+    }
+
+    /// Stops the loop and waits for it to end (idempotent).
+    func stop() {
+        let wasRunning = running.withLock { r in
+            defer { r = false }
+            return r
+        }
+        guard wasRunning else { return }
+        wake.signal()
+        finished.wait()
+    }
+
+    private func loop() {
+        defer { finished.signal() }
+        while running.withLock({ $0 }) {
+            let next = readyAt.withLock { $0.values.min() }
+            let timeout: DispatchTime = next.map { .now() + max(0, $0.timeIntervalSinceNow) } ?? .now() + 5
+            _ = wake.wait(timeout: timeout)
+            guard running.withLock({ $0 }) else { return }
+            while wake.wait(timeout: .now()) == .success {}  // coalesce a burst of changes
+            reconcile()
+        }
+    }
+
+    private var types: (deployments: ResourceType, daemonSets: ResourceType, pods: ResourceType)? {
+        guard let d = api.type(group: "apps", version: "v1", plural: "deployments"),
+              let s = api.type(group: "apps", version: "v1", plural: "daemonsets"),
+              let p = api.type(group: "", version: "v1", plural: "pods") else { return nil }
+        return (d, s, p)
+    }
+
+    private func reconcile() {
+        guard let types else { return }
+        let all = api.store.allObjects()
+        let pods = all.filter { $0.storageKey == types.pods.storageKey }.map(\.object)
+        for owner in all where owner.storageKey == types.deployments.storageKey || owner.storageKey == types.daemonSets.storageKey {
+            let isDaemonSet = owner.storageKey == types.daemonSets.storageKey
+            reconcileOwner(owner.object, type: isDaemonSet ? types.daemonSets : types.deployments, pods: pods, podType: types.pods,
+                           desired: isDaemonSet ? nodes : (owner.object["spec"]?["replicas"]?.intValue ?? 1), isDaemonSet: isDaemonSet)
+        }
+    }
+
+    private func reconcileOwner(_ owner: JSONObject, type: ResourceType, pods all: [JSONObject], podType: ResourceType, desired: Int, isDaemonSet: Bool) {
+        guard let uid = owner["metadata"]?["uid"]?.stringValue, let name = owner["metadata"]?["name"]?.stringValue,
+              let namespace = owner["metadata"]?["namespace"]?.stringValue,
+              owner["metadata"]?["deletionTimestamp"] == nil else { return }
+        let template = owner["spec"]?["template"] ?? .object([:])
+        let hash = Self.hash(template.compactText)
+        var pods = all.filter { pod in
+            (pod["metadata"]?["ownerReferences"]?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid }
+                && pod["metadata"]?["deletionTimestamp"] == nil
+        }
+        // A new template replaces the old pods.
+        for pod in pods where pod["metadata"]?["labels"]?["pod-template-hash"]?.stringValue != hash {
+            delete(pod, podType)
+        }
+        pods.removeAll { $0["metadata"]?["labels"]?["pod-template-hash"]?.stringValue != hash }
+        // Scale down (newest first), or up.
+        if pods.count > desired {
+            let extra = pods.sorted { ($0["metadata"]?["creationTimestamp"]?.stringValue ?? "") > ($1["metadata"]?["creationTimestamp"]?.stringValue ?? "") }
+                .prefix(pods.count - desired)
+            for pod in extra { delete(pod, podType) }
+            let gone = Set(extra.compactMap { $0["metadata"]?["uid"]?.stringValue })
+            pods.removeAll { gone.contains($0["metadata"]?["uid"]?.stringValue ?? "") }
+        }
+        let used = Set(pods.compactMap { $0["spec"]?["nodeName"]?.stringValue })
+        var freeNodes = (1...nodes).map { "emulator-node-\($0)" }.filter { !used.contains($0) }
+        while pods.count < desired {
+            let node = isDaemonSet ? (freeNodes.isEmpty ? "emulator-node-1" : freeNodes.removeFirst()) : "emulator-node-\(pods.count % nodes + 1)"
+            guard let pod = create(owner: owner, ownerType: type, template: template, hash: hash, namespace: namespace, name: name, node: node, podType: podType) else { break }
+            pods.append(pod)
+        }
+        // Pods whose start delay has passed become Ready.
+        let now = Date()
+        var ready = 0
+        for pod in pods {
+            let podUID = pod["metadata"]?["uid"]?.stringValue ?? ""
+            if pod["status"]?["phase"] == "Running" { ready += 1; continue }
+            guard let due = readyAt.withLock({ $0[podUID] }) else {
+                readyAt.withLock { $0[podUID] = now.addingTimeInterval(startDelay) }
+                continue
+            }
+            if due <= now, markReady(pod, podType) {
+                readyAt.withLock { _ = $0.removeValue(forKey: podUID) }
+                ready += 1
+            }
+        }
+        writeStatus(owner, type: type, pods: pods.count, ready: ready, isDaemonSet: isDaemonSet, desired: desired)
+    }
+
+    private func create(owner: JSONObject, ownerType: ResourceType, template: JSONValue, hash: String, namespace: String, name: String,
+                        node: String, podType: ResourceType) -> JSONObject? {
+        var labels = template["metadata"]?["labels"]?.objectValue ?? [:]
+        labels["pod-template-hash"] = .string(hash)
+        var spec = template["spec"]?.objectValue ?? [:]
+        spec["nodeName"] = .string(node)
+        let body: JSONObject = [
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": ["generateName": .string("\(name)-\(hash)-"), "namespace": .string(namespace), "labels": .object(labels),
+                         "ownerReferences": [["apiVersion": .string(ownerType.apiVersion), "kind": .string(ownerType.kind), "name": .string(name),
+                                              "uid": owner["metadata"]?["uid"] ?? .null, "controller": true, "blockOwnerDeletion": true]]],
+            "spec": .object(spec),
+        ]
+        guard let pod = try? api.create(podType, namespace: namespace, body: body) else { return nil }
+        if let uid = pod["metadata"]?["uid"]?.stringValue { readyAt.withLock { $0[uid] = Date().addingTimeInterval(startDelay) } }
+        return pod
+    }
+
+    private func markReady(_ pod: JSONObject, _ podType: ResourceType) -> Bool {
+        let ip = nextIP.withLock { n -> String in
+            defer { n += 1 }
+            return "127.1.\(n / 254).\(n % 254 + 1)"
+        }
+        let time = JSONValue.string(ObjectSemantics.now())
+        let containers = (pod["spec"]?["containers"]?.arrayValue ?? []).map { container -> JSONValue in
+            ["name": container["name"] ?? .null, "image": container["image"] ?? .null, "ready": true, "started": true, "restartCount": 0,
+             "state": ["running": ["startedAt": time]]]
+        }
+        let status: JSONValue = [
+            "phase": "Running", "podIP": .string(ip), "podIPs": [["ip": .string(ip)]], "hostIP": "127.0.0.1", "startTime": time,
+            "conditions": [
+                ["type": "Initialized", "status": "True", "lastTransitionTime": time],
+                ["type": "Ready", "status": "True", "lastTransitionTime": time],
+                ["type": "ContainersReady", "status": "True", "lastTransitionTime": time],
+                ["type": "PodScheduled", "status": "True", "lastTransitionTime": time],
+            ],
+            "containerStatuses": .array(containers),
+        ]
+        let name = pod["metadata"]?["name"]?.stringValue ?? ""
+        let namespace = pod["metadata"]?["namespace"]?.stringValue ?? ""
+        return (try? api.write(podType, namespace: namespace, name: name) { current throws(APIError) in
+            var o = current
+            o["status"] = status
+            return o
+        }) != nil
+    }
+
+    private func delete(_ pod: JSONObject, _ podType: ResourceType) {
+        _ = try? api.store.remove(podType, namespace: pod["metadata"]?["namespace"]?.stringValue ?? "", name: pod["metadata"]?["name"]?.stringValue ?? "")
+        if let uid = pod["metadata"]?["uid"]?.stringValue { readyAt.withLock { _ = $0.removeValue(forKey: uid) } }
+    }
+
+    private func writeStatus(_ owner: JSONObject, type: ResourceType, pods: Int, ready: Int, isDaemonSet: Bool, desired: Int) {
+        let generation = owner["metadata"]?["generation"] ?? .integer(1)
+        let status: JSONValue
+        if isDaemonSet {
+            status = ["currentNumberScheduled": .integer(pods), "desiredNumberScheduled": .integer(desired), "numberMisscheduled": 0,
+                      "numberReady": .integer(ready), "numberAvailable": .integer(ready), "updatedNumberScheduled": .integer(pods),
+                      "observedGeneration": generation]
+        } else {
+            var s: JSONObject = ["observedGeneration": generation, "replicas": .integer(pods), "updatedReplicas": .integer(pods),
+                                 "readyReplicas": .integer(ready), "availableReplicas": .integer(ready)]
+            if pods - ready > 0 { s["unavailableReplicas"] = .integer(pods - ready) }
+            s["conditions"] = [["type": "Available", "status": .string(ready >= desired ? "True" : "False"),
+                                "reason": .string(ready >= desired ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable")]]
+            status = .object(s)
+        }
+        guard owner["status"] != status else { return }
+        let name = owner["metadata"]?["name"]?.stringValue ?? ""
+        let namespace = owner["metadata"]?["namespace"]?.stringValue ?? ""
+        _ = try? api.write(type, namespace: namespace, name: name) { current throws(APIError) in
+            var o = current
+            o["status"] = status
+            return o
+        }
+    }
+
+    /// A short stable hash of the pod template (FNV-1a), as `pod-template-hash`.
+    static func hash(_ text: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01b3
+        }
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        var out = ""
+        for _ in 0..<10 {
+            out.append(alphabet[Int(h % UInt64(alphabet.count))])
+            h /= UInt64(alphabet.count)
+        }
+        return out
+    }
+}

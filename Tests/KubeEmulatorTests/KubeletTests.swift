@@ -1,0 +1,91 @@
+import Foundation
+import JSON
+import Testing
+@testable import KubeEmulator
+
+@Suite("Fake kubelet")
+struct FakeKubeletTests {
+    func pods(_ cluster: TestCluster, _ selector: String = "") -> [JSONValue] {
+        cluster.get("/api/v1/namespaces/default/pods" + selector).json["items"]?.arrayValue ?? []
+    }
+
+    /// Polls (bounded) until `condition` holds.
+    func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+
+    @Test func replicasBecomePodsThatTurnReadyAfterTheStartDelay() throws {
+        let cluster = try TestCluster(podStartDelay: 0.6)
+        let start = Date()
+        cluster.createDeployment("web", replicas: 3)
+        #expect(eventually { pods(cluster).count == 3 })
+        let early = cluster.get(deployments + "/web").json["status"]
+        #expect(early?["replicas"] == 3)
+        #expect(early?["readyReplicas"] == 0 || early?["readyReplicas"] == nil)
+        #expect(eventually { cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 3 })
+        #expect(Date().timeIntervalSince(start) >= 0.6, "not before the start delay")
+        let pod = try #require(pods(cluster).first)
+        #expect(pod["status"]?["phase"] == "Running")
+        #expect(pod["status"]?["podIP"]?.stringValue?.hasPrefix("127.1.") == true)
+        #expect(pod["metadata"]?["ownerReferences"]?.arrayValue?.first?["kind"] == "Deployment")
+        #expect(pod["metadata"]?["labels"]?["app"] == "web")
+        let status = cluster.get(deployments + "/web").json["status"]
+        #expect(status?["updatedReplicas"] == 3)
+        #expect(status?["availableReplicas"] == 3)
+        #expect(status?["observedGeneration"] == 1)
+    }
+
+    @Test func scalingAddsAndRemovesPodsAndDeletedPodsComeBack() throws {
+        let cluster = try TestCluster(podStartDelay: 0.1)
+        cluster.createDeployment("web", replicas: 2)
+        #expect(eventually { cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 2 })
+        _ = cluster.request("PATCH", deployments + "/web/scale", ["spec": ["replicas": 4]], contentType: "application/merge-patch+json")
+        #expect(eventually { cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 4 })
+        _ = cluster.request("PATCH", deployments + "/web/scale", ["spec": ["replicas": 1]], contentType: "application/merge-patch+json")
+        #expect(eventually { pods(cluster).count == 1 && cluster.get(deployments + "/web").json["status"]?["replicas"] == 1 })
+        let name = pods(cluster).first?["metadata"]?["name"]?.stringValue ?? ""
+        _ = cluster.request("DELETE", "/api/v1/namespaces/default/pods/\(name)")
+        #expect(eventually { pods(cluster).count == 1 && pods(cluster).first?["metadata"]?["name"]?.stringValue != name })
+    }
+
+    @Test func aNewTemplateReplacesThePodsAndStatusFollowsTheGeneration() throws {
+        let cluster = try TestCluster(podStartDelay: 0.1)
+        cluster.createDeployment("web", replicas: 2)
+        #expect(eventually { cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 2 })
+        let before = Set(pods(cluster).compactMap { $0["metadata"]?["name"]?.stringValue })
+        _ = cluster.request("PATCH", deployments + "/web", ["spec": ["template": ["spec": ["initContainers": [["name": "model-preload", "image": "loader:2"]]]]]],
+                            contentType: "application/strategic-merge-patch+json")
+        #expect(eventually {
+            let now = Set(pods(cluster).compactMap { $0["metadata"]?["name"]?.stringValue })
+            return now.count == 2 && now.isDisjoint(with: before) && cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 2
+        })
+        #expect(cluster.get(deployments + "/web").json["status"]?["observedGeneration"] == 2)
+    }
+
+    @Test func daemonSetsGetAPodPerNodeAndTheirStatus() throws {
+        let cluster = try TestCluster(podStartDelay: 0.1, nodes: 3)
+        _ = cluster.post("/apis/apps/v1/namespaces/default/daemonsets", [
+            "metadata": ["name": "prepull"],
+            "spec": ["selector": ["matchLabels": ["app": "prepull"]],
+                     "template": ["metadata": ["labels": ["app": "prepull"]], "spec": ["containers": [["name": "pause", "image": "pause:3.9"]]]]],
+        ])
+        #expect(eventually { cluster.get("/apis/apps/v1/namespaces/default/daemonsets/prepull").json["status"]?["numberReady"] == 3 })
+        let status = cluster.get("/apis/apps/v1/namespaces/default/daemonsets/prepull").json["status"]
+        #expect(status?["desiredNumberScheduled"] == 3)
+        #expect(status?["updatedNumberScheduled"] == 3)
+        #expect(Set(pods(cluster).compactMap { $0["spec"]?["nodeName"]?.stringValue }) == ["emulator-node-1", "emulator-node-2", "emulator-node-3"])
+    }
+
+    @Test func deletingTheOwnerCollectsItsPods() throws {
+        let cluster = try TestCluster(podStartDelay: 0.1)
+        cluster.createDeployment("web", replicas: 2)
+        #expect(eventually { pods(cluster).count == 2 })
+        _ = cluster.request("DELETE", deployments + "/web")
+        #expect(eventually { pods(cluster).isEmpty })
+    }
+}
