@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
         .executableTarget(name: "eip-operator", dependencies: ["Autoscaling"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
-        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON"]),
+        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),

@@ -136,6 +136,10 @@ do {
         (try? YAMLReader.jsonValues(in: seedText))?.count ?? 0
     })
     print()
+    runEmulatorBenchmarks(report: { name, value, unit in
+        print("\(pad(name, 52)) \(pad(String(Int(value.rounded())), 12)) \(unit)")
+    }, enabled: { filter.isEmpty || $0.contains(filter) })
+    print()
     print("checksum \(sink)")
 } catch {
     print("benchmark setup failed: \(error)")

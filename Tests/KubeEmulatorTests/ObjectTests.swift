@@ -233,3 +233,63 @@ struct TableTests {
         #expect(table["rows"]?.arrayValue?.first?["cells"]?.arrayValue?.first == "web")
     }
 }
+
+@Suite("Built-in resources")
+struct BuiltInResourceTests {
+    static let collections: [(String, JSONValue)] = [
+        ("/api/v1/namespaces/default/pods", ["metadata": ["name": "p"], "spec": ["containers": [["name": "c", "image": "x:1"]]]]),
+        ("/api/v1/namespaces/default/events", ["metadata": ["name": "e"], "involvedObject": ["kind": "Pod", "name": "p"], "reason": "Test"]),
+        ("/api/v1/namespaces/default/configmaps", ["metadata": ["name": "c"]]),
+        ("/api/v1/namespaces/default/services", ["metadata": ["name": "s"], "spec": ["ports": [["port": 80]]]]),
+        ("/apis/apps/v1/namespaces/default/deployments", ["metadata": ["name": "d"], "spec": ["replicas": 1]]),
+        ("/apis/apps/v1/namespaces/default/daemonsets", ["metadata": ["name": "ds"], "spec": [:]]),
+        ("/apis/coordination.k8s.io/v1/namespaces/default/leases", ["metadata": ["name": "l"], "spec": ["holderIdentity": "a", "leaseDurationSeconds": 15]]),
+        ("/apis/events.k8s.io/v1/namespaces/default/events", ["metadata": ["name": "e2"], "reason": "Test", "action": "Scaled"]),
+        ("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers", ["metadata": ["name": "h"], "spec": ["maxReplicas": 3, "scaleTargetRef": ["kind": "Deployment", "name": "d"]]]),
+        ("/api/v1/namespaces", ["metadata": ["name": "ns2"]]),
+    ]
+
+    @Test(arguments: collections)
+    func createGetListWatchAndDelete(path: String, body: JSONValue) throws {
+        let cluster = try TestCluster()
+        let created = cluster.post(path, body)
+        #expect(created.status == 201, "\(path): \(created.text)")
+        let name = created.json["metadata"]?["name"]?.stringValue ?? ""
+        #expect(cluster.get(path + "/" + name).json["metadata"]?["uid"] == created.json["metadata"]?["uid"])
+        #expect(cluster.get(path).json["items"]?.arrayValue?.isEmpty == false)
+        #expect(cluster.request("DELETE", path + "/" + name).status == 200)
+    }
+
+    @Test func deleteCollectionBySelector() throws {
+        let cluster = try TestCluster()
+        for (name, tier) in [("a", "gpu"), ("b", "gpu"), ("c", "cpu")] {
+            _ = cluster.post("/api/v1/namespaces/default/configmaps", ["metadata": ["name": .string(name), "labels": ["tier": .string(tier)]]])
+        }
+        let r = cluster.request("DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=tier%3Dgpu")
+        #expect(r.status == 200)
+        #expect(r.json["items"]?.arrayValue?.count == 2)
+        #expect(cluster.get("/api/v1/namespaces/default/configmaps").json["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } == ["c"])
+    }
+
+    @Test func watchWithAFieldSelector() throws {
+        let cluster = try TestCluster()
+        let watch = cluster.watch("/api/v1/namespaces/default/configmaps?watch=true&fieldSelector=metadata.name%3Dwanted")
+        defer { watch.stop() }
+        _ = watch.wait { _ in cluster.emulator.openWatches == 1 }
+        _ = cluster.post("/api/v1/namespaces/default/configmaps", ["metadata": ["name": "other"]])
+        _ = cluster.post("/api/v1/namespaces/default/configmaps", ["metadata": ["name": "wanted"]])
+        #expect(watch.wait { $0.count >= 1 }.names == ["wanted"])
+    }
+
+    @Test(arguments: [500, 503])
+    func injectedServerErrors(status: Int) throws {
+        let cluster = try TestCluster()
+        cluster.emulator.inject(Fault(verb: "patch", pathPrefix: "/apis/apps/v1", status: status, retryAfterSeconds: status == 503 ? 1 : nil))
+        cluster.createDeployment("web")
+        let r = cluster.request("PATCH", deployments + "/web", ["spec": ["replicas": 3]], contentType: "application/merge-patch+json")
+        #expect(r.status == status)
+        #expect(r.json["reason"] == (status == 500 ? "InternalError" : "ServiceUnavailable"))
+        #expect(r.headers["retry-after"] == (status == 503 ? "1" : nil))
+        #expect(cluster.request("PATCH", deployments + "/web", ["spec": ["replicas": 3]], contentType: "application/merge-patch+json").status == 200)
+    }
+}

@@ -137,6 +137,17 @@ final class KubeAPI: Sendable {
                 try watch(type, namespace: namespace, request.query, writer,
                           asTable: TableConversion.wanted(request.header("accept")) ? tableColumns(type) : nil)
                 return (200, nil)
+            case "deletecollection":
+                // Deletes each matching object in turn, as the API server does; answers the list of what it deleted.
+                let victims = try listedObjects(type, namespace: namespace, request.query)
+                for victim in victims {
+                    let name = victim["metadata"]?["name"]?.stringValue ?? ""
+                    let ns = victim["metadata"]?["namespace"]?.stringValue ?? ""
+                    let single = HTTPRequest(method: "DELETE", path: request.path, query: request.query, headers: request.headers, body: [])
+                    _ = try? delete(type, namespace: ns, name: name, request: single)
+                }
+                return (200, ["kind": .string(type.kind + "List"), "apiVersion": .string(type.apiVersion),
+                              "metadata": ["resourceVersion": .string(String(store.revision))], "items": .array(victims.map(JSONValue.object))])
             case "create":
                 return (201, .object(try create(type, namespace: namespace, body: try Self.object(request.body, contentType: request.header("content-type")), strict: request.query["fieldValidation"] == "Strict")))
             default: throw APIError.methodNotAllowed(request.method)
