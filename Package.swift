@@ -15,21 +15,28 @@ let package = Package(
         .library(name: "Autoscaling", targets: ["Autoscaling"]),
         .library(name: "YAML", targets: ["YAML"]),
         .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "Kube", targets: ["Kube"]),
     ],
     targets: [
         // Ordered JSON values, a strict parser and a deterministic serializer.
         .target(name: "JSON", linkerSettings: libm),
+        // A mutex-guarded value the thread sanitizer can see through.
+        .target(name: "Locking"),
         // "Did you mean …?" for misspelt names (edit distance).
         .target(name: "NameSuggestion"),
         // A YAML reader for Kubernetes manifests and kubeconfig files, producing JSON values.
         .target(name: "YAML", dependencies: ["JSON"], linkerSettings: libm),
         // The pool model, threshold expressions, the decision engine and warmup planning. Pure: no I/O.
-        .target(name: "Autoscaling", dependencies: ["JSON", "NameSuggestion"], linkerSettings: libm),
+        .target(name: "Autoscaling", dependencies: ["JSON", "NameSuggestion", "Locking"], linkerSettings: libm),
         // OpenSSL, for the emulator's TLS listener (the client side uses libcurl).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
-        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "COpenSSL"]),
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "COpenSSL", "Locking"]),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
+        // libcurl, for the Kubernetes client: typed wrappers around its variadic calls.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The Kubernetes client: kubeconfig and in-cluster config, raw HTTPS through libcurl, verbs, watches.
+        .target(name: "Kube", dependencies: ["CCurl", "JSON", "YAML", "Locking"]),
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
@@ -37,12 +44,13 @@ let package = Package(
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
         .executableTarget(name: "eip-operator", dependencies: ["Autoscaling"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
-        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator"]),
+        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Locking"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
         .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML"]),
-        .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML"]),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking"]),
+        .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,7 +3,7 @@
 import Dispatch
 import Foundation
 import KubeEmulator
-import Synchronization
+import Locking
 
 /// A minimal blocking HTTP/1.1 client over one keep-alive connection (plain HTTP, loopback only).
 final class LoopbackHTTPConnection {
@@ -91,7 +91,7 @@ func runEmulatorBenchmarks(report: (String, Double, String) -> Void, enabled: (S
     let path = "/apis/apps/v1/namespaces/default/deployments/web"
 
     func throughput(connections: Int, requests: Int, _ body: @escaping @Sendable (LoopbackHTTPConnection, Int) -> Int) -> Double {
-        let ok = Mutex(0)
+        let ok = Locked(0)
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: connections) { c in
             guard let connection = LoopbackHTTPConnection(port: emulator.port) else { return }
@@ -117,7 +117,7 @@ func runEmulatorBenchmarks(report: (String, Double, String) -> Void, enabled: (S
     if enabled(fanName) {
         let events = 2000
         let opened = DispatchSemaphore(value: 0)
-        let delivered = Mutex(0)
+        let delivered = Locked(0)
         let group = DispatchGroup()
         for _ in 0..<10 {
             group.enter()

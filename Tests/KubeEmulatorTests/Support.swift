@@ -1,6 +1,6 @@
 import Foundation
 import JSON
-import Synchronization
+import Locking
 import Testing
 @testable import KubeEmulator
 
@@ -18,7 +18,7 @@ func run(_ executable: String, _ arguments: [String], stdin: String? = nil) -> (
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
     // Read both pipes fully (stderr on another thread, so neither can fill up and block curl).
-    let errData = Mutex(Data())
+    let errData = Locked(Data())
     let done = DispatchSemaphore(value: 0)
     Thread.detachNewThread {
         let data = err.fileHandleForReading.readDataToEndOfFile()
@@ -149,8 +149,8 @@ final class TestCluster: @unchecked Sendable {
 final class WatchStream: @unchecked Sendable {
     /// What the reading thread collects (shared with it, so the stream itself can be released).
     final class Collected: Sendable {
-        let lines = Mutex<[String]>([])
-        let finished = Mutex(false)
+        let lines = Locked<[String]>([])
+        let finished = Locked(false)
     }
 
     private let process = Process()

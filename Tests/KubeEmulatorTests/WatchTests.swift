@@ -295,5 +295,8 @@ struct ExecutableTests {
     @Test func badFlagsExitTwo() {
         #expect(run(Self.binary, ["--listen", "nonsense"]).status == 2)
         #expect(run(Self.binary, ["--bogus"]).status == 2)
+        let delay = run(Self.binary, ["--pod-start-delay", "soon"])
+        #expect(delay.status == 2)
+        #expect(delay.stderr.contains("--pod-start-delay: expected a duration such as 500ms, 2s or 1m, not 'soon'"))
     }
 }

@@ -1,9 +1,9 @@
-import Synchronization
+import Locking
 
 /// Parsed expressions keyed by their text, so that each pool's rules are parsed once per spec
 /// generation (a new generation with the same text hits the cache too). Safe to share across tasks.
 public final class ThresholdExpressionCache: Sendable {
-    private let entries = Mutex<[String: Result<ThresholdExpression, ThresholdExpressionError>]>([:])
+    private let entries = Locked<[String: Result<ThresholdExpression, ThresholdExpressionError>]>([:])
     private let capacity: Int
 
     /// - Parameter capacity: entries kept before the cache starts over (default 4096: two rules for 2,048 pools

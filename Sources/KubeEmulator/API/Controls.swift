@@ -1,12 +1,12 @@
 import Foundation
 import JSON
-import Synchronization
+import Locking
 
 /// Bearer-token authentication against a file of tokens (one per line), re-read when it changes,
 /// so tests can rotate tokens under a running server.
 final class TokenAuthenticator: Sendable {
     let path: String
-    private let cache = Mutex<(modified: Date?, size: Int, tokens: Set<String>)>((nil, -1, []))
+    private let cache = Locked<(modified: Date?, size: Int, tokens: Set<String>)>((nil, -1, []))
 
     init(path: String) { self.path = path }
 

@@ -1,18 +1,18 @@
 import Dispatch
 import Foundation
 import JSON
-import Synchronization
+import Locking
 
 /// The API server's request handling, independent of the transport: authentication, injected faults,
 /// routing, the verbs, subresources, watches and discovery. The store holds the objects.
 final class KubeAPI: Sendable {
     let store: ObjectStore
-    private let types = Mutex<[ResourceType]>(ResourceType.builtIn)
+    private let types = Locked<[ResourceType]>(ResourceType.builtIn)
     private let authenticator: TokenAuthenticator?
-    private let faults = Mutex<[Fault]>([])
-    private let log = Mutex<[RecordedRequest]>([])
+    private let faults = Locked<[Fault]>([])
+    private let log = Locked<[RecordedRequest]>([])
     let bookmarkInterval: Double
-    let serverAddress: Mutex<String> = Mutex("127.0.0.1:0")
+    let serverAddress: Locked<String> = Locked("127.0.0.1:0")
 
     init(store: ObjectStore, tokenFile: String?, bookmarkInterval: Double) {
         self.store = store

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import JSON
-import Synchronization
+import Locking
 
 /// Stands in for the Deployment and DaemonSet controllers, the scheduler and the kubelets:
 /// - a Deployment's `spec.replicas` become Pods (owned by it, labelled from its template plus
@@ -17,9 +17,9 @@ final class FakeKubelet: Sendable {
     private let startDelay: Double
     private let nodes: Int
     private let wake = DispatchSemaphore(value: 0)
-    private let running = Mutex(true)
-    private let readyAt = Mutex<[String: Date]>([:])  // pod uid → when it becomes Ready
-    private let nextIP = Mutex(0)
+    private let running = Locked(true)
+    private let readyAt = Locked<[String: Date]>([:])  // pod uid → when it becomes Ready
+    private let nextIP = Locked(0)
     private let finished = DispatchSemaphore(value: 0)
 
     init(api: KubeAPI, startDelay: Double, nodes: Int = 1) {

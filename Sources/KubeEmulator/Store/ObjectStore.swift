@@ -1,6 +1,6 @@
 import Foundation
 import JSON
-import Synchronization
+import Locking
 
 /// Where an object lives within its resource.
 struct ObjectKey: Hashable, Comparable, Sendable {
@@ -33,10 +33,10 @@ final class ObjectStore: Sendable {
         var nextWatcherID = 1
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let historyLimit: Int
     /// Called (under the store lock, so it must only signal) with the storage key of every change.
-    private let changeObserver = Mutex<(@Sendable (String) -> Void)?>(nil)
+    private let changeObserver = Locked<(@Sendable (String) -> Void)?>(nil)
 
     init(historyLimit: Int = 10_000) {
         self.historyLimit = historyLimit

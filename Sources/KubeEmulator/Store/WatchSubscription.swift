@@ -1,6 +1,6 @@
 import Dispatch
 import JSON
-import Synchronization
+import Locking
 
 /// One open watch: the store pushes items under its lock (so they arrive in revision order) and
 /// the connection's thread takes them off and writes them.
@@ -19,7 +19,7 @@ final class WatchSubscription: Sendable {
     let namespace: String?
     let labels: LabelSelector
     let fields: FieldSelector
-    private let queue = Mutex<[Item]>([])
+    private let queue = Locked<[Item]>([])
     private let available = DispatchSemaphore(value: 0)
 
     init(id: Int, type: ResourceType, namespace: String?, labels: LabelSelector, fields: FieldSelector) {

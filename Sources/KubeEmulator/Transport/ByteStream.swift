@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Locking
 
 /// A connected, blocking byte stream: a plain TCP socket or TLS over one.
 protocol ByteStream: AnyObject, Sendable {
@@ -16,7 +16,7 @@ protocol ByteStream: AnyObject, Sendable {
 /// A TCP socket. `send` uses MSG_NOSIGNAL so that a vanished peer is an error, not a SIGPIPE.
 final class SocketStream: ByteStream {
     let fd: Int32
-    private let closed = Mutex(false)
+    private let closed = Locked(false)
 
     init(fd: Int32) { self.fd = fd }
 

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import Synchronization
+import Locking
 
 /// An error of the emulator's own making (bad flags, a port in use, unreadable certificates).
 public struct EmulatorError: Error, Sendable, CustomStringConvertible {
@@ -21,8 +21,8 @@ final class HTTPServer: Sendable {
     private let listener: Int32
     private let tls: TLSServerContext?
     private let handler: RequestHandler
-    private let connections = Mutex<[Int32: SocketStream]>([:])
-    private let stopped = Mutex(false)
+    private let connections = Locked<[Int32: SocketStream]>([:])
+    private let stopped = Locked(false)
     private let acceptDone = DispatchSemaphore(value: 0)
 
     /// Binds `host:port` (port 0 picks a free one) and starts accepting.

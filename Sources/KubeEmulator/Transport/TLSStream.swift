@@ -1,5 +1,5 @@
 import COpenSSL
-import Synchronization
+import Locking
 
 /// A TLS server configuration: certificate chain and key, loaded once, shared by every connection.
 /// OpenSSL's `SSL_CTX` is safe to share across threads once configured.
@@ -50,7 +50,7 @@ final class TLSServerContext: @unchecked Sendable {
 final class TLSStream: ByteStream, @unchecked Sendable {
     private let ssl: OpaquePointer
     private let socket: SocketStream
-    private let state = Mutex(false)  // closed
+    private let state = Locked(false)  // closed
 
     init(ssl: OpaquePointer, socket: SocketStream) {
         self.ssl = ssl
