@@ -50,14 +50,15 @@ final class KubeAPI: Sendable {
     func handle(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
         let route = Route.resolve(request.path) { type(group: $0, version: $1, plural: $2) }
         let verb = Self.verb(request, route)
-        var status = 200
-        defer {
-            let record = RecordedRequest(verb: verb, method: request.method, path: request.path, query: request.query,
-                                         contentType: request.header("content-type"), status: status)
-            log.withLock { $0.append(record) }
+        // Every request is logged before its response (or stream) starts, so a client that has its
+        // answer finds its request in the log.
+        func record(_ status: Int) {
+            let entry = RecordedRequest(verb: verb, method: request.method, path: request.path, query: request.query,
+                                        contentType: request.header("content-type"), status: status)
+            log.withLock { $0.append(entry) }
         }
         func fail(_ error: APIError) {
-            status = error.code
+            record(error.code)
             var headers = [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")]
             if let seconds = error.retryAfterSeconds { headers.append(("Retry-After", String(seconds))) }
             writer.send(status: error.code, headers: headers, body: Array(error.status.compactText.utf8))
@@ -73,9 +74,9 @@ final class KubeAPI: Sendable {
             }
         }
         do throws(APIError) {
-            let (code, body) = try dispatch(request, route, verb, writer)
-            status = code
+            let (code, body) = try dispatch(request, route, verb, writer, onStream: { record(200) })
             if let body {
+                record(code)
                 writer.send(status: code, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")],
                             body: Array(body.compactText.utf8))
             }
@@ -109,10 +110,12 @@ final class KubeAPI: Sendable {
     }
 
     /// Serves the request; returns the status and body, or nil body when the response was streamed.
-    private func dispatch(_ request: HTTPRequest, _ route: Route, _ verb: String, _ writer: HTTPResponseWriter) throws(APIError) -> (Int, JSONValue?) {
+    private func dispatch(_ request: HTTPRequest, _ route: Route, _ verb: String, _ writer: HTTPResponseWriter,
+                          onStream: () -> Void) throws(APIError) -> (Int, JSONValue?) {
         switch route {
         case .version: return (200, Discovery.version())
         case .healthz:
+            onStream()
             writer.send(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok".utf8))
             return (200, nil)
         case .coreVersions: return (200, Discovery.coreVersions(serverAddress: serverAddress.withLock { $0 }))
@@ -135,7 +138,7 @@ final class KubeAPI: Sendable {
                                                    resourceVersion: Int(list["metadata"]?["resourceVersion"]?.stringValue ?? "")))
             case "watch":
                 try watch(type, namespace: namespace, request.query, writer,
-                          asTable: TableConversion.wanted(request.header("accept")) ? tableColumns(type) : nil)
+                          asTable: TableConversion.wanted(request.header("accept")) ? tableColumns(type) : nil, onStart: onStream)
                 return (200, nil)
             case "deletecollection":
                 // Deletes each matching object in turn, as the API server does; answers the list of what it deleted.
@@ -362,7 +365,7 @@ final class KubeAPI: Sendable {
     // MARK: Watch
 
     private func watch(_ type: ResourceType, namespace: String?, _ query: [String: String], _ writer: HTTPResponseWriter,
-                       asTable columns: [TableConversion.Column]?) throws(APIError) {
+                       asTable columns: [TableConversion.Column]?, onStart: () -> Void) throws(APIError) {
         let labels = try LabelSelector.parse(query["labelSelector"])
         let fields = try FieldSelector.parse(query["fieldSelector"], for: type)
         let rvText = query["resourceVersion"] ?? ""
@@ -376,6 +379,7 @@ final class KubeAPI: Sendable {
         let timeout = Double(query["timeoutSeconds"] ?? "") ?? Double.random(in: 1800...3600)
         let subscription = try store.watch(type, namespace: namespace, labels: labels, fields: fields, from: from)
         defer { store.endWatch(subscription) }
+        onStart()
         guard writer.startStream(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")]) else { return }
         let deadline = DispatchTime.now() + timeout
         var nextBookmark = DispatchTime.now() + bookmarkInterval

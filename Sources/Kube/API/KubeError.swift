@@ -1,0 +1,115 @@
+import JSON
+
+/// An error from the Kubernetes API or the way to it. Match on ``kind`` (`error.kind == .conflict`);
+/// new kinds can be added without breaking callers. API errors keep the server's `Status` body.
+public struct KubeError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, as a closed set of names behind a struct (so the set can grow).
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Code: String {
+            case notFound = "NotFound", alreadyExists = "AlreadyExists", conflict = "Conflict", gone = "Gone"
+            case invalid = "Invalid", forbidden = "Forbidden", unauthorized = "Unauthorized", tooManyRequests = "TooManyRequests"
+            case serverTimeout = "ServerTimeout", internalError = "InternalError", serviceUnavailable = "ServiceUnavailable"
+            case badRequest = "BadRequest", methodNotAllowed = "MethodNotAllowed", unsupportedMediaType = "UnsupportedMediaType"
+            case otherStatus = "OtherStatus"
+            case tlsVerification = "TLSVerification", connectionFailed = "ConnectionFailed", timedOut = "TimedOut"
+            case cancelled = "Cancelled", transport = "Transport", malformedResponse = "MalformedResponse", configuration = "Configuration"
+        }
+
+        private let code: Code
+        private init(_ code: Code) { self.code = code }
+
+        public static let notFound = Kind(.notFound)
+        public static let alreadyExists = Kind(.alreadyExists)
+        public static let conflict = Kind(.conflict)
+        /// 410: the resourceVersion is too old (HTTP status or a watch `ERROR` event): relist.
+        public static let gone = Kind(.gone)
+        public static let invalid = Kind(.invalid)
+        public static let forbidden = Kind(.forbidden)
+        public static let unauthorized = Kind(.unauthorized)
+        public static let tooManyRequests = Kind(.tooManyRequests)
+        public static let serverTimeout = Kind(.serverTimeout)
+        public static let internalError = Kind(.internalError)
+        public static let serviceUnavailable = Kind(.serviceUnavailable)
+        public static let badRequest = Kind(.badRequest)
+        public static let methodNotAllowed = Kind(.methodNotAllowed)
+        public static let unsupportedMediaType = Kind(.unsupportedMediaType)
+        /// Another HTTP error status.
+        public static let otherStatus = Kind(.otherStatus)
+        /// The server's certificate did not verify against the CA (never silently skipped).
+        public static let tlsVerification = Kind(.tlsVerification)
+        public static let connectionFailed = Kind(.connectionFailed)
+        public static let timedOut = Kind(.timedOut)
+        public static let cancelled = Kind(.cancelled)
+        /// Another transport failure; the message is curl's.
+        public static let transport = Kind(.transport)
+        public static let malformedResponse = Kind(.malformedResponse)
+        /// A kubeconfig, in-cluster or credential problem.
+        public static let configuration = Kind(.configuration)
+
+        public var description: String { code.rawValue }
+    }
+
+    public let kind: Kind
+    public let message: String
+    /// The HTTP status, for API errors.
+    public let statusCode: Int?
+    /// The server's `Status` object, for API errors that carried one.
+    public let status: JSONValue?
+    /// `Retry-After` in seconds, when the server sent one.
+    public let retryAfter: Double?
+
+    public init(_ kind: Kind, _ message: String, statusCode: Int? = nil, status: JSONValue? = nil, retryAfter: Double? = nil) {
+        self.kind = kind
+        self.message = message
+        self.statusCode = statusCode
+        self.status = status
+        self.retryAfter = retryAfter
+    }
+
+    /// `Invalid` causes: (field, message).
+    public var causes: [(field: String, message: String)] {
+        (status?["details"]?["causes"]?.arrayValue ?? []).map { ($0["field"]?.stringValue ?? "", $0["message"]?.stringValue ?? "") }
+    }
+
+    /// Worth retrying the same request later: 429, 5xx timeouts and unavailability, connection trouble.
+    public var isRetryable: Bool {
+        [.tooManyRequests, .serverTimeout, .internalError, .serviceUnavailable, .connectionFailed, .timedOut].contains(kind)
+    }
+
+    public var description: String {
+        statusCode.map { "\(kind) (\($0)): \(message)" } ?? "\(kind): \(message)"
+    }
+
+    /// The error an HTTP error response stands for, from its status and `Status` body.
+    static func fromResponse(statusCode: Int, body: [UInt8], retryAfter: Double?) -> KubeError {
+        let status = try? JSONValue(parsing: body)
+        let reason = status?["reason"]?.stringValue ?? ""
+        let message = status?["message"]?.stringValue ?? String(decoding: body.prefix(512), as: UTF8.self)
+        let kind: Kind
+        switch (statusCode, reason) {
+        case (404, _): kind = .notFound
+        case (409, "AlreadyExists"): kind = .alreadyExists
+        case (409, _): kind = .conflict
+        case (410, _): kind = .gone
+        case (422, _): kind = .invalid
+        case (403, _): kind = .forbidden
+        case (401, _): kind = .unauthorized
+        case (429, _): kind = .tooManyRequests
+        case (504, _), (_, "Timeout"), (_, "ServerTimeout"): kind = .serverTimeout
+        case (500, _): kind = .internalError
+        case (503, _): kind = .serviceUnavailable
+        case (400, _): kind = .badRequest
+        case (405, _): kind = .methodNotAllowed
+        case (415, _): kind = .unsupportedMediaType
+        default: kind = .otherStatus
+        }
+        return KubeError(kind, message.isEmpty ? "HTTP \(statusCode)" : message, statusCode: statusCode,
+                         status: status?["kind"] == "Status" ? status : nil, retryAfter: retryAfter)
+    }
+
+    /// The error an `ERROR` watch event carries.
+    static func fromWatchError(_ status: JSONValue) -> KubeError {
+        let code = status["code"]?.intValue ?? 500
+        return fromResponse(statusCode: code, body: Array(status.compactText.utf8), retryAfter: nil)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import JSON
+import Locking
+
+/// Where bearer tokens come from.
+public protocol CredentialSource: Sendable {
+    /// The token to send now, or nil for none.
+    func bearerToken() throws(KubeError) -> String?
+    /// After a 401: forget what is cached; true when a fresh token may fix it (so the request is retried once).
+    func refreshAfterUnauthorized() -> Bool
+}
+
+/// A fixed token (kubeconfig `token`).
+public struct StaticToken: CredentialSource {
+    let token: String
+    public init(_ token: String) { self.token = token }
+    public func bearerToken() throws(KubeError) -> String? { token }
+    public func refreshAfterUnauthorized() -> Bool { false }
+}
+
+/// A token read from a file (kubeconfig `tokenFile`, the in-cluster service-account token): re-read
+/// when the file changes, and at least every `maximumAge` seconds (client-go re-reads every minute),
+/// so rotated tokens are picked up.
+public final class TokenFile: CredentialSource {
+    let path: String
+    let maximumAge: Double
+    private let cache = Locked<(token: String, read: Date, modified: Date?)?>(nil)
+
+    public init(path: String, maximumAge: Double = 60) {
+        self.path = path
+        self.maximumAge = maximumAge
+    }
+
+    public func bearerToken() throws(KubeError) -> String? {
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+        if let cached = cache.withLock({ $0 }), cached.modified == modified, Date().timeIntervalSince(cached.read) < maximumAge {
+            return cached.token
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw KubeError(.configuration, "cannot read the token file \(path)")
+        }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        cache.withLock { $0 = (token, Date(), modified) }
+        return token
+    }
+
+    public func refreshAfterUnauthorized() -> Bool {
+        cache.withLock { $0 = nil }
+        return true
+    }
+}

@@ -1,0 +1,58 @@
+// Helpers shared by the test targets: running commands, and certificates made with the openssl CLI.
+import Foundation
+import Locking
+
+/// Runs a command and returns its exit status and output.
+@discardableResult
+public func run(_ executable: String, _ arguments: [String], stdin: String? = nil) -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    do { try process.run() } catch { return (-1, "", "\(error)") }
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try? input.fileHandleForWriting.close()
+    // Read both pipes fully (stderr on another thread, so neither can fill up and block curl).
+    let errData = Locked(Data())
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        errData.withLock { $0 = data }
+        done.signal()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    done.wait()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
+}
+
+/// A CA and a server certificate for 127.0.0.1, made once per test process with the openssl CLI,
+/// plus an unrelated CA for the "wrong CA" tests.
+public struct TestCertificates: Sendable {
+    public let directory: String
+    public var ca: String { directory + "/ca.pem" }
+    public var otherCA: String { directory + "/other-ca.pem" }
+    public var serverCertificate: String { directory + "/server.pem" }
+    public var serverKey: String { directory + "/server.key" }
+
+    public static let directory = NSTemporaryDirectory() + "kube-emulator-certs-\(ProcessInfo.processInfo.processIdentifier)"
+
+    public static let shared: TestCertificates = {
+        let dir = directory
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Removed when the test process exits.
+        atexit { try? FileManager.default.removeItem(atPath: TestCertificates.directory) }
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        run("/usr/bin/openssl", ["req", "-x509"] + ec + ["-keyout", dir + "/ca.key", "-out", dir + "/ca.pem", "-days", "2", "-subj", "/CN=eip-test-ca"])
+        run("/usr/bin/openssl", ["req", "-x509"] + ec + ["-keyout", dir + "/other-ca.key", "-out", dir + "/other-ca.pem", "-days", "2", "-subj", "/CN=other-ca"])
+        run("/usr/bin/openssl", ["req"] + ec + ["-keyout", dir + "/server.key", "-out", dir + "/server.csr", "-subj", "/CN=127.0.0.1"])
+        try? "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: dir + "/ext.cnf", atomically: true, encoding: .utf8)
+        run("/usr/bin/openssl", ["x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key",
+                                 "-CAcreateserial", "-out", dir + "/server.pem", "-days", "2", "-extfile", dir + "/ext.cnf"])
+        return TestCertificates(directory: dir)
+    }()
+}
+
