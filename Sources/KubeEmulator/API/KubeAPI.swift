@@ -397,8 +397,11 @@ final class KubeAPI: Sendable {
                                              "metadata": ["resourceVersion": .string(String(revision)), "creationTimestamp": .null]]]
         }
         while true {
-            let wake = bookmarks ? min(deadline, nextBookmark) : deadline
+            // Wake at least every half second to notice a client that went away, as Go's server
+            // notices through the request context.
+            let wake = min(bookmarks ? min(deadline, nextBookmark) : deadline, DispatchTime.now() + 0.5)
             guard let item = subscription.next(before: wake) else {
+                if writer.stream.clientLeft() { return }
                 if DispatchTime.now() >= deadline {
                     // Before the stream closes: what is queued, then a bookmark at the current revision.
                     while let item = subscription.next(before: .now()) {
@@ -408,8 +411,10 @@ final class KubeAPI: Sendable {
                     writer.finishStream()
                     return
                 }
-                store.bookmark(subscription)
-                nextBookmark = DispatchTime.now() + bookmarkInterval
+                if bookmarks && DispatchTime.now() >= nextBookmark {
+                    store.bookmark(subscription)
+                    nextBookmark = DispatchTime.now() + bookmarkInterval
+                }
                 continue
             }
             switch item {

@@ -11,6 +11,9 @@ protocol ByteStream: AnyObject, Sendable {
     func write(_ bytes: [UInt8]) -> Bool
     /// Closes the stream and its socket (idempotent).
     func close()
+    /// True when the client has closed the connection or sent something (a TLS close_notify, say)
+    /// while a response is still streaming to it: either way it is done listening.
+    func clientLeft() -> Bool
 }
 
 /// A TCP socket. `send` uses MSG_NOSIGNAL so that a vanished peer is an error, not a SIGPIPE.
@@ -40,6 +43,13 @@ final class SocketStream: ByteStream {
             offset += n
         }
         return true
+    }
+
+    func clientLeft() -> Bool {
+        var byte: UInt8 = 0
+        let n = Glibc.recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n < 0 { return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR }
+        return true  // 0: orderly close; >0: the client sent something mid-stream
     }
 
     /// Wakes a thread blocked in read or write without releasing the descriptor.

@@ -76,6 +76,8 @@ final class TLSStream: ByteStream, @unchecked Sendable {
         return true
     }
 
+    func clientLeft() -> Bool { socket.clientLeft() }
+
     func close() {
         let first = state.withLock { closed in
             defer { closed = true }
