@@ -192,7 +192,7 @@ public final class KubeTransport: Sendable {
     }
 
     static func transportError(_ code: CURLcode, _ transfer: CurlTransfer) -> KubeError {
-        let detail = String(cString: transfer.errorBuffer)
+        let detail = String(decoding: transfer.errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         switch code {
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
