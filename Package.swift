@@ -40,7 +40,7 @@ let package = Package(
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
-        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport"]),
+        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
         .executableTarget(name: "eip-operator", dependencies: ["Autoscaling"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
-        .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON"]),
+        .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

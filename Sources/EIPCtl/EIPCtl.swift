@@ -11,11 +11,13 @@ public enum EIPCtl {
     COMMANDS:
       validate    Check pool manifests: schema, bounds, threshold expressions, lints.
       reconcile   With --dry-run: show what the operator would do for a pool, and why.
+      get         List pools from a live cluster (get pools), as a kubectl-style table.
       version     Print the version.
 
     Run 'eipctl <command> --help' for a command's options.
 
-    EXIT CODES: 0 success; 1 invalid input (an invalid pool, an unreadable file, a missing object);
+    EXIT CODES: 0 success; 1 invalid input (an invalid pool, an unreadable file, a missing object,
+    a cluster that cannot be read);
     2 usage error (unknown command or option, malformed value).
     """
 
@@ -36,9 +38,10 @@ public enum EIPCtl {
             return .success
         case "validate": spec = ValidateCommand.spec
         case "reconcile": spec = ReconcileCommand.spec
+        case "get": spec = GetCommand.spec
         default:
             var message = "error: unknown command '\(command)'"
-            if let guess = ["validate", "reconcile", "version"].first(where: { $0.hasPrefix(command) || command.hasPrefix($0) }) {
+            if let guess = ["validate", "reconcile", "get", "version"].first(where: { $0.hasPrefix(command) || command.hasPrefix($0) }) {
                 message += "; did you mean '\(guess)'?"
             }
             io.err(message + "\nRun 'eipctl --help' for the commands.")
@@ -52,6 +55,7 @@ public enum EIPCtl {
             }
             switch command {
             case "validate": return try ValidateCommand.run(parsed, io: io)
+            case "get": return try GetCommand.run(parsed, io: io, clock: clock)
             default: return try ReconcileCommand.run(parsed, io: io, clock: clock)
             }
         } catch {

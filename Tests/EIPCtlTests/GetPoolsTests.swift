@@ -1,0 +1,80 @@
+import Foundation
+import JSON
+import Kube
+import KubeEmulator
+import TestSupport
+import Testing
+import YAML
+
+@Suite("eipctl get pools against the emulator", .serialized)
+struct GetPoolsTests {
+    /// An emulator with the CRD and two pools, and a kubeconfig for it.
+    final class Cluster: @unchecked Sendable {
+        let emulator: KubeEmulator
+        let directory = NSTemporaryDirectory() + "eipctl-get-\(UUID().uuidString)"
+        var kubeconfig: String { directory + "/kubeconfig" }
+
+        init(installCRD: Bool = true) async throws {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try "get-token".write(toFile: directory + "/tokens", atomically: true, encoding: .utf8)
+            var configuration = KubeEmulator.Configuration()
+            configuration.tlsCertificateFile = TestCertificates.shared.serverCertificate
+            configuration.tlsKeyFile = TestCertificates.shared.serverKey
+            configuration.tokenFile = directory + "/tokens"
+            configuration.podStartDelaySeconds = nil
+            emulator = try KubeEmulator(configuration)
+            try emulator.kubeconfig(certificateAuthorityFile: TestCertificates.shared.ca, token: "get-token", namespace: "inference")
+                .write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+            guard installCRD else { return }
+            let client = KubeClient(configuration: try ClientConfiguration.fromKubeconfig(paths: [kubeconfig]))
+            let crdText = try String(contentsOfFile: Eipctl.root + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8)
+            _ = try await client.create(.customResourceDefinitions, namespace: nil, try YAMLReader.jsonValues(in: crdText)[0])
+            _ = try await client.create(.namespaces, namespace: nil, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "inference"]])
+            let poolText = try String(contentsOfFile: Eipctl.root + "/Manifests/samples/bert-triton-pool.yaml", encoding: .utf8)
+            _ = try await client.create(.elasticInferencePools, namespace: "inference", try YAMLReader.jsonValues(in: poolText)[0])
+            let seedText = try String(contentsOfFile: Eipctl.root + "/Manifests/samples/llm-finetune-v3.yaml", encoding: .utf8)
+            _ = try await client.create(.elasticInferencePools, namespace: "default", try YAMLReader.jsonValues(in: seedText)[0])
+            _ = try await client.patch(.elasticInferencePools, namespace: "inference", name: "bert-base",
+                                       .merge(["status": ["desiredReplicas": 6, "readyReplicas": 2, "observed": ["p90": "480ms", "gpuUtil": "58%"]]]),
+                                       subresource: "status")
+        }
+
+        deinit {
+            emulator.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    @Test func aTableOfTheContextNamespace() async throws {
+        let cluster = try await Cluster()
+        let r = try Eipctl.run(["get", "pools", "--kubeconfig", cluster.kubeconfig])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "NAME        MODEL               MIN   MAX   DESIRED   READY   P90     GPU   AGE")
+        #expect(lines.dropFirst().first?.hasPrefix("bert-base   bert-base-uncased   2     16    6         2       480ms   58%   ") == true, "\(r.stdout)")
+        #expect(lines.count == 2)
+    }
+
+    @Test func allNamespacesAndOneByName() async throws {
+        let cluster = try await Cluster()
+        let all = try Eipctl.run(["get", "pools", "-A", "--kubeconfig", cluster.kubeconfig])
+        #expect(all.stdout.hasPrefix("NAMESPACE   NAME              MODEL               MIN   MAX   DESIRED   READY   P90     GPU   AGE\n"), "\(all.stdout)")
+        #expect(all.stdout.contains("default     llm-finetune-v3   llm-finetune-v3     2     12    -         -       -       -     "))
+        let one = try Eipctl.run(["get", "pools", "llm-finetune-v3", "-n", "default", "--kubeconfig", cluster.kubeconfig, "-o", "json"])
+        #expect((try JSONValue(parsing: one.stdout))["items"]?.arrayValue?.first?["spec"]?["maxReplicas"] == 12)
+        let missing = try Eipctl.run(["get", "pools", "nope", "--kubeconfig", cluster.kubeconfig])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("\"nope\" not found in namespace inference"))
+    }
+
+    @Test func clearErrorsForAMissingCRDOrKubeconfig() async throws {
+        let cluster = try await Cluster(installCRD: false)
+        let noCRD = try Eipctl.run(["get", "pools", "--kubeconfig", cluster.kubeconfig])
+        #expect(noCRD.status == 1)
+        #expect(noCRD.stderr.contains("install the CRD with 'kubectl apply -f CRDs/'"))
+        let noConfig = try Eipctl.run(["get", "pools", "--kubeconfig", cluster.directory + "/absent"])
+        #expect(noConfig.status == 1)
+        #expect(noConfig.stderr.contains("no kubeconfig found"))
+        #expect(try Eipctl.run(["get", "deployments"]).status == 2)
+    }
+}
