@@ -172,3 +172,21 @@ struct ClientTransportTests {
         #expect(Date().timeIntervalSince(start) < 1.8)
     }
 }
+
+@Suite("Client proxy environment")
+struct ClientProxyTests {
+    @Test func httpsProxyIsRespectedAndNoProxyBypassesIt() async throws {
+        let f = try ClientFixture()
+        let client = f.client { $0.connectTimeout = 3 }
+        defer {
+            unsetenv("https_proxy")
+            unsetenv("no_proxy")
+        }
+        // A proxy where nothing listens: going through it must fail.
+        setenv("https_proxy", "http://127.0.0.1:9", 1)
+        let error = await kubeError { _ = try await client.get(.namespaces, namespace: nil, name: "default") }
+        #expect(error?.kind == .connectionFailed, "\(String(describing: error))")
+        setenv("no_proxy", "127.0.0.1", 1)
+        #expect(try await client.get(.namespaces, namespace: nil, name: "default")["kind"] == "Namespace")
+    }
+}
