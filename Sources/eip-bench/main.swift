@@ -139,6 +139,8 @@ do {
     runEmulatorBenchmarks(report: { name, value, unit in
         print("\(pad(name, 52)) \(pad(String(Int(value.rounded())), 12)) \(unit)")
     }, enabled: { filter.isEmpty || $0.contains(filter) })
+    runClientBenchmarks(report: { name, value in print("\(pad(name, 52)) \(value)") },
+                        enabled: { filter.isEmpty || $0.contains(filter) })
     print()
     print("checksum \(sink)")
 } catch {
