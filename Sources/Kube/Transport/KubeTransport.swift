@@ -75,11 +75,7 @@ public final class KubeTransport: Sendable {
 
     private func perform(method: String, path: String, headers: [(String, String)], body: [UInt8]?,
                          streaming: (onData: @Sendable (UnsafeRawBufferPointer) -> Bool, cancel: Locked<Bool>?)?) async throws(KubeError) -> HTTPResponse {
-        var allHeaders = headers
-        if let credentials, let token = try credentials.bearerToken() {
-            allHeaders.append(("Authorization", "Bearer \(token)"))
-        }
-        let requestHeaders = allHeaders
+        let requestHeaders = headers
         let transfer = CurlTransfer(cancelled: streaming?.cancel ?? Locked(false))
         transfer.onData = streaming?.onData
         let outcome: Result<HTTPResponse, KubeError> = await withTaskCancellationHandler {
@@ -96,8 +92,15 @@ public final class KubeTransport: Sendable {
     }
 
     /// The blocking part, on the transfer's own thread.
-    private func run(_ transfer: CurlTransfer, method: String, path: String, headers: [(String, String)], body: [UInt8]?,
+    private func run(_ transfer: CurlTransfer, method: String, path: String, headers requestHeaders: [(String, String)], body: [UInt8]?,
                      streaming: Bool) -> Result<HTTPResponse, KubeError> {
+        // The token is fetched here, on the transfer's thread: an exec plugin blocks while it runs.
+        var headers = requestHeaders
+        do throws(KubeError) {
+            if let credentials, let token = try credentials.bearerToken() { headers.append(("Authorization", "Bearer \(token)")) }
+        } catch {
+            return .failure(error)
+        }
         guard let handle = idleHandles.withLock({ $0.popLast() }) ?? EasyHandle() else {
             return .failure(KubeError(.transport, "cannot create a libcurl handle"))
         }
