@@ -13,6 +13,8 @@ public final class KubeEmulator: Sendable {
         public var tlsKeyFile: String?
         /// Bearer tokens, one per line; re-read when the file changes. Nil: no authentication.
         public var tokenFile: String?
+        /// With TLS: client certificates signed by this CA authenticate too (x509, as `--client-ca-file`).
+        public var clientCAFile: String?
         public var bookmarkIntervalSeconds = 60.0
         public var historyLimit = 10_000
         /// The fake kubelet: seconds from a Pod's creation to Ready; nil turns it off (no Pods, no
@@ -34,7 +36,7 @@ public final class KubeEmulator: Sendable {
     public init(_ configuration: Configuration) throws(EmulatorError) {
         var tls: TLSServerContext?
         switch (configuration.tlsCertificateFile, configuration.tlsKeyFile) {
-        case (let cert?, let key?): tls = try TLSServerContext(certificateFile: cert, keyFile: key)
+        case (let cert?, let key?): tls = try TLSServerContext(certificateFile: cert, keyFile: key, clientCAFile: configuration.clientCAFile)
         case (nil, nil): tls = nil
         default: throw EmulatorError("--tls-cert and --tls-key go together")
         }

@@ -19,6 +19,7 @@ let spec = CommandSpec(
         OptionSpec(["--tls-key"], value: "FILE", help: "PEM private key of the certificate."),
         OptionSpec(["--tls-ca"], value: "FILE", help: "The CA to name in the kubeconfig written by --kubeconfig-out."),
         OptionSpec(["--token-file"], value: "FILE", help: "Bearer tokens accepted, one per line."),
+        OptionSpec(["--client-ca"], value: "FILE", help: "With TLS: accept client certificates signed by this CA (x509 authentication)."),
         OptionSpec(["--kubeconfig-out"], value: "FILE", help: "Write a kubeconfig for this server here."),
         OptionSpec(["--bookmark-interval"], value: "SECONDS", help: "Seconds between watch bookmarks (default 60)."),
         OptionSpec(["--pod-start-delay"], value: "DURATION", help: "Fake kubelet: time from a Pod's creation to Ready, as 500ms, 2s, 1m (default 1s; 'off' disables the kubelet)."),
@@ -50,6 +51,7 @@ if let listen = arguments.value("listen") {
 configuration.tlsCertificateFile = arguments.value("tls-cert")
 configuration.tlsKeyFile = arguments.value("tls-key")
 configuration.tokenFile = arguments.value("token-file")
+configuration.clientCAFile = arguments.value("client-ca")
 if let interval = arguments.value("bookmark-interval") {
     guard let seconds = Double(interval), seconds > 0 else { fail("--bookmark-interval: expected seconds, not '\(interval)'", code: 2) }
     configuration.bookmarkIntervalSeconds = seconds

@@ -190,3 +190,44 @@ struct ClientProxyTests {
         #expect(try await client.get(.namespaces, namespace: nil, name: "default")["kind"] == "Namespace")
     }
 }
+
+@Suite("Client certificates (x509 authentication)")
+struct ClientCertificateTests {
+    @Test func aClientCertificateFromFilesAuthenticatesWithoutAToken() async throws {
+        let f = try ClientFixture(clientCA: true)
+        let client = KubeClient(transport: KubeTransport({
+            var c = f.transportConfiguration()
+            c.clientCertificate = .file(f.certificates.clientCertificate)
+            c.clientKey = .file(f.certificates.clientKey)
+            return c
+        }()))
+        #expect(try await client.get(.namespaces, namespace: nil, name: "default")["kind"] == "Namespace")
+        let anonymous = KubeClient(transport: KubeTransport(f.transportConfiguration()))
+        #expect(await kubeError { _ = try await anonymous.get(.namespaces, namespace: nil, name: "default") }?.kind == .unauthorized)
+    }
+
+    @Test func aClientCertificateInMemoryToo() async throws {
+        let f = try ClientFixture(clientCA: true)
+        let certificate = try [UInt8](Data(contentsOf: URL(fileURLWithPath: f.certificates.clientCertificate)))
+        let key = try [UInt8](Data(contentsOf: URL(fileURLWithPath: f.certificates.clientKey)))
+        let client = KubeClient(transport: KubeTransport({
+            var c = f.transportConfiguration()
+            c.clientCertificate = .data(certificate)
+            c.clientKey = .data(key)
+            return c
+        }()))
+        #expect(try await client.get(.namespaces, namespace: nil, name: "default")["kind"] == "Namespace")
+    }
+
+    @Test func aCertificateFromAnotherCAIsRefused() async throws {
+        let f = try ClientFixture(clientCA: true)
+        let client = KubeClient(transport: KubeTransport({
+            var c = f.transportConfiguration()
+            c.clientCertificate = .file(f.certificates.strangerCertificate)
+            c.clientKey = .file(f.certificates.strangerKey)
+            return c
+        }()))
+        let error = await kubeError { _ = try await client.get(.namespaces, namespace: nil, name: "default") }
+        #expect(error?.kind == .connectionFailed || error?.kind == .tlsVerification, "\(String(describing: error))")
+    }
+}

@@ -37,6 +37,11 @@ public struct TestCertificates: Sendable {
     public var otherCA: String { directory + "/other-ca.pem" }
     public var serverCertificate: String { directory + "/server.pem" }
     public var serverKey: String { directory + "/server.key" }
+    /// A client certificate (CN eip-operator) signed by the CA, and one signed by the other CA.
+    public var clientCertificate: String { directory + "/client.pem" }
+    public var clientKey: String { directory + "/client.key" }
+    public var strangerCertificate: String { directory + "/stranger.pem" }
+    public var strangerKey: String { directory + "/stranger.key" }
 
     public static let directory = NSTemporaryDirectory() + "kube-emulator-certs-\(ProcessInfo.processInfo.processIdentifier)"
 
@@ -52,6 +57,11 @@ public struct TestCertificates: Sendable {
         try? "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: dir + "/ext.cnf", atomically: true, encoding: .utf8)
         run("/usr/bin/openssl", ["x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key",
                                  "-CAcreateserial", "-out", dir + "/server.pem", "-days", "2", "-extfile", dir + "/ext.cnf"])
+        for (name, ca) in [("client", "ca"), ("stranger", "other-ca")] {
+            run("/usr/bin/openssl", ["req"] + ec + ["-keyout", dir + "/\(name).key", "-out", dir + "/\(name).csr", "-subj", "/CN=eip-operator"])
+            run("/usr/bin/openssl", ["x509", "-req", "-in", dir + "/\(name).csr", "-CA", dir + "/\(ca).pem", "-CAkey", dir + "/\(ca).key",
+                                     "-CAcreateserial", "-out", dir + "/\(name).pem", "-days", "2"])
+        }
         return TestCertificates(directory: dir)
     }()
 }

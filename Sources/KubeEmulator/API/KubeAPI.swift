@@ -63,7 +63,8 @@ final class KubeAPI: Sendable {
             if let seconds = error.retryAfterSeconds { headers.append(("Retry-After", String(seconds))) }
             writer.send(status: error.code, headers: headers, body: Array(error.status.compactText.utf8))
         }
-        if let authenticator, !authenticator.allows(request.header("authorization")) {
+        // Authenticated by a listed bearer token, or by a client certificate the client CA verified.
+        if let authenticator, request.clientCertificateName == nil, !authenticator.allows(request.header("authorization")) {
             return fail(.unauthorized)
         }
         if let fault = takeFault(verb: verb, path: request.path) {

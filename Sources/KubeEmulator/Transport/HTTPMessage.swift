@@ -12,6 +12,8 @@ public struct HTTPRequest: Sendable {
     /// Header names lower-cased.
     public let headers: [String: String]
     public let body: [UInt8]
+    /// The common name of a verified client certificate (x509 authentication), if one was presented.
+    public var clientCertificateName: String? = nil
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 

@@ -79,18 +79,21 @@ final class HTTPServer: Sendable {
     private func serve(_ socket: SocketStream) {
         defer { connections.withLock { _ = $0.removeValue(forKey: socket.fd) } }
         let stream: any ByteStream
+        var clientName: String?
         if let tls {
             guard let secured = tls.accept(socket) else { socket.close(); return }
             stream = secured
+            clientName = secured.verifiedClientName()
         } else {
             stream = socket
         }
         defer { stream.close() }
         var reader = HTTPRequestReader(stream: stream)
         while !stopped.withLock({ $0 }) {
-            let request: HTTPRequest
+            var request: HTTPRequest
             do throws(HTTPRequestReader.ReadError) {
                 request = try reader.next()
+                request.clientCertificateName = clientName
             } catch {
                 if case .closed = error { return }
                 let writer = HTTPResponseWriter(stream: stream, keepAlive: false)

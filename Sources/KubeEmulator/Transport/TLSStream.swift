@@ -7,7 +7,9 @@ final class TLSServerContext: @unchecked Sendable {
     private let context: OpaquePointer
 
     /// Loads a PEM certificate (chain) and private key. TLS 1.2 is the minimum, as the API server's.
-    init(certificateFile: String, keyFile: String) throws(EmulatorError) {
+    /// With `clientCAFile`, clients may present a certificate signed by that CA (x509 client
+    /// authentication, as the API server's `--client-ca-file`); one that does not verify fails the handshake.
+    init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(EmulatorError) {
         guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw EmulatorError("cannot create a TLS context: \(Self.lastError())") }
         context = ctx
         SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
@@ -19,6 +21,13 @@ final class TLSServerContext: @unchecked Sendable {
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
             throw EmulatorError("the TLS key \(keyFile) does not match the certificate \(certificateFile)")
+        }
+        if let clientCAFile {
+            guard SSL_CTX_load_verify_locations(ctx, clientCAFile, nil) == 1 else {
+                throw EmulatorError("cannot load the client CA \(clientCAFile): \(Self.lastError())")
+            }
+            // Ask for a certificate; do not require one (token clients connect too).
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
         }
     }
 
@@ -77,6 +86,16 @@ final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     func clientLeft() -> Bool { socket.clientLeft() }
+
+    /// The common name of the client's certificate, when it presented one that verified.
+    func verifiedClientName() -> String? {
+        guard let certificate = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(certificate) }
+        guard SSL_get_verify_result(ssl) == Int(X509_V_OK), let subject = X509_get_subject_name(certificate) else { return nil }
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard X509_NAME_get_text_by_NID(subject, NID_commonName, &buffer, Int32(buffer.count)) > 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     func close() {
         let first = state.withLock { closed in
