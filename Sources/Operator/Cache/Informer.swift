@@ -1,0 +1,145 @@
+import Foundation
+import JSON
+import Kube
+import Locking
+
+/// A change an informer saw, after its cache took it in.
+public enum InformerEvent: Sendable {
+    case added(JSONValue)
+    case updated(old: JSONValue, new: JSONValue)
+    case deleted(JSONValue)
+
+    public var object: JSONValue {
+        switch self {
+        case .added(let o), .deleted(let o): return o
+        case .updated(_, let new): return new
+        }
+    }
+}
+
+/// List-then-watch of one resource into an in-memory cache keyed `namespace/name`, as client-go's
+/// reflector and informer do: the first list starts the cache (``hasSynced``), a resuming watch keeps
+/// it current from the list's resourceVersion (bookmarks requested, a silent watch restarted, dropped
+/// connections resumed), a 410 relists (the differences reach the handlers as events), and other
+/// failures back off 800 ms → 30 s.
+public final class Informer: Sendable {
+    public let resource: ResourceRef
+    let client: KubeClient
+    let namespace: String?
+    let labelSelector: String?
+    private let cache = Locked<[String: JSONValue]>([:])
+    private let synced = Locked(false)
+    private let handlers = Locked<[@Sendable (InformerEvent) -> Void]>([])
+    private let restarts = Locked(0)
+    private let task = Locked<Task<Void, Never>?>(nil)
+
+    public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil) {
+        self.client = client
+        self.resource = resource
+        self.namespace = namespace
+        self.labelSelector = labelSelector
+    }
+
+    /// `namespace/name`, or `name` for cluster-scoped objects.
+    public static func key(of object: JSONValue) -> String {
+        let name = object["metadata"]?["name"]?.stringValue ?? ""
+        guard let namespace = object["metadata"]?["namespace"]?.stringValue, !namespace.isEmpty else { return name }
+        return "\(namespace)/\(name)"
+    }
+
+    /// Called, in order, for every change (on the informer's task: keep it short; enqueue work).
+    public func addHandler(_ handler: @escaping @Sendable (InformerEvent) -> Void) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    public var hasSynced: Bool { synced.withLock { $0 } }
+    /// Watches restarted after a failure or a 410 (for the operator's metrics).
+    public var watchRestarts: Int { restarts.withLock { $0 } }
+
+    public func get(namespace: String?, name: String) -> JSONValue? {
+        cache.withLock { $0[namespace.map { "\($0)/\(name)" } ?? name] }
+    }
+
+    /// The cached objects, of one namespace or all.
+    public func list(namespace: String? = nil) -> [JSONValue] {
+        cache.withLock { c in
+            c.values.filter { namespace == nil || $0["metadata"]?["namespace"]?.stringValue == namespace }
+        }
+    }
+
+    public func start() {
+        task.withLock { t in
+            guard t == nil else { return }
+            t = Task { await self.run() }
+        }
+    }
+
+    public func stop() {
+        task.withLock { $0?.cancel() }
+    }
+
+    private func run() async {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            do {
+                let list = try await client.list(resource, namespace: namespace, labelSelector: labelSelector)
+                replace(with: list.items)
+                synced.withLock { $0 = true }
+                backoff.reset()
+                // The server's own timeout, 5–10 minutes, as client-go picks it.
+                let events = client.resumingWatch(resource, namespace: namespace, from: list.resourceVersion, labelSelector: labelSelector,
+                                                  timeoutSeconds: Int.random(in: 300...600))
+                for try await event in events { apply(event) }
+            } catch let error as KubeError where error.kind == .gone {
+                restarts.withLock { $0 += 1 }  // relist at once
+            } catch {
+                if Task.isCancelled { return }
+                restarts.withLock { $0 += 1 }
+                try? await Task.sleep(nanoseconds: UInt64(backoff.next() * 1e9))
+            }
+        }
+    }
+
+    private func apply(_ event: WatchEvent) {
+        let key = Self.key(of: event.object)
+        let change: InformerEvent?
+        switch event.type {
+        case .bookmark:
+            change = nil
+        case .added, .modified:
+            let old = cache.withLock { c -> JSONValue? in
+                defer { c[key] = event.object }
+                return c[key]
+            }
+            change = old.map { .updated(old: $0, new: event.object) } ?? .added(event.object)
+        case .deleted:
+            let old = cache.withLock { $0.removeValue(forKey: key) }
+            change = .deleted(old ?? event.object)
+        }
+        if let change { notify(change) }
+    }
+
+    /// A fresh list replaces the cache; what differs reaches the handlers.
+    private func replace(with items: [JSONValue]) {
+        var changes: [InformerEvent] = []
+        cache.withLock { c in
+            var next: [String: JSONValue] = [:]
+            for item in items {
+                let key = Self.key(of: item)
+                next[key] = item
+                if let old = c[key] {
+                    if old["metadata"]?["resourceVersion"] != item["metadata"]?["resourceVersion"] { changes.append(.updated(old: old, new: item)) }
+                } else {
+                    changes.append(.added(item))
+                }
+            }
+            for (key, old) in c where next[key] == nil { changes.append(.deleted(old)) }
+            c = next
+        }
+        changes.forEach(notify)
+    }
+
+    private func notify(_ change: InformerEvent) {
+        for handler in handlers.withLock({ $0 }) { handler(change) }
+    }
+}

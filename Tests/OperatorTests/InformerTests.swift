@@ -1,0 +1,99 @@
+import Foundation
+import JSON
+import Kube
+import KubeEmulator
+import Locking
+import Testing
+@testable import Operator
+
+/// An emulator (plain HTTP, no kubelet) and a client for it.
+final class OperatorFixture: @unchecked Sendable {
+    let emulator: KubeEmulator
+    let client: KubeClient
+
+    init(podStartDelay: Double? = nil, historyLimit: Int = 10_000) throws {
+        var configuration = KubeEmulator.Configuration()
+        configuration.podStartDelaySeconds = podStartDelay
+        configuration.historyLimit = historyLimit
+        emulator = try KubeEmulator(configuration)
+        client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+    }
+
+    deinit { emulator.stop() }
+}
+
+/// Waits (bounded, without blocking the cooperative pool) until `condition` holds.
+func eventually(timeout: Double = 10, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+    }
+    return condition()
+}
+
+func configMap(_ name: String, namespace: String = "default", data: JSONValue = .object([:])) -> JSONValue {
+    ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name), "namespace": .string(namespace)], "data": data]
+}
+
+@Suite("Informer")
+struct InformerTests {
+    @Test func listsThenWatchesIntoItsCache() async throws {
+        let f = try OperatorFixture()
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("before"))
+        let informer = Informer(client: f.client, resource: .configMaps)
+        let seen = Locked<[String]>([])
+        informer.addHandler { event in
+            let name = event.object["metadata"]?["name"]?.stringValue ?? ""
+            switch event {
+            case .added: seen.withLock { $0.append("+\(name)") }
+            case .updated: seen.withLock { $0.append("~\(name)") }
+            case .deleted: seen.withLock { $0.append("-\(name)") }
+            }
+        }
+        informer.start()
+        defer { informer.stop() }
+        #expect(await eventually { informer.hasSynced })
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("after"))
+        _ = try await f.client.patch(.configMaps, namespace: "default", name: "before", .merge(["data": ["k": "v"]]))
+        _ = try await f.client.delete(.configMaps, namespace: "default", name: "after")
+        #expect(await eventually { seen.withLock { $0 }.count == 4 })
+        #expect(seen.withLock { $0 } == ["+before", "+after", "~before", "-after"])
+        #expect(informer.get(namespace: "default", name: "before")?["data"]?["k"] == "v")
+        #expect(informer.get(namespace: "default", name: "after") == nil)
+        #expect(informer.list(namespace: "default").count == 1)
+    }
+
+    @Test func relistsAfter410AndReportsWhatChangedMeanwhile() async throws {
+        let f = try OperatorFixture()
+        let informer = Informer(client: f.client, resource: .configMaps, namespace: "default")
+        let deleted = Locked<[String]>([])
+        informer.addHandler { if case .deleted(let o) = $0 { deleted.withLock { $0.append(o["metadata"]?["name"]?.stringValue ?? "") } } }
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("a"))
+        informer.start()
+        defer { informer.stop() }
+        #expect(await eventually { informer.hasSynced && f.emulator.openWatches == 1 })
+        f.emulator.compactHistory()
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("b"))
+        _ = try await f.client.delete(.configMaps, namespace: "default", name: "a")
+        #expect(await eventually { informer.get(namespace: "default", name: "b") != nil && informer.get(namespace: "default", name: "a") == nil })
+        #expect(informer.watchRestarts >= 1)
+        #expect(f.emulator.requests.filter { $0.verb == "list" }.count >= 2, "relisted")
+        #expect(deleted.withLock { $0 } == ["a"])
+    }
+
+    @Test func resumesAfterDroppedConnectionsWithoutMissingChanges() async throws {
+        let f = try OperatorFixture()
+        let informer = Informer(client: f.client, resource: .configMaps, namespace: "default")
+        informer.start()
+        defer { informer.stop() }
+        #expect(await eventually { informer.hasSynced })
+        for i in 0..<5 {
+            #expect(await eventually { f.emulator.openWatches == 1 })
+            f.emulator.dropConnections()
+            _ = try await f.client.create(.configMaps, namespace: "default", configMap("c\(i)"))
+        }
+        #expect(await eventually { informer.list().count == 5 })
+        #expect(f.emulator.requests.filter { $0.verb == "list" }.count == 1, "resumed from the resourceVersion, no relist")
+    }
+}
