@@ -1,0 +1,79 @@
+import Autoscaling
+import JSON
+
+/// A status condition, as `metav1.Condition`.
+public struct Condition: Sendable, Equatable {
+    public enum Status: String, Sendable { case `true` = "True", `false` = "False", unknown = "Unknown" }
+
+    public let type: String
+    public let status: Status
+    public let reason: String
+    public let message: String
+
+    public init(_ type: String, _ status: Status, reason: String, message: String) {
+        self.type = type
+        self.status = status
+        self.reason = reason
+        self.message = message
+    }
+
+    public static let ready = "Ready"
+    public static let metricsAvailable = "MetricsAvailable"
+    public static let scalingActive = "ScalingActive"
+    public static let scalingLimited = "ScalingLimited"
+    public static let warmupReady = "WarmupReady"
+}
+
+/// Writing conditions as Kubernetes does: `lastTransitionTime` moves only when a condition's
+/// status changes; `observedGeneration` says which spec they describe; conditions not set this
+/// time are kept.
+enum Conditions {
+    static func merge(_ desired: [Condition], into previous: [JSONValue], generation: Int?, now: Timestamp) -> [JSONValue] {
+        var result = previous.filter { old in !desired.contains { $0.type == old["type"]?.stringValue } }
+        for condition in desired {
+            let old = previous.first { $0["type"]?.stringValue == condition.type }
+            let changed = old?["status"]?.stringValue != condition.status.rawValue
+            var o: JSONObject = ["type": .string(condition.type), "status": .string(condition.status.rawValue),
+                                 "reason": .string(condition.reason), "message": .string(condition.message)]
+            if let generation { o["observedGeneration"] = .integer(generation) }
+            o["lastTransitionTime"] = changed ? .string(now.rfc3339) : (old?["lastTransitionTime"] ?? .string(now.rfc3339))
+            result.append(.object(o))
+        }
+        let order = [Condition.ready, Condition.metricsAvailable, Condition.scalingActive, Condition.scalingLimited, Condition.warmupReady]
+        return result.sorted { (order.firstIndex(of: $0["type"]?.stringValue ?? "") ?? 99) < (order.firstIndex(of: $1["type"]?.stringValue ?? "") ?? 99) }
+    }
+
+    /// The conditions a reconcile that reached a decision reports.
+    static func forPlan(_ plan: ReconcilePlan, writeError: String?) -> [Condition] {
+        let d = plan.decision
+        var conditions: [Condition] = []
+        conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
+                          ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to Deployment \(plan.target.name)"))
+        if d.unknownMetrics.isEmpty {
+            conditions.append(Condition(Condition.metricsAvailable, .true, reason: "MetricsRead", message: "every metric the thresholds read has a fresh value"))
+        } else {
+            conditions.append(Condition(Condition.metricsAvailable, .false, reason: "MetricsUnknown",
+                                        message: "no fresh value for \(d.unknownMetrics.map(\.rawValue).joined(separator: ", "))"))
+        }
+        switch d.reason {
+        case .paused, .otherAutoscaler, .metricsUnknown:
+            conditions.append(Condition(Condition.scalingActive, .false, reason: d.reason.rawValue, message: d.message))
+        default:
+            let overlap = d.rulesOverlap ? "scaleUpThreshold and scaleDownThreshold are both true; scale-up wins. " : ""
+            conditions.append(Condition(Condition.scalingActive, .true, reason: d.rulesOverlap ? "RulesOverlap" : d.reason.rawValue, message: overlap + d.message))
+        }
+        conditions.append(d.limited
+            ? Condition(Condition.scalingLimited, .true, reason: d.reason.rawValue, message: "the decision wanted replicas beyond minReplicas..maxReplicas")
+            : Condition(Condition.scalingLimited, .false, reason: "WithinBounds", message: "the decision fits minReplicas..maxReplicas"))
+        let w = plan.warmup
+        if !w.clashes.isEmpty {
+            conditions.append(Condition(Condition.warmupReady, .false, reason: "Conflict",
+                                        message: "Deployment \(plan.target.name) already has containers named \(w.clashes.joined(separator: ", ")) that the operator does not own; no template patch"))
+        } else if w.changesTemplate || w.changesAnnotation {
+            conditions.append(Condition(Condition.warmupReady, .false, reason: "Patching", message: w.changes.map(\.description).joined(separator: "; ")))
+        } else {
+            conditions.append(Condition(Condition.warmupReady, .true, reason: "TemplateCurrent", message: "the pod template carries the pool's init containers"))
+        }
+        return conditions
+    }
+}

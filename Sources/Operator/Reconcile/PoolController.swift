@@ -1,0 +1,100 @@
+import Autoscaling
+import Foundation
+import JSON
+import Kube
+import Locking
+
+/// The pool controller: informers for pools, Deployments and HPAs feed a work queue keyed by pool;
+/// workers reconcile each key (never one key twice at once), requeue it at its poll interval, and
+/// back off on failures. A Deployment or HPA change enqueues the pools that target it.
+public final class PoolController: Sendable {
+    public let pools: Informer
+    public let deployments: Informer
+    public let autoscalers: Informer
+    public let queue: WorkQueue
+    public let reconciler: PoolReconciler
+    let workers: Int
+    /// Reconciles done, by outcome (for the operator's metrics).
+    public let reconciles = Locked<[String: Int]>([:])
+
+    public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder?,
+                workers: Int = 2, clock: any WallClock = SystemWallClock(), scheduler: any Scheduler = DispatchScheduler()) {
+        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace)
+        deployments = Informer(client: client, resource: .deployments, namespace: namespace)
+        autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace)
+        queue = WorkQueue(scheduler: scheduler)
+        reconciler = PoolReconciler(client: client, pools: pools, deployments: deployments, autoscalers: autoscalers,
+                                    metrics: metrics, events: events, clock: clock)
+        self.workers = max(1, workers)
+        let queue = self.queue
+        let pools = self.pools
+        // A pool's own changes enqueue it.
+        pools.addHandler { event in queue.add(Informer.key(of: event.object)) }
+        // A Deployment's changes enqueue the pools that target it.
+        deployments.addHandler { event in
+            for key in Self.pools(targeting: event.object, in: pools) { queue.add(key) }
+        }
+        // So do HPAs that name a Deployment.
+        autoscalers.addHandler { event in
+            let hpa = HorizontalPodAutoscalerView(event.object)
+            guard hpa.targetKind == "Deployment", let name = hpa.targetName,
+                  let namespace = event.object["metadata"]?["namespace"]?.stringValue else { return }
+            for key in Self.pools(targeting: ["metadata": ["name": .string(name), "namespace": .string(namespace)]], in: pools) { queue.add(key) }
+        }
+    }
+
+    /// Pools in the Deployment's namespace whose target (targetRef.name, else modelRef) is that Deployment.
+    static func pools(targeting deployment: JSONValue, in pools: Informer) -> [String] {
+        guard let name = deployment["metadata"]?["name"]?.stringValue, let namespace = deployment["metadata"]?["namespace"]?.stringValue else { return [] }
+        return pools.list(namespace: namespace).filter { pool in
+            let target = pool["spec"]?["targetRef"]?["name"]?.stringValue ?? pool["spec"]?["modelRef"]?.stringValue
+            return target == name
+        }.map(Informer.key(of:))
+    }
+
+    /// Starts the informers.
+    public func start() {
+        pools.start()
+        deployments.start()
+        autoscalers.start()
+    }
+
+    public var hasSynced: Bool { pools.hasSynced && deployments.hasSynced && autoscalers.hasSynced }
+
+    /// Waits until every cache holds its first list.
+    public func waitForSync() async {
+        while !hasSynced && !Task.isCancelled { try? await Task.sleep(nanoseconds: 20_000_000) }
+    }
+
+    /// Runs the workers until ``shutDown()``; returns when they have finished what they held.
+    public func runWorkers() async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask { await self.work() }
+            }
+        }
+    }
+
+    private func work() async {
+        while let key = await queue.next() {
+            let outcome = await reconciler.reconcile(key: key)
+            if outcome.error != nil {
+                reconciles.withLock { $0["error", default: 0] += 1 }
+                queue.addRateLimited(key)
+            } else {
+                reconciles.withLock { $0["success", default: 0] += 1 }
+                queue.forget(key)
+                if let after = outcome.requeueAfter { queue.addAfter(key, delay: after) }
+            }
+            queue.done(key)
+        }
+    }
+
+    /// Stops taking work (in-flight reconciles finish) and stops the informers.
+    public func shutDown() {
+        queue.shutDown()
+        pools.stop()
+        deployments.stop()
+        autoscalers.stop()
+    }
+}

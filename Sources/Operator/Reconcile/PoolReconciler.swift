@@ -1,0 +1,184 @@
+import Autoscaling
+import Foundation
+import JSON
+import Kube
+
+/// What one reconcile came to: when to look again, and what went wrong (if anything).
+public struct ReconcileOutcome: Sendable {
+    /// Look again after this many seconds (the pool's poll interval), nil for "only on change".
+    public var requeueAfter: Double?
+    /// A failure worth a rate-limited retry (a failed write, a conflict).
+    public var error: KubeError?
+    /// The writes sent (for tests and the operator's metrics).
+    public var writes: [String] = []
+}
+
+/// Reconciles one pool: reads it and its Deployment from the caches, validates it, reads metrics,
+/// decides, and applies the decision — template first (with a resourceVersion precondition),
+/// then replicas through `scale`, then status (only when it changed) — with Events saying why.
+public final class PoolReconciler: Sendable {
+    let client: KubeClient
+    let pools: Informer
+    let deployments: Informer
+    let autoscalers: Informer?
+    let metrics: any MetricsSource
+    let events: EventRecorder?
+    let clock: any WallClock
+    let expressions = ThresholdExpressionCache()
+
+    public init(client: KubeClient, pools: Informer, deployments: Informer, autoscalers: Informer?, metrics: any MetricsSource,
+                events: EventRecorder?, clock: any WallClock = SystemWallClock()) {
+        self.client = client
+        self.pools = pools
+        self.deployments = deployments
+        self.autoscalers = autoscalers
+        self.metrics = metrics
+        self.events = events
+        self.clock = clock
+    }
+
+    public func reconcile(key: String) async -> ReconcileOutcome {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return ReconcileOutcome() }
+        let (namespace, name) = (parts[0], parts[1])
+
+        // The pool is gone: nothing to do (its Events and status went with it).
+        guard let object = pools.get(namespace: namespace, name: name) else { return ReconcileOutcome() }
+        let now = clock.now()
+
+        // An invalid pool gets a condition and an Event, and its Deployment is left alone.
+        let check = ElasticInferencePool.check(object, cache: expressions)
+        guard let pool = check.pool, let policy = check.policy else {
+            let message = check.errors.map(\.description).joined(separator: "; ")
+            let reason = check.errors.contains { $0.columnInValue != nil } ? "InvalidThreshold" : "InvalidSpec"
+            return await report(object, now: now, conditions: [
+                Condition(Condition.ready, .false, reason: reason, message: message),
+                Condition(Condition.scalingActive, .false, reason: reason, message: "the pool is invalid; its Deployment is left untouched"),
+            ], event: (.warning, reason, message))
+        }
+
+        // No target yet: say so and wait (the Deployment informer enqueues the pool when it appears).
+        guard let deploymentObject = deployments.get(namespace: namespace, name: pool.spec.targetName),
+              let target = DeploymentView(deploymentObject) else {
+            let message = "Deployment \(namespace)/\(pool.spec.targetName) not found"
+            var outcome = await report(object, now: now, conditions: [
+                Condition(Condition.ready, .false, reason: "TargetNotFound", message: message),
+                Condition(Condition.scalingActive, .false, reason: "TargetNotFound", message: message),
+            ], event: (.warning, "TargetNotFound", message))
+            outcome.requeueAfter = policy.behavior.pollIntervalSeconds
+            return outcome
+        }
+
+        // Another autoscaler on the same Deployment means no writes (the plan honours it).
+        let others = autoscalers.map { informer in
+            OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: informer.list(namespace: namespace))
+        } ?? []
+        let sample = await metrics.read(pool: pool, target: target, now: now)
+        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
+
+        // Deployment writes, in the plan's order: template (guarded by its resourceVersion), then scale.
+        var outcome = ReconcileOutcome(requeueAfter: policy.behavior.pollIntervalSeconds)
+        var writeError: KubeError?
+        for write in plan.writes where write.purpose != "status" {
+            do throws(KubeError) {
+                if write.purpose == "scale" {
+                    try await client.setReplicas(.deployments, namespace: namespace, name: target.name, to: plan.decision.to)
+                } else {
+                    _ = try await client.patch(.deployments, namespace: namespace, name: target.name, .merge(write.body))
+                }
+                outcome.writes.append(write.purpose)
+            } catch {
+                writeError = error
+                break
+            }
+        }
+        outcome.error = writeError
+
+        // Events: what changed, and what is wrong.
+        let d = plan.decision
+        if writeError == nil {
+            if outcome.writes.contains("warmup template") {
+                await events?.record(object, type: .normal, reason: "WarmupPatched",
+                                     message: plan.warmup.changes.map(\.description).joined(separator: "; ").ifEmpty("ownership annotation updated"))
+            }
+            if outcome.writes.contains("scale") {
+                await events?.record(object, type: .normal, reason: d.action == .scaleUp ? "ScaledUp" : "ScaledDown", message: d.message)
+            }
+        }
+        if !plan.warmup.clashes.isEmpty {
+            await events?.record(object, type: .warning, reason: "WarmupConflict",
+                                 message: "Deployment \(target.name) already has containers named \(plan.warmup.clashes.joined(separator: ", ")) that the operator does not own")
+        }
+        switch d.reason {
+        case .otherAutoscaler: await events?.record(object, type: .warning, reason: "OtherAutoscaler", message: d.message)
+        case .metricsUnknown, .fallback:
+            await events?.record(object, type: .warning, reason: "MetricsUnavailable",
+                                 message: "no fresh value for \(d.unknownMetrics.map(\.rawValue).joined(separator: ", "))\(sample.failure.map { ": \($0)" } ?? "")")
+        default: break
+        }
+
+        // Status last, and only when it changed.
+        let planned = plan.writes.last { $0.purpose == "status" }?.body["status"]?.objectValue ?? [:]
+        let conditions = Conditions.forPlan(plan, writeError: writeError.map(\.message))
+        switch await writeStatus(object, planned: planned, conditions: conditions, now: now) {
+        case .success(true): outcome.writes.append("status")
+        case .success(false): break
+        case .failure(let error): outcome.error = outcome.error ?? error
+        }
+        return outcome
+    }
+
+    /// Status and an Event for a pool that did not get as far as a decision.
+    private func report(_ object: JSONValue, now: Timestamp, conditions: [Condition],
+                        event: (EventRecorder.EventType, String, String)) async -> ReconcileOutcome {
+        await events?.record(object, type: event.0, reason: event.1, message: event.2)
+        var planned: JSONObject = [:]
+        if let generation = object["metadata"]?["generation"] { planned["observedGeneration"] = generation }
+        switch await writeStatus(object, planned: planned, conditions: conditions, now: now) {
+        case .success(let written): return ReconcileOutcome(requeueAfter: nil, error: nil, writes: written ? ["status"] : [])
+        case .failure(let error): return ReconcileOutcome(requeueAfter: nil, error: error)
+        }
+    }
+
+    /// Writes `planned` and the conditions to `/status`, unless the pool's status already says all of it
+    /// (timestamps of samples and decisions aside): reconciling the same state again writes nothing.
+    private func writeStatus(_ object: JSONValue, planned: JSONObject, conditions: [Condition], now: Timestamp) async -> Result<Bool, KubeError> {
+        let current = object["status"]?.objectValue ?? [:]
+        var patch = planned
+        // Keep the time of a decision that has not changed.
+        if let old = current["lastDecision"], let new = planned["lastDecision"], Self.withoutTime(old) == Self.withoutTime(new) {
+            patch["lastDecision"] = old
+        }
+        patch["conditions"] = .array(Conditions.merge(conditions, into: current["conditions"]?.arrayValue ?? [],
+                                                      generation: object["metadata"]?["generation"]?.intValue, now: now))
+        let merged = JSONValue.object(current).applyingMergePatch(.object(patch))
+        guard Self.withoutVolatile(merged) != Self.withoutVolatile(.object(current)) else { return .success(false) }
+        do throws(KubeError) {
+            _ = try await client.patch(.elasticInferencePools, namespace: ObjectMeta(object).namespace, name: ObjectMeta(object).name,
+                                       .merge(["status": .object(patch)]), subresource: "status")
+            return .success(true)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func withoutTime(_ value: JSONValue) -> JSONValue {
+        guard var o = value.objectValue else { return value }
+        o["time"] = nil
+        return .object(o)
+    }
+
+    /// Status without what changes on every read even when nothing else does.
+    static func withoutVolatile(_ status: JSONValue) -> JSONValue {
+        guard var o = status.objectValue else { return status }
+        if var observed = o["observed"]?.objectValue {
+            observed["sampleTime"] = nil
+            o["observed"] = .object(observed)
+        }
+        return .object(o)
+    }
+}
+
+extension String {
+    func ifEmpty(_ fallback: String) -> String { isEmpty ? fallback : self }
+}

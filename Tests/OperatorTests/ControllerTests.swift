@@ -1,0 +1,183 @@
+import Autoscaling
+import Foundation
+import JSON
+import Kube
+import KubeEmulator
+import Locking
+import Testing
+import YAML
+@testable import Operator
+
+let repositoryRoot: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
+/// An emulator with the fake kubelet and the CRD, a controller over it, and static metrics.
+final class ControllerFixture: @unchecked Sendable {
+    let fixture: OperatorFixture
+    let metrics = StaticMetricsSource([.p90: 0.1, .gpuUtil: 0.5])
+    let controller: PoolController
+    var client: KubeClient { fixture.client }
+    var emulator: KubeEmulator { fixture.emulator }
+    private var workers: Task<Void, Never>?
+
+    init() async throws {
+        fixture = try OperatorFixture(podStartDelay: 0.1)
+        let crd = try YAMLReader.jsonValues(in: String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8))[0]
+        _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, crd)
+        controller = PoolController(client: fixture.client, namespace: "default", metrics: metrics,
+                                    events: EventRecorder(client: fixture.client, instance: "test"))
+        controller.start()
+        await controller.waitForSync()
+        let controller = self.controller
+        workers = Task { await controller.runWorkers() }
+    }
+
+    deinit {
+        controller.shutDown()
+        workers?.cancel()
+    }
+
+    func createDeployment(_ name: String, replicas: Int) async throws {
+        _ = try await client.create(.deployments, namespace: "default", [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name)],
+            "spec": ["replicas": .integer(replicas), "selector": ["matchLabels": ["app": .string(name)]],
+                     "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
+        ])
+    }
+
+    func createPool(_ name: String, target: String, up: String = "P90>200ms", down: String = "P90<50ms", min: Int = 2, max: Int = 12,
+                    initContainers: JSONValue = .array([])) async throws {
+        _ = try await client.create(.elasticInferencePools, namespace: "default", [
+            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": .string(name)],
+            "spec": ["modelRef": .string(target), "minReplicas": .integer(min), "maxReplicas": .integer(max),
+                     "scaleUpThreshold": .string(up), "scaleDownThreshold": .string(down),
+                     "warmupStrategy": ["initContainers": initContainers],
+                     "behavior": ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]]],
+        ])
+    }
+
+    func replicas(_ name: String) async -> Int? {
+        try? await client.get(.deployments, namespace: "default", name: name)["spec"]?["replicas"]?.intValue
+    }
+
+    func pool(_ name: String) async -> JSONValue? { try? await client.get(.elasticInferencePools, namespace: "default", name: name) }
+
+    func condition(_ name: String, _ type: String) async -> JSONValue? {
+        await pool(name)?["status"]?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == type }
+    }
+
+    func eventReasons() async -> [String] {
+        ((try? await client.list(.events, namespace: "default").items) ?? []).compactMap { $0["reason"]?.stringValue }
+    }
+
+    /// Bounded polling that does not block the cooperative pool.
+    func eventually(timeout: Double = 15, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return await condition()
+    }
+}
+
+@Suite("Pool controller against the emulator", .serialized)
+struct ControllerTests {
+    @Test func aNewPoolBringsItsDeploymentToMinAndInjectsWarmup() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 1)
+        try await f.createPool("pool", target: "model", initContainers: [["name": "model-preload", "image": "loader:2"]])
+        #expect(await f.eventually { await f.replicas("model") == 2 })
+        #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
+        let deployment = try await f.client.get(.deployments, namespace: "default", name: "model")
+        #expect(deployment["spec"]?["template"]?["spec"]?["initContainers"]?.arrayValue?.first?["name"] == "model-preload")
+        #expect(deployment["metadata"]?["annotations"]?["aiops.example.com/owned-init-containers"] == "model-preload")
+        #expect(await f.eventually {
+            let reasons = await f.eventReasons()
+            return reasons.contains("ScaledUp") && reasons.contains("WarmupPatched")
+        })
+        #expect(await f.pool("pool")?["status"]?["observedGeneration"] == 1)
+    }
+
+    @Test func aBreachScalesUpByTheStepWithStatusAndEvent() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 2)
+        try await f.createPool("pool", target: "model")
+        #expect(await f.eventually { await f.condition("pool", "ScalingActive")?["reason"] == "WithinThresholds" })
+        #expect(await f.eventually { (try? await f.client.get(.deployments, namespace: "default", name: "model"))?["status"]?["readyReplicas"] == 2 })
+        f.metrics.set([.p90: 0.5, .gpuUtil: 0.5])
+        #expect(await f.eventually { await f.replicas("model") == 6 }, "2 ready + max(4, 100%)")
+        let status = await f.pool("pool")?["status"]
+        #expect(status?["lastScaleUpTime"] != nil)
+        #expect(status?["observed"]?["p90"] == "500ms")
+        // The step is in the Event; later decisions (still breaching, within the step period) may have followed.
+        let events = (try? await f.client.list(.events, namespace: "default").items) ?? []
+        #expect(events.contains { $0["reason"] == "ScaledUp" && ($0["message"]?.stringValue?.hasPrefix("2 -> 6: scaleUpThreshold is true (P90=500ms > 200ms: true)") ?? false) },
+                "\(events.map { $0["message"]?.stringValue ?? "" })")
+    }
+
+    @Test func theSameStateReconciledAgainWritesNothing() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 2)
+        try await f.createPool("pool", target: "model", initContainers: [["name": "model-preload", "image": "loader:2"]])
+        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["status"] == "True" })
+        #expect(await f.eventually { (try? await f.client.get(.deployments, namespace: "default", name: "model"))?["status"]?["readyReplicas"] == 2 })
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        f.emulator.clearRequests()
+        try await Task.sleep(nanoseconds: 3_500_000_000)  // three poll intervals and more
+        let writes = f.emulator.requests.filter { ["patch", "update", "create"].contains($0.verb) && !$0.path.contains("/events") }
+        #expect(writes.isEmpty, "\(writes.map { "\($0.verb) \($0.path)" })")
+        #expect(f.controller.reconciles.withLock { $0["success", default: 0] } >= 3, "it kept reconciling")
+    }
+
+    @Test func anInvalidExpressionGetsAConditionAndAnEventAndLeavesTheDeploymentAlone() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 1)
+        f.emulator.clearRequests()
+        try await f.createPool("bad", target: "model", up: "P90>")
+        #expect(await f.eventually { await f.condition("bad", "Ready")?["reason"] == "InvalidThreshold" })
+        let ready = await f.condition("bad", "Ready")
+        #expect(ready?["status"] == "False")
+        #expect(ready?["message"]?.stringValue?.contains("spec.scaleUpThreshold: column 5: expected a quantity after '>'") == true)
+        #expect(await f.eventually { await f.eventReasons().contains("InvalidThreshold") })
+        #expect(!f.emulator.requests.contains { $0.path.contains("/deployments/model") && $0.verb != "get" && $0.verb != "list" && $0.verb != "watch" })
+        #expect(await f.replicas("model") == 1)
+    }
+
+    @Test func aMissingTargetThenCreated() async throws {
+        let f = try await ControllerFixture()
+        try await f.createPool("pool", target: "later")
+        #expect(await f.eventually { await f.condition("pool", "Ready")?["reason"] == "TargetNotFound" })
+        try await f.createDeployment("later", replicas: 1)
+        #expect(await f.eventually { await f.replicas("later") == 2 })
+        #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
+    }
+
+    @Test func anHPAOnTheTargetStopsAllWrites() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 1)
+        _ = try await f.client.create(.horizontalPodAutoscalers, namespace: "default", [
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": ["name": "cpu"],
+            "spec": ["scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "model"], "maxReplicas": 3],
+        ])
+        try await f.createPool("pool", target: "model")
+        #expect(await f.eventually { await f.condition("pool", "ScalingActive")?["reason"] == "OtherAutoscaler" })
+        #expect(await f.replicas("model") == 1, "not even brought to minReplicas")
+        #expect(await f.eventually { await f.eventReasons().contains("OtherAutoscaler") })
+    }
+
+    @Test func failingMetricsHoldReplicas() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 4)
+        try await f.createPool("pool", target: "model")
+        f.metrics.fail("connection refused")
+        #expect(await f.eventually { await f.condition("pool", "MetricsAvailable")?["status"] == "False" })
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        #expect(await f.replicas("model") == 4, "hold, never scale down on missing data")
+        #expect(await f.condition("pool", "ScalingActive")?["reason"] == "MetricsUnknown")
+        #expect(await f.eventReasons().contains("MetricsUnavailable"))
+    }
+}
