@@ -30,8 +30,10 @@ let package = Package(
         .target(name: "Autoscaling", dependencies: ["JSON", "NameSuggestion", "Locking"], linkerSettings: libm),
         // OpenSSL, for the emulator's TLS listener (the client side uses libcurl).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // A blocking HTTP/1.1 server (plain or TLS) for the emulator and the operator's endpoints.
+        .target(name: "HTTPKit", dependencies: ["COpenSSL", "Locking"]),
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
-        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "COpenSSL", "Locking"]),
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "Locking"]),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
         // libcurl, for the Kubernetes client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),

@@ -1,4 +1,8 @@
+import HTTPKit
 import JSON
+
+/// Why an emulator could not start.
+public typealias EmulatorError = ServerError
 
 /// A stand-in Kubernetes API server: real HTTP/1.1 (TLS or plain) on a local port, the API's object
 /// semantics, watches, discovery and custom resources, plus controls for tests (faults, compaction,

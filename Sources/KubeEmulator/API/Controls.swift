@@ -1,3 +1,4 @@
+import HTTPKit
 import Foundation
 import JSON
 import Locking

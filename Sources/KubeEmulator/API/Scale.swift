@@ -1,3 +1,4 @@
+import HTTPKit
 import JSON
 
 /// The `scale` subresource of Deployments: an `autoscaling/v1` `Scale` read from and written to `spec.replicas`.

@@ -1,3 +1,4 @@
+import HTTPKit
 import JSON
 
 /// A label selector as the API server parses it: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`,

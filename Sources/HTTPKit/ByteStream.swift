@@ -4,7 +4,7 @@ import Glibc
 import Locking
 
 /// A connected, blocking byte stream: a plain TCP socket or TLS over one.
-protocol ByteStream: AnyObject, Sendable {
+public protocol ByteStream: AnyObject, Sendable {
     /// Reads up to `count` bytes; 0 at end of stream or on error.
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int
     /// Writes all of `bytes`; false when the peer is gone.

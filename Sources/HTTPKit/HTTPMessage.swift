@@ -17,6 +17,14 @@ public struct HTTPRequest: Sendable {
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
+    public init(method: String, path: String, query: [String: String], headers: [String: String], body: [UInt8]) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+
     /// Whether the client asked to close the connection after this response.
     var wantsClose: Bool { header("connection")?.lowercased() == "close" }
 }
@@ -130,7 +138,7 @@ struct HTTPRequestReader {
 /// piece (each watch event is one chunk, sent at once).
 public final class HTTPResponseWriter: @unchecked Sendable {
     // Used only by the connection's own thread.
-    let stream: any ByteStream
+    public let stream: any ByteStream
     private(set) var keepAlive: Bool
     private(set) var streaming = false
 
@@ -197,11 +205,11 @@ public final class HTTPResponseWriter: @unchecked Sendable {
     public func finishStream() -> Bool { stream.write(Array("0\r\n\r\n".utf8)) }
 
     /// Closes the connection after this response (a dropped watch, a fatal error).
-    func closeAfterResponse() { keepAlive = false }
+    public func closeAfterResponse() { keepAlive = false }
 }
 
 extension StringProtocol {
-    func trimmingSpaces() -> String {
+    public func trimmingSpaces() -> String {
         String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }

@@ -3,28 +3,28 @@ import Locking
 
 /// A TLS server configuration: certificate chain and key, loaded once, shared by every connection.
 /// OpenSSL's `SSL_CTX` is safe to share across threads once configured.
-final class TLSServerContext: @unchecked Sendable {
+public final class TLSServerContext: @unchecked Sendable {
     private let context: OpaquePointer
 
     /// Loads a PEM certificate (chain) and private key. TLS 1.2 is the minimum, as the API server's.
     /// With `clientCAFile`, clients may present a certificate signed by that CA (x509 client
     /// authentication, as the API server's `--client-ca-file`); one that does not verify fails the handshake.
-    init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(EmulatorError) {
-        guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw EmulatorError("cannot create a TLS context: \(Self.lastError())") }
+    public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(ServerError) {
+        guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw ServerError("cannot create a TLS context: \(Self.lastError())") }
         context = ctx
         SSL_CTX_ctrl(ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
         guard SSL_CTX_use_certificate_chain_file(ctx, certificateFile) == 1 else {
-            throw EmulatorError("cannot load the TLS certificate \(certificateFile): \(Self.lastError())")
+            throw ServerError("cannot load the TLS certificate \(certificateFile): \(Self.lastError())")
         }
         guard SSL_CTX_use_PrivateKey_file(ctx, keyFile, SSL_FILETYPE_PEM) == 1 else {
-            throw EmulatorError("cannot load the TLS key \(keyFile): \(Self.lastError())")
+            throw ServerError("cannot load the TLS key \(keyFile): \(Self.lastError())")
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
-            throw EmulatorError("the TLS key \(keyFile) does not match the certificate \(certificateFile)")
+            throw ServerError("the TLS key \(keyFile) does not match the certificate \(certificateFile)")
         }
         if let clientCAFile {
             guard SSL_CTX_load_verify_locations(ctx, clientCAFile, nil) == 1 else {
-                throw EmulatorError("cannot load the client CA \(clientCAFile): \(Self.lastError())")
+                throw ServerError("cannot load the client CA \(clientCAFile): \(Self.lastError())")
             }
             // Ask for a certificate; do not require one (token clients connect too).
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)

@@ -4,20 +4,21 @@ import Glibc
 import Foundation
 import Locking
 
-/// An error of the emulator's own making (bad flags, a port in use, unreadable certificates).
-public struct EmulatorError: Error, Sendable, CustomStringConvertible {
+/// A server that could not start (a port in use, unreadable certificates).
+public struct ServerError: Error, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
 
 /// Handles one request; writes the response through the writer (whole, or streamed).
-typealias RequestHandler = @Sendable (HTTPRequest, HTTPResponseWriter) -> Void
+public typealias RequestHandler = @Sendable (HTTPRequest, HTTPResponseWriter) -> Void
 
-/// A blocking HTTP/1.1 server: one thread accepts, one thread per connection serves requests in
+/// A blocking HTTP/1.1 server (used by the API-server emulator and by the operator's probe and
+/// metrics endpoints): one thread accepts, one thread per connection serves requests in
 /// turn (keep-alive), so a watch holds only its own connection's thread. TLS when a context is given.
-final class HTTPServer: Sendable {
-    let port: Int
-    let host: String
+public final class HTTPServer: Sendable {
+    public let port: Int
+    public let host: String
     private let listener: Int32
     private let tls: TLSServerContext?
     private let handler: RequestHandler
@@ -26,10 +27,10 @@ final class HTTPServer: Sendable {
     private let acceptDone = DispatchSemaphore(value: 0)
 
     /// Binds `host:port` (port 0 picks a free one) and starts accepting.
-    init(host: String, port: Int, tls: TLSServerContext?, handler: @escaping RequestHandler) throws(EmulatorError) {
+    public init(host: String, port: Int, tls: TLSServerContext?, handler: @escaping RequestHandler) throws(ServerError) {
         signal(SIGPIPE, SIG_IGN)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw EmulatorError("socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -37,7 +38,7 @@ final class HTTPServer: Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
             Glibc.close(fd)
-            throw EmulatorError("\(host) is not an IPv4 address")
+            throw ServerError("\(host) is not an IPv4 address")
         }
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -45,7 +46,7 @@ final class HTTPServer: Sendable {
         guard bound == 0, listen(fd, 128) == 0 else {
             let message = String(cString: strerror(errno))
             Glibc.close(fd)
-            throw EmulatorError("cannot listen on \(host):\(port): \(message)")
+            throw ServerError("cannot listen on \(host):\(port): \(message)")
         }
         var actual = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -107,15 +108,15 @@ final class HTTPServer: Sendable {
     }
 
     /// Open connections right now.
-    var connectionCount: Int { connections.withLock { $0.count } }
+    public var connectionCount: Int { connections.withLock { $0.count } }
 
     /// Drops every open connection (the clients see them close), keeping the listener.
-    func dropConnections() {
+    public func dropConnections() {
         for socket in connections.withLock({ Array($0.values) }) { socket.shutdown() }
     }
 
     /// Stops accepting, drops every connection, and waits for the accept thread to end.
-    func stop() {
+    public func stop() {
         let first = stopped.withLock { s in
             defer { s = true }
             return !s
