@@ -40,13 +40,13 @@ let package = Package(
         // The Kubernetes client: kubeconfig and in-cluster config, raw HTTPS through libcurl, verbs, watches.
         .target(name: "Kube", dependencies: ["CCurl", "JSON", "YAML", "Locking"]),
         // The controller: work queue, informers, the pool reconciler, conditions, events.
-        .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking"]),
+        .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit"]),
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
         .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
-        .executableTarget(name: "eip-operator", dependencies: ["Autoscaling"]),
+        .executableTarget(name: "eip-operator", dependencies: ["Operator", "Autoscaling", "CommandLineSupport"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
         .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking"]),
 

@@ -1,15 +1,100 @@
 import Autoscaling
+import CommandLineSupport
+import Foundation
+import Operator
 
-// The controller arrives with the controller issue; for now the binary reports its version.
-let arguments = CommandLine.arguments.dropFirst()
-if arguments.contains("--help") || arguments.contains("-h") {
-    print("""
-    eip-operator \(EIPVersion.current): the ElasticInferencePool controller.
+// Every setting is a flag, or an environment variable EIP_<FLAG> (EIP_METRICS_BIND_ADDRESS, …); a flag wins.
+let spec = CommandSpec(
+    name: "eip-operator",
+    abstract: "eip-operator \(EIPVersion.current): autoscales GPU model-serving Deployments from ElasticInferencePools.",
+    usage: "eip-operator [--kubeconfig FILE] [--namespace NS] [--leader-elect] [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR] …",
+    discussion: """
+    In a pod it uses its service account; elsewhere the kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config).
+    Serves /healthz and /readyz on the probe address and Prometheus metrics on /metrics. With
+    --leader-elect only the holder of the Lease reconciles; losing it exits 1. SIGTERM or SIGINT:
+    stop taking work, finish in-flight reconciles, release the Lease, exit 0.
+    Each flag may also be given as an environment variable: EIP_ and the flag in capitals with
+    '_' for '-' (EIP_NAMESPACE, EIP_LEADER_ELECT=true, …).
+    """,
+    options: [
+        OptionSpec(["--kubeconfig"], value: "FILE", help: "Kubeconfig to use out of cluster (default: KUBECONFIG, else ~/.kube/config)."),
+        OptionSpec(["--context"], value: "NAME", help: "Kubeconfig context (default: the current one)."),
+        OptionSpec(["--namespace"], value: "NS", help: "Namespace to watch (default: all namespaces)."),
+        OptionSpec(["--metrics-bind-address"], value: "ADDR", help: "Address of /metrics (default :8080; 0 turns it off)."),
+        OptionSpec(["--health-probe-bind-address"], value: "ADDR", help: "Address of /healthz and /readyz (default :8081; 0 turns it off)."),
+        OptionSpec(["--leader-elect"], help: "Reconcile only while holding the Lease (for several replicas)."),
+        OptionSpec(["--leader-election-namespace"], value: "NS", help: "Namespace of the Lease (default: the client's namespace)."),
+        OptionSpec(["--leader-election-id"], value: "NAME", help: "Name of the Lease (default eip-operator.aiops.example.com)."),
+        OptionSpec(["--leader-election-lease-duration"], value: "SECONDS", help: "Lease duration (default 15)."),
+        OptionSpec(["--leader-election-renew-deadline"], value: "SECONDS", help: "Give up leadership after failing to renew this long (default 10)."),
+        OptionSpec(["--leader-election-retry-period"], value: "SECONDS", help: "Seconds between attempts (default 2)."),
+        OptionSpec(["--workers"], value: "N", help: "Pools reconciled at once (default 2)."),
+        OptionSpec(["--log-format"], value: "json|text", help: "Log format (default json)."),
+        OptionSpec(["--log-level"], value: "LEVEL", help: "debug, info, warning or error (default info)."),
+        OptionSpec(["--static-metrics"], value: "VALUES", help: "Fixed metric values for every pool, as P90=250ms,gpu.util=91% (until the metrics sources)."),
+        OptionSpec(["--version"], help: "Print the version."),
+    ])
 
-    USAGE: eip-operator [--version]
-
-    The reconcile loop is not built yet; use `eipctl reconcile --dry-run` to see decisions.
-    """)
-} else {
-    print("eip-operator \(EIPVersion.current)")
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("eip-operator: \(message)\nRun 'eip-operator --help' for usage.\n".utf8))
+    exit(2)
 }
+
+let parsed: ParsedArguments
+do {
+    parsed = try ParsedArguments.parse(Array(CommandLine.arguments.dropFirst()), for: spec)
+} catch {
+    fail(error.message)
+}
+if parsed.has("help") { print(spec.helpText, terminator: ""); exit(0) }
+if parsed.has("version") { print("eip-operator \(EIPVersion.current)"); exit(0) }
+
+let environment = ProcessInfo.processInfo.environment
+/// A flag's value, else its EIP_ environment variable.
+func setting(_ key: String) -> String? {
+    parsed.value(key) ?? environment["EIP_" + key.uppercased().replacingOccurrences(of: "-", with: "_")]
+}
+
+var options = OperatorOptions()
+options.kubeconfig = setting("kubeconfig")
+options.context = setting("context")
+options.namespace = setting("namespace").flatMap { $0.isEmpty ? nil : $0 }
+options.metricsBindAddress = setting("metrics-bind-address") ?? options.metricsBindAddress
+options.healthProbeBindAddress = setting("health-probe-bind-address") ?? options.healthProbeBindAddress
+options.leaderElect = ["true", "1", "yes"].contains(setting("leader-elect")?.lowercased() ?? "false")
+options.leaderElectionNamespace = setting("leader-election-namespace")
+options.leaderElectionID = setting("leader-election-id") ?? options.leaderElectionID
+for (key, path) in [("leader-election-lease-duration", \LeaderElector.Timing.leaseDuration),
+                    ("leader-election-renew-deadline", \LeaderElector.Timing.renewDeadline),
+                    ("leader-election-retry-period", \LeaderElector.Timing.retryPeriod)] {
+    if let text = setting(key) {
+        guard let seconds = Double(text), seconds > 0 else { fail("--\(key): expected seconds, not '\(text)'") }
+        options.leaseTiming[keyPath: path] = seconds
+    }
+}
+if let text = setting("workers") {
+    guard let n = Int(text), n >= 1 else { fail("--workers: expected a positive number, not '\(text)'") }
+    options.workers = n
+}
+if let text = setting("log-format") {
+    guard let format = Logger.Format(rawValue: text) else { fail("--log-format: json or text, not '\(text)'") }
+    options.logFormat = format
+}
+if let text = setting("log-level") {
+    guard let level = Logger.Level(name: text) else { fail("--log-level: debug, info, warning or error, not '\(text)'") }
+    options.logLevel = level
+}
+if let text = setting("static-metrics") {
+    for part in text.split(separator: ",") {
+        let pair = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+        guard pair.count == 2, let metric = MetricName(name: pair[0]) else { fail("--static-metrics: expected NAME=VALUE, not '\(part)'") }
+        switch Quantity.parse(pair[1], for: metric) {
+        case .success(let quantity): options.staticMetrics[metric] = quantity.value
+        case .failure(let problem): fail("--static-metrics: \(pair[0]): \(problem.message)")
+        }
+    }
+}
+
+let process = OperatorProcess(options: options)
+let code = await process.run()
+exit(code)

@@ -97,3 +97,13 @@ struct InformerTests {
         #expect(f.emulator.requests.filter { $0.verb == "list" }.count == 1, "resumed from the resourceVersion, no relist")
     }
 }
+
+/// `eventually` for conditions that await.
+func eventuallyAsync(timeout: Double = 10, _ condition: () async -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+    }
+    return await condition()
+}

@@ -16,6 +16,8 @@ public final class PoolController: Sendable {
     let workers: Int
     /// Reconciles done, by outcome (for the operator's metrics).
     public let reconciles = Locked<[String: Int]>([:])
+    /// Reconcile durations, by outcome.
+    public let reconcileDurations = Locked<[String: Histogram]>([:])
 
     public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder?,
                 workers: Int = 2, clock: any WallClock = SystemWallClock(), scheduler: any Scheduler = DispatchScheduler()) {
@@ -77,7 +79,10 @@ public final class PoolController: Sendable {
 
     private func work() async {
         while let key = await queue.next() {
+            let started = Date()
             let outcome = await reconciler.reconcile(key: key)
+            let result = outcome.error == nil ? "success" : "error"
+            reconcileDurations.withLock { $0[result, default: Histogram()].observe(Date().timeIntervalSince(started)) }
             if outcome.error != nil {
                 reconciles.withLock { $0["error", default: 0] += 1 }
                 queue.addRateLimited(key)

@@ -1,0 +1,81 @@
+import Autoscaling
+import Foundation
+import JSON
+import Kube
+
+/// A Prometheus histogram (cumulative buckets, sum, count); controller-runtime's reconcile buckets.
+public struct Histogram: Sendable {
+    public static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    public private(set) var counts = [Int](repeating: 0, count: Histogram.bounds.count)
+    public private(set) var sum = 0.0
+    public private(set) var count = 0
+
+    public init() {}
+
+    public mutating func observe(_ value: Double) {
+        for (i, bound) in Self.bounds.enumerated() where value <= bound { counts[i] += 1 }
+        sum += value
+        count += 1
+    }
+}
+
+/// The operator's own metrics in the Prometheus text format (0.0.4), named as controller-runtime
+/// names them where it has a name: reconciles and their durations by result, queue depth, watch
+/// restarts, leadership, and per pool its desired and ready replicas and observed values.
+public enum OperatorMetrics {
+    public static func render(controller: PoolController?, isLeader: Bool, leaseName: String) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
+        func escape(_ v: String) -> String { v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") }
+        func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
+        let controllerLabel = "controller=\"elasticinferencepool\""
+
+        family("controller_runtime_reconcile_total", "counter", "Total number of reconciliations per controller.")
+        let totals = controller?.reconciles.withLock { $0 } ?? [:]
+        for result in ["success", "error"] { out += "controller_runtime_reconcile_total{\(controllerLabel),result=\"\(result)\"} \(totals[result] ?? 0)\n" }
+
+        family("controller_runtime_reconcile_time_seconds", "histogram", "Length of time per reconciliation per controller.")
+        let durations = controller?.reconcileDurations.withLock { $0 } ?? [:]
+        for result in ["success", "error"] {
+            let h = durations[result] ?? Histogram()
+            for (bound, count) in zip(Histogram.bounds, h.counts) {
+                out += "controller_runtime_reconcile_time_seconds_bucket{\(controllerLabel),result=\"\(result)\",le=\"\(number(bound))\"} \(count)\n"
+            }
+            out += "controller_runtime_reconcile_time_seconds_bucket{\(controllerLabel),result=\"\(result)\",le=\"+Inf\"} \(h.count)\n"
+            out += "controller_runtime_reconcile_time_seconds_sum{\(controllerLabel),result=\"\(result)\"} \(h.sum)\n"
+            out += "controller_runtime_reconcile_time_seconds_count{\(controllerLabel),result=\"\(result)\"} \(h.count)\n"
+        }
+
+        family("workqueue_depth", "gauge", "Current depth of workqueue.")
+        out += "workqueue_depth{name=\"elasticinferencepool\"} \(controller?.queue.depth ?? 0)\n"
+
+        family("eip_watch_restarts_total", "counter", "Watches restarted after a failure or a 410, per resource.")
+        for informer in [controller?.pools, controller?.deployments, controller?.autoscalers].compactMap({ $0 }) {
+            out += "eip_watch_restarts_total{resource=\"\(informer.resource.plural)\"} \(informer.watchRestarts)\n"
+        }
+
+        family("leader_election_master_status", "gauge", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.")
+        out += "leader_election_master_status{name=\"\(escape(leaseName))\"} \(isLeader ? 1 : 0)\n"
+
+        let pools = controller?.pools.list() ?? []
+        family("eip_pool_desired_replicas", "gauge", "Replicas the pool's last decision asked for.")
+        for pool in pools {
+            guard let value = pool["status"]?["desiredReplicas"]?.intValue else { continue }
+            out += "eip_pool_desired_replicas{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\"} \(value)\n"
+        }
+        family("eip_pool_ready_replicas", "gauge", "Ready replicas of the pool's Deployment at the last decision.")
+        for pool in pools {
+            guard let value = pool["status"]?["readyReplicas"]?.intValue else { continue }
+            out += "eip_pool_ready_replicas{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\"} \(value)\n"
+        }
+        family("eip_pool_observed_value", "gauge", "The last observed metric values (seconds for latencies, fraction for utilisation).")
+        for pool in pools {
+            for metric in MetricName.allCases {
+                guard let text = pool["status"]?["observed"]?[metric.statusKey]?.stringValue,
+                      let quantity = try? Quantity.parse(text, for: metric).get() else { continue }
+                out += "eip_pool_observed_value{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\",metric=\"\(metric.rawValue)\"} \(quantity.value)\n"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,178 @@
+import Autoscaling
+import Dispatch
+import Foundation
+import HTTPKit
+import JSON
+import Kube
+import Locking
+
+/// The settings of an `eip-operator` process (flags, or `EIP_*` environment variables).
+public struct OperatorOptions: Sendable {
+    public var kubeconfig: String?
+    public var context: String?
+    /// The namespace to watch; nil: all namespaces.
+    public var namespace: String?
+    /// `:8080`; `0` turns the endpoint off.
+    public var metricsBindAddress = ":8080"
+    public var healthProbeBindAddress = ":8081"
+    public var leaderElect = false
+    public var leaderElectionNamespace: String?
+    public var leaderElectionID = "eip-operator.aiops.example.com"
+    public var leaseTiming = LeaderElector.Timing()
+    public var workers = 2
+    public var logFormat = Logger.Format.json
+    public var logLevel = Logger.Level.info
+    /// Until the metrics sources land: fixed metric values for every pool.
+    public var staticMetrics: [MetricName: Double] = [:]
+
+    public init() {}
+}
+
+/// Runs the operator: connects, serves probes and metrics, wins the Lease (when asked to), runs the
+/// pool controller, and on SIGTERM/SIGINT stops taking work, finishes what is in flight, releases
+/// the Lease and exits 0. Losing the Lease stops every write and exits 1.
+public final class OperatorProcess: Sendable {
+    let options: OperatorOptions
+    let log: Logger
+    private let controller = Locked<PoolController?>(nil)
+    private let elector = Locked<LeaderElector?>(nil)
+    private let shuttingDown = Locked(false)
+
+    public init(options: OperatorOptions) {
+        self.options = options
+        log = Logger(level: options.logLevel, format: options.logFormat)
+    }
+
+    /// Runs until a signal or a lost Lease; returns the exit code.
+    public func run() async -> Int32 {
+        // Connect: a kubeconfig when one is named or no service account is mounted, else in-cluster.
+        let configuration: ClientConfiguration
+        do throws(KubeError) {
+            if options.kubeconfig == nil, ProcessInfo.processInfo.environment["KUBERNETES_SERVICE_HOST"] != nil {
+                configuration = try ClientConfiguration.inCluster()
+            } else {
+                configuration = try ClientConfiguration.fromKubeconfig(paths: options.kubeconfig.map { [$0] }, context: options.context)
+            }
+        } catch {
+            log.error("cannot configure the Kubernetes client", [("error", error.message)])
+            return 1
+        }
+        let client = KubeClient(configuration: configuration)
+        log.info("starting", [("version", EIPVersion.current), ("context", configuration.contextName), ("server", configuration.transport.server),
+                              ("namespace", options.namespace ?? "(all)")])
+
+        // Probes and metrics, on plain sockets.
+        var servers: [HTTPServer] = []
+        do throws(ServerError) {
+            for (address, kind) in [(options.healthProbeBindAddress, "probes"), (options.metricsBindAddress, "metrics")] where address != "0" {
+                let (host, port) = Self.split(address)
+                let server = try HTTPServer(host: host, port: port, tls: nil) { [self] request, writer in serve(request, writer) }
+                log.info("serving \(kind)", [("address", "\(host):\(server.port)")])
+                servers.append(server)
+            }
+        } catch {
+            log.error("cannot serve the endpoints", [("error", error.description)])
+            return 1
+        }
+        defer { servers.forEach { $0.stop() } }
+
+        // SIGTERM and SIGINT start an orderly shutdown.
+        let stop = DispatchSemaphore(value: 0)
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let sources = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+
+        let metrics = StaticMetricsSource(options.staticMetrics)
+        let identity = LeaderElector.defaultIdentity()
+        let events = EventRecorder(client: client, instance: identity)
+        let lost = Locked(false)
+        let leadership = Task { [self] in
+            if options.leaderElect {
+                let elector = LeaderElector(client: client, namespace: options.leaderElectionNamespace ?? configuration.namespace,
+                                            name: options.leaderElectionID, identity: identity, timing: options.leaseTiming, log: log)
+                self.elector.withLock { $0 = elector }
+                log.info("waiting for the lease", [("lease", options.leaderElectionID), ("identity", identity)])
+                await elector.acquire()
+                if Task.isCancelled { return }
+                let controller = startController(client: client, metrics: metrics, events: events)
+                await elector.renewUntilLost()
+                if !Task.isCancelled && !shuttingDown.withLock({ $0 }) {
+                    // Lost: stop every write at once, and exit non-zero so the pod restarts as a standby.
+                    controller.shutDown()
+                    lost.withLock { $0 = true }
+                    stop.signal()
+                }
+            } else {
+                _ = startController(client: client, metrics: metrics, events: events)
+            }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                stop.wait()
+                continuation.resume()
+            }
+        }
+        if lost.withLock({ $0 }) {
+            log.error("lost the lease; exiting")
+            return 1
+        }
+        log.info("shutting down")
+        shuttingDown.withLock { $0 = true }
+        leadership.cancel()
+        if let controller = controller.withLock({ $0 }) {
+            // Stop taking work; in-flight reconciles finish (bounded at 5 s overall).
+            controller.shutDown()
+            let deadline = Date().addingTimeInterval(4)
+            while controller.queue.inFlight > 0 && Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        await elector.withLock({ $0 })?.release()
+        log.info("stopped")
+        return 0
+    }
+
+    private func startController(client: KubeClient, metrics: any MetricsSource, events: EventRecorder) -> PoolController {
+        let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: events, workers: options.workers)
+        self.controller.withLock { $0 = controller }
+        controller.start()
+        Task {
+            await controller.waitForSync()
+            log.info("caches synced; reconciling")
+            await controller.runWorkers()
+        }
+        return controller
+    }
+
+    /// `/healthz`, `/readyz` (ready once caches synced; a standby waiting for the Lease is ready too), `/metrics`.
+    private func serve(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
+        let controller = self.controller.withLock { $0 }
+        let elector = self.elector.withLock { $0 }
+        let isLeader = elector?.isLeader ?? (controller != nil)
+        switch request.path {
+        case "/healthz", "/livez":
+            writer.send(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok".utf8))
+        case "/readyz":
+            let standby = options.leaderElect && !(elector?.isLeader ?? false)
+            let ready = standby || (controller?.hasSynced ?? false)
+            writer.send(status: ready ? 200 : 503, headers: [("Content-Type", "text/plain")],
+                        body: Array((ready ? (standby ? "ok (standby)" : "ok") : "caches not synced").utf8))
+        case "/metrics":
+            let text = OperatorMetrics.render(controller: controller, isLeader: isLeader, leaseName: options.leaderElectionID)
+            writer.send(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
+        default:
+            writer.send(status: 404, headers: [("Content-Type", "text/plain")], body: Array("not found".utf8))
+        }
+    }
+
+    /// `:8080` → all interfaces; `127.0.0.1:0` → a free port on loopback.
+    static func split(_ address: String) -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":") else { return ("0.0.0.0", Int(address) ?? 0) }
+        let host = String(address[..<colon])
+        return (host.isEmpty ? "0.0.0.0" : host, Int(address[address.index(after: colon)...]) ?? 0)
+    }
+}

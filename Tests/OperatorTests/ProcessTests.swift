@@ -1,0 +1,158 @@
+import Foundation
+import JSON
+import Kube
+import KubeEmulator
+import Locking
+import TestSupport
+import Testing
+@testable import Operator
+
+/// An `eip-operator` process under test: its log lines, its endpoint addresses.
+final class OperatorUnderTest: @unchecked Sendable {
+    let process = Process()
+    let lines = Locked<[String]>([])
+
+    static var binary: String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("eip-operator").path
+    }
+
+    init(kubeconfig: String, extra: [String] = []) throws {
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["--kubeconfig", kubeconfig, "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0",
+                             "--static-metrics", "P90=100ms,gpu.util=50%"] + extra
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let handle = err.fileHandleForReading
+        Thread.detachNewThread { [lines] in
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 10) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    lines.withLock { $0.append(line) }
+                }
+            }
+        }
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+
+    var logs: [JSONValue] { lines.withLock { $0 }.compactMap { try? JSONValue(parsing: $0) } }
+
+    func address(_ kind: String) -> String? {
+        logs.first { $0["msg"]?.stringValue == "serving \(kind)" }?["address"]?.stringValue
+    }
+
+    func get(_ kind: String, _ path: String) -> (status: Int32, body: String) {
+        guard let address = address(kind) else { return (-1, "") }
+        let r = run("/usr/bin/curl", ["-s", "-o", "-", "-w", "\n%{http_code}", "http://\(address)\(path)"])
+        let parts = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int32(parts.last ?? "") ?? -1, parts.dropLast().joined(separator: "\n"))
+    }
+
+    func waitForExit(timeout: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+}
+
+/// An emulator (fake kubelet, the CRD) and a kubeconfig for it.
+final class ProcessFixture: @unchecked Sendable {
+    let fixture: OperatorFixture
+    let directory = NSTemporaryDirectory() + "eip-operator-test-\(UUID().uuidString)"
+    var kubeconfig: String { directory + "/kubeconfig" }
+    var client: KubeClient { fixture.client }
+
+    init() async throws {
+        fixture = try OperatorFixture(podStartDelay: 0.1)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try fixture.emulator.kubeconfig(certificateAuthorityFile: nil, token: nil).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let crd = try YAMLReaderBridge.crd()
+        _ = try await client.create(.customResourceDefinitions, namespace: nil, crd)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+@Suite("The eip-operator process", .serialized)
+struct ProcessTests {
+    @Test func helpAndBadFlags() {
+        let help = run(OperatorUnderTest.binary, ["--help"])
+        #expect(help.status == 0)
+        for flag in ["--kubeconfig", "--metrics-bind-address", "--health-probe-bind-address", "--leader-elect", "--namespace", "--log-format", "--log-level"] {
+            #expect(help.stdout.contains(flag), "\(flag)")
+        }
+        #expect(run(OperatorUnderTest.binary, ["--workers", "none"]).status == 2)
+        #expect(run(OperatorUnderTest.binary, ["--bogus"]).status == 2)
+    }
+
+    @Test func reconcilesServesProbesAndMetricsAndStopsCleanlyOnSIGTERM() async throws {
+        let f = try await ProcessFixture()
+        let op = try OperatorUnderTest(kubeconfig: f.kubeconfig)
+        _ = try await f.client.create(.deployments, namespace: "default", [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "model"],
+            "spec": ["replicas": 1, "template": ["spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
+        ])
+        _ = try await f.client.create(.elasticInferencePools, namespace: "default", [
+            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": "pool"],
+            "spec": ["modelRef": "model", "minReplicas": 2, "maxReplicas": 8, "scaleUpThreshold": "P90>200ms", "scaleDownThreshold": "P90<50ms",
+                     "behavior": ["pollInterval": "1s"]],
+        ])
+        #expect(await eventually { op.get("probes", "/readyz").status == 200 })
+        #expect(op.get("probes", "/healthz").status == 200)
+        #expect(await eventuallyAsync { (try? await f.client.get(.deployments, namespace: "default", name: "model"))?["spec"]?["replicas"] == 2 })
+        #expect(await eventually { op.get("metrics", "/metrics").body.contains("controller_runtime_reconcile_total{controller=\"elasticinferencepool\",result=\"success\"}") })
+        let metrics = op.get("metrics", "/metrics").body
+        #expect(metrics.contains("# TYPE controller_runtime_reconcile_time_seconds histogram"))
+        #expect(metrics.contains("workqueue_depth{name=\"elasticinferencepool\"}"))
+        #expect(metrics.contains("eip_pool_desired_replicas{namespace=\"default\",pool=\"pool\"} 2"))
+        #expect(op.logs.contains { $0["msg"] == "caches synced; reconciling" })
+        let start = Date()
+        op.process.interrupt()  // SIGINT
+        kill(op.process.processIdentifier, SIGTERM)
+        #expect(await op.waitForExit(timeout: 6) == 0)
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(op.logs.contains { $0["msg"] == "stopped" })
+    }
+
+    @Test func onlyTheLeaderWritesAndAStandbyTakesOver() async throws {
+        let f = try await ProcessFixture()
+        let timing = ["--leader-elect", "--leader-election-lease-duration", "2", "--leader-election-renew-deadline", "1.5",
+                      "--leader-election-retry-period", "0.3", "--leader-election-namespace", "default"]
+        let first = try OperatorUnderTest(kubeconfig: f.kubeconfig, extra: timing)
+        #expect(await eventually { first.logs.contains { $0["msg"] == "acquired the lease" } })
+        let second = try OperatorUnderTest(kubeconfig: f.kubeconfig, extra: timing)
+        #expect(await eventually { second.logs.contains { $0["msg"] == "waiting for the lease" } })
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        #expect(!second.logs.contains { $0["msg"] == "acquired the lease" }, "one leader at a time")
+        #expect(first.get("metrics", "/metrics").body.contains("leader_election_master_status{name=\"eip-operator.aiops.example.com\"} 1"))
+        #expect(second.get("metrics", "/metrics").body.contains("leader_election_master_status{name=\"eip-operator.aiops.example.com\"} 0"))
+        #expect(second.get("probes", "/readyz").status == 200, "a standby is ready")
+
+        // SIGTERM releases the Lease: the standby takes over at once, not after the lease duration.
+        kill(first.process.processIdentifier, SIGTERM)
+        #expect(await first.waitForExit(timeout: 6) == 0)
+        let released = Date()
+        #expect(await eventually { second.logs.contains { $0["msg"] == "acquired the lease" } })
+        #expect(Date().timeIntervalSince(released) < 1.5)
+
+        // A killed leader holds the Lease until it expires; then a third process takes over.
+        let third = try OperatorUnderTest(kubeconfig: f.kubeconfig, extra: timing)
+        #expect(await eventually { third.logs.contains { $0["msg"] == "waiting for the lease" } })
+        kill(second.process.processIdentifier, SIGKILL)
+        let killed = Date()
+        #expect(await eventually { third.logs.contains { $0["msg"] == "acquired the lease" } })
+        let takeover = Date().timeIntervalSince(killed)
+        #expect(takeover >= 1 && takeover < 4, "within about the lease duration (2 s): \(takeover)")
+        let lease = try await f.client.get(.leases, namespace: "default", name: "eip-operator.aiops.example.com")
+        #expect(LeaseView(lease).leaseTransitions >= 2)
+        kill(third.process.processIdentifier, SIGTERM)
+        #expect(await third.waitForExit(timeout: 6) == 0)
+    }
+}
