@@ -113,6 +113,12 @@ struct ProcessTests {
         #expect(metrics.contains("workqueue_depth{name=\"elasticinferencepool\"}"))
         #expect(metrics.contains("eip_pool_desired_replicas{namespace=\"default\",pool=\"pool\"} 2"))
         #expect(op.logs.contains { $0["msg"] == "caches synced; reconciling" })
+        let reconciled = op.logs.first { $0["msg"] == "reconciled" }
+        #expect(reconciled?["namespace"] == "default")
+        #expect(reconciled?["pool"] == "pool")
+        #expect(reconciled?["reconcileID"]?.stringValue?.count == 8)
+        #expect(reconciled?["level"] == "info")
+        #expect(reconciled?["time"] != nil)
         let start = Date()
         op.process.interrupt()  // SIGINT
         kill(op.process.processIdentifier, SIGTERM)

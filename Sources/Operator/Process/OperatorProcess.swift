@@ -137,7 +137,8 @@ public final class OperatorProcess: Sendable {
     }
 
     private func startController(client: KubeClient, metrics: any MetricsSource, events: EventRecorder) -> PoolController {
-        let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: events, workers: options.workers)
+        let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: events,
+                                        workers: options.workers, log: log)
         self.controller.withLock { $0 = controller }
         controller.start()
         Task {

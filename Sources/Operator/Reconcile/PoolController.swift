@@ -19,8 +19,11 @@ public final class PoolController: Sendable {
     /// Reconcile durations, by outcome.
     public let reconcileDurations = Locked<[String: Histogram]>([:])
 
+    let log: Logger?
+
     public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder?,
-                workers: Int = 2, clock: any WallClock = SystemWallClock(), scheduler: any Scheduler = DispatchScheduler()) {
+                workers: Int = 2, clock: any WallClock = SystemWallClock(), scheduler: any Scheduler = DispatchScheduler(), log: Logger? = nil) {
+        self.log = log
         pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace)
         deployments = Informer(client: client, resource: .deployments, namespace: namespace)
         autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace)
@@ -82,7 +85,20 @@ public final class PoolController: Sendable {
             let started = Date()
             let outcome = await reconciler.reconcile(key: key)
             let result = outcome.error == nil ? "success" : "error"
-            reconcileDurations.withLock { $0[result, default: Histogram()].observe(Date().timeIntervalSince(started)) }
+            let seconds = Date().timeIntervalSince(started)
+            reconcileDurations.withLock { $0[result, default: Histogram()].observe(seconds) }
+            if let log {
+                let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+                var fields: [(String, String)] = [("namespace", parts.first ?? ""), ("pool", parts.last ?? ""),
+                                                  ("reconcileID", String(UUID().uuidString.prefix(8)).lowercased()),
+                                                  ("duration", String(format: "%.3fs", seconds))]
+                if !outcome.writes.isEmpty { fields.append(("writes", outcome.writes.joined(separator: ","))) }
+                if let error = outcome.error {
+                    log.warning("reconcile failed", fields + [("error", error.description)])
+                } else {
+                    log.log(outcome.writes.isEmpty ? .debug : .info, "reconciled", fields)
+                }
+            }
             if outcome.error != nil {
                 reconciles.withLock { $0["error", default: 0] += 1 }
                 queue.addRateLimited(key)
