@@ -1,4 +1,5 @@
 import Autoscaling
+import KubeEmulator
 import Foundation
 import JSON
 import Kube
@@ -179,5 +180,42 @@ struct ControllerTests {
         #expect(await f.replicas("model") == 4, "hold, never scale down on missing data")
         #expect(await f.condition("pool", "ScalingActive")?["reason"] == "MetricsUnknown")
         #expect(await f.eventReasons().contains("MetricsUnavailable"))
+    }
+}
+
+@Suite("Pool controller under faults", .serialized)
+struct ControllerFaultTests {
+    @Test func convergesThrough500s429sDroppedWatchesAnd410sWithoutDuplicateWrites() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 1)
+        // The first scale write fails with a 500, the first status write with a 429.
+        f.emulator.inject(Fault(verb: "patch", pathPrefix: "/apis/apps/v1/namespaces/default/deployments/model/scale", status: 500))
+        f.emulator.inject(Fault(verb: "patch", pathPrefix: "/apis/aiops.example.com/v1alpha2/namespaces/default/elasticinferencepools/pool/status",
+                                status: 429, retryAfterSeconds: 1))
+        try await f.createPool("pool", target: "model")
+        f.emulator.dropConnections()
+        f.emulator.compactHistory()
+        #expect(await f.eventually { await f.replicas("model") == 2 })
+        #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
+        let scaleWrites = f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }
+        #expect(scaleWrites.map(\.status) == [500, 200], "retried once, written once: \(scaleWrites.map(\.status))")
+        #expect(f.controller.reconciles.withLock { $0["error", default: 0] } >= 1)
+        // And it stays converged: no further scale writes.
+        try await Task.sleep(nanoseconds: 2_500_000_000)
+        #expect(f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }.count == 2)
+    }
+
+    @Test func aDeletedPoolIsLetGo() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 2)
+        try await f.createPool("pool", target: "model")
+        #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
+        _ = try await f.client.delete(.elasticInferencePools, namespace: "default", name: "pool")
+        #expect(await f.eventually { f.controller.pools.get(namespace: "default", name: "pool") == nil })
+        let errors = f.controller.reconciles.withLock { $0["error", default: 0] }
+        f.emulator.clearRequests()
+        try await Task.sleep(nanoseconds: 2_500_000_000)
+        #expect(f.emulator.requests.filter { $0.verb == "patch" }.isEmpty, "no writes for a pool that is gone")
+        #expect(f.controller.reconciles.withLock { $0["error", default: 0] } == errors)
     }
 }

@@ -2,6 +2,7 @@ import Autoscaling
 import Foundation
 import JSON
 import Kube
+import Locking
 
 /// What one reconcile came to: when to look again, and what went wrong (if anything).
 public struct ReconcileOutcome: Sendable {
@@ -25,6 +26,10 @@ public final class PoolReconciler: Sendable {
     let events: EventRecorder?
     let clock: any WallClock
     let expressions = ThresholdExpressionCache()
+    /// The last write of each kind per object, with the cached resourceVersion it was decided from.
+    /// While the cache still shows that version (it has not caught up with our own write yet), the
+    /// same write is known done and is not sent again: stale reads make no duplicate writes.
+    private let lastWrites = Locked<[String: (basedOn: String?, body: JSONValue)]>([:])
 
     public init(client: KubeClient, pools: Informer, deployments: Informer, autoscalers: Informer?, metrics: any MetricsSource,
                 events: EventRecorder?, clock: any WallClock = SystemWallClock()) {
@@ -80,12 +85,15 @@ public final class PoolReconciler: Sendable {
         var outcome = ReconcileOutcome(requeueAfter: policy.behavior.pollIntervalSeconds)
         var writeError: KubeError?
         for write in plan.writes where write.purpose != "status" {
+            let memo = "\(write.purpose)|\(namespace)/\(target.name)"
+            if alreadyWritten(memo, basedOn: target.resourceVersion, body: write.body) { continue }
             do throws(KubeError) {
                 if write.purpose == "scale" {
                     try await client.setReplicas(.deployments, namespace: namespace, name: target.name, to: plan.decision.to)
                 } else {
                     _ = try await client.patch(.deployments, namespace: namespace, name: target.name, .merge(write.body))
                 }
+                remember(memo, basedOn: target.resourceVersion, body: write.body)
                 outcome.writes.append(write.purpose)
             } catch {
                 writeError = error
@@ -153,12 +161,28 @@ public final class PoolReconciler: Sendable {
                                                       generation: object["metadata"]?["generation"]?.intValue, now: now))
         let merged = JSONValue.object(current).applyingMergePatch(.object(patch))
         guard Self.withoutVolatile(merged) != Self.withoutVolatile(.object(current)) else { return .success(false) }
+        let meta = ObjectMeta(object)
+        let memo = "status|\(meta.namespace ?? "")/\(meta.name)"
+        if alreadyWritten(memo, basedOn: meta.resourceVersion, body: Self.withoutVolatile(merged)) { return .success(false) }
         do throws(KubeError) {
-            _ = try await client.patch(.elasticInferencePools, namespace: ObjectMeta(object).namespace, name: ObjectMeta(object).name,
+            _ = try await client.patch(.elasticInferencePools, namespace: meta.namespace, name: meta.name,
                                        .merge(["status": .object(patch)]), subresource: "status")
+            remember(memo, basedOn: meta.resourceVersion, body: Self.withoutVolatile(merged))
             return .success(true)
         } catch {
             return .failure(error)
+        }
+    }
+
+    private func alreadyWritten(_ memo: String, basedOn resourceVersion: String?, body: JSONValue) -> Bool {
+        guard let last = lastWrites.withLock({ $0[memo] }) else { return false }
+        return last.basedOn == resourceVersion && last.body == body
+    }
+
+    private func remember(_ memo: String, basedOn resourceVersion: String?, body: JSONValue) {
+        lastWrites.withLock { writes in
+            if writes.count > 10_000 { writes.removeAll() }
+            writes[memo] = (resourceVersion, body)
         }
     }
 
