@@ -1,6 +1,7 @@
 import Autoscaling
 import CommandLineSupport
 import JSON
+import Kube
 import YAML
 
 /// `eipctl reconcile --dry-run`: what the operator would do for one pool, and why, writing nothing.
@@ -8,7 +9,7 @@ enum ReconcileCommand {
     static let spec = CommandSpec(
         name: "reconcile",
         abstract: "Show what the operator would do for one pool, and why, without writing anything.",
-        usage: "eipctl reconcile --dry-run -f POOL.yaml [--deployment DEPLOYMENT.yaml] [--metrics 'P90=250ms,gpu.util=91%'] [--now RFC3339] [--state STATUS.yaml] [-o text|yaml|json] [[NAMESPACE/]POOL]",
+        usage: "eipctl reconcile --dry-run (-f POOL.yaml [--deployment D.yaml] | [-n NS] POOL [--kubeconfig F] [--context C]) [--metrics 'P90=250ms,gpu.util=91%'] [--now RFC3339] [--state STATUS.yaml] [-o text|yaml|json]",
         discussion: """
         Offline mode: the pool comes from -f, the target Deployment from --deployment (a file may also
         hold HorizontalPodAutoscalers: one that targets the Deployment stops all writes, as the operator
@@ -16,6 +17,10 @@ enum ReconcileCommand {
         the dry run assumes the target Deployment at minReplicas with all replicas ready, and says so.
         The decision reads the state the operator keeps in the pool's status (scale-down window, last
         scale times); --state replaces it with the status fields of another file.
+
+        Live mode (no -f): reads the pool (and the state in its status), its Deployment and any HPAs
+        from the cluster of the kubeconfig, and plans exactly as the operator's reconciler does. Live
+        metric sources come with the metrics sources; until then the values are those of --metrics.
 
         Prints the decision, the rule, clauses and values behind it, and the exact writes (method, path,
         content type, body) the operator would send, in order.
@@ -31,6 +36,9 @@ enum ReconcileCommand {
             OptionSpec(["--now"], value: "RFC3339", help: "The time to decide at (default: the clock)."),
             OptionSpec(["--state"], value: "FILE", help: "A pool (or a bare status) whose status fields replace the pool's."),
             OptionSpec(["-o", "--output"], value: "FORMAT", help: "text (default), yaml or json."),
+            OptionSpec(["-n", "--namespace"], value: "NAMESPACE", help: "Live mode: the pool's namespace (default: the context's)."),
+            OptionSpec(["--kubeconfig"], value: "FILE", help: "Live mode: the kubeconfig (default: KUBECONFIG, else ~/.kube/config)."),
+            OptionSpec(["--context"], value: "NAME", help: "Live mode: the kubeconfig context."),
         ],
         maximumPositionals: 1)
 
@@ -40,15 +48,18 @@ enum ReconcileCommand {
         }
         let format = args.value("output") ?? "text"
         guard ["text", "yaml", "json"].contains(format) else { throw UsageError("unknown output format '\(format)'; use text, yaml or json") }
-        guard !args.all("filename").isEmpty else {
-            throw UsageError("reconcile --dry-run needs the pool: -f POOL.yaml (the live mode against a cluster comes with the client)")
-        }
         var now = clock.now()
         if let text = args.value("now") {
             guard let parsed = Timestamp(rfc3339: text) else { throw UsageError("--now: '\(text)' is not an RFC 3339 time such as 2026-11-27T10:00:00Z") }
             now = parsed
         }
         let sample = try MetricsArgument.parse(args.value("metrics") ?? "", sampledAt: now)
+        if args.all("filename").isEmpty {
+            guard let name = args.positionals.first else {
+                throw UsageError("reconcile --dry-run needs a pool: -f POOL.yaml, or the name of a live pool (with -n NAMESPACE)")
+            }
+            return live(name, args: args, io: io, format: format, sample: sample, now: now)
+        }
 
         // Inputs: the pool, then the Deployment and any HPAs.
         let objects: [ManifestObject]
@@ -111,6 +122,64 @@ enum ReconcileCommand {
         let warnings = check.warnings.map { "\(poolObject.location(poolObject.mark(for: $0))): warning: \($0)" }
         let rendering = PlanRendering(plan: plan, sample: sample, now: now, assumedTarget: args.all("deployment").isEmpty,
                                       warnings: warnings, notes: notes)
+        switch format {
+        case "json": io.out(rendering.json.prettyText)
+        case "yaml": io.writeOut(YAMLEmitter.text(of: rendering.json))
+        default: io.writeOut(rendering.text)
+        }
+        return .success
+    }
+
+    /// The live mode: the pool, its Deployment and HPAs from the cluster; the same plan as the reconciler's.
+    private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, sample: MetricSample, now: Timestamp) -> ExitCode {
+        let configuration: ClientConfiguration
+        do throws(KubeError) {
+            configuration = try ClientConfiguration.fromKubeconfig(paths: args.value("kubeconfig").map { [$0] }, context: args.value("context"))
+        } catch {
+            io.err("error: \(error.message)")
+            return .invalidInput
+        }
+        let client = KubeClient(configuration: configuration)
+        let namespace = args.value("namespace") ?? configuration.namespace
+        let fetched = GetCommand.blocking { () async -> Result<(JSONValue, JSONValue?, [JSONValue]), KubeError> in
+            do throws(KubeError) {
+                let pool = try await client.get(.elasticInferencePools, namespace: namespace, name: name)
+                let target = pool["spec"]?["targetRef"]?["name"]?.stringValue ?? pool["spec"]?["modelRef"]?.stringValue ?? name
+                var deployment: JSONValue?
+                do throws(KubeError) {
+                    deployment = try await client.get(.deployments, namespace: namespace, name: target)
+                } catch {
+                    if error.kind != .notFound { throw error }
+                }
+                let hpas = try await client.list(.horizontalPodAutoscalers, namespace: namespace).items
+                return .success((pool, deployment, hpas))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (poolObject, deploymentObject, hpas): (JSONValue, JSONValue?, [JSONValue])
+        switch fetched {
+        case .success(let values): (poolObject, deploymentObject, hpas) = values
+        case .failure(let error):
+            io.err(error.kind == .notFound ? "error: elasticinferencepools.aiops.example.com \"\(name)\" not found in namespace \(namespace)" : "error: \(error.message)")
+            return .invalidInput
+        }
+        let check = ElasticInferencePool.check(poolObject)
+        guard let pool = check.pool, let policy = check.policy else {
+            for issue in check.errors { io.err("error: \(issue)") }
+            io.err("error: the pool is invalid; the operator sets Ready=False, emits an Event, and leaves the Deployment untouched")
+            return .invalidInput
+        }
+        guard let deploymentObject, let target = DeploymentView(deploymentObject) else {
+            io.err("error: Deployment \(namespace)/\(pool.spec.targetName) not found; the operator reports TargetNotFound and waits for it")
+            return .invalidInput
+        }
+        var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
+        if sample.readings.isEmpty { notes.append("no --metrics given (live metric sources come later): every metric is unknown") }
+        let others = OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: hpas)
+        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
+        let rendering = PlanRendering(plan: plan, sample: sample, now: now, assumedTarget: false,
+                                      warnings: check.warnings.map { "warning: \($0)" }, notes: notes)
         switch format {
         case "json": io.out(rendering.json.prettyText)
         case "yaml": io.writeOut(YAMLEmitter.text(of: rendering.json))

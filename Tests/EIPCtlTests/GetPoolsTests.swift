@@ -78,3 +78,29 @@ struct GetPoolsTests {
         #expect(try Eipctl.run(["get", "deployments"]).status == 2)
     }
 }
+
+@Suite("eipctl reconcile --dry-run against a live cluster", .serialized)
+struct LiveDryRunTests {
+    @Test func readsTheLivePoolDeploymentAndStateAndWritesNothing() async throws {
+        let cluster = try await GetPoolsTests.Cluster()
+        let client = KubeClient(configuration: try ClientConfiguration.fromKubeconfig(paths: [cluster.kubeconfig]))
+        _ = try await client.create(.deployments, namespace: "inference", [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "bert-triton"],
+            "spec": ["replicas": 2, "template": ["spec": ["containers": [["name": "triton", "image": "tritonserver:24.01"]]]]],
+        ])
+        _ = try await client.patch(.deployments, namespace: "inference", name: "bert-triton", .merge(["status": ["readyReplicas": 2]]), subresource: "status")
+        cluster.emulator.clearRequests()
+        let r = try Eipctl.run(["reconcile", "--dry-run", "bert-base", "--kubeconfig", cluster.kubeconfig, "--metrics", "P90=480ms,gpu.util=58%",
+                                "--now", "2026-11-27T10:00:00Z", "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let value = try JSONValue(parsing: r.stdout)
+        #expect(value["target"]?["assumed"] == false)
+        #expect(value["decision"]?["to"] == 6)
+        #expect(value["writes"]?.arrayValue?.first?["body"]?["metadata"]?["resourceVersion"] != nil, "a live Deployment's patch is guarded")
+        #expect(value["notes"]?.arrayValue?.first?.stringValue?.hasPrefix("live: pool, Deployment and HPAs read from https://127.0.0.1:") == true)
+        #expect(cluster.emulator.requests.allSatisfy { $0.verb == "get" || $0.verb == "list" }, "a dry run writes nothing")
+        let missing = try Eipctl.run(["reconcile", "--dry-run", "nope", "--kubeconfig", cluster.kubeconfig])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("\"nope\" not found in namespace inference"))
+    }
+}
