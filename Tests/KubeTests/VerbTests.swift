@@ -231,3 +231,17 @@ struct ClientCertificateTests {
         #expect(error?.kind == .connectionFailed || error?.kind == .tlsVerification, "\(String(describing: error))")
     }
 }
+
+@Suite("Client lists")
+struct ClientListTests {
+    @Test func listItemsGetTheirKindAndAPIVersion() async throws {
+        let f = try ClientFixture()
+        let client = f.client()
+        _ = try await client.create(.deployments, namespace: "default", deployment("web"))
+        let raw = try await client.call("GET", ResourceRef.deployments.path(namespace: "default"))
+        #expect(raw["items"]?.arrayValue?.first?["kind"] == nil, "the server leaves them out, as the real one does")
+        let item = try #require(try await client.list(.deployments, namespace: "default").items.first)
+        #expect(item["kind"] == "Deployment")
+        #expect(item["apiVersion"] == "apps/v1")
+    }
+}

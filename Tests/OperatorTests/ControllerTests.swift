@@ -219,3 +219,33 @@ struct ControllerFaultTests {
         #expect(f.controller.reconciles.withLock { $0["error", default: 0] } == errors)
     }
 }
+
+@Suite("Pool controller restarts", .serialized)
+struct ControllerRestartTests {
+    @Test func aRestartInsideTheScaleDownWindowKeepsTheWindow() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 4)
+        _ = try await f.client.create(.elasticInferencePools, namespace: "default", [
+            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": "pool"],
+            "spec": ["modelRef": "model", "minReplicas": 2, "maxReplicas": 12, "scaleUpThreshold": "P90>200ms", "scaleDownThreshold": "P90<50ms",
+                     "behavior": ["pollInterval": "1s", "scaleDown": ["stabilizationWindowSeconds": 4, "periodSeconds": 60]]],
+        ])
+        f.metrics.set([.p90: 0.01])  // calm: the scale-down window opens
+        #expect(await f.eventually { await f.pool("pool")?["status"]?["scaleDownCandidateSince"] != nil })
+        let since = await f.pool("pool")?["status"]?["scaleDownCandidateSince"]
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        // The operator goes away mid-window and a new one (new caches, new memory) takes over.
+        f.controller.shutDown()
+        let restarted = PoolController(client: f.client, namespace: "default", metrics: f.metrics, events: nil)
+        restarted.start()
+        await restarted.waitForSync()
+        let workers = Task { await restarted.runWorkers() }
+        defer { restarted.shutDown(); workers.cancel() }
+        let resumed = Date()
+        #expect(await f.eventually { await f.replicas("model") == 3 })
+        let waited = Date().timeIntervalSince(resumed)
+        let status = await f.pool("pool")?["status"]?.compactText ?? ""
+        #expect(waited < 3.5, "the window was not restarted: \(waited)s; \(status)")
+        #expect(await f.pool("pool")?["status"]?["scaleDownCandidateSince"] == since, "the same window start, read back from status")
+    }
+}

@@ -59,7 +59,8 @@ public final class KubeClient: Sendable {
         try await call("GET", resource.path(namespace: namespace, name: name, subresource: subresource))
     }
 
-    /// Every matching object, following `continue` tokens page by page (`limit` per page).
+    /// Every matching object, following `continue` tokens page by page (`limit` per page). Items get
+    /// `kind` and `apiVersion` even where the server leaves them out (built-in types).
     public func list(_ resource: ResourceRef, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
                      limit: Int = 500) async throws(KubeError) -> ObjectList {
         var items: [JSONValue] = []
@@ -71,7 +72,15 @@ public final class KubeClient: Sendable {
             if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
             if let token { query.append(("continue", token)) }
             let page = try await call("GET", resource.path(namespace: namespace) + Self.query(query))
-            items += page["items"]?.arrayValue ?? []
+            // The API server sends built-in list items without kind and apiVersion; fill them in from
+            // the list, so that objects from a list look like objects from a get or a watch.
+            let kind = page["kind"]?.stringValue.map { $0.hasSuffix("List") ? String($0.dropLast(4)) : $0 }
+            items += (page["items"]?.arrayValue ?? []).map { item in
+                guard var object = item.objectValue else { return item }
+                if object["kind"] == nil, let kind { object["kind"] = .string(kind) }
+                if object["apiVersion"] == nil, let apiVersion = page["apiVersion"] { object["apiVersion"] = apiVersion }
+                return .object(object)
+            }
             if resourceVersion.isEmpty { resourceVersion = page["metadata"]?["resourceVersion"]?.stringValue ?? "" }
             token = page["metadata"]?["continue"]?.stringValue
             if token?.isEmpty == true { token = nil }

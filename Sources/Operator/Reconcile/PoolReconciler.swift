@@ -30,6 +30,10 @@ public final class PoolReconciler: Sendable {
     /// While the cache still shows that version (it has not caught up with our own write yet), the
     /// same write is known done and is not sent again: stale reads make no duplicate writes.
     private let lastWrites = Locked<[String: (basedOn: String?, body: JSONValue)]>([:])
+    /// The scaling state last written to each pool's status, with the pool resourceVersion it was
+    /// based on: until the cache shows a newer pool, decisions start from this state, not the cache's
+    /// stale one (which would, say, take a second scale-down step before the period is over).
+    private let lastStates = Locked<[String: (basedOn: String?, state: ScalingState)]>([:])
 
     public init(client: KubeClient, pools: Informer, deployments: Informer, autoscalers: Informer?, metrics: any MetricsSource,
                 events: EventRecorder?, clock: any WallClock = SystemWallClock()) {
@@ -53,7 +57,7 @@ public final class PoolReconciler: Sendable {
 
         // An invalid pool gets a condition and an Event, and its Deployment is left alone.
         let check = ElasticInferencePool.check(object, cache: expressions)
-        guard let pool = check.pool, let policy = check.policy else {
+        guard var pool = check.pool, let policy = check.policy else {
             let message = check.errors.map(\.description).joined(separator: "; ")
             let reason = check.errors.contains { $0.columnInValue != nil } ? "InvalidThreshold" : "InvalidSpec"
             return await report(object, now: now, conditions: [
@@ -79,6 +83,9 @@ public final class PoolReconciler: Sendable {
             OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: informer.list(namespace: namespace))
         } ?? []
         let sample = await metrics.read(pool: pool, target: target, now: now)
+        if let remembered = lastStates.withLock({ $0[key] }), remembered.basedOn == pool.resourceVersion {
+            pool.state = remembered.state
+        }
         let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
 
         // Deployment writes, in the plan's order: template (guarded by its resourceVersion), then scale.
@@ -129,7 +136,12 @@ public final class PoolReconciler: Sendable {
         let planned = plan.writes.last { $0.purpose == "status" }?.body["status"]?.objectValue ?? [:]
         let conditions = Conditions.forPlan(plan, writeError: writeError.map(\.message))
         switch await writeStatus(object, planned: planned, conditions: conditions, now: now) {
-        case .success(true): outcome.writes.append("status")
+        case .success(true):
+            outcome.writes.append("status")
+            lastStates.withLock { states in
+                if states.count > 10_000 { states.removeAll() }
+                states[key] = (pool.resourceVersion, plan.decision.state)
+            }
         case .success(false): break
         case .failure(let error): outcome.error = outcome.error ?? error
         }
