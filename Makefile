@@ -24,7 +24,7 @@ test: ## Run the whole test suite (the README's test command)
 	bash scripts/test.sh
 
 bench: deps ## Print benchmark figures (release build; medians of many runs)
-	$(SWIFT) build -c release --product eip-bench
+	$(SWIFT) build -c release
 	.build/release/eip-bench
 
 samples: ## The main job on the bundled samples: validate them, then dry-run reconciles

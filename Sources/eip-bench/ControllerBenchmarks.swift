@@ -1,0 +1,143 @@
+// Benchmarks of the pool controller (issue 5): watch event → reconcile done with 100 pools;
+// reconciles per second with 1,000 pools; and, with the emulator and the operator as separate
+// processes, the operator's initial sync time and resident memory with 1,000 and 10,000 pools.
+import Autoscaling
+import Dispatch
+import Foundation
+import JSON
+import Kube
+import KubeEmulator
+import Locking
+import Operator
+
+/// Creates `count` Deployments (at 2 replicas) and pools (min 2) over 4 connections.
+func seedPools(_ client: KubeClient, count: Int) async {
+    await withTaskGroup(of: Void.self) { group in
+        for worker in 0..<4 {
+            group.addTask {
+                for i in stride(from: worker, to: count, by: 4) {
+                    _ = try? await client.create(.deployments, namespace: "default", [
+                        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string("model-\(i)")],
+                        "spec": ["replicas": 2, "template": ["spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
+                    ])
+                    _ = try? await client.create(.elasticInferencePools, namespace: "default", [
+                        "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": .string("pool-\(i)")],
+                        "spec": ["modelRef": .string("model-\(i)"), "minReplicas": 2, "maxReplicas": 12,
+                                 "scaleUpThreshold": "P90>200ms || gpu.util>85%", "scaleDownThreshold": "P90<50ms && gpu.util<40%",
+                                 "behavior": ["pollInterval": "1h"]],
+                    ])
+                }
+            }
+        }
+    }
+}
+
+func crdDocument() -> JSONValue? {
+    let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    guard let text = try? String(contentsOf: here.appendingPathComponent("CRDs/aiops.example.com_elasticinferencepools.yaml"), encoding: .utf8) else { return nil }
+    return try? YAMLBridge.first(text)
+}
+
+func runControllerBenchmarks(report: @escaping @Sendable (String, String) -> Void, enabled: @escaping @Sendable (String) -> Bool) {
+    let latencyName = "controller: watch event -> reconcile done, 100 pools"
+    let rateName = "controller: reconciles/s, 1,000 pools (first pass)"
+    if enabled(latencyName) || enabled(rateName) {
+        blockingAwait { await inProcessControllerBenchmarks(latencyName: latencyName, rateName: rateName, report: report, enabled: enabled) }
+    }
+    for pools in [1000, 10_000] {
+        let name = "operator process: initial sync and RSS, \(pools) pools"
+        if enabled(name) { report(name, processBenchmark(pools: pools)) }
+    }
+}
+
+private func inProcessControllerBenchmarks(latencyName: String, rateName: String, report: @escaping @Sendable (String, String) -> Void,
+                                           enabled: @escaping @Sendable (String) -> Bool) async {
+    for (pools, name) in [(100, latencyName), (1000, rateName)] where enabled(name) {
+        var configuration = KubeEmulator.Configuration()
+        configuration.podStartDelaySeconds = nil
+        guard let emulator = try? KubeEmulator(configuration), let crd = crdDocument() else { return }
+        let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+        _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd)
+        await seedPools(client, count: pools)
+        let done = Locked<[String: Date]>([:])
+        let controller = PoolController(client: client, namespace: "default", metrics: StaticMetricsSource([.p90: 0.1, .gpuUtil: 0.5]),
+                                        events: nil, workers: 4)
+        controller.onReconciled.withLock { $0 = { key in done.withLock { $0[key] = Date() } } }
+        let start = Date()
+        controller.start()
+        await controller.waitForSync()
+        let workers = Task { await controller.runWorkers() }
+        while done.withLock({ $0.count }) < pools { try? await Task.sleep(nanoseconds: 5_000_000) }
+        let firstPass = Date().timeIntervalSince(start)
+        if pools == 1000 {
+            report(name, "\(Int((Double(pools) / firstPass).rounded())) reconciles/s (\(String(format: "%.2f", firstPass)) s incl. list and sync)")
+        } else {
+            // Settle, then touch one pool at a time and time until its reconcile finishes.
+            try? await Task.sleep(nanoseconds: 500_000_000)
+            var samples: [Double] = []
+            for i in 0..<200 {
+                let key = "default/pool-\(i % pools)"
+                done.withLock { _ = $0.removeValue(forKey: key) }
+                let t0 = Date()
+                _ = try? await client.patch(.elasticInferencePools, namespace: "default", name: "pool-\(i % pools)",
+                                            .merge(["metadata": ["annotations": ["bench": .string(String(i))]]]))
+                while done.withLock({ $0[key] }) == nil { try? await Task.sleep(nanoseconds: 200_000) }
+                samples.append((done.withLock { $0[key] } ?? t0).timeIntervalSince(t0) * 1000)
+            }
+            samples.sort()
+            report(name, String(format: "p50 %.1f ms, p99 %.1f ms (the patch's own round trip included)", samples[samples.count / 2], samples[samples.count * 99 / 100]))
+        }
+        controller.shutDown()
+        workers.cancel()
+        emulator.stop()
+    }
+}
+
+/// Starts kube-emulator and eip-operator as processes; seeds pools; measures the operator's time
+/// to synced caches (/readyz) and to every pool reconciled, and its resident memory then.
+private func processBenchmark(pools: Int) -> String {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let emulator = Process()
+    emulator.executableURL = binaries.appendingPathComponent("kube-emulator")
+    let kubeconfig = NSTemporaryDirectory() + "bench-kubeconfig-\(UUID().uuidString)"
+    emulator.arguments = ["--pod-start-delay", "off", "--kubeconfig-out", kubeconfig]
+    let emulatorOut = Pipe()
+    emulator.standardOutput = emulatorOut
+    guard (try? emulator.run()) != nil else { return "kube-emulator not found next to eip-bench (make bench builds it)" }
+    defer { emulator.terminate(); try? FileManager.default.removeItem(atPath: kubeconfig) }
+    let first = String(decoding: emulatorOut.fileHandleForReading.availableData, as: UTF8.self)
+    guard let url = first.split(separator: " ").last.map({ String($0).trimmingCharacters(in: .whitespacesAndNewlines) }) else { return "no emulator URL" }
+    let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: url)))
+    blockingAwait {
+        if let crd = crdDocument() { _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd) }
+        await seedPools(client, count: pools)
+    }
+    let op = Process()
+    op.executableURL = binaries.appendingPathComponent("eip-operator")
+    op.arguments = ["--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "127.0.0.1:18080",
+                    "--health-probe-bind-address", "127.0.0.1:18081", "--log-level", "warning", "--workers", "4",
+                    "--static-metrics", "P90=100ms,gpu.util=50%"]
+    op.standardError = FileHandle.nullDevice
+    let start = Date()
+    guard (try? op.run()) != nil else { return "eip-operator not found next to eip-bench (make bench builds it)" }
+    defer { op.terminate() }
+    func fetch(_ path: String, port: Int) -> String? {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)"), let data = try? Data(contentsOf: url) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+    var synced: Double?
+    var reconciled: Double?
+    while Date().timeIntervalSince(start) < 600 {
+        if synced == nil, fetch("/readyz", port: 18081) == "ok" { synced = Date().timeIntervalSince(start) }
+        if let metrics = fetch("/metrics", port: 18080),
+           let line = metrics.split(separator: "\n").first(where: { $0.hasPrefix("controller_runtime_reconcile_total{controller=\"elasticinferencepool\",result=\"success\"}") }),
+           let count = Int(line.split(separator: " ").last ?? ""), count >= pools {
+            reconciled = Date().timeIntervalSince(start)
+            break
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    let status = (try? String(contentsOfFile: "/proc/\(op.processIdentifier)/status", encoding: .utf8)) ?? ""
+    let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
+    return "synced in \(synced.map { String(format: "%.2f s", $0) } ?? "-"), all reconciled in \(reconciled.map { String(format: "%.2f s", $0) } ?? "-"), RSS \(rss)"
+}
