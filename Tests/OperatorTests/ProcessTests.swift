@@ -112,6 +112,10 @@ struct ProcessTests {
         #expect(metrics.contains("# TYPE controller_runtime_reconcile_time_seconds histogram"))
         #expect(metrics.contains("workqueue_depth{name=\"elasticinferencepool\"}"))
         #expect(metrics.contains("eip_pool_desired_replicas{namespace=\"default\",pool=\"pool\"} 2"))
+        if let promtool {
+            let check = run(promtool, ["check", "metrics"], stdin: metrics)
+            #expect(check.status == 0, "promtool: \(check.stdout)\(check.stderr)")
+        }
         #expect(op.logs.contains { $0["msg"] == "caches synced; reconciling" })
         let reconciled = op.logs.first { $0["msg"] == "reconciled" }
         #expect(reconciled?["namespace"] == "default")
