@@ -106,49 +106,60 @@ public enum JSONValue: Sendable, Hashable {
 
 /// A JSON object that remembers the order its keys were first set in.
 /// Equality ignores order, as JSON's does.
+///
+/// Stored as one array of members with linear lookup: the objects of Kubernetes have tens of keys,
+/// where this is as fast as hashing and takes far less memory than an array plus a dictionary
+/// (the operator's caches hold tens of thousands of objects).
 public struct JSONObject: Sendable, Hashable, Sequence {
-    private var keyOrder: [String] = []
-    private var storage: [String: JSONValue] = [:]
+    private var members: [(key: String, value: JSONValue)] = []
 
     public init() {}
 
     public init(_ pairs: [(String, JSONValue)]) {
+        members.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
 
     /// The keys in insertion order.
-    public var keys: [String] { keyOrder }
-    public var count: Int { keyOrder.count }
-    public var isEmpty: Bool { keyOrder.isEmpty }
+    public var keys: [String] { members.map(\.key) }
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
 
     /// Reading gives nil for a missing key; assigning nil removes the key.
     public subscript(key: String) -> JSONValue? {
-        get { storage[key] }
+        get {
+            for member in members where member.key == key { return member.value }
+            return nil
+        }
         set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keyOrder.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keyOrder.removeAll { $0 == key }
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[index].value = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append((key, newValue))
             }
         }
     }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: JSONValue)> {
-        var index = 0
-        return AnyIterator {
-            guard index < keyOrder.count else { return nil }
-            defer { index += 1 }
-            let key = keyOrder[index]
-            return (key, storage[key] ?? .null)
-        }
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+        members.makeIterator()
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        lhs.storage == rhs.storage
+        guard lhs.members.count == rhs.members.count else { return false }
+        return lhs.members.allSatisfy { rhs[$0.key] == $0.value }
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(storage)
+        // Order-independent: the sum of the members' own hashes.
+        var combined = 0
+        for member in members {
+            var h = Hasher()
+            h.combine(member.key)
+            h.combine(member.value)
+            combined &+= h.finalize()
+        }
+        hasher.combine(members.count)
+        hasher.combine(combined)
     }
 }
 

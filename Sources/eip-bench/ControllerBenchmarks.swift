@@ -122,8 +122,9 @@ private func processBenchmark(pools: Int) -> String {
     guard (try? op.run()) != nil else { return "eip-operator not found next to eip-bench (make bench builds it)" }
     defer { op.terminate() }
     func fetch(_ path: String, port: Int) -> String? {
-        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)"), let data = try? Data(contentsOf: url) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        guard let connection = LoopbackHTTPConnection(port: port) else { return nil }
+        let (status, body) = connection.fetch("GET", path)
+        return status == 200 ? body : nil
     }
     var synced: Double?
     var reconciled: Double?

@@ -44,19 +44,25 @@ final class LoopbackHTTPConnection {
 
     /// Sends a request and reads the whole response; returns the status code.
     func request(_ method: String, _ path: String, body: String = "", contentType: String = "application/json") -> Int {
+        fetch(method, path, body: body, contentType: contentType).status
+    }
+
+    /// Sends a request; returns the status and the body.
+    func fetch(_ method: String, _ path: String, body: String = "", contentType: String = "application/json") -> (status: Int, body: String) {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         if !body.isEmpty { head += "Content-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n" }
-        guard send(head + "\r\n" + body) else { return 0 }
-        while buffer.firstRange(of: [13, 10, 13, 10]) == nil { if !fill() { return 0 } }
-        guard let end = buffer.firstRange(of: [13, 10, 13, 10]) else { return 0 }
+        guard send(head + "\r\n" + body) else { return (0, "") }
+        while buffer.firstRange(of: [13, 10, 13, 10]) == nil { if !fill() { return (0, "") } }
+        guard let end = buffer.firstRange(of: [13, 10, 13, 10]) else { return (0, "") }
         let headText = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
         buffer.removeSubrange(..<end.upperBound)
         let status = Int(headText.split(separator: " ").dropFirst().first ?? "") ?? 0
         let length = headText.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-        while buffer.count < length { if !fill() { return 0 } }
+        while buffer.count < length { if !fill() { return (0, "") } }
+        let text = String(decoding: buffer.prefix(length), as: UTF8.self)
         buffer.removeFirst(length)
-        return status
+        return (status, text)
     }
 
     /// Opens a watch and counts event lines until `count` arrived; returns when done or the stream ends.

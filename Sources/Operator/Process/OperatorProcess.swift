@@ -177,3 +177,4 @@ public final class OperatorProcess: Sendable {
         return (host.isEmpty ? "0.0.0.0" : host, Int(address[address.index(after: colon)...]) ?? 0)
     }
 }
+

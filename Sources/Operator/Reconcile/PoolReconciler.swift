@@ -29,7 +29,7 @@ public final class PoolReconciler: Sendable {
     /// The last write of each kind per object, with the cached resourceVersion it was decided from.
     /// While the cache still shows that version (it has not caught up with our own write yet), the
     /// same write is known done and is not sent again: stale reads make no duplicate writes.
-    private let lastWrites = Locked<[String: (basedOn: String?, body: JSONValue)]>([:])
+    private let lastWrites = Locked<[String: (basedOn: String?, body: Int)]>([:])  // body: its hash (memory)
     /// The scaling state last written to each pool's status, with the pool resourceVersion it was
     /// based on: until the cache shows a newer pool, decisions start from this state, not the cache's
     /// stale one (which would, say, take a second scale-down step before the period is over).
@@ -188,13 +188,13 @@ public final class PoolReconciler: Sendable {
 
     private func alreadyWritten(_ memo: String, basedOn resourceVersion: String?, body: JSONValue) -> Bool {
         guard let last = lastWrites.withLock({ $0[memo] }) else { return false }
-        return last.basedOn == resourceVersion && last.body == body
+        return last.basedOn == resourceVersion && last.body == body.hashValue
     }
 
     private func remember(_ memo: String, basedOn resourceVersion: String?, body: JSONValue) {
         lastWrites.withLock { writes in
             if writes.count > 10_000 { writes.removeAll() }
-            writes[memo] = (resourceVersion, body)
+            writes[memo] = (resourceVersion, body.hashValue)
         }
     }
 
