@@ -107,3 +107,22 @@ func eventuallyAsync(timeout: Double = 10, _ condition: () async -> Bool) async 
     }
     return await condition()
 }
+
+@Suite("Event recorder")
+struct EventRecorderTests {
+    @Test func repeatsAreCountedOnOneEvent() async throws {
+        let f = try OperatorFixture()
+        let pool: JSONValue = ["metadata": ["name": "pool", "namespace": "default", "uid": "uid-1", "resourceVersion": "7"]]
+        let recorder = EventRecorder(client: f.client, instance: "test")
+        await recorder.record(pool, type: .warning, reason: "MetricsUnavailable", message: "no fresh value for P90")
+        await recorder.record(pool, type: .warning, reason: "MetricsUnavailable", message: "no fresh value for P90")
+        await recorder.record(pool, type: .normal, reason: "ScaledUp", message: "2 -> 6")
+        let events = try await f.client.list(.events, namespace: "default").items.map(EventView.init)
+        #expect(events.count == 2)
+        let repeated = try #require(events.first { $0.reason == "MetricsUnavailable" })
+        #expect(repeated.count == 2)
+        #expect(repeated.type == "Warning")
+        #expect(repeated.involvedObjectName == "pool")
+        #expect(events.first { $0.reason == "ScaledUp" }?.count == 1)
+    }
+}

@@ -89,6 +89,10 @@ struct ProcessTests {
             #expect(help.stdout.contains(flag), "\(flag)")
         }
         #expect(run(OperatorUnderTest.binary, ["--workers", "none"]).status == 2)
+        // Every setting may come from the environment too.
+        let fromEnvironment = run("/usr/bin/env", ["EIP_WORKERS=none", OperatorUnderTest.binary])
+        #expect(fromEnvironment.status == 2)
+        #expect(fromEnvironment.stderr.contains("--workers: expected a positive number, not 'none'"))
         #expect(run(OperatorUnderTest.binary, ["--bogus"]).status == 2)
     }
 
@@ -164,5 +168,18 @@ struct ProcessTests {
         #expect(LeaseView(lease).leaseTransitions >= 2)
         kill(third.process.processIdentifier, SIGTERM)
         #expect(await third.waitForExit(timeout: 6) == 0)
+    }
+
+    @Test func losingTheLeaseStopsWritesAndExitsNonZero() async throws {
+        let f = try await ProcessFixture()
+        let op = try OperatorUnderTest(kubeconfig: f.kubeconfig, extra: [
+            "--leader-elect", "--leader-election-namespace", "default", "--leader-election-lease-duration", "2",
+            "--leader-election-renew-deadline", "1", "--leader-election-retry-period", "0.2"])
+        #expect(await eventually { op.logs.contains { $0["msg"] == "acquired the lease" } })
+        // Every renewal fails from now on: after the renew deadline the operator must give up.
+        f.fixture.emulator.inject(Fault(verb: "update", pathPrefix: "/apis/coordination.k8s.io/v1/namespaces/default/leases", status: 500, count: 1000))
+        #expect(await op.waitForExit(timeout: 8) == 1)
+        #expect(op.logs.contains { $0["msg"] == "lost the lease" })
+        #expect(op.logs.contains { $0["msg"] == "lost the lease; exiting" })
     }
 }
