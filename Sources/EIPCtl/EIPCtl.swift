@@ -1,5 +1,6 @@
 import Autoscaling
 import CommandLineSupport
+import Kube
 
 /// The `eipctl` command line: dispatches to a subcommand and maps failures to exit codes.
 public enum EIPCtl {
@@ -61,6 +62,17 @@ public enum EIPCtl {
         } catch {
             io.err("error: \(error.message)\nRun 'eipctl \(command) --help' for usage.")
             return .usage
+        }
+    }
+
+    /// The client configuration of `--kubeconfig` and `--context` (kubectl's defaults otherwise),
+    /// or nil after saying on stderr why it cannot be read.
+    static func clientConfiguration(_ args: ParsedArguments, io: CommandIO) -> ClientConfiguration? {
+        do throws(KubeError) {
+            return try ClientConfiguration.fromKubeconfig(paths: args.value("kubeconfig").map { [$0] }, context: args.value("context"))
+        } catch {
+            io.err("error: \(error.message)")
+            return nil
         }
     }
 }

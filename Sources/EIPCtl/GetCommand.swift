@@ -40,16 +40,10 @@ enum GetCommand {
         if args.has("all-namespaces") && args.value("namespace") != nil { throw UsageError("-n and -A do not go together") }
         let name = args.positionals.dropFirst().first
 
-        let configuration: ClientConfiguration
-        do throws(KubeError) {
-            configuration = try ClientConfiguration.fromKubeconfig(paths: args.value("kubeconfig").map { [$0] }, context: args.value("context"))
-        } catch {
-            io.err("error: \(error.message)")
-            return .invalidInput
-        }
+        guard let configuration = EIPCtl.clientConfiguration(args, io: io) else { return .invalidInput }
         let client = KubeClient(configuration: configuration)
         let namespace: String? = args.has("all-namespaces") ? nil : (args.value("namespace") ?? configuration.namespace)
-        let result = blocking { () async -> Result<[JSONValue], KubeError> in
+        let result = awaitBlocking { () async -> Result<[JSONValue], KubeError> in
             do throws(KubeError) {
                 if let name {
                     return .success([try await client.get(.elasticInferencePools, namespace: namespace ?? configuration.namespace, name: name)])
@@ -125,21 +119,5 @@ enum GetCommand {
         if s < 3600 * 3 { return "\(s / 60)m" }
         if s < 86400 * 2 { return "\(s / 3600)h" }
         return "\(s / 86400)d"
-    }
-
-    /// Runs async client calls from the synchronous command line and waits for them.
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-        let box = Locked<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let value = await body()
-            box.withLock { $0 = value }
-            done.signal()
-        }
-        // The semaphore is signalled only after the value is stored, so one wait suffices.
-        while true {
-            if let value = box.withLock({ $0 }) { return value }
-            done.wait()
-        }
     }
 }

@@ -2,6 +2,7 @@ import Autoscaling
 import CommandLineSupport
 import JSON
 import Kube
+import Locking
 import YAML
 
 /// `eipctl reconcile --dry-run`: what the operator would do for one pool, and why, writing nothing.
@@ -132,16 +133,10 @@ enum ReconcileCommand {
 
     /// The live mode: the pool, its Deployment and HPAs from the cluster; the same plan as the reconciler's.
     private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, sample: MetricSample, now: Timestamp) -> ExitCode {
-        let configuration: ClientConfiguration
-        do throws(KubeError) {
-            configuration = try ClientConfiguration.fromKubeconfig(paths: args.value("kubeconfig").map { [$0] }, context: args.value("context"))
-        } catch {
-            io.err("error: \(error.message)")
-            return .invalidInput
-        }
+        guard let configuration = EIPCtl.clientConfiguration(args, io: io) else { return .invalidInput }
         let client = KubeClient(configuration: configuration)
         let namespace = args.value("namespace") ?? configuration.namespace
-        let fetched = GetCommand.blocking { () async -> Result<(JSONValue, JSONValue?, [JSONValue]), KubeError> in
+        let fetched = awaitBlocking { () async -> Result<(JSONValue, JSONValue?, [JSONValue]), KubeError> in
             do throws(KubeError) {
                 let pool = try await client.get(.elasticInferencePools, namespace: namespace, name: name)
                 let target = pool["spec"]?["targetRef"]?["name"]?.stringValue ?? pool["spec"]?["modelRef"]?.stringValue ?? name

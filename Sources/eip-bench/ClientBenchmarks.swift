@@ -8,21 +8,6 @@ import Kube
 import KubeEmulator
 import Locking
 
-/// Runs an async body from the synchronous benchmark program.
-func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-    let box = Locked<T?>(nil)
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        let value = await body()
-        box.withLock { $0 = value }
-        done.signal()
-    }
-    while true {
-        if let value = box.withLock({ $0 }) { return value }
-        done.wait()
-    }
-}
-
 func runClientBenchmarks(report: @escaping @Sendable (String, String) -> Void, enabled: @escaping @Sendable (String) -> Bool) {
     var configuration = KubeEmulator.Configuration()
     configuration.podStartDelaySeconds = nil
@@ -33,7 +18,7 @@ func runClientBenchmarks(report: @escaping @Sendable (String, String) -> Void, e
     }
     defer { emulator.stop() }
     let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
-    blockingAwait {
+    awaitBlocking {
         let listName = "client: list 10,000 ConfigMaps (pages of 500)"
         let watchName = "client: watch events decoded (10,000 replayed)"
         let start = String(emulator.resourceVersion)

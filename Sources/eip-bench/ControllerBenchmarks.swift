@@ -42,7 +42,7 @@ func runControllerBenchmarks(report: @escaping @Sendable (String, String) -> Voi
     let latencyName = "controller: watch event -> reconcile done, 100 pools"
     let rateName = "controller: reconciles/s, 1,000 pools (first pass)"
     if enabled(latencyName) || enabled(rateName) {
-        blockingAwait { await inProcessControllerBenchmarks(latencyName: latencyName, rateName: rateName, report: report, enabled: enabled) }
+        awaitBlocking { await inProcessControllerBenchmarks(latencyName: latencyName, rateName: rateName, report: report, enabled: enabled) }
     }
     for pools in [1000, 10_000] {
         let name = "operator process: initial sync and RSS, \(pools) pools"
@@ -108,7 +108,7 @@ private func processBenchmark(pools: Int) -> String {
     let first = String(decoding: emulatorOut.fileHandleForReading.availableData, as: UTF8.self)
     guard let url = first.split(separator: " ").last.map({ String($0).trimmingCharacters(in: .whitespacesAndNewlines) }) else { return "no emulator URL" }
     let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: url)))
-    blockingAwait {
+    awaitBlocking {
         if let crd = crdDocument() { _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd) }
         await seedPools(client, count: pools)
     }
