@@ -94,14 +94,8 @@ final class TestCluster: @unchecked Sendable {
 
 /// A streaming curl: every line of the response body, as it arrives.
 final class WatchStream: @unchecked Sendable {
-    /// What the reading thread collects (shared with it, so the stream itself can be released).
-    final class Collected: Sendable {
-        let lines = Locked<[String]>([])
-        let finished = Locked(false)
-    }
-
     private let process = Process()
-    private let collected = Collected()
+    private let collector: LineCollector
 
     init(executable: String = "/usr/bin/curl", arguments: [String]) {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -109,29 +103,15 @@ final class WatchStream: @unchecked Sendable {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()
+        collector = LineCollector(reading: out.fileHandleForReading)
         try? process.run()
-        let handle = out.fileHandleForReading
-        Thread.detachNewThread { [collected] in
-            var buffer = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: 10) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    collected.lines.withLock { $0.append(line) }
-                }
-            }
-            collected.finished.withLock { $0 = true }
-        }
     }
 
     deinit { stop() }
 
     func stop() { if process.isRunning { process.terminate() } }
 
-    var lines: [String] { collected.lines.withLock { $0 } }
+    var lines: [String] { collector.lines }
 
     /// Waits (bounded) until `condition` holds for the raw lines so far.
     @discardableResult
@@ -144,8 +124,8 @@ final class WatchStream: @unchecked Sendable {
         return lines
     }
 
-    var events: [JSONValue] { collected.lines.withLock { $0 }.compactMap { try? JSONValue(parsing: $0) } }
-    var hasEnded: Bool { collected.finished.withLock { $0 } }
+    var events: [JSONValue] { collector.lines.compactMap { try? JSONValue(parsing: $0) } }
+    var hasEnded: Bool { collector.finished }
 
     /// Waits (bounded) until `condition` holds for the events so far.
     @discardableResult

@@ -10,7 +10,7 @@ import Testing
 /// An `eip-operator` process under test: its log lines, its endpoint addresses.
 final class OperatorUnderTest: @unchecked Sendable {
     let process = Process()
-    let lines = Locked<[String]>([])
+    private let collector: LineCollector
 
     static var binary: String {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("eip-operator").path
@@ -23,26 +23,13 @@ final class OperatorUnderTest: @unchecked Sendable {
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
+        collector = LineCollector(reading: err.fileHandleForReading)
         try process.run()
-        let handle = err.fileHandleForReading
-        Thread.detachNewThread { [lines] in
-            var buffer = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: 10) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    lines.withLock { $0.append(line) }
-                }
-            }
-        }
     }
 
     deinit { if process.isRunning { process.terminate() } }
 
-    var logs: [JSONValue] { lines.withLock { $0 }.compactMap { try? JSONValue(parsing: $0) } }
+    var logs: [JSONValue] { collector.lines.compactMap { try? JSONValue(parsing: $0) } }
 
     func address(_ kind: String) -> String? {
         logs.first { $0["msg"]?.stringValue == "serving \(kind)" }?["address"]?.stringValue

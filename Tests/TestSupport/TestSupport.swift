@@ -66,3 +66,31 @@ public struct TestCertificates: Sendable {
     }()
 }
 
+
+/// Collects the lines a pipe delivers, on a thread of its own, until the writer closes it.
+public final class LineCollector: Sendable {
+    private let collected = Locked<[String]>([])
+    private let ended = Locked(false)
+
+    public init(reading handle: FileHandle) {
+        Thread.detachNewThread { [collected, ended] in
+            var buffer = Data()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 10) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    collected.withLock { $0.append(line) }
+                }
+            }
+            ended.withLock { $0 = true }
+        }
+    }
+
+    /// The lines so far.
+    public var lines: [String] { collected.withLock { $0 } }
+    /// True once the pipe has closed.
+    public var finished: Bool { ended.withLock { $0 } }
+}
