@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Kube", dependencies: ["CCurl", "JSON", "YAML", "Locking"]),
         // The controller: work queue, informers, the pool reconciler, conditions, events.
         .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit"]),
+        // The Prometheus text exposition format and histogram quantiles (for the direct-scrape source).
+        .target(name: "PrometheusText"),
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
@@ -56,6 +58,7 @@ let package = Package(
         // Test helpers (commands, certificates made with the openssl CLI); used by test targets only.
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
+        .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "TestSupport"]),
