@@ -28,6 +28,13 @@ public struct MetricFamily: Sendable, Equatable {
     public var kind: Kind
     public var help: String?
     public var samples: [Sample]
+
+    public init(name: String, kind: Kind, help: String? = nil, samples: [Sample] = []) {
+        self.name = name
+        self.kind = kind
+        self.help = help
+        self.samples = samples
+    }
 }
 
 /// Why exposition text could not be read: the 1-based line and column, and what was expected.

@@ -78,6 +78,16 @@ struct ExpositionParserTests {
         #expect(error == ExpositionError(line: line, column: column, message: message), "\(error?.description ?? "no error")")
     }
 
+    @Test func crlfLineEndsAreLineEnds() throws {
+        let families = try ExpositionParser.parse("# TYPE a gauge\r\na{x=\"1\"} 2\r\nb 3\r\n")
+        #expect(families.map(\.name) == ["a", "b"])
+        #expect(families[0].kind == .gauge)
+        #expect(families[0].samples.first?.labels == ["x": "1"])
+        #expect(families[1].samples.first?.value == 3)
+        let error = #expect(throws: ExpositionError.self) { try ExpositionParser.parse("a 1\r\nb x\r\n") }
+        #expect(error == ExpositionError(line: 2, column: 3, message: "'x' is not a number"))
+    }
+
     @Test func hostileInputNeverCrashes() {
         var rng = SystemRandomNumberGenerator()
         let alphabet = Array("a_{}=\",\\ \n#0.9e+-InfNaTYPEHELP\t")
