@@ -5,7 +5,7 @@ SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug
 
-.PHONY: help deps build test bench samples validate-samples install deploy run emulator docker-build clean
+.PHONY: help deps build test bench fuzz samples validate-samples install deploy run emulator docker-build clean
 
 KUBECTL ?= kubectl
 KUBECONFIG_FILE ?= $(or $(KUBECONFIG),$(HOME)/.kube/config)
@@ -26,6 +26,14 @@ test: ## Run the whole test suite (the README's test command)
 bench: deps ## Print benchmark figures (release build; medians of many runs)
 	$(SWIFT) build -c release
 	.build/release/eip-bench
+
+FUZZ_SECONDS ?= 120
+fuzz: ## Fuzz the exposition parser with libFuzzer (new inputs in .build/fuzz/corpus; crashes fail)
+	mkdir -p .build/fuzz/corpus
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PrometheusText \
+		Sources/PrometheusText/*.swift Fuzz/ExpositionFuzzer.swift -o .build/fuzz/exposition-fuzzer
+	cd .build/fuzz && ./exposition-fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=4096 \
+		corpus ../../Tests/PrometheusTextTests/FuzzCorpus
 
 samples: ## The main job on the bundled samples: validate them, then dry-run reconciles
 	bash scripts/run-samples.sh
