@@ -33,7 +33,7 @@ fuzz: ## Fuzz the exposition parser with libFuzzer (new inputs in .build/fuzz/co
 	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PrometheusText \
 		Sources/PrometheusText/*.swift Fuzz/ExpositionFuzzer.swift -o .build/fuzz/exposition-fuzzer
 	cd .build/fuzz && ./exposition-fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=4096 \
-		corpus ../../Tests/PrometheusTextTests/FuzzCorpus
+		corpus ../../Tests/PrometheusTextTests/FuzzCorpus ../../Tests/PrometheusTextTests/Fixtures
 
 samples: ## The main job on the bundled samples: validate them, then dry-run reconciles
 	bash scripts/run-samples.sh
