@@ -37,7 +37,7 @@ public enum ExpositionParser {
                 if word == "HELP" {
                     families[index].help = unescapeHelp(rest)
                 } else {
-                    guard let kind = MetricFamily.Kind(rawValue: rest.trimmingCharacters()) else {
+                    guard let kind = MetricFamily.Kind(rawValue: rest.trimmingSpacesAndTabs()) else {
                         throw cursor.error("unknown metric type '\(rest)'; expected counter, gauge, histogram, summary or untyped")
                     }
                     guard families[index].samples.isEmpty else {
@@ -222,7 +222,7 @@ struct LineCursor {
 }
 
 extension String {
-    func trimmingCharacters() -> String {
+    func trimmingSpacesAndTabs() -> String {
         String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Operator
+import PrometheusText
 
 let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
@@ -15,17 +16,19 @@ struct MetricsFormatTests {
         #expect(abs(h.sum - 27.321) < 1e-9)
     }
 
-    @Test func everyFamilyHasHelpAndTypeBeforeItsSamples() {
+    /// The parser rejects a `# TYPE` after its samples; a sample outside every declared family
+    /// comes back as an untyped family of its own.
+    @Test func everyFamilyHasHelpAndTypeBeforeItsSamples() throws {
         let text = OperatorMetrics.render(controller: nil, isLeader: true, leaseName: "eip-operator.aiops.example.com")
-        var declared: Set<String> = []
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("# TYPE ") { declared.insert(String(line.split(separator: " ")[2])) }
-            if line.hasPrefix("#") { continue }
-            let name = String(line.prefix { $0 != "{" && $0 != " " })
-            let family = ["_bucket", "_sum", "_count"].reduce(name) { $0.hasSuffix($1) ? String($0.dropLast($1.count)) : $0 }
-            #expect(declared.contains(family) || declared.contains(name), "\(name) has no TYPE line")
+        let families = try ExpositionParser.parse(text)
+        #expect(!families.isEmpty)
+        for family in families {
+            #expect(family.kind != .untyped, "\(family.name) has no TYPE line")
+            #expect(family.help != nil, "\(family.name) has no HELP line")
         }
-        #expect(text.contains("leader_election_master_status{name=\"eip-operator.aiops.example.com\"} 1"))
+        let leader = families.first { $0.name == "leader_election_master_status" }?.samples.first
+        #expect(leader?.labels == ["name": "eip-operator.aiops.example.com"])
+        #expect(leader?.value == 1)
     }
 
     @Test(.enabled(if: promtool != nil, "promtool not installed (Debian's prometheus package)"))

@@ -78,6 +78,27 @@ struct ExpositionParserTests {
         #expect(error == ExpositionError(line: line, column: column, message: message), "\(error?.description ?? "no error")")
     }
 
+    @Test func seriesFoldIntoTheirFamilyOnlyWhereTheTypeSaysSo() throws {
+        let families = try ExpositionParser.parse("""
+        # TYPE h histogram
+        h_bucket{le="+Inf"} 1
+        h_sum 2
+        h_count 1
+        # TYPE s summary
+        s_sum 1
+        s_count 1
+        s_bucket 1
+        # TYPE c counter
+        c_total 4
+        # TYPE g gauge
+        g_total 5
+        g_count 6
+        """)
+        #expect(families.map(\.name) == ["h", "s", "s_bucket", "c", "g", "g_total", "g_count"])
+        #expect(families.map(\.samples.count) == [3, 2, 1, 1, 0, 1, 1])
+        #expect(families.first { $0.name == "g_total" }?.kind == .untyped)
+    }
+
     @Test func crlfLineEndsAreLineEnds() throws {
         let families = try ExpositionParser.parse("# TYPE a gauge\r\na{x=\"1\"} 2\r\nb 3\r\n")
         #expect(families.map(\.name) == ["a", "b"])
