@@ -50,6 +50,16 @@ public enum Defaults {
     /// Direct scrape: Triton's metrics port and path.
     public static let scrapePort = 8002
     public static let scrapePath = "/metrics"
+    /// Direct scrape: seconds each pod has to answer. Prometheus' default `scrape_timeout` is 10 s,
+    /// but a decision waits on the slowest pod, and a 5 s poll must not be held up by one: 2 s.
+    public static let scrapeTimeoutSeconds = 2.0
+    /// Direct scrape: counters become rates over at least this window (or 4 poll intervals, when
+    /// longer). 30 s is `rate()` over 2 of Prometheus' 15 s scrapes, the shortest window Prometheus
+    /// advises; at a 5 s poll it spans 6 scrapes, enough to smooth one pod's jitter.
+    public static let scrapeRateWindowSeconds = 30.0
+    /// Prometheus HTTP API: seconds a query may take (the API's own `timeout` parameter is set to
+    /// it too). Prometheus' default query timeout is 2 min; a decision cannot wait that long.
+    public static let prometheusQueryTimeoutSeconds = 5.0
 
     // MARK: Warmup (SPEC §5)
 

@@ -66,7 +66,7 @@ struct ThresholdErrorTests {
         ("P90", 4, "expected a comparison operator (<, <=, >, >=, ==, !=) after 'P90', found the end of the expression"),
         ("200ms < P90", 1, "expected a metric name before the quantity: write the metric first, as in P90>200ms"),
         ("P90>1s ||", 10, "expected a comparison after '||'"),
-        ("P90>1s && && qps>1", 11, "expected a metric name (P50, P90, P95, P99, gpu.util, gpu.mem, qps, queue), found '&&'"),
+        ("P90>1s && && qps>1", 11, "expected a metric name (P50, P90, P95, P99, gpu.util, gpu.mem, qps, queue, mean), found '&&'"),
         ("P90>1s qps>1", 8, "expected '&&', '||' or the end of the expression, found 'qps'"),
         ("(P90>1s", 8, "expected ')' to close the '(' at column 1, found the end of the expression"),
         ("P90>1s)", 7, "unmatched ')'"),
@@ -87,7 +87,7 @@ struct ThresholdErrorTests {
         // metrics
         ("gpu.utl>85%", 1, "unknown metric 'gpu.utl'; did you mean 'gpu.util'?"),
         ("P9>200ms", 1, "unknown metric 'P9'; did you mean 'P90'?"),
-        ("latency>200ms", 1, "unknown metric 'latency'; known metrics are P50, P90, P95, P99, gpu.util, gpu.mem, qps, queue"),
+        ("latency>200ms", 1, "unknown metric 'latency'; known metrics are P50, P90, P95, P99, gpu.util, gpu.mem, qps, queue, mean"),
         // units
         ("P90>200", 8, "P90 needs a time unit: write 200ms or 200s"),
         ("P90>200%", 8, "'%' is not a time unit for P90; use us, ms or s"),

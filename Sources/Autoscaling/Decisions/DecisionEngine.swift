@@ -127,7 +127,7 @@ public enum DecisionEngine {
     private static func metricsUnknown(_ policy: ScalingPolicy, _ d: inout Draft, sample: MetricSample, now: Timestamp, maxAge: Double) -> ScalingDecision {
         d.facts.sourceFailure = sample.failure
         d.facts.missing = d.unknown.map { metric in
-            guard let reading = sample.readings[metric] else { return MissingMetric(metric: metric, why: .absent) }
+            guard let reading = sample.readings[metric] else { return MissingMetric(metric: metric, why: .absent(reason: sample.unknownReasons[metric])) }
             guard reading.value.isFinite else { return MissingMetric(metric: metric, why: .notANumber) }
             return MissingMetric(metric: metric, why: .stale(ageSeconds: now.seconds(since: reading.sampledAt), limitSeconds: maxAge))
         }

@@ -65,7 +65,7 @@ enum DecisionMessage {
         if let failure = f.sourceFailure { why.append("the metrics source failed: \(failure)") }
         for m in f.missing {
             switch m.why {
-            case .absent: why.append("\(m.metric.rawValue) is unknown")
+            case .absent(let reason): why.append("\(m.metric.rawValue) is unknown\(reason.map { " (\($0))" } ?? "")")
             case .notANumber: why.append("\(m.metric.rawValue) is NaN")
             case .stale(let age, let limit): why.append("\(m.metric.rawValue) is stale (sampled \(seconds(age)) ago, limit \(seconds(limit)))")
             }

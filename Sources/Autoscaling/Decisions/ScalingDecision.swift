@@ -107,7 +107,9 @@ public struct ProportionalEstimate: Sendable, Hashable {
 /// A metric a decision needed and did not have.
 public struct MissingMetric: Sendable, Hashable {
     public enum Why: Sendable, Hashable {
-        case absent
+        /// The source has no value; `reason` says why when it knows (no series matched, an empty
+        /// query result, only one scrape so far).
+        case absent(reason: String?)
         case notANumber
         case stale(ageSeconds: Double, limitSeconds: Double)
     }

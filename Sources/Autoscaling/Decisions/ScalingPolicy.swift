@@ -59,10 +59,18 @@ public struct MetricSample: Sendable, Hashable {
     public var readings: [MetricName: MetricReading]
     /// Why the source failed, if it failed as a whole (connection refused, bad response, …).
     public var failure: String?
+    /// Why a metric the source was asked for has no reading (an empty query result, no matching
+    /// series, a first scrape that has no rate yet).
+    public var unknownReasons: [MetricName: String]
+    /// Which source answered, for status and logs: `PodScrape 3/4 pods`, `Prometheus http://…`.
+    public var source: String?
 
-    public init(readings: [MetricName: MetricReading] = [:], failure: String? = nil) {
+    public init(readings: [MetricName: MetricReading] = [:], failure: String? = nil,
+                unknownReasons: [MetricName: String] = [:], source: String? = nil) {
         self.readings = readings
         self.failure = failure
+        self.unknownReasons = unknownReasons
+        self.source = source
     }
 
     /// The values fresh at `now`: a reading older than `maxAge` seconds, NaN or infinite is unknown.

@@ -71,6 +71,7 @@ public struct ReconcilePlan: Sendable {
             }
         }
         if let newest = sample.readings.values.map(\.sampledAt).max() { observed["sampleTime"] = .string(newest.rfc3339) }
+        if let source = sample.source { observed["source"] = .string(source) }
         status["observed"] = .object(observed)
         status["lastDecision"] = [
             "time": .string(now.rfc3339), "action": .string(d.action.rawValue), "from": .integer(d.from), "to": .integer(d.to),

@@ -11,11 +11,16 @@ public enum MetricName: String, Sendable, Hashable, CaseIterable, Comparable {
     /// Mean time a request waits in the server's queue (Triton's `nv_inference_queue_duration_us`
     /// over its request count): a mean, because Triton exports no queue-time percentiles.
     case queue
+    /// Mean request latency across the pool: the growth of a cumulative duration counter over the
+    /// growth of the request counter (Triton's default `nv_inference_request_duration_us` over
+    /// `nv_inference_request_success`), for servers that export no latency histogram or summary.
+    /// A mean, not a percentile: it hides the tail, so P90 stays unknown rather than borrowing it.
+    case mean
 
     /// What kind of quantity the metric is, which decides the units it takes.
     public var kind: MetricKind {
         switch self {
-        case .p50, .p90, .p95, .p99, .queue: return .duration
+        case .p50, .p90, .p95, .p99, .queue, .mean: return .duration
         case .gpuUtil, .gpuMem: return .fraction
         case .qps: return .rate
         }
@@ -45,6 +50,7 @@ public enum MetricName: String, Sendable, Hashable, CaseIterable, Comparable {
         case .gpuMem: return "gpuMem"
         case .qps: return "qps"
         case .queue: return "queue"
+        case .mean: return "mean"
         }
     }
 

@@ -50,6 +50,7 @@ public struct MetricValues: Sendable, Hashable {
         case .gpuMem: return 5
         case .qps: return 6
         case .queue: return 7
+        case .mean: return 8
         }
     }
 }
