@@ -40,7 +40,7 @@ let package = Package(
         // The Kubernetes client: kubeconfig and in-cluster config, raw HTTPS through libcurl, verbs, watches.
         .target(name: "Kube", dependencies: ["CCurl", "JSON", "YAML", "Locking"]),
         // The controller: work queue, informers, the pool reconciler, conditions, events.
-        .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit"]),
+        .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit", "PrometheusText"]),
         // The Prometheus text exposition format and histogram quantiles (for the direct-scrape source).
         .target(name: "PrometheusText"),
         // Flag parsing for the command-line tools.
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML"]),
         // Test helpers (commands, certificates made with the openssl CLI); used by test targets only.
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "TestSupport"]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "TestSupport"]),
         .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures"), .copy("FuzzCorpus")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),

@@ -31,7 +31,16 @@ let spec = CommandSpec(
         OptionSpec(["--workers"], value: "N", help: "Pools reconciled at once (default 2)."),
         OptionSpec(["--log-format"], value: "json|text", help: "Log format (default json)."),
         OptionSpec(["--log-level"], value: "LEVEL", help: "debug, info, warning or error (default info)."),
-        OptionSpec(["--static-metrics"], value: "VALUES", help: "Fixed metric values for every pool, as P90=250ms,gpu.util=91% (until the metrics sources)."),
+        OptionSpec(["--metrics-source"], value: "KIND", help: "Default source for pools without spec.metrics: podscrape, prometheus or static (default: static with --static-metrics, prometheus with --prometheus-address, else podscrape)."),
+        OptionSpec(["--prometheus-address"], value: "URL", help: "The Prometheus to query, as http://prometheus.monitoring:9090."),
+        OptionSpec(["--prometheus-templates"], value: "PRESETS", help: "Query template presets, later ones winning per metric: triton, triton-summary, dcgm (default triton)."),
+        OptionSpec(["--prometheus-bearer-token-file"], value: "FILE", help: "Bearer token for Prometheus, re-read as it rotates."),
+        OptionSpec(["--prometheus-username"], value: "USER", help: "Basic-auth user for Prometheus (with --prometheus-password-file)."),
+        OptionSpec(["--prometheus-password-file"], value: "FILE", help: "Basic-auth password file for Prometheus."),
+        OptionSpec(["--prometheus-ca-file"], value: "FILE", help: "PEM CA bundle to verify an https:// Prometheus against."),
+        OptionSpec(["--prometheus-timeout"], value: "SECONDS", help: "Seconds a query may take (default 5)."),
+        OptionSpec(["--scrape-timeout"], value: "SECONDS", help: "Seconds each pod has to answer a direct scrape (default 2)."),
+        OptionSpec(["--static-metrics"], value: "VALUES", help: "Fixed metric values for every pool, as P90=250ms,gpu.util=91% (demos and tests)."),
         OptionSpec(["--version"], help: "Print the version."),
     ])
 
@@ -93,6 +102,41 @@ if let text = setting("static-metrics") {
         case .failure(let problem): fail("--static-metrics: \(pair[0]): \(problem.message)")
         }
     }
+}
+
+if let address = setting("prometheus-address") {
+    guard address.hasPrefix("http://") || address.hasPrefix("https://") else { fail("--prometheus-address: expected an http:// or https:// URL, not '\(address)'") }
+    var connection = PrometheusConnection(address: address)
+    connection.bearerTokenFile = setting("prometheus-bearer-token-file")
+    connection.basicAuthUsername = setting("prometheus-username")
+    connection.basicAuthPasswordFile = setting("prometheus-password-file")
+    if (connection.basicAuthUsername == nil) != (connection.basicAuthPasswordFile == nil) {
+        fail("--prometheus-username and --prometheus-password-file go together")
+    }
+    connection.caFile = setting("prometheus-ca-file")
+    options.prometheus = connection
+}
+if let text = setting("prometheus-timeout") {
+    guard let seconds = Double(text), seconds > 0 else { fail("--prometheus-timeout: expected seconds, not '\(text)'") }
+    options.prometheus?.timeout = seconds
+    options.prometheusTimeout = seconds
+}
+if let text = setting("prometheus-templates") {
+    switch QueryTemplates.combined(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) {
+    case .success(let templates): options.prometheusTemplates = templates
+    case .failure(let error): fail("--prometheus-templates: \(error)")
+    }
+}
+if let text = setting("scrape-timeout") {
+    guard let seconds = Double(text), seconds > 0 else { fail("--scrape-timeout: expected seconds, not '\(text)'") }
+    options.scrapeTimeout = seconds
+}
+if let text = setting("metrics-source") {
+    guard let kind = OperatorOptions.MetricsSourceKind(rawValue: text.lowercased()) else { fail("--metrics-source: podscrape, prometheus or static, not '\(text)'") }
+    if kind == .prometheus && options.prometheus == nil { fail("--metrics-source prometheus needs --prometheus-address") }
+    options.metricsSource = kind
+} else {
+    options.metricsSource = !options.staticMetrics.isEmpty ? .static : options.prometheus != nil ? .prometheus : .podScrape
 }
 
 let process = OperatorProcess(options: options)

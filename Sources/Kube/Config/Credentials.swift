@@ -8,6 +8,14 @@ public protocol CredentialSource: Sendable {
     func bearerToken() throws(KubeError) -> String?
     /// After a 401: forget what is cached; true when a fresh token may fix it (so the request is retried once).
     func refreshAfterUnauthorized() -> Bool
+    /// The whole `Authorization` header value; by default `Bearer <token>` (basic auth overrides it).
+    func authorizationHeader() throws(KubeError) -> String?
+}
+
+extension CredentialSource {
+    public func authorizationHeader() throws(KubeError) -> String? {
+        try bearerToken().map { "Bearer \($0)" }
+    }
 }
 
 /// A fixed token (kubeconfig `token`).

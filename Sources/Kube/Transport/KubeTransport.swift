@@ -97,7 +97,7 @@ public final class KubeTransport: Sendable {
         // The token is fetched here, on the transfer's thread: an exec plugin blocks while it runs.
         var headers = requestHeaders
         do throws(KubeError) {
-            if let credentials, let token = try credentials.bearerToken() { headers.append(("Authorization", "Bearer \(token)")) }
+            if let credentials, let value = try credentials.authorizationHeader() { headers.append(("Authorization", value)) }
         } catch {
             return .failure(error)
         }
@@ -119,7 +119,10 @@ public final class KubeTransport: Sendable {
         }
         var list: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(list) }
-        for (name, value) in headers + [("Accept", "application/json"), ("User-Agent", c.userAgent), ("Expect", "")] {
+        // Defaults for what the caller did not set (a scrape asks for text, not JSON).
+        let defaults = [("Accept", "application/json"), ("User-Agent", c.userAgent), ("Expect", "")]
+            .filter { name, _ in !headers.contains { $0.0.lowercased() == name.lowercased() } }
+        for (name, value) in headers + defaults {
             list = curl_slist_append(list, "\(name): \(value)")
         }
 

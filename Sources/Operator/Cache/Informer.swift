@@ -27,17 +27,21 @@ public final class Informer: Sendable {
     let client: KubeClient
     let namespace: String?
     let labelSelector: String?
+    /// Applied to each object before it is cached (pods keep only what the scrape needs).
+    let transform: (@Sendable (JSONValue) -> JSONValue)?
     private let cache = Locked<[String: JSONValue]>([:])
     private let synced = Locked(false)
     private let handlers = Locked<[@Sendable (InformerEvent) -> Void]>([])
     private let restarts = Locked(0)
     private let task = Locked<Task<Void, Never>?>(nil)
 
-    public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil) {
+    public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
+                transform: (@Sendable (JSONValue) -> JSONValue)? = nil) {
         self.client = client
         self.resource = resource
         self.namespace = namespace
         self.labelSelector = labelSelector
+        self.transform = transform
     }
 
     /// `namespace/name`, or `name` for cluster-scoped objects.
@@ -83,7 +87,7 @@ public final class Informer: Sendable {
         while !Task.isCancelled {
             do {
                 let list = try await client.list(resource, namespace: namespace, labelSelector: labelSelector)
-                replace(with: list.items)
+                replace(with: transform.map { list.items.map($0) } ?? list.items)
                 synced.withLock { $0 = true }
                 backoff.reset()
                 // The server's own timeout, 5–10 minutes, as client-go picks it.
@@ -101,20 +105,21 @@ public final class Informer: Sendable {
     }
 
     private func apply(_ event: WatchEvent) {
-        let key = Self.key(of: event.object)
+        let object = transform?(event.object) ?? event.object
+        let key = Self.key(of: object)
         let change: InformerEvent?
         switch event.type {
         case .bookmark:
             change = nil
         case .added, .modified:
             let old = cache.withLock { c -> JSONValue? in
-                defer { c[key] = event.object }
+                defer { c[key] = object }
                 return c[key]
             }
-            change = old.map { .updated(old: $0, new: event.object) } ?? .added(event.object)
+            change = old.map { .updated(old: $0, new: object) } ?? .added(object)
         case .deleted:
             let old = cache.withLock { $0.removeValue(forKey: key) }
-            change = .deleted(old ?? event.object)
+            change = .deleted(old ?? object)
         }
         if let change { notify(change) }
     }
@@ -137,6 +142,22 @@ public final class Informer: Sendable {
             c = next
         }
         changes.forEach(notify)
+    }
+
+    /// What a pod keeps in the cache: its name, labels and readiness, and its IP: a pod object is
+    /// 5–20 KB, and a cluster-wide pod cache of whole objects would dwarf the rest of the operator.
+    public static let podEssentials: @Sendable (JSONValue) -> JSONValue = { pod in
+        var metadata = JSONObject()
+        for key in ["name", "namespace", "uid", "resourceVersion", "labels", "deletionTimestamp"] {
+            if let value = pod["metadata"]?[key] { metadata[key] = value }
+        }
+        var status = JSONObject()
+        if let ip = pod["status"]?["podIP"] { status["podIP"] = ip }
+        if let phase = pod["status"]?["phase"] { status["phase"] = phase }
+        if let conditions = pod["status"]?["conditions"]?.arrayValue {
+            status["conditions"] = .array(conditions.map { ["type": $0["type"] ?? .null, "status": $0["status"] ?? .null] })
+        }
+        return ["apiVersion": "v1", "kind": "Pod", "metadata": .object(metadata), "status": .object(status)]
     }
 
     private func notify(_ change: InformerEvent) {

@@ -50,8 +50,24 @@ public enum OperatorMetrics {
         out += "workqueue_depth{name=\"elasticinferencepool\"} \(controller?.queue.depth ?? 0)\n"
 
         family("eip_watch_restarts_total", "counter", "Watches restarted after a failure or a 410, per resource.")
-        for informer in [controller?.pools, controller?.deployments, controller?.autoscalers].compactMap({ $0 }) {
+        for informer in [controller?.pools, controller?.deployments, controller?.autoscalers, controller?.pods].compactMap({ $0 }) {
             out += "eip_watch_restarts_total{resource=\"\(informer.resource.plural)\"} \(informer.watchRestarts)\n"
+        }
+
+        let reads = (controller?.metrics as? MetricsSourceRouter)?.statistics.withLock { $0 } ?? [:]
+        family("eip_metrics_reads_total", "counter", "Metric reads, per source (prometheus, podscrape, static).")
+        for (source, stats) in reads.sorted(by: { $0.key < $1.key }) { out += "eip_metrics_reads_total{source=\"\(source)\"} \(stats.reads)\n" }
+        family("eip_metrics_read_errors_total", "counter", "Metric reads that failed as a whole (source down, no pod answered), per source.")
+        for (source, stats) in reads.sorted(by: { $0.key < $1.key }) { out += "eip_metrics_read_errors_total{source=\"\(source)\"} \(stats.errors)\n" }
+        family("eip_metrics_read_duration_seconds", "histogram", "Time to read a pool's metrics, per source.")
+        for (source, stats) in reads.sorted(by: { $0.key < $1.key }) {
+            let h = stats.durations
+            for (bound, count) in zip(Histogram.bounds, h.counts) {
+                out += "eip_metrics_read_duration_seconds_bucket{source=\"\(source)\",le=\"\(number(bound))\"} \(count)\n"
+            }
+            out += "eip_metrics_read_duration_seconds_bucket{source=\"\(source)\",le=\"+Inf\"} \(h.count)\n"
+            out += "eip_metrics_read_duration_seconds_sum{source=\"\(source)\"} \(h.sum)\n"
+            out += "eip_metrics_read_duration_seconds_count{source=\"\(source)\"} \(h.count)\n"
         }
 
         family("leader_election_master_status", "gauge", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.")

@@ -22,8 +22,31 @@ public struct OperatorOptions: Sendable {
     public var workers = 2
     public var logFormat = Logger.Format.json
     public var logLevel = Logger.Level.info
-    /// Until the metrics sources land: fixed metric values for every pool.
+    /// Where pools without `spec.metrics` get their values.
+    public enum MetricsSourceKind: String, Sendable { case podScrape = "podscrape", prometheus, `static` }
+    public var metricsSource = MetricsSourceKind.podScrape
+    /// The operator's Prometheus (its credentials go to this address only).
+    public var prometheus: PrometheusConnection?
+    public var prometheusTemplates = QueryTemplates.triton
+    /// Query timeout for pools that name their own Prometheus.
+    public var prometheusTimeout = Defaults.prometheusQueryTimeoutSeconds
+    public var scrapeTimeout = Defaults.scrapeTimeoutSeconds
+    /// Fixed metric values for every pool (`--metrics-source static`: demos and tests).
     public var staticMetrics: [MetricName: Double] = [:]
+
+    /// The metrics sources these options ask for, behind the per-pool router.
+    public func makeMetricsSource() -> MetricsSourceRouter {
+        let prometheusSource = PrometheusQuerySource(connection: prometheus, templates: prometheusTemplates, timeout: prometheusTimeout)
+        let scrape = PodScrapeSource(timeout: scrapeTimeout)
+        let fixed = StaticMetricsSource(staticMetrics)
+        let chosen: any MetricsSource
+        switch metricsSource {
+        case .podScrape: chosen = scrape
+        case .prometheus: chosen = prometheusSource
+        case .static: chosen = fixed
+        }
+        return MetricsSourceRouter(default: chosen, prometheus: prometheusSource, podScrape: scrape)
+    }
 
     public init() {}
 }
@@ -88,7 +111,8 @@ public final class OperatorProcess: Sendable {
         }
         defer { sources.forEach { $0.cancel() } }
 
-        let metrics = StaticMetricsSource(options.staticMetrics)
+        let metrics = options.makeMetricsSource()
+        log.info("metrics", [("defaultSource", metrics.kind), ("prometheus", options.prometheus?.address ?? "(none)")])
         let identity = LeaderElector.defaultIdentity()
         let events = EventRecorder(client: client, instance: identity)
         let lost = Locked(false)

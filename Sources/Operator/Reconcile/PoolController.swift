@@ -11,8 +11,12 @@ public final class PoolController: Sendable {
     public let pools: Informer
     public let deployments: Informer
     public let autoscalers: Informer
+    /// Pods, trimmed to what the direct scrape needs (their changes enqueue nothing: pools poll).
+    public let pods: Informer
     public let queue: WorkQueue
     public let reconciler: PoolReconciler
+    /// Where metric values come from (its read statistics feed `/metrics` when it is a router).
+    public let metrics: any MetricsSource
     let workers: Int
     /// Reconciles done, by outcome (for the operator's metrics).
     public let reconciles = Locked<[String: Int]>([:])
@@ -26,11 +30,13 @@ public final class PoolController: Sendable {
     public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder?,
                 workers: Int = 2, clock: any WallClock = SystemWallClock(), scheduler: any Scheduler = DispatchScheduler(), log: Logger? = nil) {
         self.log = log
+        self.metrics = metrics
         pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace)
         deployments = Informer(client: client, resource: .deployments, namespace: namespace)
         autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace)
+        pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials)
         queue = WorkQueue(scheduler: scheduler)
-        reconciler = PoolReconciler(client: client, pools: pools, deployments: deployments, autoscalers: autoscalers,
+        reconciler = PoolReconciler(client: client, pools: pools, deployments: deployments, autoscalers: autoscalers, pods: pods,
                                     metrics: metrics, events: events, clock: clock)
         self.workers = max(1, workers)
         let queue = self.queue
@@ -78,9 +84,10 @@ public final class PoolController: Sendable {
         pools.start()
         deployments.start()
         autoscalers.start()
+        pods.start()
     }
 
-    public var hasSynced: Bool { pools.hasSynced && deployments.hasSynced && autoscalers.hasSynced }
+    public var hasSynced: Bool { pools.hasSynced && deployments.hasSynced && autoscalers.hasSynced && pods.hasSynced }
 
     /// Waits until every cache holds its first list.
     public func waitForSync() async {
@@ -134,5 +141,6 @@ public final class PoolController: Sendable {
         pools.stop()
         deployments.stop()
         autoscalers.stop()
+        pods.stop()
     }
 }

@@ -22,6 +22,8 @@ public final class PoolReconciler: Sendable {
     let pools: Informer
     let deployments: Informer
     let autoscalers: Informer?
+    /// The cluster's pods (trimmed), for the direct-scrape source; nil when no source scrapes.
+    let pods: Informer?
     let metrics: any MetricsSource
     let events: EventRecorder?
     let clock: any WallClock
@@ -35,12 +37,13 @@ public final class PoolReconciler: Sendable {
     /// stale one (which would, say, take a second scale-down step before the period is over).
     private let lastStates = Locked<[String: (basedOn: String?, state: ScalingState)]>([:])
 
-    public init(client: KubeClient, pools: Informer, deployments: Informer, autoscalers: Informer?, metrics: any MetricsSource,
-                events: EventRecorder?, clock: any WallClock = SystemWallClock()) {
+    public init(client: KubeClient, pools: Informer, deployments: Informer, autoscalers: Informer?, pods: Informer? = nil,
+                metrics: any MetricsSource, events: EventRecorder?, clock: any WallClock = SystemWallClock()) {
         self.client = client
         self.pools = pools
         self.deployments = deployments
         self.autoscalers = autoscalers
+        self.pods = pods
         self.metrics = metrics
         self.events = events
         self.clock = clock
@@ -82,7 +85,12 @@ public final class PoolReconciler: Sendable {
         let others = autoscalers.map { informer in
             OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: informer.list(namespace: namespace))
         } ?? []
-        let sample = await metrics.read(pool: pool, target: target, now: now)
+        // Metrics: the target's pods (Ready or warming) go along for a source that scrapes them.
+        var targetPods: [JSONValue] = []
+        if metrics.wantsPods(pool), let pods, let selector = LabelSelector(target.object["spec"]?["selector"]) {
+            targetPods = pods.list(namespace: namespace).filter(selector.matches)
+        }
+        let sample = await metrics.read(MetricsQuery(pool: pool, target: target, pods: targetPods, metrics: policy.metrics, now: now))
         if let remembered = lastStates.withLock({ $0[key] }), remembered.basedOn == pool.resourceVersion {
             pool.state = remembered.state
         }

@@ -1,0 +1,103 @@
+import Foundation
+import Autoscaling
+
+/// PromQL templates per metric for the Prometheus source (SPEC §6), with `{{namespace}}`,
+/// `{{pool}}`, `{{model}}` and `{{target}}` filled in from the pool. Each must give one number in
+/// the metric's canonical unit (seconds, fraction 0–1, requests/s). The presets assume the labels
+/// a Kubernetes service-discovery scrape config usually attaches (`namespace`, `pod`) and Triton's
+/// own `model` label. A pool's `metrics.prometheus.queries` replace single entries.
+public enum QueryTemplates {
+    /// The presets by name, for `--prometheus-templates triton,dcgm` (later ones win per metric).
+    public static let presets: [String: [MetricName: String]] = ["triton": triton, "triton-summary": tritonSummary, "dcgm": dcgm]
+
+    static let model = #"namespace="{{namespace}}",model="{{model}}""#
+    static let pods = #"namespace="{{namespace}}",pod=~"{{target}}-.*""#
+
+    /// Triton with `--metrics-config histogram_latencies=true`: percentiles from the first-response
+    /// histogram (milliseconds), plus the counters every Triton exports.
+    public static let triton: [MetricName: String] = {
+        var t = tritonCounters
+        for (metric, q) in [(MetricName.p50, "0.5"), (.p90, "0.9"), (.p95, "0.95"), (.p99, "0.99")] {
+            t[metric] = "histogram_quantile(\(q), sum by (le) (rate(nv_inference_first_response_histogram_ms_bucket{\(model)}[1m]))) / 1000"
+        }
+        return t
+    }()
+
+    /// Triton with `--metrics-config summary_latencies=true`: percentiles from its summaries
+    /// (microseconds), the largest across pods (one slow replica is a slow pool).
+    public static let tritonSummary: [MetricName: String] = {
+        var t = tritonCounters
+        for (metric, q) in [(MetricName.p50, "0.5"), (.p90, "0.9"), (.p95, "0.95"), (.p99, "0.99")] {
+            t[metric] = "max(nv_inference_request_summary_us{\(model),quantile=\"\(q)\"}) / 1e6"
+        }
+        return t
+    }()
+
+    /// What every Triton exports: cumulative counters (means and rates) and its GPU gauges.
+    static let tritonCounters: [MetricName: String] = [
+        .mean: "sum(rate(nv_inference_request_duration_us{\(model)}[1m])) / sum(rate(nv_inference_request_success{\(model)}[1m])) / 1e6",
+        .queue: "sum(rate(nv_inference_queue_duration_us{\(model)}[1m])) / sum(rate(nv_inference_request_success{\(model)}[1m])) / 1e6",
+        .qps: "sum(rate(nv_inference_request_success{\(model)}[1m]))",
+        .gpuUtil: "avg(nv_gpu_utilization{\(pods)})",
+        .gpuMem: "avg(nv_gpu_memory_used_bytes{\(pods)} / nv_gpu_memory_total_bytes{\(pods)})",
+    ]
+
+    /// NVIDIA's DCGM exporter, with pod attribution: utilisation is a percentage, memory in MiB.
+    public static let dcgm: [MetricName: String] = [
+        .gpuUtil: "avg(DCGM_FI_DEV_GPU_UTIL{\(pods)}) / 100",
+        .gpuMem: "avg(DCGM_FI_DEV_FB_USED{\(pods)} / (DCGM_FI_DEV_FB_USED{\(pods)} + DCGM_FI_DEV_FB_FREE{\(pods)}))",
+    ]
+
+    /// The templates of `names` (`triton,dcgm`), later presets winning; nil names an unknown preset.
+    public static func combined(_ names: [String]) -> Result<[MetricName: String], TemplateError> {
+        var result: [MetricName: String] = [:]
+        for name in names {
+            guard let preset = presets[name.lowercased()] else {
+                return .failure(TemplateError("unknown template preset \"\(name)\"; expected one of \(presets.keys.sorted().joined(separator: ", "))"))
+            }
+            result.merge(preset) { _, new in new }
+        }
+        return .success(result)
+    }
+
+    /// The template with its placeholders filled in, each value escaped for a PromQL string
+    /// (`\`, `"` and line breaks), so a name cannot end the string and inject selectors.
+    public static func render(_ template: String, _ values: [String: String]) -> Result<String, TemplateError> {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                return .failure(TemplateError("unclosed \"{{\" in \(template)"))
+            }
+            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            guard let value = values[name] else {
+                return .failure(TemplateError("unknown placeholder {{\(name)}} in \(template); expected one of {{namespace}}, {{pool}}, {{model}}, {{target}}"))
+            }
+            out += escaped(value)
+            rest = rest[close.upperBound...]
+        }
+        return .success(out + rest)
+    }
+
+    /// A value made safe inside a double-quoted PromQL string.
+    static func escaped(_ value: String) -> String {
+        var out = ""
+        for ch in value.unicodeScalars {
+            switch ch {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+}
+
+/// A template that cannot be used: an unknown preset or placeholder.
+public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
