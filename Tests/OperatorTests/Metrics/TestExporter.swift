@@ -14,6 +14,8 @@ final class TestExporter: Sendable {
     let host: String
     private let server: HTTPServer
     let body = Locked("")
+    /// When set, the body is made at each request (counters that grow with time).
+    let bodyProvider = Locked<(@Sendable () -> String)?>(nil)
     let behaviour = Locked(Behaviour.serve)
     let requests = Locked(0)
     /// Request headers of the last request (for auth checks).
@@ -25,7 +27,7 @@ final class TestExporter: Sendable {
 
     init(host: String = "127.0.0.1", port: Int = 0, tls: TLSServerContext? = nil) throws {
         self.host = host
-        let body = self.body, behaviour = self.behaviour, requests = self.requests, lastHeaders = self.lastHeaders, otherPaths = self.otherPaths
+        let body = self.body, bodyProvider = self.bodyProvider, behaviour = self.behaviour, requests = self.requests, lastHeaders = self.lastHeaders, otherPaths = self.otherPaths
         server = try HTTPServer(host: host, port: port, tls: tls) { request, writer in
             requests.withLock { $0 += 1 }
             lastHeaders.withLock { $0 = request.headers }
@@ -34,7 +36,8 @@ final class TestExporter: Sendable {
                 _ = writer.send(status: other.status, headers: [("Content-Type", "application/json")], body: Array(other.body.utf8))
                 return
             }
-            _ = writer.send(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(body.withLock { $0 }.utf8))
+            let text = bodyProvider.withLock { $0 }?() ?? body.withLock { $0 }
+            _ = writer.send(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: Array(text.utf8))
         }
     }
 
