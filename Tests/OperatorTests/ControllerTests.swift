@@ -24,11 +24,12 @@ final class ControllerFixture: @unchecked Sendable {
     var emulator: KubeEmulator { fixture.emulator }
     private var workers: Task<Void, Never>?
 
-    init() async throws {
+    /// `source`: where metrics come from (default: the static `metrics`).
+    init(source: (any MetricsSource)? = nil) async throws {
         fixture = try OperatorFixture(podStartDelay: 0.1)
         let crd = try YAMLReader.jsonValues(in: String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8))[0]
         _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, crd)
-        controller = PoolController(client: fixture.client, namespace: "default", metrics: metrics,
+        controller = PoolController(client: fixture.client, namespace: "default", metrics: source ?? metrics,
                                     events: EventRecorder(client: fixture.client, instance: "test"))
         controller.start()
         await controller.waitForSync()
@@ -247,5 +248,33 @@ struct ControllerRestartTests {
         let status = await f.pool("pool")?["status"]?.compactText ?? ""
         #expect(waited < 3.5, "the window was not restarted: \(waited)s; \(status)")
         #expect(await f.pool("pool")?["status"]?["scaleDownCandidateSince"] == since, "the same window start, read back from status")
+    }
+}
+
+@Suite("Which pool events reconcile")
+struct PoolEventFilterTests {
+    let pool: JSONValue = ["metadata": ["name": "p", "resourceVersion": "1", "generation": 1], "spec": ["minReplicas": 1], "status": ["desiredReplicas": 2]]
+
+    func changed(_ edit: (inout JSONObject) -> Void) -> JSONValue {
+        var o = pool.objectValue ?? [:]
+        edit(&o)
+        return .object(o)
+    }
+
+    @Test func ourOwnStatusWritesWaitForThePoll() {
+        let statusOnly = changed { o in
+            o["status"] = ["desiredReplicas": 6]
+            o["metadata"] = ["name": "p", "resourceVersion": "2", "generation": 1]
+        }
+        #expect(!PoolController.needsReconcile(.updated(old: pool, new: statusOnly)))
+    }
+
+    @Test func specLabelsAndDeletionReconcileAtOnce() {
+        let spec = changed { $0["spec"] = ["minReplicas": 3] }
+        let labels = changed { $0["metadata"] = ["name": "p", "resourceVersion": "2", "generation": 1, "labels": ["a": "b"]] }
+        let deleting = changed { $0["metadata"] = ["name": "p", "resourceVersion": "2", "generation": 1, "deletionTimestamp": "2026-11-27T00:00:00Z"] }
+        for new in [spec, labels, deleting] { #expect(PoolController.needsReconcile(.updated(old: pool, new: new))) }
+        #expect(PoolController.needsReconcile(.added(pool)))
+        #expect(PoolController.needsReconcile(.deleted(pool)))
     }
 }

@@ -18,6 +18,8 @@ public struct PlannedWrite: Sendable, Hashable {
 public struct ReconcilePlan: Sendable {
     public let pool: ElasticInferencePool
     public let target: DeploymentView
+    /// The metric values the decision was made from, with the source's reasons for what is missing.
+    public let sample: MetricSample
     public let decision: ScalingDecision
     public let warmup: WarmupPlan
     public let writes: [PlannedWrite]
@@ -29,6 +31,7 @@ public struct ReconcilePlan: Sendable {
                 sample: MetricSample, now: Timestamp) {
         self.pool = pool
         self.target = target
+        self.sample = sample
         let decision = DecisionEngine.decide(policy: policy, target: target.snapshot(otherAutoscalers: otherAutoscalers),
                                              sample: sample, now: now, state: pool.state)
         self.decision = decision

@@ -52,8 +52,15 @@ enum Conditions {
         if d.unknownMetrics.isEmpty {
             conditions.append(Condition(Condition.metricsAvailable, .true, reason: "MetricsRead", message: "every metric the thresholds read has a fresh value"))
         } else {
-            conditions.append(Condition(Condition.metricsAvailable, .false, reason: "MetricsUnknown",
-                                        message: "no fresh value for \(d.unknownMetrics.map(\.rawValue).joined(separator: ", "))"))
+            // Say why: the source's own failure, else each metric's reason (an empty result, a first scrape).
+            var why: [String] = []
+            if let failure = plan.sample.failure { why.append("the metrics source failed: \(failure)") }
+            for metric in d.unknownMetrics {
+                if let reason = plan.sample.unknownReasons[metric] { why.append("\(metric.rawValue): \(reason)") }
+            }
+            conditions.append(Condition(Condition.metricsAvailable, .false, reason: plan.sample.failure == nil ? "MetricsUnknown" : "SourceFailed",
+                                        message: "no fresh value for \(d.unknownMetrics.map(\.rawValue).joined(separator: ", "))"
+                                            + (why.isEmpty ? "" : ": " + why.joined(separator: "; "))))
         }
         switch d.reason {
         case .paused, .otherAutoscaler, .metricsUnknown:

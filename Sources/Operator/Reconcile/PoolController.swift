@@ -52,7 +52,7 @@ public final class PoolController: Sendable {
                     targets[target, default: []].insert(key)
                 }
             }
-            queue.add(key)
+            if Self.needsReconcile(event) { queue.add(key) }
         }
         // A Deployment's changes enqueue the pools that target it (an index lookup, not a scan).
         deployments.addHandler { event in
@@ -67,6 +67,27 @@ public final class PoolController: Sendable {
                   let namespace = event.object["metadata"]?["namespace"]?.stringValue else { return }
             for key in index.withLock({ $0["\(namespace)/\(name)"] ?? [] }) { queue.add(key) }
         }
+    }
+
+    /// Whether a pool event calls for a reconcile now. Our own status writes come back as updates;
+    /// reconciling on each would read metrics again, write slightly different values again, and loop
+    /// as fast as the API server answers instead of at the poll interval. So, as controller-runtime's
+    /// GenerationChangedPredicate does, an update that changed only status (and the resourceVersion
+    /// and managedFields bookkeeping) waits for the poll; spec, labels, annotations, finalizers and
+    /// deletion all reconcile at once.
+    static func needsReconcile(_ event: InformerEvent) -> Bool {
+        guard case .updated(let old, let new) = event else { return true }
+        func withoutStatus(_ object: JSONValue) -> JSONValue {
+            guard var o = object.objectValue else { return object }
+            o["status"] = nil
+            if var metadata = o["metadata"]?.objectValue {
+                metadata["resourceVersion"] = nil
+                metadata["managedFields"] = nil
+                o["metadata"] = .object(metadata)
+            }
+            return .object(o)
+        }
+        return withoutStatus(old) != withoutStatus(new)
     }
 
     /// Pools by the Deployment they target (`namespace/name`).
