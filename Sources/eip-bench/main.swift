@@ -145,6 +145,8 @@ do {
                             enabled: { filter.isEmpty || $0.contains(filter) })
     runExpositionBenchmarks(report: { name, value in print("\(pad(name, 52)) \(value)") },
                             enabled: { filter.isEmpty || $0.contains(filter) })
+    runScrapeBenchmarks(report: { name, value in print("\(pad(name, 52)) \(value)") },
+                        enabled: { filter.isEmpty || $0.contains(filter) })
     print()
     print("checksum \(sink)")
 } catch {

@@ -1,4 +1,7 @@
+import Autoscaling
+import JSON
 import Foundation
+import Kube
 import TestSupport
 import Testing
 @testable import Operator
@@ -36,5 +39,45 @@ struct MetricsFormatTests {
         let text = OperatorMetrics.render(controller: nil, isLeader: false, leaseName: "eip-operator.aiops.example.com")
         let result = run(promtool ?? "", ["check", "metrics"], stdin: text)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+
+    @Test func metricReadsAreCountedAndTimedPerSource() async throws {
+        let fixed = StaticMetricsSource([.p90: 0.1])
+        let router = MetricsSourceRouter(default: fixed, prometheus: PrometheusQuerySource(connection: nil), podScrape: PodScrapeSource())
+        let controller = PoolController(client: KubeClient(transport: KubeTransport(TransportConfiguration(server: "http://127.0.0.1:1"))),
+                                        namespace: nil, metrics: router, events: nil)
+        let staticPool = try #require(ElasticInferencePool.check(poolObject(port: 1).removingMetrics, cache: ThresholdExpressionCache()).pool)
+        let prometheusPool = try #require(ElasticInferencePool.check(poolObject(port: 1, source: "Prometheus", prometheus: ["address": "http://127.0.0.1:1"]),
+                                                                     cache: ThresholdExpressionCache()).pool)
+        let target = try #require(DeploymentView(["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "model"]]))
+        _ = await router.read(MetricsQuery(pool: staticPool, target: target, now: Timestamp(secondsSinceEpoch: 0)))
+        fixed.fail("down")
+        _ = await router.read(MetricsQuery(pool: staticPool, target: target, now: Timestamp(secondsSinceEpoch: 0)))
+        _ = await router.read(MetricsQuery(pool: prometheusPool, target: target, metrics: [.p90], now: Timestamp(secondsSinceEpoch: 0)))
+
+        let text = OperatorMetrics.render(controller: controller, isLeader: true, leaseName: "l")
+        let families = Dictionary(try ExpositionParser.parse(text).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        func value(_ family: String, _ name: String, _ source: String) -> Double? {
+            families[family]?.samples.first { $0.name == name && $0.labels["source"] == source }?.value
+        }
+        #expect(value("eip_metrics_reads_total", "eip_metrics_reads_total", "static") == 2)
+        #expect(value("eip_metrics_read_errors_total", "eip_metrics_read_errors_total", "static") == 1)
+        #expect(value("eip_metrics_reads_total", "eip_metrics_reads_total", "prometheus") == 1)
+        #expect(value("eip_metrics_read_errors_total", "eip_metrics_read_errors_total", "prometheus") == 1, "nothing listens on port 1")
+        #expect(value("eip_metrics_read_duration_seconds", "eip_metrics_read_duration_seconds_count", "static") == 2)
+        if let promtool {
+            let result = run(promtool, ["check", "metrics"], stdin: text)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        }
+    }
+}
+
+extension JSONValue {
+    /// A pool object without `spec.metrics` (the operator's default source).
+    var removingMetrics: JSONValue {
+        guard var o = objectValue, var spec = o["spec"]?.objectValue else { return self }
+        spec["metrics"] = nil
+        o["spec"] = .object(spec)
+        return .object(o)
     }
 }
