@@ -20,8 +20,11 @@ enum ReconcileCommand {
         scale times); --state replaces it with the status fields of another file.
 
         Live mode (no -f): reads the pool (and the state in its status), its Deployment and any HPAs
-        from the cluster of the kubeconfig, and plans exactly as the operator's reconciler does. Live
-        metric sources come with the metrics sources; until then the values are those of --metrics.
+        from the cluster of the kubeconfig, and plans exactly as the operator's reconciler does. The
+        metric values are those of --metrics when given; else they are read live through the pool's
+        source (or --metrics-source): a direct scrape of the Ready pods (two scrapes 2 s apart, for
+        rates), or the Prometheus of the pool or of --prometheus-address. From outside the cluster a
+        pod IP may be unreachable: the reasons say so and the decision holds, as the operator's would.
 
         Prints the decision, the rule, clauses and values behind it, and the exact writes (method, path,
         content type, body) the operator would send, in order.
@@ -40,6 +43,9 @@ enum ReconcileCommand {
             OptionSpec(["-n", "--namespace"], value: "NAMESPACE", help: "Live mode: the pool's namespace (default: the context's)."),
             OptionSpec(["--kubeconfig"], value: "FILE", help: "Live mode: the kubeconfig (default: KUBECONFIG, else ~/.kube/config)."),
             OptionSpec(["--context"], value: "NAME", help: "Live mode: the kubeconfig context."),
+            OptionSpec(["--metrics-source"], value: "KIND", help: "Live mode without --metrics: podscrape or prometheus (default: the pool's source, else podscrape)."),
+            OptionSpec(["--prometheus-address"], value: "URL", help: "Live mode: the Prometheus to ask when the pool names none (e.g. through kubectl port-forward)."),
+            OptionSpec(["--prometheus-templates"], value: "PRESETS", help: "Live mode: query template presets (triton, triton-summary, dcgm; default triton)."),
         ],
         maximumPositionals: 1)
 
@@ -59,7 +65,7 @@ enum ReconcileCommand {
             guard let name = args.positionals.first else {
                 throw UsageError("reconcile --dry-run needs a pool: -f POOL.yaml, or the name of a live pool (with -n NAMESPACE)")
             }
-            return live(name, args: args, io: io, format: format, sample: sample, now: now)
+            return try live(name, args: args, io: io, format: format, sample: sample, now: now, clock: clock)
         }
 
         // Inputs: the pool, then the Deployment and any HPAs.
@@ -132,7 +138,8 @@ enum ReconcileCommand {
     }
 
     /// The live mode: the pool, its Deployment and HPAs from the cluster; the same plan as the reconciler's.
-    private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, sample: MetricSample, now: Timestamp) -> ExitCode {
+    private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, sample given: MetricSample, now: Timestamp,
+                             clock: any WallClock) throws(UsageError) -> ExitCode {
         guard let configuration = EIPCtl.clientConfiguration(args, io: io) else { return .invalidInput }
         let client = KubeClient(configuration: configuration)
         let namespace = args.value("namespace") ?? configuration.namespace
@@ -170,7 +177,12 @@ enum ReconcileCommand {
             return .invalidInput
         }
         var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
-        if sample.readings.isEmpty { notes.append("no --metrics given (live metric sources come later): every metric is unknown") }
+        var sample = given
+        if args.value("metrics") == nil {
+            let (live, note) = try LiveMetrics.read(pool: pool, policy: policy, target: target, client: client, args: args, clock: clock)
+            sample = live
+            notes.append(note)
+        }
         let others = OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: hpas)
         let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
         let rendering = PlanRendering(plan: plan, sample: sample, now: now, assumedTarget: false,

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import JSON
 import Kube
 import KubeEmulator
@@ -102,5 +103,52 @@ struct LiveDryRunTests {
         let missing = try Eipctl.run(["reconcile", "--dry-run", "nope", "--kubeconfig", cluster.kubeconfig])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("\"nope\" not found in namespace inference"))
+    }
+
+    @Test func withoutMetricsItScrapesTheLivePodsTwiceForRates() async throws {
+        let cluster = try await GetPoolsTests.Cluster()
+        let client = KubeClient(configuration: try ClientConfiguration.fromKubeconfig(paths: [cluster.kubeconfig]))
+        // One Ready pod at 127.1.249.1 whose Triton exporter grows by 100 requests/s, 90 % ≤ 100 ms.
+        let start = Date()
+        let exporter = try HTTPServer(host: "127.1.249.1", port: 0, tls: nil) { _, writer in
+            let t = Date().timeIntervalSince(start) * 100 + 100
+            let text = """
+            # TYPE nv_inference_first_response_histogram_ms histogram
+            nv_inference_first_response_histogram_ms_bucket{model="bert-base-uncased",le="50"} \(0.8 * t)
+            nv_inference_first_response_histogram_ms_bucket{model="bert-base-uncased",le="100"} \(0.9 * t)
+            nv_inference_first_response_histogram_ms_bucket{model="bert-base-uncased",le="500"} \(t)
+            nv_inference_first_response_histogram_ms_bucket{model="bert-base-uncased",le="+Inf"} \(t)
+            nv_inference_first_response_histogram_ms_sum{model="bert-base-uncased"} 0
+            nv_inference_first_response_histogram_ms_count{model="bert-base-uncased"} \(t)
+            # TYPE nv_gpu_utilization gauge
+            nv_gpu_utilization{gpu_uuid="GPU-1"} 0.42
+
+            """
+            _ = writer.send(status: 200, headers: [("Content-Type", "text/plain")], body: Array(text.utf8))
+        }
+        defer { exporter.stop() }
+        _ = try await client.patch(.elasticInferencePools, namespace: "inference", name: "bert-base",
+                                   .merge(["spec": ["metrics": ["podScrape": ["port": .integer(exporter.port)]]]]))
+        _ = try await client.create(.deployments, namespace: "inference", [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "bert-triton"],
+            "spec": ["replicas": 2, "selector": ["matchLabels": ["app": "bert"]],
+                     "template": ["metadata": ["labels": ["app": "bert"]], "spec": ["containers": [["name": "triton", "image": "tritonserver:24.01"]]]]],
+        ])
+        _ = try await client.patch(.deployments, namespace: "inference", name: "bert-triton", .merge(["status": ["readyReplicas": 2]]), subresource: "status")
+        _ = try await client.create(.pods, namespace: "inference", [
+            "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "bert-triton-1", "labels": ["app": "bert"]],
+            "spec": ["containers": [["name": "triton", "image": "tritonserver:24.01"]]],
+        ])
+        _ = try await client.patch(.pods, namespace: "inference", name: "bert-triton-1", .merge(["status": [
+            "podIP": "127.1.249.1", "conditions": [["type": "Ready", "status": "True"]]]]), subresource: "status")
+
+        let r = try Eipctl.run(["reconcile", "--dry-run", "bert-base", "--kubeconfig", cluster.kubeconfig, "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let value = try JSONValue(parsing: r.stdout)
+        #expect(value["metrics"]?["P90"] == "100ms", "rank 90 of 100 ends the 100 ms bucket: \(r.stdout)")
+        #expect(value["metrics"]?["gpu.util"] == "42%")
+        #expect(value["notes"]?.arrayValue?.contains { $0.stringValue?.hasPrefix("live metrics: PodScrape 1/1 pods, two scrapes 2 s apart") == true } == true,
+                "\(value["notes"] ?? .null)")
+        #expect(value["decision"]?["action"] == "Hold", "P90 100 ms and 42 % fire neither rule")
     }
 }
