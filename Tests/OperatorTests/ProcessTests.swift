@@ -83,6 +83,22 @@ struct ProcessTests {
         #expect(run(OperatorUnderTest.binary, ["--bogus"]).status == 2)
     }
 
+    @Test func metricsSourceFlagsAreCheckedBeforeStarting() {
+        let cases: [([String], String)] = [
+            (["--metrics-source", "prometheus"], "--metrics-source prometheus needs --prometheus-address"),
+            (["--metrics-source", "influx"], "--metrics-source: podscrape, prometheus or static, not 'influx'"),
+            (["--prometheus-address", "prometheus:9090"], "--prometheus-address: expected an http:// or https:// URL, not 'prometheus:9090'"),
+            (["--prometheus-address", "http://p:9090", "--prometheus-templates", "triton,dcmg"], "unknown template preset \"dcmg\""),
+            (["--prometheus-address", "http://p:9090", "--prometheus-username", "eip"], "--prometheus-username and --prometheus-password-file go together"),
+            (["--scrape-timeout", "0"], "--scrape-timeout: expected seconds, not '0'"),
+        ]
+        for (arguments, message) in cases {
+            let result = run(OperatorUnderTest.binary, arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+
     @Test func reconcilesServesProbesAndMetricsAndStopsCleanlyOnSIGTERM() async throws {
         let f = try await ProcessFixture()
         let op = try OperatorUnderTest(kubeconfig: f.kubeconfig)
