@@ -76,9 +76,6 @@ public final class PodScrapeSource: MetricsSource {
         return MetricSample(readings: aggregate.readings, unknownReasons: aggregate.unknown, source: source + failed)
     }
 
-    /// Forgets a pool's history (the pool was deleted).
-    public func forget(poolKey: String) { _ = histories.withLock { $0.removeValue(forKey: poolKey) } }
-
     private func scrape(_ pod: ReadyPod, port: Int, path: String, model: String, now: Timestamp) async -> Result<PodMetricsReading, ScrapeFailure> {
         let host = pod.ip.contains(":") ? "[\(pod.ip)]" : pod.ip  // IPv6 pod IPs
         let response: HTTPResponse
