@@ -67,4 +67,18 @@ public enum Defaults {
     public static let ownedInitContainersAnnotation = "aiops.example.com/owned-init-containers"
     /// The command each pre-pull init container runs: exit at once; the pull is the point.
     public static let prePullCommand = ["sh", "-c", "true"]
+    /// The pre-pull DaemonSet's pause container (operator flag `--pause-image`): the image the
+    /// kubelet itself uses for pod sandboxes in Kubernetes 1.27–1.30, so it is usually cached already.
+    public static let pauseImage = "registry.k8s.io/pause:3.9"
+    /// Label on the pre-pull DaemonSet and its pods: the pool's name.
+    public static let prePullPoolLabel = "aiops.example.com/prepull-pool"
+    /// Annotation on the pre-pull DaemonSet: a fingerprint of the spec the operator wrote.
+    public static let prePullSpecHashAnnotation = "aiops.example.com/prepull-spec-hash"
+    /// The pool finalizer that removes the operator's init containers from the Deployment first.
+    public static let warmupFinalizer = "aiops.example.com/warmup-cleanup"
+    /// Failed cleanup attempts (a forbidden or failing write) after which a deleted pool is let go
+    /// anyway, with a warning Event: a finalizer must never hold a deletion forever. With the work
+    /// queue's backoff (5 ms doubling, client-go's) 12 attempts span about 20 s, long enough to ride
+    /// out an API server restart; what is left behind is named in the Event.
+    public static let cleanupAttempts = 12
 }

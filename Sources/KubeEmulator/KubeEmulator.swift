@@ -77,6 +77,9 @@ public final class KubeEmulator: Sendable {
     /// Answers (or delays) the next matching requests as the fault says.
     public func inject(_ fault: Fault) { api.inject(fault) }
 
+    /// Changes the fake kubelet's start delay for pods created from now on (a slow GPU cold start).
+    public func setPodStartDelay(_ seconds: Double) { kubelet?.startDelay.withLock { $0 = seconds } }
+
     /// Every request served so far, in order.
     public var requests: [RecordedRequest] { api.requests }
     public func clearRequests() { api.clearRequests() }

@@ -40,6 +40,7 @@ let spec = CommandSpec(
         OptionSpec(["--prometheus-ca-file"], value: "FILE", help: "PEM CA bundle to verify an https:// Prometheus against."),
         OptionSpec(["--prometheus-timeout"], value: "SECONDS", help: "Seconds a query may take (default 5)."),
         OptionSpec(["--scrape-timeout"], value: "SECONDS", help: "Seconds each pod has to answer a direct scrape (default 2)."),
+        OptionSpec(["--pause-image"], value: "IMAGE", help: "The pause container of the image pre-pull DaemonSets (default registry.k8s.io/pause:3.9)."),
         OptionSpec(["--static-metrics"], value: "VALUES", help: "Fixed metric values for every pool, as P90=250ms,gpu.util=91% (demos and tests)."),
         OptionSpec(["--version"], help: "Print the version."),
     ])
@@ -126,6 +127,10 @@ if let text = setting("prometheus-templates") {
     case .success(let templates): options.prometheusTemplates = templates
     case .failure(let error): fail("--prometheus-templates: \(error)")
     }
+}
+if let image = setting("pause-image") {
+    guard !image.isEmpty, !image.contains(where: \.isWhitespace) else { fail("--pause-image: expected an image reference, not '\(image)'") }
+    options.pauseImage = image
 }
 if let text = setting("scrape-timeout") {
     guard let seconds = Double(text), seconds > 0 else { fail("--scrape-timeout: expected seconds, not '\(text)'") }

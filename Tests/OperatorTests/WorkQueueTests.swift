@@ -50,6 +50,28 @@ struct WorkQueueTests {
         #expect(queue.depth == 1)
     }
 
+    @Test func aKeyWaitsOnOneTimerTheEarliest() async {
+        let scheduler = ManualScheduler()
+        let queue = WorkQueue(scheduler: scheduler)
+        // Ten "look again in 5 s" (one per event, say) make one look, not ten.
+        for _ in 0..<10 { queue.addAfter("ns/a", delay: 5) }
+        scheduler.advance(by: 5)
+        #expect(queue.depth == 1)
+        #expect(await queue.next() == "ns/a")
+        queue.done("ns/a")
+        scheduler.advance(by: 60)
+        #expect(queue.depth == 0, "the nine others were never armed")
+        // An earlier time replaces a later one; the later one then adds nothing.
+        queue.addAfter("ns/b", delay: 10)
+        queue.addAfter("ns/b", delay: 1)
+        scheduler.advance(by: 1)
+        #expect(queue.depth == 1)
+        #expect(await queue.next() == "ns/b")
+        queue.done("ns/b")
+        scheduler.advance(by: 10)
+        #expect(queue.depth == 0)
+    }
+
     @Test func perKeyBackoffDoublesFromFiveMillisecondsToAThousandSeconds() {
         let limiter = ExponentialFailureRateLimiter()
         let delays = (0..<5).map { _ in limiter.when("k") }

@@ -6,10 +6,12 @@ public struct PlannedWrite: Sendable, Hashable {
     public let path: String
     public let contentType: String
     public let body: JSONValue
-    /// Why: "scale", "warmup template", "status".
+    /// Why: "scale", "warmup template", "prepull daemonset", "status".
     public let purpose: String
 
     public static let mergePatch = "application/merge-patch+json"
+    /// The purpose of a write to the pre-pull DaemonSet.
+    public static let prePull = "prepull daemonset"
 }
 
 /// Everything one reconcile of one pool would do, computed without I/O: the decision, the warmup
@@ -22,13 +24,17 @@ public struct ReconcilePlan: Sendable {
     public let sample: MetricSample
     public let decision: ScalingDecision
     public let warmup: WarmupPlan
+    /// The image pre-pull DaemonSet: create, replace, delete or leave it, and its rollout.
+    public let prePull: PrePullPlan
     public let writes: [PlannedWrite]
 
     /// - Parameters:
     ///   - otherAutoscalers: HPAs (or others) that target the same Deployment; any → no writes but status.
     ///   - now: the clock reading for this reconcile.
+    ///   - prePullDaemonSet: the pool's pre-pull DaemonSet as it is now (nil: there is none).
+    ///   - pauseImage: the pre-pull pods' pause container.
     public init(pool: ElasticInferencePool, policy: ScalingPolicy, target: DeploymentView, otherAutoscalers: [String] = [],
-                sample: MetricSample, now: Timestamp) {
+                sample: MetricSample, now: Timestamp, prePullDaemonSet: JSONValue? = nil, pauseImage: String = Defaults.pauseImage) {
         self.pool = pool
         self.target = target
         self.sample = sample
@@ -37,6 +43,8 @@ public struct ReconcilePlan: Sendable {
         self.decision = decision
         let warmup = WarmupPlan.plan(pool.spec.warmup, for: target)
         self.warmup = warmup
+        let prePull = PrePullPlan.plan(pool: pool, target: target, current: prePullDaemonSet, pauseImage: pauseImage)
+        self.prePull = prePull
 
         let deploymentPath = "/apis/apps/v1/namespaces/\(target.namespace)/deployments/\(target.name)"
         var writes: [PlannedWrite] = []
@@ -50,6 +58,18 @@ public struct ReconcilePlan: Sendable {
                 // As `kubectl scale` does: a merge patch of the scale subresource.
                 writes.append(PlannedWrite(method: "PATCH", path: deploymentPath + "/scale", contentType: PlannedWrite.mergePatch,
                                            body: ["spec": ["replicas": .integer(decision.to)]], purpose: "scale"))
+            }
+            let daemonSets = "/apis/apps/v1/namespaces/\(pool.namespace)/daemonsets"
+            switch prePull.action {
+            case .none: break
+            case .create(let object):
+                writes.append(PlannedWrite(method: "POST", path: daemonSets, contentType: "application/json", body: object, purpose: PlannedWrite.prePull))
+            case .replace(let object):
+                writes.append(PlannedWrite(method: "PUT", path: daemonSets + "/" + PrePullPlan.name(pool: pool.name), contentType: "application/json",
+                                           body: object, purpose: PlannedWrite.prePull))
+            case .delete(let name):
+                writes.append(PlannedWrite(method: "DELETE", path: daemonSets + "/" + name, contentType: "application/json",
+                                           body: ["apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"], purpose: PlannedWrite.prePull))
             }
         }
         let statusPath = "/apis/\(ElasticInferencePool.apiVersion)/namespaces/\(pool.namespace)/\(ElasticInferencePool.plural)/\(pool.name)/status"

@@ -14,7 +14,8 @@ import Locking
 /// Deleted pods are recreated; pods of deleted owners go by garbage collection.
 final class FakeKubelet: Sendable {
     private let api: KubeAPI
-    private let startDelay: Double
+    /// Seconds from a pod's creation to Ready (tests change it to make new pods warm slowly).
+    let startDelay: Locked<Double>
     private let nodes: Int
     private let wake = DispatchSemaphore(value: 0)
     private let running = Locked(true)
@@ -24,7 +25,7 @@ final class FakeKubelet: Sendable {
 
     init(api: KubeAPI, startDelay: Double, nodes: Int = 1) {
         self.api = api
-        self.startDelay = startDelay
+        self.startDelay = Locked(startDelay)
         self.nodes = max(1, nodes)
         api.store.observeChanges { [wake] storageKey in
             if storageKey == "apps/deployments" || storageKey == "apps/daemonsets" || storageKey == "/pods" { wake.signal() }
@@ -110,7 +111,7 @@ final class FakeKubelet: Sendable {
             let podUID = pod["metadata"]?["uid"]?.stringValue ?? ""
             if pod["status"]?["phase"] == "Running" { ready += 1; continue }
             guard let due = readyAt.withLock({ $0[podUID] }) else {
-                readyAt.withLock { $0[podUID] = now.addingTimeInterval(startDelay) }
+                readyAt.withLock { $0[podUID] = now.addingTimeInterval(startDelay.withLock { $0 }) }
                 continue
             }
             if due <= now, markReady(pod, podType) {
@@ -135,7 +136,7 @@ final class FakeKubelet: Sendable {
             "spec": .object(spec),
         ]
         guard let pod = try? api.create(podType, namespace: namespace, body: body) else { return nil }
-        if let uid = pod["metadata"]?["uid"]?.stringValue { readyAt.withLock { $0[uid] = Date().addingTimeInterval(startDelay) } }
+        if let uid = pod["metadata"]?["uid"]?.stringValue { readyAt.withLock { $0[uid] = Date().addingTimeInterval(startDelay.withLock { $0 }) } }
         return pod
     }
 

@@ -31,6 +31,8 @@ public struct OperatorOptions: Sendable {
     /// Query timeout for pools that name their own Prometheus.
     public var prometheusTimeout = Defaults.prometheusQueryTimeoutSeconds
     public var scrapeTimeout = Defaults.scrapeTimeoutSeconds
+    /// The pre-pull DaemonSet's pause container image.
+    public var pauseImage = Defaults.pauseImage
     /// Fixed metric values for every pool (`--metrics-source static`: demos and tests).
     public var staticMetrics: [MetricName: Double] = [:]
 
@@ -162,7 +164,7 @@ public final class OperatorProcess: Sendable {
 
     private func startController(client: KubeClient, metrics: any MetricsSource, events: EventRecorder) -> PoolController {
         let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: events,
-                                        workers: options.workers, log: log)
+                                        workers: options.workers, log: log, pauseImage: options.pauseImage)
         self.controller.withLock { $0 = controller }
         controller.start()
         Task {

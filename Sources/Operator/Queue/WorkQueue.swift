@@ -5,7 +5,9 @@ import Locking
 /// - a key waiting to be processed is not queued twice;
 /// - a key is never handed to two workers at once;
 /// - a key added while it is being processed is processed again after ``done(_:)``;
-/// - ``addAfter(_:delay:)`` and ``addRateLimited(_:)`` (per-key backoff plus an overall bucket);
+/// - ``addAfter(_:delay:)`` and ``addRateLimited(_:)`` (per-key backoff plus an overall bucket); a key
+///   waits on one timer at most, the earliest asked for (client-go's delaying queue), so requeues
+///   do not pile up: N events followed by N "look again in 5 s" still mean one look in 5 s;
 /// - ``shutDown()`` hands out what is queued no more; ``next()`` then answers nil.
 public final class WorkQueue: Sendable {
     private struct State {
@@ -14,6 +16,8 @@ public final class WorkQueue: Sendable {
         var processing: Set<String> = []
         var waiters: [CheckedContinuation<String?, Never>] = []
         var shuttingDown = false
+        /// When each key's pending timer fires (scheduler time).
+        var waiting: [String: Double] = [:]
     }
 
     private let state = Locked(State())
@@ -45,7 +49,23 @@ public final class WorkQueue: Sendable {
     /// Queues `key` after `delay` seconds.
     public func addAfter(_ key: String, delay: Double) {
         guard delay > 0 else { return add(key) }
-        scheduler.schedule(after: delay) { [weak self] in self?.add(key) }
+        let readyAt = scheduler.now() + delay
+        let schedule = state.withLock { s -> Bool in
+            if let pending = s.waiting[key], pending <= readyAt { return false }  // an earlier timer covers it
+            s.waiting[key] = readyAt
+            return true
+        }
+        guard schedule else { return }
+        scheduler.schedule(after: delay) { [weak self] in
+            guard let self else { return }
+            // Only the key's current timer adds it; one replaced by an earlier one is void.
+            let current = self.state.withLock { s -> Bool in
+                guard s.waiting[key] == readyAt else { return false }
+                s.waiting[key] = nil
+                return true
+            }
+            if current { self.add(key) }
+        }
     }
 
     /// Queues `key` after its rate limiter's delay (after a failure).

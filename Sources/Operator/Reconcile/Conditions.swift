@@ -78,9 +78,34 @@ enum Conditions {
                                         message: "Deployment \(plan.target.name) already has containers named \(w.clashes.joined(separator: ", ")) that the operator does not own; no template patch"))
         } else if w.changesTemplate || w.changesAnnotation {
             conditions.append(Condition(Condition.warmupReady, .false, reason: "Patching", message: w.changes.map(\.description).joined(separator: "; ")))
+        } else if let prePull = prePullCondition(plan) {
+            conditions.append(prePull)
         } else {
-            conditions.append(Condition(Condition.warmupReady, .true, reason: "TemplateCurrent", message: "the pod template carries the pool's init containers"))
+            let images = plan.pool.spec.warmup.preloadedImages.count
+            conditions.append(Condition(Condition.warmupReady, .true, reason: images > 0 ? "WarmupReady" : "TemplateCurrent",
+                                        message: "the pod template carries the pool's init containers"
+                                            + (images > 0 ? "; \(images) image(s) pre-pulled on every node the DaemonSet runs on" : "")))
         }
         return conditions
+    }
+
+    /// WarmupReady=False while the pre-pull DaemonSet is being written or is rolling out (desired =
+    /// ready = updated, for its current generation, is done); nil when it is done or there is none.
+    private static func prePullCondition(_ plan: ReconcilePlan) -> Condition? {
+        let name = PrePullPlan.name(pool: plan.pool.name)
+        switch plan.prePull.action {
+        case .create: return Condition(Condition.warmupReady, .false, reason: "PrePullCreating", message: "creating DaemonSet \(name)")
+        case .replace: return Condition(Condition.warmupReady, .false, reason: "PrePullUpdating", message: "updating DaemonSet \(name): images or placement changed")
+        case .delete, .none: break
+        }
+        guard plan.prePull.desired != nil else { return nil }
+        guard let rollout = plan.prePull.rollout else {
+            return Condition(Condition.warmupReady, .false, reason: "PrePulling", message: "DaemonSet \(name) has not reported its rollout yet")
+        }
+        guard rollout.isComplete else {
+            return Condition(Condition.warmupReady, .false, reason: "PrePulling",
+                             message: "DaemonSet \(name): \(rollout.ready)/\(rollout.desired) nodes ready, \(rollout.updated) updated")
+        }
+        return nil
     }
 }

@@ -13,6 +13,8 @@ public final class PoolController: Sendable {
     public let autoscalers: Informer
     /// Pods, trimmed to what the direct scrape needs (their changes enqueue nothing: pools poll).
     public let pods: Informer
+    /// The pre-pull DaemonSets the operator made (by label); their rollouts enqueue their pools.
+    public let daemonSets: Informer
     public let queue: WorkQueue
     public let reconciler: PoolReconciler
     /// Where metric values come from (its read statistics feed `/metrics` when it is a router).
@@ -28,16 +30,18 @@ public final class PoolController: Sendable {
     let log: Logger?
 
     public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder?,
-                workers: Int = 2, clock: any WallClock = SystemWallClock(), scheduler: any Scheduler = DispatchScheduler(), log: Logger? = nil) {
+                workers: Int = 2, clock: any WallClock = SystemWallClock(), scheduler: any Scheduler = DispatchScheduler(), log: Logger? = nil,
+                pauseImage: String = Defaults.pauseImage) {
         self.log = log
         self.metrics = metrics
         pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace)
         deployments = Informer(client: client, resource: .deployments, namespace: namespace)
         autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace)
         pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials)
+        daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator")
         queue = WorkQueue(scheduler: scheduler)
         reconciler = PoolReconciler(client: client, pools: pools, deployments: deployments, autoscalers: autoscalers, pods: pods,
-                                    metrics: metrics, events: events, clock: clock)
+                                    daemonSets: daemonSets, metrics: metrics, events: events, clock: clock, pauseImage: pauseImage)
         self.workers = max(1, workers)
         let queue = self.queue
         let index = self.targets
@@ -59,6 +63,12 @@ public final class PoolController: Sendable {
             guard let name = event.object["metadata"]?["name"]?.stringValue,
                   let namespace = event.object["metadata"]?["namespace"]?.stringValue else { return }
             for key in index.withLock({ $0["\(namespace)/\(name)"] ?? [] }) { queue.add(key) }
+        }
+        // A pre-pull DaemonSet's changes (its rollout) enqueue its pool.
+        daemonSets.addHandler { event in
+            guard let pool = event.object["metadata"]?["labels"]?[Defaults.prePullPoolLabel]?.stringValue,
+                  let namespace = event.object["metadata"]?["namespace"]?.stringValue else { return }
+            queue.add("\(namespace)/\(pool)")
         }
         // So do HPAs that name a Deployment.
         autoscalers.addHandler { event in
@@ -106,9 +116,10 @@ public final class PoolController: Sendable {
         deployments.start()
         autoscalers.start()
         pods.start()
+        daemonSets.start()
     }
 
-    public var hasSynced: Bool { pools.hasSynced && deployments.hasSynced && autoscalers.hasSynced && pods.hasSynced }
+    public var hasSynced: Bool { pools.hasSynced && deployments.hasSynced && autoscalers.hasSynced && pods.hasSynced && daemonSets.hasSynced }
 
     /// Waits until every cache holds its first list.
     public func waitForSync() async {
@@ -163,5 +174,6 @@ public final class PoolController: Sendable {
         deployments.stop()
         autoscalers.stop()
         pods.stop()
+        daemonSets.stop()
     }
 }

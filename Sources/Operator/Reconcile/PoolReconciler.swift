@@ -24,8 +24,13 @@ public final class PoolReconciler: Sendable {
     let autoscalers: Informer?
     /// The cluster's pods (trimmed), for the direct-scrape source; nil when no source scrapes.
     let pods: Informer?
+    /// The pre-pull DaemonSets the operator made (nil: pre-pull is not managed, as in some tests).
+    let daemonSets: Informer?
     let metrics: any MetricsSource
     let events: EventRecorder?
+    let finalizer: WarmupFinalizer
+    /// The pre-pull pods' pause container.
+    let pauseImage: String
     let clock: any WallClock
     let expressions = ThresholdExpressionCache()
     /// The last write of each kind per object, with the cached resourceVersion it was decided from.
@@ -38,12 +43,16 @@ public final class PoolReconciler: Sendable {
     private let lastStates = Locked<[String: (basedOn: String?, state: ScalingState)]>([:])
 
     public init(client: KubeClient, pools: Informer, deployments: Informer, autoscalers: Informer?, pods: Informer? = nil,
-                metrics: any MetricsSource, events: EventRecorder?, clock: any WallClock = SystemWallClock()) {
+                daemonSets: Informer? = nil, metrics: any MetricsSource, events: EventRecorder?, clock: any WallClock = SystemWallClock(),
+                pauseImage: String = Defaults.pauseImage) {
         self.client = client
         self.pools = pools
         self.deployments = deployments
         self.autoscalers = autoscalers
         self.pods = pods
+        self.daemonSets = daemonSets
+        self.pauseImage = pauseImage
+        finalizer = WarmupFinalizer(client: client, deployments: deployments, events: events)
         self.metrics = metrics
         self.events = events
         self.clock = clock
@@ -58,6 +67,16 @@ public final class PoolReconciler: Sendable {
         guard let object = pools.get(namespace: namespace, name: name) else { return ReconcileOutcome() }
         let now = clock.now()
 
+        // Being deleted: take the init containers back out of the Deployment, then let the pool go.
+        if WarmupFinalizer.isDeleting(object) {
+            do throws(KubeError) {
+                try await finalizer.finalize(object)
+                return ReconcileOutcome()
+            } catch {
+                return ReconcileOutcome(error: error)
+            }
+        }
+
         // An invalid pool gets a condition and an Event, and its Deployment is left alone.
         let check = ElasticInferencePool.check(object, cache: expressions)
         guard var pool = check.pool, let policy = check.policy else {
@@ -67,6 +86,13 @@ public final class PoolReconciler: Sendable {
                 Condition(Condition.ready, .false, reason: reason, message: message),
                 Condition(Condition.scalingActive, .false, reason: reason, message: "the pool is invalid; its Deployment is left untouched"),
             ], event: (.warning, reason, message))
+        }
+
+        // The finalizer goes on before the first write to the Deployment, so a deletion can undo it.
+        do throws(KubeError) {
+            _ = try await finalizer.ensure(on: object)
+        } catch {
+            return ReconcileOutcome(requeueAfter: nil, error: error)
         }
 
         // No target yet: say so and wait (the Deployment informer enqueues the pool when it appears).
@@ -94,21 +120,32 @@ public final class PoolReconciler: Sendable {
         if let remembered = lastStates.withLock({ $0[key] }), remembered.basedOn == pool.resourceVersion {
             pool.state = remembered.state
         }
-        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
+        let prePullName = PrePullPlan.name(pool: pool.name)
+        let prePullNow = daemonSets?.get(namespace: namespace, name: prePullName)
+        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now,
+                                 prePullDaemonSet: prePullNow, pauseImage: pauseImage)
 
         // Deployment writes, in the plan's order: template (guarded by its resourceVersion), then scale.
         var outcome = ReconcileOutcome(requeueAfter: policy.behavior.pollIntervalSeconds)
         var writeError: KubeError?
         for write in plan.writes where write.purpose != "status" {
             let memo = "\(write.purpose)|\(namespace)/\(target.name)"
-            if alreadyWritten(memo, basedOn: target.resourceVersion, body: write.body) { continue }
+            let basedOn = write.purpose == PlannedWrite.prePull ? prePullNow?["metadata"]?["resourceVersion"]?.stringValue : target.resourceVersion
+            if alreadyWritten(memo, basedOn: basedOn, body: write.body) { continue }
             do throws(KubeError) {
-                if write.purpose == "scale" {
+                switch write.purpose {
+                case "scale":
                     try await client.setReplicas(.deployments, namespace: namespace, name: target.name, to: plan.decision.to)
-                } else {
+                case PlannedWrite.prePull:
+                    switch write.method {
+                    case "POST": _ = try await client.create(.daemonSets, namespace: namespace, write.body)
+                    case "PUT": _ = try await client.replace(.daemonSets, namespace: namespace, name: prePullName, write.body)
+                    default: try await client.delete(.daemonSets, namespace: namespace, name: prePullName, propagation: .background)
+                    }
+                default:
                     _ = try await client.patch(.deployments, namespace: namespace, name: target.name, .merge(write.body))
                 }
-                remember(memo, basedOn: target.resourceVersion, body: write.body)
+                remember(memo, basedOn: basedOn, body: write.body)
                 outcome.writes.append(write.purpose)
             } catch {
                 writeError = error
@@ -123,6 +160,15 @@ public final class PoolReconciler: Sendable {
             if outcome.writes.contains("warmup template") {
                 await events?.record(object, type: .normal, reason: "WarmupPatched",
                                      message: plan.warmup.changes.map(\.description).joined(separator: "; ").ifEmpty("ownership annotation updated"))
+            }
+            if outcome.writes.contains(PlannedWrite.prePull) {
+                let (reason, message): (String, String)
+                switch plan.prePull.action {
+                case .create: (reason, message) = ("PrePullCreated", "created DaemonSet \(prePullName) to pre-pull \(pool.spec.warmup.preloadedImages.joined(separator: ", "))")
+                case .replace: (reason, message) = ("PrePullUpdated", "updated DaemonSet \(prePullName): \(pool.spec.warmup.preloadedImages.joined(separator: ", "))")
+                default: (reason, message) = ("PrePullDeleted", "deleted DaemonSet \(prePullName): no images to pre-pull")
+                }
+                await events?.record(object, type: .normal, reason: reason, message: message)
             }
             if outcome.writes.contains("scale") {
                 await events?.record(object, type: .normal, reason: d.action == .scaleUp ? "ScaledUp" : "ScaledDown", message: d.message)

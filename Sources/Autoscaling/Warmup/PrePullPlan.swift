@@ -1,0 +1,119 @@
+import JSON
+
+/// The image pre-pull DaemonSet of a pool (SPEC §5), computed without I/O: `<pool>-prepull`, owned
+/// by the pool (garbage-collected with it), scheduled where the target's pods may run, pulling each
+/// of `preloadedImages` in an init container that runs a trivial command, then holding the node's
+/// copy with a pause container on tiny requests.
+public struct PrePullPlan: Sendable, Hashable {
+    /// What to do with the DaemonSet.
+    public enum Action: Sendable, Hashable {
+        /// It is as it should be (or absent, and none is wanted).
+        case none
+        case create(JSONValue)
+        /// Replace it (the object carries the resourceVersion read: a concurrent edit gets a 409).
+        case replace(JSONValue)
+        case delete(name: String)
+    }
+
+    public let action: Action
+    /// The DaemonSet the pool wants, nil when it has no images to pre-pull.
+    public let desired: JSONValue?
+    /// Rollout of the current DaemonSet: nodes scheduled, ready and updated; nil when there is none
+    /// or it has not caught up with its spec yet.
+    public let rollout: Rollout?
+
+    /// A DaemonSet's rollout as its status reports it.
+    public struct Rollout: Sendable, Hashable {
+        public let desired: Int
+        public let ready: Int
+        public let updated: Int
+        /// Desired = ready = updated, for the current generation.
+        public var isComplete: Bool { ready == desired && updated == desired }
+    }
+
+    /// The DaemonSet's name for a pool.
+    public static func name(pool: String) -> String { "\(pool)-prepull" }
+
+    /// - Parameters:
+    ///   - current: the pool's DaemonSet as cached, nil when there is none.
+    ///   - pauseImage: the image that holds each pre-pull pod once its pulls are done.
+    public static func plan(pool: ElasticInferencePool, target: DeploymentView, current: JSONValue?, pauseImage: String) -> PrePullPlan {
+        let desired = pool.spec.warmup.preloadedImages.isEmpty ? nil : daemonSet(pool: pool, target: target, pauseImage: pauseImage)
+        let rollout = current.flatMap(Self.rollout(of:))
+        switch (desired, current) {
+        case (nil, nil): return PrePullPlan(action: .none, desired: nil, rollout: nil)
+        case (nil, .some): return PrePullPlan(action: .delete(name: name(pool: pool.name)), desired: nil, rollout: rollout)
+        case (.some(let wanted), nil): return PrePullPlan(action: .create(wanted), desired: wanted, rollout: nil)
+        case (.some(let wanted), .some(let existing)):
+            // The spec hash decides: the API server defaults a dozen fields into what it stores, so
+            // comparing objects would see a change on every read.
+            let hashNow = existing["metadata"]?["annotations"]?[Defaults.prePullSpecHashAnnotation]?.stringValue
+            let hashWanted = wanted["metadata"]?["annotations"]?[Defaults.prePullSpecHashAnnotation]?.stringValue
+            guard hashNow != hashWanted else { return PrePullPlan(action: .none, desired: wanted, rollout: rollout) }
+            var replacement = wanted.objectValue ?? [:]
+            if var metadata = replacement["metadata"]?.objectValue {
+                metadata["resourceVersion"] = existing["metadata"]?["resourceVersion"]
+                replacement["metadata"] = .object(metadata)
+            }
+            return PrePullPlan(action: .replace(.object(replacement)), desired: wanted, rollout: nil)
+        }
+    }
+
+    /// The DaemonSet for the pool's images.
+    static func daemonSet(pool: ElasticInferencePool, target: DeploymentView, pauseImage: String) -> JSONValue {
+        let selectorLabel = JSONObject([(Defaults.prePullPoolLabel, .string(pool.name))])
+        let tiny: JSONValue = ["requests": ["cpu": "1m", "memory": "8Mi"], "limits": ["cpu": "100m", "memory": "64Mi"]]
+        let pulls: [JSONValue] = pool.spec.warmup.preloadedImages.enumerated().map { index, image in
+            ["name": .string("prepull-\(index)"), "image": .string(image), "imagePullPolicy": "IfNotPresent",
+             "command": .array(pool.spec.warmup.prePullCommand.map(JSONValue.string)), "resources": tiny]
+        }
+        // Where the target's pods may run: its node selector, node affinity and tolerations (not its
+        // pod (anti-)affinity, which names the serving pods and would keep these off their nodes),
+        // and its pull secrets for private registries. No GPU requests: the pause pod must not take one.
+        var podSpec = JSONObject()
+        podSpec["initContainers"] = .array(pulls)
+        podSpec["containers"] = [["name": "pause", "image": .string(pauseImage), "resources": tiny]]
+        let template = target.podSpec
+        if let nodeSelector = template["nodeSelector"] { podSpec["nodeSelector"] = nodeSelector }
+        if let nodeAffinity = template["affinity"]?["nodeAffinity"] { podSpec["affinity"] = ["nodeAffinity": nodeAffinity] }
+        if let tolerations = template["tolerations"] { podSpec["tolerations"] = tolerations }
+        if let secrets = template["imagePullSecrets"] { podSpec["imagePullSecrets"] = secrets }
+        podSpec["automountServiceAccountToken"] = false
+        podSpec["terminationGracePeriodSeconds"] = 1
+
+        let spec: JSONValue = [
+            "selector": ["matchLabels": .object(selectorLabel)],
+            "updateStrategy": ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": "25%"]],
+            "template": ["metadata": ["labels": .object(selectorLabel)], "spec": .object(podSpec)],
+        ]
+        var labels = selectorLabel
+        labels["app.kubernetes.io/managed-by"] = "eip-operator"
+        var owner: JSONObject = ["apiVersion": .string(ElasticInferencePool.apiVersion), "kind": .string(ElasticInferencePool.kind),
+                                 "name": .string(pool.name), "controller": true, "blockOwnerDeletion": true]
+        if let uid = pool.uid { owner["uid"] = .string(uid) }
+        return [
+            "apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": ["name": .string(name(pool: pool.name)), "namespace": .string(pool.namespace), "labels": .object(labels),
+                         "annotations": .object(JSONObject([(Defaults.prePullSpecHashAnnotation, .string(Self.hash(spec.compactText)))])),
+                         "ownerReferences": [.object(owner)]],
+            "spec": spec,
+        ]
+    }
+
+    static func rollout(of daemonSet: JSONValue) -> Rollout? {
+        guard let status = daemonSet["status"],
+              (status["observedGeneration"]?.intValue ?? 0) >= (daemonSet["metadata"]?["generation"]?.intValue ?? 0) else { return nil }
+        return Rollout(desired: status["desiredNumberScheduled"]?.intValue ?? 0, ready: status["numberReady"]?.intValue ?? 0,
+                       updated: status["updatedNumberScheduled"]?.intValue ?? 0)
+    }
+
+    /// FNV-1a of the spec text, in hex: a short, stable fingerprint.
+    static func hash(_ text: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01b3
+        }
+        return String(h, radix: 16)
+    }
+}
