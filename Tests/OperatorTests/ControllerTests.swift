@@ -21,6 +21,9 @@ final class ControllerFixture: @unchecked Sendable {
     let metrics = StaticMetricsSource([.p90: 0.1, .gpuUtil: 0.5])
     let controller: PoolController
     var client: KubeClient { fixture.client }
+    static let operatorUserAgent = "eip-operator/test"
+    /// The requests the controller made (not the test's own).
+    var operatorRequests: [RecordedRequest] { emulator.requests.filter { $0.userAgent == Self.operatorUserAgent } }
     var emulator: KubeEmulator { fixture.emulator }
     private var workers: Task<Void, Never>?
 
@@ -29,8 +32,12 @@ final class ControllerFixture: @unchecked Sendable {
         fixture = try OperatorFixture(podStartDelay: 0.1)
         let crd = try YAMLReader.jsonValues(in: String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8))[0]
         _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, crd)
-        controller = PoolController(client: fixture.client, namespace: "default", metrics: source ?? metrics,
-                                    events: EventRecorder(client: fixture.client, instance: "test"))
+        // The controller has a client of its own, so its requests can be told from the test's.
+        var transport = TransportConfiguration(server: fixture.emulator.url)
+        transport.userAgent = ControllerFixture.operatorUserAgent
+        let operatorClient = KubeClient(transport: KubeTransport(transport))
+        controller = PoolController(client: operatorClient, namespace: "default", metrics: source ?? metrics,
+                                    events: EventRecorder(client: operatorClient, instance: "test"))
         controller.start()
         await controller.waitForSync()
         let controller = self.controller

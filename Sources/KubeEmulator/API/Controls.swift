@@ -58,4 +58,6 @@ public struct RecordedRequest: Sendable, Equatable {
     public let query: [String: String]
     public let contentType: String?
     public let status: Int
+    /// The client's `User-Agent` (tests tell the operator's requests from their own by it).
+    public var userAgent: String? = nil
 }

@@ -55,7 +55,7 @@ final class KubeAPI: Sendable {
         // answer finds its request in the log.
         func record(_ status: Int) {
             let entry = RecordedRequest(verb: verb, method: request.method, path: request.path, query: request.query,
-                                        contentType: request.header("content-type"), status: status)
+                                        contentType: request.header("content-type"), status: status, userAgent: request.header("user-agent"))
             log.withLock { $0.append(entry) }
         }
         func fail(_ error: APIError) {
