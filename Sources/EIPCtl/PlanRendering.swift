@@ -51,6 +51,7 @@ struct PlanRendering {
         } else {
             line("Warmup    the pod template already matches")
         }
+        line("Pre-pull  \(prePullSummary)")
         line()
         line("Writes (\(plan.writes.count)), in order:")
         for (i, write) in plan.writes.enumerated() {
@@ -102,6 +103,7 @@ struct PlanRendering {
             "changes": .array(plan.warmup.changes.map { .string($0.description) }),
             "clashes": .array(plan.warmup.clashes.map(JSONValue.string)),
             "ownedInitContainers": .array(plan.warmup.desiredOwnedNames.map(JSONValue.string)),
+            "prePull": .string(prePullSummary),
         ]
         o["state"] = .object(decision.state.statusFields)
         o["writes"] = .array(plan.writes.map { w in
@@ -132,5 +134,22 @@ struct PlanRendering {
 extension String {
     func padding(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+extension PlanRendering {
+    /// What happens to the pool's image pre-pull DaemonSet, in a line.
+    var prePullSummary: String {
+        let name = PrePullPlan.name(pool: plan.pool.name)
+        let images = plan.pool.spec.warmup.preloadedImages
+        switch plan.prePull.action {
+        case .create: return "create DaemonSet \(name) to pull \(images.joined(separator: ", ")) on the target's nodes"
+        case .replace: return "replace DaemonSet \(name): images or placement changed (\(images.joined(separator: ", ")))"
+        case .delete: return "delete DaemonSet \(name): no images to pre-pull"
+        case .none:
+            guard !images.isEmpty else { return "no images to pre-pull" }
+            guard let rollout = plan.prePull.rollout else { return "DaemonSet \(name) is current; its rollout is not reported yet" }
+            return "DaemonSet \(name) is current: \(rollout.ready)/\(rollout.desired) nodes ready"
+        }
     }
 }

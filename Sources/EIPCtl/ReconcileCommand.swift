@@ -143,7 +143,7 @@ enum ReconcileCommand {
         guard let configuration = EIPCtl.clientConfiguration(args, io: io) else { return .invalidInput }
         let client = KubeClient(configuration: configuration)
         let namespace = args.value("namespace") ?? configuration.namespace
-        let fetched = awaitBlocking { () async -> Result<(JSONValue, JSONValue?, [JSONValue]), KubeError> in
+        let fetched = awaitBlocking { () async -> Result<(JSONValue, JSONValue?, [JSONValue], JSONValue?), KubeError> in
             do throws(KubeError) {
                 let pool = try await client.get(.elasticInferencePools, namespace: namespace, name: name)
                 let target = pool["spec"]?["targetRef"]?["name"]?.stringValue ?? pool["spec"]?["modelRef"]?.stringValue ?? name
@@ -154,14 +154,21 @@ enum ReconcileCommand {
                     if error.kind != .notFound { throw error }
                 }
                 let hpas = try await client.list(.horizontalPodAutoscalers, namespace: namespace).items
-                return .success((pool, deployment, hpas))
+                // The pool's pre-pull DaemonSet, if it has one: the plan replaces, keeps or deletes it.
+                var prePull: JSONValue?
+                do throws(KubeError) {
+                    prePull = try await client.get(.daemonSets, namespace: namespace, name: PrePullPlan.name(pool: name))
+                } catch {
+                    if error.kind != .notFound { throw error }
+                }
+                return .success((pool, deployment, hpas, prePull))
             } catch {
                 return .failure(error)
             }
         }
-        let (poolObject, deploymentObject, hpas): (JSONValue, JSONValue?, [JSONValue])
+        let (poolObject, deploymentObject, hpas, prePullObject): (JSONValue, JSONValue?, [JSONValue], JSONValue?)
         switch fetched {
-        case .success(let values): (poolObject, deploymentObject, hpas) = values
+        case .success(let values): (poolObject, deploymentObject, hpas, prePullObject) = values
         case .failure(let error):
             io.err(error.kind == .notFound ? "error: elasticinferencepools.aiops.example.com \"\(name)\" not found in namespace \(namespace)" : "error: \(error.message)")
             return .invalidInput
@@ -184,7 +191,8 @@ enum ReconcileCommand {
             notes.append(note)
         }
         let others = OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: hpas)
-        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
+        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now,
+                                 prePullDaemonSet: prePullObject)
         let rendering = PlanRendering(plan: plan, sample: sample, now: now, assumedTarget: false,
                                       warnings: check.warnings.map { "warning: \($0)" }, notes: notes)
         switch format {

@@ -172,7 +172,18 @@ struct EndToEndTests {
         #expect(value["decision"]?["to"] == 6)
         #expect(value["target"]?["assumed"] == false)
         let writes = try #require(value["writes"]?.arrayValue)
-        #expect(writes.map { $0["purpose"]?.stringValue } == ["warmup template", "scale", "status"])
+        #expect(writes.map { $0["purpose"]?.stringValue } == ["warmup template", "scale", "prepull daemonset", "status"])
+        // The pre-pull DaemonSet it would create: the pool's images, the Deployment's placement.
+        let daemonSet = try #require(writes[2]["body"])
+        #expect(writes[2]["method"] == "POST")
+        #expect(writes[2]["path"] == "/apis/apps/v1/namespaces/inference/daemonsets")
+        #expect(daemonSet["metadata"]?["name"] == "bert-base-prepull")
+        let podSpec = daemonSet["spec"]?["template"]?["spec"]
+        #expect(podSpec?["initContainers"]?.arrayValue?.map { $0["image"]?.stringValue ?? "" }
+                == ["nvcr.io/nvidia/tritonserver:24.01-py3", "registry.example.com/ai/model-loader:v2.1"])
+        #expect(podSpec?["nodeSelector"] == ["nvidia.com/gpu.present": "true"])
+        #expect(podSpec?["tolerations"]?.arrayValue?.first?["key"] == "nvidia.com/gpu")
+        #expect(value["warmup"]?["prePull"]?.stringValue?.hasPrefix("create DaemonSet bert-base-prepull to pull nvcr.io/nvidia/tritonserver:24.01-py3") == true)
         // The template patch keeps the Deployment's own init container first. A manifest carries no
         // resourceVersion, so there is none to guard with (a live Deployment has one; see the warmup tests).
         let patch = try #require(writes.first?["body"])

@@ -100,6 +100,14 @@ struct LiveDryRunTests {
         #expect(value["writes"]?.arrayValue?.first?["body"]?["metadata"]?["resourceVersion"] != nil, "a live Deployment's patch is guarded")
         #expect(value["notes"]?.arrayValue?.first?.stringValue?.hasPrefix("live: pool, Deployment and HPAs read from https://127.0.0.1:") == true)
         #expect(cluster.emulator.requests.allSatisfy { $0.verb == "get" || $0.verb == "list" }, "a dry run writes nothing")
+        // It would create the pre-pull DaemonSet; once that exists as planned, it would leave it be.
+        let daemonSet = try #require(value["writes"]?.arrayValue?.first { $0["purpose"] == "prepull daemonset" })
+        #expect(daemonSet["method"] == "POST")
+        _ = try await client.create(.daemonSets, namespace: "inference", try #require(daemonSet["body"]))
+        let again = try JSONValue(parsing: try Eipctl.run(["reconcile", "--dry-run", "bert-base", "--kubeconfig", cluster.kubeconfig,
+                                                          "--metrics", "P90=480ms,gpu.util=58%", "-o", "json"]).stdout)
+        #expect(again["writes"]?.arrayValue?.contains { $0["purpose"] == "prepull daemonset" } == false)
+        #expect(again["warmup"]?["prePull"]?.stringValue?.hasPrefix("DaemonSet bert-base-prepull is current") == true, "\(again["warmup"] ?? .null)")
         let missing = try Eipctl.run(["reconcile", "--dry-run", "nope", "--kubeconfig", cluster.kubeconfig])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("\"nope\" not found in namespace inference"))
