@@ -78,7 +78,7 @@ public enum Defaults {
     public static let warmupFinalizer = "aiops.example.com/warmup-cleanup"
     /// Failed cleanup attempts (a forbidden or failing write) after which a deleted pool is let go
     /// anyway, with a warning Event: a finalizer must never hold a deletion forever. With the work
-    /// queue's backoff (5 ms doubling, client-go's) 12 attempts span about 20 s, long enough to ride
-    /// out an API server restart; what is left behind is named in the Event.
+    /// queue's backoff (5 ms doubling, client-go's) 12 attempts span about 10 s (5 ms × (2¹¹ − 1)),
+    /// long enough to ride out an API server restart; what is left behind is named in the Event.
     public static let cleanupAttempts = 12
 }
