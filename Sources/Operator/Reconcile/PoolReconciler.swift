@@ -125,55 +125,28 @@ public final class PoolReconciler: Sendable {
         let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now,
                                  prePullDaemonSet: prePullNow, pauseImage: pauseImage)
 
-        // Deployment writes, in the plan's order: template (guarded by its resourceVersion), then scale.
+        // Writes, in the plan's order: template (guarded by its resourceVersion), scale, pre-pull
+        // DaemonSet; each remembered with the cached version it was decided from, so a cache that
+        // has not caught up yet does not send it twice. The first failure stops the rest.
         var outcome = ReconcileOutcome(requeueAfter: policy.behavior.pollIntervalSeconds)
-        var writeError: KubeError?
         for write in plan.writes where write.purpose != "status" {
             let memo = "\(write.purpose)|\(namespace)/\(target.name)"
             let basedOn = write.purpose == PlannedWrite.prePull ? prePullNow?["metadata"]?["resourceVersion"]?.stringValue : target.resourceVersion
             if alreadyWritten(memo, basedOn: basedOn, body: write.body) { continue }
             do throws(KubeError) {
-                switch write.purpose {
-                case "scale":
-                    try await client.setReplicas(.deployments, namespace: namespace, name: target.name, to: plan.decision.to)
-                case PlannedWrite.prePull:
-                    switch write.method {
-                    case "POST": _ = try await client.create(.daemonSets, namespace: namespace, write.body)
-                    case "PUT": _ = try await client.replace(.daemonSets, namespace: namespace, name: prePullName, write.body)
-                    default: try await client.delete(.daemonSets, namespace: namespace, name: prePullName, propagation: .background)
-                    }
-                default:
-                    _ = try await client.patch(.deployments, namespace: namespace, name: target.name, .merge(write.body))
-                }
+                try await send(write, plan: plan)
                 remember(memo, basedOn: basedOn, body: write.body)
                 outcome.writes.append(write.purpose)
             } catch {
-                writeError = error
+                outcome.error = error
                 break
             }
         }
-        outcome.error = writeError
+        let writeError = outcome.error
 
-        // Events: what changed, and what is wrong.
+        // Events: what changed (each write that went through), and what is wrong.
         let d = plan.decision
-        if writeError == nil {
-            if outcome.writes.contains("warmup template") {
-                await events?.record(object, type: .normal, reason: "WarmupPatched",
-                                     message: plan.warmup.changes.map(\.description).joined(separator: "; ").ifEmpty("ownership annotation updated"))
-            }
-            if outcome.writes.contains(PlannedWrite.prePull) {
-                let (reason, message): (String, String)
-                switch plan.prePull.action {
-                case .create: (reason, message) = ("PrePullCreated", "created DaemonSet \(prePullName) to pre-pull \(pool.spec.warmup.preloadedImages.joined(separator: ", "))")
-                case .replace: (reason, message) = ("PrePullUpdated", "updated DaemonSet \(prePullName): \(pool.spec.warmup.preloadedImages.joined(separator: ", "))")
-                default: (reason, message) = ("PrePullDeleted", "deleted DaemonSet \(prePullName): no images to pre-pull")
-                }
-                await events?.record(object, type: .normal, reason: reason, message: message)
-            }
-            if outcome.writes.contains("scale") {
-                await events?.record(object, type: .normal, reason: d.action == .scaleUp ? "ScaledUp" : "ScaledDown", message: d.message)
-            }
-        }
+        await recordEvents(for: outcome.writes, plan: plan, object: object)
         if !plan.warmup.clashes.isEmpty {
             await events?.record(object, type: .warning, reason: "WarmupConflict",
                                  message: "Deployment \(target.name) already has containers named \(plan.warmup.clashes.joined(separator: ", ")) that the operator does not own")
@@ -200,6 +173,46 @@ public final class PoolReconciler: Sendable {
         case .failure(let error): outcome.error = outcome.error ?? error
         }
         return outcome
+    }
+
+    /// Sends one planned write through the client (the plan says what; this says how).
+    private func send(_ write: PlannedWrite, plan: ReconcilePlan) async throws(KubeError) {
+        let namespace = plan.target.namespace
+        switch write.purpose {
+        case "scale":
+            _ = try await client.setReplicas(.deployments, namespace: namespace, name: plan.target.name, to: plan.decision.to)
+        case PlannedWrite.prePull:
+            let name = PrePullPlan.name(pool: plan.pool.name)
+            switch write.method {
+            case "POST": _ = try await client.create(.daemonSets, namespace: namespace, write.body)
+            case "PUT": _ = try await client.replace(.daemonSets, namespace: namespace, name: name, write.body)
+            default: try await client.delete(.daemonSets, namespace: namespace, name: name, propagation: .background)
+            }
+        default:
+            _ = try await client.patch(.deployments, namespace: namespace, name: plan.target.name, .merge(write.body))
+        }
+    }
+
+    /// A Normal Event for each kind of write that went through.
+    private func recordEvents(for writes: [String], plan: ReconcilePlan, object: JSONValue) async {
+        let d = plan.decision
+        if writes.contains("warmup template") {
+            await events?.record(object, type: .normal, reason: "WarmupPatched",
+                                 message: plan.warmup.changes.map(\.description).joined(separator: "; ").ifEmpty("ownership annotation updated"))
+        }
+        if writes.contains("scale") {
+            await events?.record(object, type: .normal, reason: d.action == .scaleUp ? "ScaledUp" : "ScaledDown", message: d.message)
+        }
+        if writes.contains(PlannedWrite.prePull) {
+            let name = PrePullPlan.name(pool: plan.pool.name)
+            let images = plan.pool.spec.warmup.preloadedImages.joined(separator: ", ")
+            switch plan.prePull.action {
+            case .create: await events?.record(object, type: .normal, reason: "PrePullCreated", message: "created DaemonSet \(name) to pre-pull \(images)")
+            case .replace: await events?.record(object, type: .normal, reason: "PrePullUpdated", message: "updated DaemonSet \(name): \(images)")
+            case .delete: await events?.record(object, type: .normal, reason: "PrePullDeleted", message: "deleted DaemonSet \(name): no images to pre-pull")
+            case .none: break
+            }
+        }
     }
 
     /// Status and an Event for a pool that did not get as far as a decision.
