@@ -143,7 +143,7 @@ struct WarmupTests {
         #expect(await f.eventually { await f.eventReasons().contains("PrePullDeleted") })
     }
 
-    @Test func warmupReadyIsFalseWhileThePrePullPodsStart() async throws {
+    @Test func warmupReadyIsFalseWhileThePrePullPodsStartThenTrue() async throws {
         let f = try await ControllerFixture()
         try await f.createGPUDeployment()
         f.emulator.setPodStartDelay(30)
@@ -152,6 +152,12 @@ struct WarmupTests {
         #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["reason"] == "PrePulling" })
         let message = await f.condition("pool", "WarmupReady")?["message"]?.stringValue ?? ""
         #expect(message == "DaemonSet pool-prepull: 0/1 nodes ready, 1 updated", "\(message)")
+
+        // Pulls that finish quickly: a new image rolls the DaemonSet, and WarmupReady turns True.
+        f.emulator.setPodStartDelay(0.1)
+        try await f.setWarmup(["preloadedImages": ["big:2"]])
+        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["status"] == "True" })
+        #expect(await f.condition("pool", "WarmupReady")?["reason"] == "WarmupReady")
     }
 
     @Test func deletingThePoolRemovesTheInitContainersReleasesItAndCollectsTheDaemonSet() async throws {
