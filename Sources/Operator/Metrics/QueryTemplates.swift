@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Autoscaling
 
 /// PromQL templates per metric for the Prometheus source (SPEC §6), with `{{namespace}}`,
@@ -80,19 +81,12 @@ public enum QueryTemplates {
         return .success(out + rest)
     }
 
-    /// A value made safe inside a double-quoted PromQL string.
+    /// A value made safe inside a double-quoted PromQL string. PromQL strings take Go's escapes, of
+    /// which JSON's (`\"`, `\\`, `\n`, `\u0001`, …) are a subset: the JSON writer's quoting, unquoted.
     static func escaped(_ value: String) -> String {
-        var out = ""
-        for ch in value.unicodeScalars {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
+        var quoted = ""
+        JSONValue.writeQuoted(value, to: &quoted)
+        return String(quoted.dropFirst().dropLast())
     }
 }
 
