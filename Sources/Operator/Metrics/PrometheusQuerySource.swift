@@ -53,9 +53,9 @@ public final class PrometheusQuerySource: MetricsSource {
         templates.merge(query.pool.spec.metrics?.prometheusQueries ?? [:]) { _, pool in pool }
         let values = ["namespace": query.pool.namespace, "pool": query.pool.name, "model": query.pool.spec.modelRef, "target": query.target.name]
 
-        // The metrics the rules read, and P90 and gpu.util for status and the printer columns.
-        var wanted = query.metrics
-        for metric in [MetricName.p90, .gpuUtil] where !wanted.contains(metric) && templates[metric] != nil { wanted.append(metric) }
+        // Only the metrics the rules read: each is a query on every poll of every pool, and a
+        // Prometheus serving a thousand pools feels each extra one.
+        let wanted = query.metrics
         var unknown: [MetricName: String] = [:]
         var promql: [(MetricName, String)] = []
         for metric in wanted {

@@ -63,7 +63,7 @@ final class PrometheusFixture: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(60)
         var sample = MetricSample()
         while Date() < deadline {
-            sample = try await query(QueryTemplates.triton, metrics: [.p90, .qps])
+            sample = try await query(QueryTemplates.triton, metrics: [.p90, .qps, .gpuUtil])
             if sample.readings[.p90] != nil && sample.readings[.qps] != nil && sample.readings[.gpuUtil] != nil { return sample }
             try await Task.sleep(nanoseconds: 250_000_000)
         }
@@ -106,7 +106,7 @@ struct PrometheusSourceTests {
         var queries: JSONObject = ["P99": "vector(0) / 0", "P95": "up", "P50": "sum((", "qps": "nv_inference_request_success{model=\"absent\"}"]
         queries["gpu.mem"] = "absent_metric_for_eip"
         let pool = poolObject(port: 8002, source: "Prometheus", prometheus: ["address": .string(f.server.url), "queries": .object(queries)])
-        let odd = try await f.query(QueryTemplates.triton, metrics: [.p99, .p95, .p50, .qps, .gpuMem], pool: pool)
+        let odd = try await f.query(QueryTemplates.triton, metrics: [.p99, .p95, .p50, .qps, .gpuMem, .p90], pool: pool)
         #expect(odd.failure == nil)
         #expect(odd.readings[.p99] == nil && odd.unknownReasons[.p99]?.hasPrefix("the query returned NaN") == true, "\(odd.unknownReasons)")
         #expect(odd.unknownReasons[.p95]?.hasPrefix("the query returned 2 series, not one") == true)
