@@ -100,7 +100,7 @@ struct PoolValidationTests {
         (setSpec("behavior", ["scaleUp": ["pods": 0, "percent": 0]]), "spec.behavior.scaleUp: pods and percent are both 0, so no step could ever be taken"),
         (setSpec("behavior", ["scaleDown": ["stabilizationWindowSeconds": 7200]]), "spec.behavior.scaleDown.stabilizationWindowSeconds: must be between 0 and 3600, not 7200"),
         (setSpec("behavior", ["fallback": ["failureThreshold": 2]]), "spec.behavior.fallback.replicas: required value"),
-        (setSpec("metrics", ["source": "Prometheus"]), "spec.metrics.prometheus: required value"),
+        (setSpec("metrics", ["source": "Prometheus", "prometheus": ["adress": "http://p"]]), "spec.metrics.prometheus.adress: unknown field \"adress\"; did you mean \"address\"?"),
         (setSpec("metrics", ["source": "Graphite"]), "spec.metrics.source: expected \"Prometheus\" or \"PodScrape\", not \"Graphite\""),
         (setSpec("metrics", ["source": "Prometheus", "prometheus": ["address": "prom:9090"]]), "spec.metrics.prometheus.address: expected an http:// or https:// URL, not \"prom:9090\""),
         (setSpec("metrics", ["source": "Prometheus", "prometheus": ["address": "http://p", "queries": ["p91": "x"]]]),

@@ -187,9 +187,10 @@ extension ElasticInferencePool {
             reader.error(path.appending("source"), "expected \"Prometheus\" or \"PodScrape\", not \"\(sourceText)\"")
         }
         let promPath = path.appending("prometheus")
-        let prometheus = reader.object(metrics["prometheus"], at: promPath, required: kind == .prometheus)
+        // No address: the operator's own Prometheus (--prometheus-address), with its credentials.
+        let prometheus = reader.object(metrics["prometheus"], at: promPath)
         if let prometheus { reader.rejectUnknownFields(prometheus, known: ["address", "queries"], at: promPath) }
-        let address = reader.string(prometheus, "address", at: promPath, required: kind == .prometheus)
+        let address = reader.string(prometheus, "address", at: promPath)
         if let address, !address.isEmpty, !(address.hasPrefix("http://") || address.hasPrefix("https://")) {
             reader.error(promPath.appending("address"), "expected an http:// or https:// URL, not \"\(address)\"")
         }

@@ -16,9 +16,11 @@ func cannedPrometheus(tls: TLSServerContext? = nil) throws -> TestExporter {
     return server
 }
 
+/// `poolAddress`: the pool's own `metrics.prometheus.address` (default: the connection's; "" for none).
 func readP90(_ connection: PrometheusConnection, poolAddress: String? = nil) async throws -> MetricSample {
     let source = PrometheusQuerySource(connection: connection, templates: [.p90: #"max(p90{namespace="{{namespace}}",pool="{{pool}}",model="{{model}}",target="{{target}}"})"#])
-    let prometheus: JSONValue = ["address": .string(poolAddress ?? connection.address)]
+    let address = poolAddress ?? connection.address
+    let prometheus: JSONValue = address.isEmpty ? [:] : ["address": .string(address)]
     let pool = try #require(ElasticInferencePool.check(poolObject(port: 1, source: "Prometheus", prometheus: prometheus), cache: ThresholdExpressionCache()).pool)
     let target = try #require(DeploymentView(["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "model"]]))
     return await source.read(MetricsQuery(pool: pool, target: target, metrics: [.p90], now: Timestamp(secondsSinceEpoch: 0)))
@@ -83,6 +85,22 @@ struct PrometheusConnectionTests {
         #expect(foreign.lastHeaders.withLock { $0["authorization"] } == nil)
         #expect(try await readP90(connection, poolAddress: own.url + "/").readings[.p90] != nil)
         #expect(own.lastHeaders.withLock { $0["authorization"] } == "Bearer s3cret")
+    }
+
+    @Test func aPoolThatNamesNoAddressUsesTheOperatorsPrometheusWithItsToken() async throws {
+        let server = try cannedPrometheus()
+        defer { server.stop() }
+        var connection = PrometheusConnection(address: server.url)
+        connection.bearerTokenFile = try temporaryFile("s3cret")
+        defer { try? FileManager.default.removeItem(atPath: connection.bearerTokenFile ?? "") }
+        #expect(try await readP90(connection, poolAddress: "").readings[.p90]?.value == 0.25)
+        #expect(server.lastHeaders.withLock { $0["authorization"] } == "Bearer s3cret")
+        // Without an operator-wide Prometheus either, the read fails and says where to set one.
+        let nowhere = PrometheusQuerySource(connection: nil)
+        let pool = try #require(ElasticInferencePool.check(poolObject(port: 1, source: "Prometheus"), cache: ThresholdExpressionCache()).pool)
+        let target = try #require(DeploymentView(["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "model"]]))
+        let sample = await nowhere.read(MetricsQuery(pool: pool, target: target, metrics: [.p90], now: Timestamp(secondsSinceEpoch: 0)))
+        #expect(sample.failure?.hasPrefix("no Prometheus address") == true)
     }
 
     @Test func httpsIsVerifiedAgainstTheGivenCAAndRefusedWithAnother() async throws {
