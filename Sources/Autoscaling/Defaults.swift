@@ -53,6 +53,10 @@ public enum Defaults {
     /// Direct scrape: seconds each pod has to answer. Prometheus' default `scrape_timeout` is 10 s,
     /// but a decision waits on the slowest pod, and a 5 s poll must not be held up by one: 2 s.
     public static let scrapeTimeoutSeconds = 2.0
+    /// Direct scrape and Prometheus answers: the largest body read. A Triton exposition for a handful
+    /// of models is 10–20 KB; 16 MiB is a thousand times that, so only a runaway pod reaches it, and
+    /// it cannot take the operator's memory with it.
+    public static let metricsResponseMaximumBytes = 16 << 20
     /// Direct scrape: counters become rates over at least this window (or 4 poll intervals, when
     /// longer). 30 s is `rate()` over 2 of Prometheus' 15 s scrapes, the shortest window Prometheus
     /// advises; at a 5 s poll it spans 6 scrapes, enough to smooth one pod's jitter.

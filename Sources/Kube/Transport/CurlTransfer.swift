@@ -36,6 +36,10 @@ final class CurlTransfer: @unchecked Sendable {
     /// Set from any thread; the progress callback aborts the transfer (within a second) when set.
     let cancelled: Locked<Bool>
     var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// A body longer than this aborts the transfer (nil: no limit).
+    var maximumBodyBytes: Int?
+    /// Set when the body outgrew `maximumBodyBytes`.
+    var bodyTooLarge = false
 
     init(cancelled: Locked<Bool> = Locked(false)) { self.cancelled = cancelled }
 
@@ -51,6 +55,10 @@ enum CurlCallbacks {
         let bytes = UnsafeRawBufferPointer(start: data, count: length)
         if transfer.isSuccess, let onData = transfer.onData {
             return onData(bytes) ? length : 0
+        }
+        if let limit = transfer.maximumBodyBytes, transfer.body.count + length > limit {
+            transfer.bodyTooLarge = true
+            return 0  // libcurl stops with CURLE_WRITE_ERROR
         }
         transfer.body.append(contentsOf: bytes)
         return length

@@ -25,6 +25,9 @@ public struct TransportConfiguration: Sendable {
     /// server's bookmarks come every ~60 s).
     public var watchInactivityTimeout = 70.0
     public var userAgent = "eip-operator/0.1"
+    /// A response body longer than this is refused (`.transport` error) rather than held in memory;
+    /// nil for none. Watches are not affected (they stream).
+    public var maximumResponseBytes: Int?
 
     public init(server: String) { self.server = server }
 }
@@ -78,6 +81,7 @@ public final class KubeTransport: Sendable {
         let requestHeaders = headers
         let transfer = CurlTransfer(cancelled: streaming?.cancel ?? Locked(false))
         transfer.onData = streaming?.onData
+        transfer.maximumBodyBytes = configuration.maximumResponseBytes
         let outcome: Result<HTTPResponse, KubeError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, KubeError>, Never>) in
                 Thread.detachNewThread { [self] in
@@ -198,6 +202,9 @@ public final class KubeTransport: Sendable {
     }
 
     static func transportError(_ code: CURLcode, _ transfer: CurlTransfer) -> KubeError {
+        if transfer.bodyTooLarge {
+            return KubeError(.transport, "the response is larger than \(transfer.maximumBodyBytes ?? 0) bytes; refused")
+        }
         let detail = String(decoding: transfer.errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         switch code {

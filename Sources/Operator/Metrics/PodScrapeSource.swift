@@ -22,6 +22,7 @@ public final class PodScrapeSource: MetricsSource {
         configuration.connectTimeout = timeout
         configuration.requestTimeout = timeout
         configuration.userAgent = "eip-operator/0.1 (scrape)"
+        configuration.maximumResponseBytes = Defaults.metricsResponseMaximumBytes  // a pod cannot make the operator hold a gigabyte
         transport = KubeTransport(configuration)
     }
 

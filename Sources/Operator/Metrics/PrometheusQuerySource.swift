@@ -118,6 +118,7 @@ public final class PrometheusQuerySource: MetricsSource {
             configuration.connectTimeout = connection.timeout
             configuration.requestTimeout = connection.timeout
             configuration.certificateAuthority = connection.caFile.map { .file($0) }
+            configuration.maximumResponseBytes = Defaults.metricsResponseMaximumBytes
             let credentials: (any CredentialSource)?
             if let file = connection.bearerTokenFile {
                 credentials = TokenFile(path: file)

@@ -106,6 +106,14 @@ struct PodScrapeSourceTests {
         #expect(sample.failure?.hasPrefix("no pod answered: model-a: ") == true, "\(sample.failure ?? "")")
     }
 
+    @Test func aRunawayExpositionIsRefusedNotHeld() async throws {
+        let pods = try await ScrapedPods()
+        let huge = String(repeating: "# padding padding padding padding padding padding padding padding\n", count: (Defaults.metricsResponseMaximumBytes / 64) + 1024)
+        try await pods.add("model-a", body: huge)
+        let sample = await PodScrapeSource(timeout: 5).read(try pods.query(now: Timestamp(secondsSinceEpoch: 1)))
+        #expect(sample.failure?.contains("model-a: the response is larger than 16777216 bytes; refused") == true, "\(sample.failure ?? "")")
+    }
+
     @Test func noReadyPodIsAFailureThatCountsTheWarmingOnes() async throws {
         let pods = try await ScrapedPods()
         try await pods.add("model-a", ready: false, body: "")
