@@ -14,3 +14,5 @@ run reconcile --dry-run -f Manifests/samples/llm-finetune-v3.yaml --metrics 'P90
 # The Triton pool against its Deployment: P90 past saturation (calibration data: seconds past the knee).
 run reconcile --dry-run -f Manifests/samples/bert-triton-pool.yaml --deployment Manifests/samples/bert-triton-deployment.yaml \
   --metrics 'P90=480ms,gpu.util=58%' --now 2026-11-27T10:00:00Z
+# The Prometheus pool on Triton's default counters: a mean latency past 40 ms scales it up.
+run reconcile --dry-run -f Manifests/samples/resnet-prometheus-pool.yaml --metrics 'mean=55ms,gpu.util=60%,qps=300' --now 2026-11-27T10:00:00Z
