@@ -137,6 +137,11 @@ struct WarmupTests {
         let replaces = f.emulator.requests.filter { $0.method == "PUT" && $0.path.hasSuffix("/daemonsets/pool-prepull") && $0.status == 200 }
         #expect(replaces.count == 1)
 
+        // The target moves to other nodes: the pre-pull follows.
+        _ = try await f.client.patch(.deployments, namespace: "default", name: "model",
+                                     .merge(["spec": ["template": ["spec": ["nodeSelector": ["gpu": "b200"]]]]]))
+        #expect(await f.eventually { await f.daemonSet()?["spec"]?["template"]?["spec"]?["nodeSelector"] == ["gpu": "b200"] })
+
         // No images: the DaemonSet goes.
         try await f.setWarmup(["preloadedImages": []])
         #expect(await f.eventually { await f.daemonSet() == nil })
