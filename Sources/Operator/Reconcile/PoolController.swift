@@ -4,9 +4,10 @@ import JSON
 import Kube
 import Locking
 
-/// The pool controller: informers for pools, Deployments and HPAs feed a work queue keyed by pool;
-/// workers reconcile each key (never one key twice at once), requeue it at its poll interval, and
-/// back off on failures. A Deployment or HPA change enqueues the pools that target it.
+/// The pool controller: informers for pools, Deployments, HPAs, pre-pull DaemonSets and (trimmed)
+/// pods feed a work queue keyed by pool; workers reconcile each key (never one key twice at once),
+/// requeue it at its poll interval, and back off on failures. A Deployment or HPA change enqueues
+/// the pools that target it, a DaemonSet's rollout its pool; pods enqueue nothing (pools poll).
 public final class PoolController: Sendable {
     public let pools: Informer
     public let deployments: Informer
