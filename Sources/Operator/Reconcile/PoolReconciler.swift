@@ -14,9 +14,11 @@ public struct ReconcileOutcome: Sendable {
     public var writes: [String] = []
 }
 
-/// Reconciles one pool: reads it and its Deployment from the caches, validates it, reads metrics,
-/// decides, and applies the decision — template first (with a resourceVersion precondition),
-/// then replicas through `scale`, then status (only when it changed) — with Events saying why.
+/// Reconciles one pool: reads it and its Deployment from the caches; a pool being deleted is
+/// finalized (its init containers taken out of the Deployment, then released); otherwise it is
+/// validated, given its finalizer, its metrics are read, a decision made, and the decision applied —
+/// template first (with a resourceVersion precondition), then replicas through `scale`, then the
+/// pre-pull DaemonSet, then status (only when it changed) — with Events saying why.
 public final class PoolReconciler: Sendable {
     let client: KubeClient
     let pools: Informer
