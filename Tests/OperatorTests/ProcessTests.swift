@@ -16,10 +16,11 @@ final class OperatorUnderTest: @unchecked Sendable {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("eip-operator").path
     }
 
-    init(kubeconfig: String, extra: [String] = []) throws {
+    /// `metrics`: the flags for the metrics source (default: fixed values).
+    init(kubeconfig: String, extra: [String] = [], metrics: [String] = ["--static-metrics", "P90=100ms,gpu.util=50%"]) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["--kubeconfig", kubeconfig, "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0",
-                             "--static-metrics", "P90=100ms,gpu.util=50%"] + extra
+        process.arguments = ["--kubeconfig", kubeconfig, "--metrics-bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"]
+            + metrics + extra
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

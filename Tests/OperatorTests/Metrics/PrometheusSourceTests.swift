@@ -131,6 +131,42 @@ struct PrometheusSourceTests {
         #expect(escaped.unknownReasons[.qps]?.hasPrefix("the query returned no series") == true, "\(escaped.unknownReasons)")
     }
 
+    /// The binary, with only flags: `--prometheus-address` makes Prometheus the default source, and
+    /// a pool without `spec.metrics` scales on what it answers.
+    @Test func theOperatorProcessScalesOnPrometheusFromItsFlags() async throws {
+        let prometheus = try PrometheusFixture()
+        #expect(await prometheus.server.waitUntilReady())
+        _ = try await prometheus.waitForRates()
+        let cluster = try await ProcessFixture()
+        let op = try OperatorUnderTest(kubeconfig: cluster.kubeconfig,
+                                       metrics: ["--prometheus-address", prometheus.server.url, "--prometheus-templates", "triton,dcgm"])
+        _ = try await cluster.client.create(.deployments, namespace: "default", [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "model"],
+            "spec": ["replicas": 1, "template": ["spec": ["containers": [["name": "triton", "image": "triton:24.01"]]]]],
+        ])
+        _ = try await cluster.client.create(.elasticInferencePools, namespace: "default", [
+            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": "pool"],
+            "spec": ["modelRef": "bert", "targetRef": ["name": "model"], "minReplicas": 1, "maxReplicas": 8,
+                     "scaleUpThreshold": "P90>50ms && gpu.util>50%", "scaleDownThreshold": "P90<5ms", "behavior": ["pollInterval": "1s"]],
+        ])
+        #expect(await eventuallyAsync(timeout: 30) {
+            ((try? await cluster.client.get(.deployments, namespace: "default", name: "model"))?["spec"]?["replicas"]?.intValue ?? 0) > 1
+        }, "P90 100 ms and DCGM's 57 % fire the rule")
+        // Status follows the scale in the same reconcile.
+        #expect(await eventuallyAsync {
+            (try? await cluster.client.get(.elasticInferencePools, namespace: "default", name: "pool"))?["status"]?["lastScaleUpTime"] != nil
+        })
+        let status = (try? await cluster.client.get(.elasticInferencePools, namespace: "default", name: "pool"))?["status"]
+        let observed = status?["observed"]
+        #expect(observed?["source"] == .string("Prometheus \(prometheus.server.url)"))
+        #expect(observed?["gpuUtil"] == "57%")
+        #expect(observed?["p90"] == "100ms")
+        #expect(await eventually { op.get("metrics", "/metrics").body.contains("eip_metrics_reads_total{source=\"prometheus\"}") })
+        #expect(op.logs.contains { $0["msg"] == "metrics" && $0["defaultSource"] == "prometheus" })
+        kill(op.process.processIdentifier, SIGTERM)
+        #expect(await op.waitForExit(timeout: 6) == 0)
+    }
+
     @Test func prometheusDownIsAFailure() async throws {
         let gone = try TestExporter()
         let address = gone.url
