@@ -79,7 +79,7 @@ struct PodScrapeSourceTests {
         slow.behaviour.withLock { $0 = .slow(3) }
         try await pods.add("model-garbage", body: "nv_gpu_utilization{gpu=\"0\" 1.0\n")
 
-        let source = PodScrapeSource(timeout: 0.5)
+        let source = PodScrapeSource(timeout: 1.5)
         let first = await source.read(try pods.query(now: Timestamp(secondsSinceEpoch: 100)))
         #expect(first.failure == nil)
         #expect(first.readings[.gpuUtil]?.value == 0.5, "mean of a (0.4) and b (0.6) only")

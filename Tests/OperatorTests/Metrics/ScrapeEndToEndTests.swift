@@ -40,8 +40,8 @@ struct ScrapeEndToEndTests {
             exporter.bodyProvider.withLock { $0 = { phases.exposition() } }
             exporters.append(exporter)
         }
-        let f = try await ControllerFixture(source: MetricsSourceRouter(default: PodScrapeSource(timeout: 0.5), prometheus: PrometheusQuerySource(connection: nil),
-                                                                         podScrape: PodScrapeSource(timeout: 0.5)))
+        let f = try await ControllerFixture(source: MetricsSourceRouter(default: PodScrapeSource(timeout: 1.5), prometheus: PrometheusQuerySource(connection: nil),
+                                                                         podScrape: PodScrapeSource(timeout: 1.5)))
         try await f.createDeployment("model", replicas: 2)
         _ = try await f.client.create(.elasticInferencePools, namespace: "default", [
             "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": "pool"],
