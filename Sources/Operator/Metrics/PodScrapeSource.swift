@@ -65,6 +65,7 @@ public final class PodScrapeSource: MetricsSource {
                     failures.append("\(pod.name): \(failure.message)")
                 }
             }
+            history.forgetPods(notScrapedSince: query.now.adding(seconds: -window))
             if histories.count > 10_000 { histories.removeAll() }  // deleted pools' histories: a bound, as the reconciler's memos
             histories[query.poolKey] = history
             return history.aggregate(current: answered, at: query.now)

@@ -15,13 +15,16 @@ struct ScrapeHistory: Sendable {
     /// Readings per pod uid, oldest first, none older than the window.
     private var pods: [String: [PodMetricsReading]] = [:]
 
-    /// Adds a pod's scrape and forgets what fell out of the window (pods gone for longer included).
+    /// Adds a pod's scrape and forgets what fell out of the window.
     mutating func record(pod: String, _ reading: PodMetricsReading, window: Double) {
         pods[pod, default: []].append(reading)
-        for (uid, readings) in pods {
-            let kept = readings.filter { reading.time.seconds(since: $0.time) <= window }
-            pods[uid] = kept.isEmpty ? nil : kept
-        }
+        pods[pod] = pods[pod]?.filter { reading.time.seconds(since: $0.time) <= window }
+    }
+
+    /// Forgets pods not scraped within the window (deleted, or no longer Ready): once per read,
+    /// not per pod, so a read stays linear in the pods.
+    mutating func forgetPods(notScrapedSince cutoff: Timestamp) {
+        pods = pods.filter { _, readings in readings.last.map { $0.time >= cutoff } ?? false }
     }
 
     /// The pool's values from the latest scrape of each of `current` (the pods that answered now).

@@ -165,6 +165,15 @@ struct ScrapeAggregationTests {
         #expect(unlabelled.counters["requests"] == 5100)
     }
 
+    @Test func podsNotScrapedWithinTheWindowAreForgotten() throws {
+        var history = ScrapeHistory()
+        history.record(pod: "gone", try reading(tritonExposition(gpuUtilisation: [0.9]), at: 0), window: 30)
+        history.record(pod: "a", try reading(tritonExposition(gpuUtilisation: [0.2]), at: 40), window: 30)
+        history.forgetPods(notScrapedSince: Timestamp(secondsSinceEpoch: 10))
+        // Even if asked for, the forgotten pod has nothing left to give.
+        #expect(history.aggregate(current: ["a", "gone"], at: Timestamp(secondsSinceEpoch: 40)).readings[.gpuUtil]?.value == 0.2)
+    }
+
     @Test func podsThatDidNotAnswerNowAreLeftOut() throws {
         var history = ScrapeHistory()
         history.record(pod: "a", try reading(tritonExposition(gpuUtilisation: [0.2]), at: 0), window: 30)
