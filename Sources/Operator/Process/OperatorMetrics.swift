@@ -28,6 +28,13 @@ public enum OperatorMetrics {
         func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
         func escape(_ v: String) -> String { v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") }
         func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
+        /// One histogram's series: cumulative buckets, `+Inf`, sum and count, under `labels`.
+        func histogram(_ name: String, _ labels: String, _ h: Histogram) {
+            for (bound, count) in zip(Histogram.bounds, h.counts) { out += "\(name)_bucket{\(labels),le=\"\(number(bound))\"} \(count)\n" }
+            out += "\(name)_bucket{\(labels),le=\"+Inf\"} \(h.count)\n"
+            out += "\(name)_sum{\(labels)} \(h.sum)\n"
+            out += "\(name)_count{\(labels)} \(h.count)\n"
+        }
         let controllerLabel = "controller=\"elasticinferencepool\""
 
         family("controller_runtime_reconcile_total", "counter", "Total number of reconciliations per controller.")
@@ -37,13 +44,7 @@ public enum OperatorMetrics {
         family("controller_runtime_reconcile_time_seconds", "histogram", "Length of time per reconciliation per controller.")
         let durations = controller?.reconcileDurations.withLock { $0 } ?? [:]
         for result in ["success", "error"] {
-            let h = durations[result] ?? Histogram()
-            for (bound, count) in zip(Histogram.bounds, h.counts) {
-                out += "controller_runtime_reconcile_time_seconds_bucket{\(controllerLabel),result=\"\(result)\",le=\"\(number(bound))\"} \(count)\n"
-            }
-            out += "controller_runtime_reconcile_time_seconds_bucket{\(controllerLabel),result=\"\(result)\",le=\"+Inf\"} \(h.count)\n"
-            out += "controller_runtime_reconcile_time_seconds_sum{\(controllerLabel),result=\"\(result)\"} \(h.sum)\n"
-            out += "controller_runtime_reconcile_time_seconds_count{\(controllerLabel),result=\"\(result)\"} \(h.count)\n"
+            histogram("controller_runtime_reconcile_time_seconds", "\(controllerLabel),result=\"\(result)\"", durations[result] ?? Histogram())
         }
 
         family("workqueue_depth", "gauge", "Current depth of workqueue.")
@@ -54,21 +55,13 @@ public enum OperatorMetrics {
             out += "eip_watch_restarts_total{resource=\"\(informer.resource.plural)\"} \(informer.watchRestarts)\n"
         }
 
-        let reads = (controller?.metrics as? MetricsSourceRouter)?.statistics.withLock { $0 } ?? [:]
+        let reads = ((controller?.metrics as? MetricsSourceRouter)?.statistics.withLock { $0 } ?? [:]).sorted { $0.key < $1.key }
         family("eip_metrics_reads_total", "counter", "Metric reads, per source (prometheus, podscrape, static).")
-        for (source, stats) in reads.sorted(by: { $0.key < $1.key }) { out += "eip_metrics_reads_total{source=\"\(source)\"} \(stats.reads)\n" }
+        for (source, stats) in reads { out += "eip_metrics_reads_total{source=\"\(source)\"} \(stats.reads)\n" }
         family("eip_metrics_read_errors_total", "counter", "Metric reads that failed as a whole (source down, no pod answered), per source.")
-        for (source, stats) in reads.sorted(by: { $0.key < $1.key }) { out += "eip_metrics_read_errors_total{source=\"\(source)\"} \(stats.errors)\n" }
+        for (source, stats) in reads { out += "eip_metrics_read_errors_total{source=\"\(source)\"} \(stats.errors)\n" }
         family("eip_metrics_read_duration_seconds", "histogram", "Time to read a pool's metrics, per source.")
-        for (source, stats) in reads.sorted(by: { $0.key < $1.key }) {
-            let h = stats.durations
-            for (bound, count) in zip(Histogram.bounds, h.counts) {
-                out += "eip_metrics_read_duration_seconds_bucket{source=\"\(source)\",le=\"\(number(bound))\"} \(count)\n"
-            }
-            out += "eip_metrics_read_duration_seconds_bucket{source=\"\(source)\",le=\"+Inf\"} \(h.count)\n"
-            out += "eip_metrics_read_duration_seconds_sum{source=\"\(source)\"} \(h.sum)\n"
-            out += "eip_metrics_read_duration_seconds_count{source=\"\(source)\"} \(h.count)\n"
-        }
+        for (source, stats) in reads { histogram("eip_metrics_read_duration_seconds", "source=\"\(source)\"", stats.durations) }
 
         family("leader_election_master_status", "gauge", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.")
         out += "leader_election_master_status{name=\"\(escape(leaseName))\"} \(isLeader ? 1 : 0)\n"
