@@ -151,7 +151,8 @@ public final class KubeClient: Sendable {
         }
     }
 
-    static func query(_ items: [(String, String)]) -> String {
+    /// `?name=value&…`, each value percent-encoded for a query string (`&=+,;?/` too); "" for none.
+    public static func query(_ items: [(String, String)]) -> String {
         guard !items.isEmpty else { return "" }
         var allowed = CharacterSet.urlQueryAllowed
         allowed.remove(charactersIn: "&=+,;?/")

@@ -135,10 +135,7 @@ public final class PrometheusQuerySource: MetricsSource {
 
     /// One instant query: its single number and the time Prometheus evaluated it at.
     static func instantQuery(_ promql: String, transport: KubeTransport, timeout: Double) async -> Result<MetricReading, QueryFailure> {
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&=+,;?/#")
-        let encoded = promql.addingPercentEncoding(withAllowedCharacters: allowed) ?? promql
-        let path = "/api/v1/query?query=\(encoded)&timeout=\(Int(max(1, timeout.rounded(.down))))s"
+        let path = "/api/v1/query" + KubeClient.query([("query", promql), ("timeout", "\(Int(max(1, timeout.rounded(.down))))s")])
         let response: HTTPResponse
         do throws(KubeError) {
             response = try await transport.send(method: "GET", path: path)
