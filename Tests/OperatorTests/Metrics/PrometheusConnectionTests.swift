@@ -116,6 +116,18 @@ struct PrometheusConnectionTests {
         #expect(refused.failure?.isEmpty == false, "an unknown CA is refused, never skipped")
     }
 
+    @Test func aQueryThatOutlastsTheTimeoutIsAFailureNotAWait() async throws {
+        let server = try cannedPrometheus()
+        defer { server.stop() }
+        server.behaviour.withLock { $0 = .slow(3) }  // it would answer 0.25, three seconds late
+        var connection = PrometheusConnection(address: server.url)
+        connection.timeout = 1
+        let sample = try await readP90(connection)
+        #expect(sample.readings.isEmpty)
+        #expect(sample.failure?.contains("timed out") == true, "\(sample.failure ?? "")")
+        #expect(server.requests.withLock { $0 } == 1, "it was asked, and did not answer in time")
+    }
+
     @Test func anErrorStatusIsUnknownWithPrometheusOwnWords() async throws {
         let server = try TestExporter()
         defer { server.stop() }
