@@ -53,8 +53,8 @@ let package = Package(
         .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "Operator", "PrometheusText", "HTTPKit"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
-        .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON", "TestSupport"]),
+        .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML", "TestSupport"]),
         // Test helpers (commands, certificates made with the openssl CLI); used by test targets only.
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "TestSupport"]),

@@ -1,14 +1,9 @@
 import JSON
+import TestSupport
 import Testing
 import YAML
 @testable import Autoscaling
 
-/// The repository root, found from this file's path.
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)  // Tests/AutoscalingTests/<file>
-    return parts.joined(separator: "/")
-}()
 
 func readSample(_ name: String) throws -> String {
     let path = repositoryRoot + "/Manifests/samples/" + name

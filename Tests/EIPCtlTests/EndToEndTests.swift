@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TestSupport
 import Testing
 
 /// Runs the built `eipctl` binary, as a user would.
@@ -21,11 +22,7 @@ struct Eipctl {
         return dir.appendingPathComponent("eipctl").path
     }()
 
-    static let root: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = repositoryRoot
 
     static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
         let process = Process()

@@ -11,11 +11,6 @@ let kubectlPath: String = {
     return parts.joined(separator: "/") + "/.build/tools/kubectl/bin/kubectl"
 }()
 
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
 
 /// A cluster and a kubeconfig for it.
 final class KubectlSession: @unchecked Sendable {

@@ -1,19 +1,14 @@
 import Autoscaling
-import KubeEmulator
 import Foundation
 import JSON
 import Kube
 import KubeEmulator
 import Locking
+import TestSupport
 import Testing
 import YAML
 @testable import Operator
 
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
 
 /// An emulator with the fake kubelet and the CRD, a controller over it, and static metrics.
 final class ControllerFixture: @unchecked Sendable {

@@ -2,6 +2,7 @@ import Autoscaling
 import Foundation
 import JSON
 import KubeEmulator
+import TestSupport
 import Testing
 import YAML
 @testable import Operator

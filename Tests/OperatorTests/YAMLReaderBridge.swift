@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TestSupport
 import YAML
 
 /// The project's CRD, read with the YAML reader.

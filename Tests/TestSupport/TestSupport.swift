@@ -2,6 +2,14 @@
 import Foundation
 import Locking
 
+/// The repository root, from this file's path (`Tests/TestSupport/TestSupport.swift`): the samples,
+/// CRDs and manifests the tests read.
+public let repositoryRoot: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    return parts.joined(separator: "/")
+}()
+
 /// Runs a command and returns its exit status and output.
 @discardableResult
 public func run(_ executable: String, _ arguments: [String], stdin: String? = nil) -> (status: Int32, stdout: String, stderr: String) {

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TestSupport
 import Testing
 @testable import YAML
 
@@ -142,11 +143,7 @@ struct AnchorTests {
 
 @Suite("Every manifest in the repository")
 struct RepositoryManifestTests {
-    static let root: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let root = repositoryRoot
 
     static let files: [String] = {
         let fm = FileManager.default
