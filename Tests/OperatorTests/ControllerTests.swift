@@ -77,14 +77,9 @@ final class ControllerFixture: @unchecked Sendable {
         ((try? await client.list(.events, namespace: "default").items) ?? []).compactMap { $0["reason"]?.stringValue }
     }
 
-    /// Bounded polling that does not block the cooperative pool.
+    /// Bounded polling that does not block the cooperative pool (a controller needs a little longer).
     func eventually(timeout: Double = 15, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return await condition()
+        await eventuallyAsync(timeout: timeout, condition)
     }
 }
 
