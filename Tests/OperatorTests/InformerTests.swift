@@ -62,6 +62,22 @@ struct InformerTests {
         #expect(informer.get(namespace: "default", name: "before")?["data"]?["k"] == "v")
         #expect(informer.get(namespace: "default", name: "after") == nil)
         #expect(informer.list(namespace: "default").count == 1)
+        // Each namespace lists only its own; all of them list together.
+        _ = try await f.client.create(.configMaps, namespace: "kube-system", configMap("elsewhere", namespace: "kube-system"))
+        #expect(await eventually { informer.list().count == 2 })
+        #expect(informer.list(namespace: "default").map { $0["metadata"]?["name"]?.stringValue } == ["before"])
+        #expect(informer.list(namespace: "kube-system").map { $0["metadata"]?["name"]?.stringValue } == ["elsewhere"])
+        #expect(informer.list(namespace: "absent").isEmpty)
+    }
+
+    @Test func clusterScopedObjectsAreFoundWithoutANamespace() async throws {
+        let f = try OperatorFixture()
+        let informer = Informer(client: f.client, resource: .namespaces)
+        informer.start()
+        defer { informer.stop() }
+        #expect(await eventually { informer.hasSynced })
+        #expect(informer.get(namespace: nil, name: "kube-system")?["kind"] == "Namespace")
+        #expect(informer.list().count >= 4, "default, kube-system, kube-public, kube-node-lease")
     }
 
     @Test func relistsAfter410AndReportsWhatChangedMeanwhile() async throws {

@@ -17,7 +17,7 @@ public enum InformerEvent: Sendable {
     }
 }
 
-/// List-then-watch of one resource into an in-memory cache keyed `namespace/name`, as client-go's
+/// List-then-watch of one resource into an in-memory cache by namespace and name, as client-go's
 /// reflector and informer do: the first list starts the cache (``hasSynced``), a resuming watch keeps
 /// it current from the list's resourceVersion (bookmarks requested, a silent watch restarted, dropped
 /// connections resumed), a 410 relists (the differences reach the handlers as events), and other
@@ -29,7 +29,9 @@ public final class Informer: Sendable {
     let labelSelector: String?
     /// Applied to each object before it is cached (pods keep only what the scrape needs).
     let transform: (@Sendable (JSONValue) -> JSONValue)?
-    private let cache = Locked<[String: JSONValue]>([:])
+    /// By namespace ("" for cluster-scoped objects), then name: a reconcile lists its own
+    /// namespace's objects without walking every other namespace's pods.
+    private let cache = Locked<[String: [String: JSONValue]]>([:])
     private let synced = Locked(false)
     private let handlers = Locked<[@Sendable (InformerEvent) -> Void]>([])
     private let restarts = Locked(0)
@@ -61,14 +63,20 @@ public final class Informer: Sendable {
     public var watchRestarts: Int { restarts.withLock { $0 } }
 
     public func get(namespace: String?, name: String) -> JSONValue? {
-        cache.withLock { $0[namespace.map { "\($0)/\(name)" } ?? name] }
+        cache.withLock { $0[namespace ?? ""]?[name] }
     }
 
     /// The cached objects, of one namespace or all.
     public func list(namespace: String? = nil) -> [JSONValue] {
         cache.withLock { c in
-            c.values.filter { namespace == nil || $0["metadata"]?["namespace"]?.stringValue == namespace }
+            guard let namespace else { return c.values.flatMap(\.values) }
+            return c[namespace].map { Array($0.values) } ?? []
         }
+    }
+
+    /// Where an object sits in the cache: its namespace ("" when cluster-scoped) and name.
+    private static func slot(of object: JSONValue) -> (namespace: String, name: String) {
+        (object["metadata"]?["namespace"]?.stringValue ?? "", object["metadata"]?["name"]?.stringValue ?? "")
     }
 
     public func start() {
@@ -106,19 +114,22 @@ public final class Informer: Sendable {
 
     private func apply(_ event: WatchEvent) {
         let object = transform?(event.object) ?? event.object
-        let key = Self.key(of: object)
+        let (namespace, name) = Self.slot(of: object)
         let change: InformerEvent?
         switch event.type {
         case .bookmark:
             change = nil
         case .added, .modified:
             let old = cache.withLock { c -> JSONValue? in
-                defer { c[key] = object }
-                return c[key]
+                defer { c[namespace, default: [:]][name] = object }
+                return c[namespace]?[name]
             }
             change = old.map { .updated(old: $0, new: object) } ?? .added(object)
         case .deleted:
-            let old = cache.withLock { $0.removeValue(forKey: key) }
+            let old = cache.withLock { c -> JSONValue? in
+                defer { if c[namespace]?.isEmpty == true { c[namespace] = nil } }
+                return c[namespace]?.removeValue(forKey: name)
+            }
             change = .deleted(old ?? object)
         }
         if let change { notify(change) }
@@ -128,17 +139,19 @@ public final class Informer: Sendable {
     private func replace(with items: [JSONValue]) {
         var changes: [InformerEvent] = []
         cache.withLock { c in
-            var next: [String: JSONValue] = [:]
+            var next: [String: [String: JSONValue]] = [:]
             for item in items {
-                let key = Self.key(of: item)
-                next[key] = item
-                if let old = c[key] {
+                let (namespace, name) = Self.slot(of: item)
+                next[namespace, default: [:]][name] = item
+                if let old = c[namespace]?[name] {
                     if old["metadata"]?["resourceVersion"] != item["metadata"]?["resourceVersion"] { changes.append(.updated(old: old, new: item)) }
                 } else {
                     changes.append(.added(item))
                 }
             }
-            for (key, old) in c where next[key] == nil { changes.append(.deleted(old)) }
+            for (namespace, objects) in c {
+                for (name, old) in objects where next[namespace]?[name] == nil { changes.append(.deleted(old)) }
+            }
             c = next
         }
         changes.forEach(notify)
