@@ -21,7 +21,7 @@ enum LiveMetrics {
         }
         var templates = QueryTemplates.triton
         if let names = args.value("prometheus-templates") {
-            switch QueryTemplates.combined(names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) {
+            switch QueryTemplates.combined(list: names) {
             case .success(let combined): templates = combined
             case .failure(let error): throw UsageError("--prometheus-templates: \(error)")
             }

@@ -119,11 +119,10 @@ if let address = setting("prometheus-address") {
 }
 if let text = setting("prometheus-timeout") {
     guard let seconds = Double(text), seconds > 0 else { fail("--prometheus-timeout: expected seconds, not '\(text)'") }
-    options.prometheus?.timeout = seconds
     options.prometheusTimeout = seconds
 }
 if let text = setting("prometheus-templates") {
-    switch QueryTemplates.combined(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) {
+    switch QueryTemplates.combined(list: text) {
     case .success(let templates): options.prometheusTemplates = templates
     case .failure(let error): fail("--prometheus-templates: \(error)")
     }

@@ -61,6 +61,11 @@ public enum QueryTemplates {
         return .success(result)
     }
 
+    /// The templates of a flag's comma-separated list (`triton, dcgm`).
+    public static func combined(list: String) -> Result<[MetricName: String], TemplateError> {
+        combined(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    }
+
     /// The template with its placeholders filled in, each value escaped for a PromQL string
     /// (`\`, `"` and line breaks), so a name cannot end the string and inject selectors.
     public static func render(_ template: String, _ values: [String: String]) -> Result<String, TemplateError> {

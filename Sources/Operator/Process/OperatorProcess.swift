@@ -28,7 +28,7 @@ public struct OperatorOptions: Sendable {
     /// The operator's Prometheus (its credentials go to this address only).
     public var prometheus: PrometheusConnection?
     public var prometheusTemplates = QueryTemplates.triton
-    /// Query timeout for pools that name their own Prometheus.
+    /// Seconds a Prometheus query may take, the operator's Prometheus or a pool's own.
     public var prometheusTimeout = Defaults.prometheusQueryTimeoutSeconds
     public var scrapeTimeout = Defaults.scrapeTimeoutSeconds
     /// The pre-pull DaemonSet's pause container image.
@@ -38,7 +38,9 @@ public struct OperatorOptions: Sendable {
 
     /// The metrics sources these options ask for, behind the per-pool router.
     public func makeMetricsSource() -> MetricsSourceRouter {
-        let prometheusSource = PrometheusQuerySource(connection: prometheus, templates: prometheusTemplates, timeout: prometheusTimeout)
+        var connection = prometheus
+        connection?.timeout = prometheusTimeout
+        let prometheusSource = PrometheusQuerySource(connection: connection, templates: prometheusTemplates, timeout: prometheusTimeout)
         let scrape = PodScrapeSource(timeout: scrapeTimeout)
         let fixed = StaticMetricsSource(staticMetrics)
         let chosen: any MetricsSource

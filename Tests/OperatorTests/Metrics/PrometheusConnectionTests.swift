@@ -50,6 +50,7 @@ struct PrometheusConnectionTests {
         #expect(try QueryTemplates.combined(["triton", "dcgm"]).get()[.gpuUtil]?.contains("DCGM_FI_DEV_GPU_UTIL") == true)
         #expect(try QueryTemplates.combined(["triton", "dcgm"]).get()[.p90]?.contains("histogram_quantile(0.9") == true)
         #expect((try? QueryTemplates.combined(["tritn"]).get()) == nil)
+        #expect(try QueryTemplates.combined(list: " triton , dcgm").get() == QueryTemplates.combined(["triton", "dcgm"]).get(), "a flag's list, spaces and all")
     }
 
     @Test func aBearerTokenIsReadFromItsFile() async throws {
