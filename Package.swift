@@ -43,6 +43,9 @@ let package = Package(
         .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit", "PrometheusText"]),
         // The Prometheus text exposition format and histogram quantiles (for the direct-scrape source).
         .target(name: "PrometheusText"),
+        // The load model of LOADMODEL.md: server profiles, the fluid-queue pool, traces, seeded noise and
+        // the metrics pipelines' views. Pure and deterministic; no autoscaler in it (kube-emulator may use it).
+        .target(name: "LoadModel", dependencies: ["JSON", "NameSuggestion"], linkerSettings: libm),
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
@@ -61,6 +64,7 @@ let package = Package(
         .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures"), .copy("FuzzCorpus")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
+        .testTarget(name: "LoadModelTests", dependencies: ["LoadModel", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

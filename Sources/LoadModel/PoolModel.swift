@@ -1,0 +1,156 @@
+/// One replica of the pool: when it was asked for and when it is (or will be) Ready.
+public struct Replica: Sendable, Hashable {
+    /// Creation order, from 0: stable across scale events, so a caller can map it to a pod.
+    public let id: Int
+    public let createdAt: Double
+    public let readyAt: Double
+
+    public func isReady(at time: Double) -> Bool { readyAt <= time }
+}
+
+/// What one tick of the pool did. Rates in requests per second, counts in requests, times in seconds.
+public struct PoolTick: Sendable, Hashable {
+    /// Start of the tick, in seconds since the start of the run.
+    public let time: Double
+    /// Offered load λ during the tick (requests/s).
+    public let demand: Double
+    /// Requests served during the tick.
+    public let served: Double
+    /// Requests that gave up waiting during the tick.
+    public let dropped: Double
+    /// Requests waiting at the end of the tick.
+    public let backlog: Double
+    /// Replicas that exist (ready or starting): what the GPU bill counts.
+    public let replicas: Int
+    /// Replicas that are Ready and serving.
+    public let ready: Int
+    /// Per-replica load ρ: arrivals over the ready replicas' capacity (infinite when none is ready).
+    public let load: Double
+    /// The pool's true P90 latency during the tick, in seconds.
+    public let p90: Double
+    /// GPU utilisation of each ready replica (a fraction).
+    public let gpuUtilisation: Double
+
+    public init(time: Double, demand: Double, served: Double, dropped: Double, backlog: Double, replicas: Int, ready: Int,
+                load: Double, p90: Double, gpuUtilisation: Double) {
+        self.time = time
+        self.demand = demand
+        self.served = served
+        self.dropped = dropped
+        self.backlog = backlog
+        self.replicas = replicas
+        self.ready = ready
+        self.load = load
+        self.p90 = p90
+        self.gpuUtilisation = gpuUtilisation
+    }
+
+    /// Requests in flight, by Little's law: λ × latency (the latency being the tick's P90).
+    public var concurrency: Double { demand * p90 }
+
+    /// One ready replica's part of the tick, for something that serves per-pod metrics (requests
+    /// spread evenly over the ready replicas, each at the pool's P90 and GPU utilisation).
+    /// Nil when no replica is ready.
+    public var perReadyReplica: ReplicaShare? {
+        guard ready > 0 else { return nil }
+        return ReplicaShare(served: served / Double(ready), p90: p90, gpuUtilisation: gpuUtilisation)
+    }
+}
+
+/// One ready replica's share of a tick.
+public struct ReplicaShare: Sendable, Hashable {
+    /// Requests it served during the tick.
+    public let served: Double
+    /// Their P90 latency, seconds.
+    public let p90: Double
+    /// Its GPU utilisation, a fraction.
+    public let gpuUtilisation: Double
+}
+
+/// A pool of model-server replicas as a fluid queue with one-second ticks (LOADMODEL.md, "The pool").
+///
+/// A pure value: the caller owns the clock. Each tick, ask for replicas with ``scale(to:at:)`` (the
+/// autoscaler's decision), then ``step(at:demand:seconds:)`` with the tick's offered load.
+public struct PoolModel: Sendable {
+    /// Clients give up after 5 s: a backlog longer than 5 s of arrivals is dropped (LOADMODEL.md).
+    public static let patienceSeconds = 5.0
+    /// Queueing delay at load q is `baseLatency · 1.6 · q/(1−q)` (LOADMODEL.md).
+    public static let queueingFactor = 1.6
+    /// The load at which queueing delay stops growing: 0.98 (past it, the backlog's drain time takes over).
+    public static let maximumQueueingLoad = 0.98
+    /// P90 when no replica is ready: 60 s (LOADMODEL.md).
+    public static let noCapacityP90 = 60.0
+
+    public let profile: ServerProfile
+    /// Every replica that exists, in creation order.
+    public private(set) var replicas: [Replica]
+    /// Requests waiting, carried from tick to tick.
+    public private(set) var backlog: Double = 0
+    private var nextID = 0
+
+    /// A pool with `readyReplicas` replicas already Ready at `time`.
+    public init(profile: ServerProfile, readyReplicas: Int, at time: Double = 0) {
+        self.profile = profile
+        replicas = []
+        for _ in 0..<max(0, readyReplicas) {
+            replicas.append(Replica(id: nextID, createdAt: time, readyAt: time))
+            nextID += 1
+        }
+    }
+
+    /// Replicas that exist (ready or starting).
+    public var count: Int { replicas.count }
+
+    /// Replicas Ready at `time`.
+    public func readyCount(at time: Double) -> Int {
+        var n = 0
+        for replica in replicas where replica.readyAt <= time { n += 1 }
+        return n
+    }
+
+    /// Asks for `target` replicas at `time`. New replicas become Ready `profile.coldStart` seconds
+    /// later. Scaling down removes replicas that are not Ready yet first, then the newest
+    /// (LOADMODEL.md; a ReplicaSet also deletes unready pods before ready ones).
+    public mutating func scale(to target: Int, at time: Double) {
+        let target = max(0, target)
+        while replicas.count < target {
+            replicas.append(Replica(id: nextID, createdAt: time, readyAt: time + profile.coldStart))
+            nextID += 1
+        }
+        while replicas.count > target {
+            let victim = replicas.lastIndex { !$0.isReady(at: time) } ?? replicas.count - 1
+            replicas.remove(at: victim)
+        }
+    }
+
+    /// Runs one tick of `seconds` starting at `time` with offered load `demand` (requests/s):
+    /// arrivals join the backlog, the ready replicas serve what they can, requests older than the
+    /// clients' patience give up, and the tick's P90 and GPU utilisation follow from the load.
+    public mutating func step(at time: Double, demand: Double, seconds: Double = 1) -> PoolTick {
+        let demand = max(0, demand.isFinite ? demand : 0)
+        let ready = readyCount(at: time)
+        let serviceRate = Double(ready) * profile.capacity
+        let arrivals = demand * seconds
+        let capacity = serviceRate * seconds
+        let served = min(capacity, backlog + arrivals)
+        backlog += arrivals - served
+        let patience = Self.patienceSeconds * demand
+        var dropped = 0.0
+        if backlog > patience {
+            dropped = backlog - patience
+            backlog = patience
+        }
+        let load = capacity > 0 ? arrivals / capacity : .infinity
+        let p90: Double
+        if ready == 0 {
+            p90 = Self.noCapacityP90
+        } else {
+            let q = min(load, Self.maximumQueueingLoad)
+            let queueing = profile.baseLatency * Self.queueingFactor * q / (1 - q)
+            p90 = profile.baseLatency + queueing + backlog / serviceRate
+        }
+        return PoolTick(time: time, demand: demand, served: served, dropped: dropped, backlog: backlog,
+                        replicas: replicas.count, ready: ready, load: load, p90: p90,
+                        gpuUtilisation: profile.gpuUtilisation.at(load))
+    }
+}
