@@ -46,6 +46,8 @@ let package = Package(
         // The load model of LOADMODEL.md: server profiles, the fluid-queue pool, traces, seeded noise and
         // the metrics pipelines' views. Pure and deterministic; no autoscaler in it (kube-emulator may use it).
         .target(name: "LoadModel", dependencies: ["JSON", "NameSuggestion"], linkerSettings: libm),
+        // `eipctl simulate`: the scalers (the project's engine through one adapter, HPA, KEDA, Knative KPA), scores, plots.
+        .target(name: "Simulation", dependencies: ["LoadModel", "Autoscaling", "JSON", "NameSuggestion"], linkerSettings: libm),
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
         .testTarget(name: "LoadModelTests", dependencies: ["LoadModel", "JSON", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "LoadModel", "Autoscaling", "JSON", "YAML", "TestSupport"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

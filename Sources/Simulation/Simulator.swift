@@ -1,0 +1,95 @@
+import LoadModel
+
+/// The settings every scaler of one comparison shares.
+public struct SimulationSettings: Sendable, Hashable {
+    /// The server and its cold start.
+    public var profile: ServerProfile
+    /// The latency SLO on the pool's true P90, seconds (LOADMODEL.md's standard runs: 200 ms).
+    public var slo: Double
+    /// Replicas Ready at the start (the pool's `minReplicas`).
+    public var initialReplicas: Int
+
+    public init(profile: ServerProfile = .h100BERT, slo: Double = 0.2, initialReplicas: Int) {
+        self.profile = profile
+        self.slo = slo
+        self.initialReplicas = initialReplicas
+    }
+}
+
+/// One scaler's run over a trace: its scores, the per-second series behind them, and its scale events.
+public struct ScalerRun: Sendable {
+    public let name: String
+    public let scores: Scores
+    public let series: RunSeries
+    public let events: [ScaleEvent]
+}
+
+/// A change of the replica count asked for, with the scaler's reason.
+public struct ScaleEvent: Sendable, Hashable {
+    public let time: Int
+    public let from: Int
+    public let to: Int
+    public let reason: String
+}
+
+/// Per-second series of a run (index = second).
+public struct RunSeries: Sendable {
+    /// Offered load, requests/s.
+    public var demand: [Double] = []
+    /// Requests served (per second).
+    public var served: [Double] = []
+    /// Requests that gave up (per second).
+    public var dropped: [Double] = []
+    /// Replicas asked for, which exist at once (ready or starting).
+    public var replicas: [Int] = []
+    /// Replicas Ready.
+    public var ready: [Int] = []
+    /// The pool's true P90, seconds.
+    public var p90: [Double] = []
+}
+
+/// Runs scalers against the load model, one second at a time (LOADMODEL.md): at each of a scaler's
+/// polls it decides from what it can see, the replicas it asks for start (ready after the cold
+/// start), then the second's traffic is served.
+public enum Simulator {
+    /// Runs `scaler` over `trace` and scores it.
+    public static func run(_ scaler: some Scaler, trace: Trace, settings: SimulationSettings) -> ScalerRun {
+        var scaler = scaler
+        let seconds = trace.duration
+        var pool = PoolModel(profile: settings.profile, readyReplicas: settings.initialReplicas)
+        var history = PoolHistory(reservingCapacity: seconds)
+        var series = RunSeries()
+        series.replicas.reserveCapacity(seconds)
+        series.ready.reserveCapacity(seconds)
+        series.p90.reserveCapacity(seconds)
+        series.served.reserveCapacity(seconds)
+        series.dropped.reserveCapacity(seconds)
+        var score = ScoreAccumulator(slo: settings.slo)
+        var events: [ScaleEvent] = []
+        let interval = max(scaler.pollInterval, 0.001)
+        var nextPoll = 0.0
+
+        for t in 0..<seconds {
+            if Double(t) >= nextPoll {
+                while nextPoll <= Double(t) { nextPoll += interval }
+                let observation = Observation(time: t, currentReplicas: pool.count, readyReplicas: pool.readyCount(at: Double(t)), history: history)
+                let decision = scaler.decide(observation)
+                let target = max(0, decision.replicas)
+                if target != pool.count {
+                    events.append(ScaleEvent(time: t, from: pool.count, to: target, reason: decision.reason))
+                    pool.scale(to: target, at: Double(t))
+                }
+            }
+            let tick = pool.step(at: Double(t), demand: trace.demand[t])
+            history.append(tick)
+            score.add(tick)
+            series.replicas.append(tick.replicas)
+            series.ready.append(tick.ready)
+            series.p90.append(tick.p90)
+            series.served.append(tick.served)
+            series.dropped.append(tick.dropped)
+        }
+        series.demand = trace.demand
+        return ScalerRun(name: scaler.name, scores: score.scores(scaleEvents: events.count), series: series, events: events)
+    }
+}

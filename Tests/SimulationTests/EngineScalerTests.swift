@@ -1,0 +1,75 @@
+import Autoscaling
+import LoadModel
+import Testing
+@testable import Simulation
+
+/// The engine through the adapter: the operator's planning code, poll by poll, with its state carried.
+@Suite("The decision engine as a scaler")
+struct EngineScalerTests {
+    @Test func aBreachScalesUpFromReadyReplicasByTheEnginesStep() throws {
+        let (pool, policy) = try standardPool()
+        var engine = EngineScaler(pool: pool, policy: policy)
+        let history = steadyHistory(seconds: 40, demand: 10_000, p90: 0.5, gpu: 0.58)
+        let decision = engine.decide(Observation(time: 40, currentReplicas: 2, readyReplicas: 2, history: history))
+        // ready 2 + max(4 pods, 100 % of 2)
+        #expect(decision.replicas == 6)
+        #expect(decision.reason == ScalingDecision.Reason.scaleUpRule.rawValue)
+        // Replicas still starting are capacity on its way: the rule still fires, the step is already taken.
+        let again = engine.decide(Observation(time: 60, currentReplicas: 6, readyReplicas: 2, history: steadyHistory(seconds: 60, demand: 10_000, p90: 0.5)))
+        #expect(again.replicas == 6)
+        #expect(again.reason == ScalingDecision.Reason.replicasWarming.rawValue)
+    }
+
+    @Test func theScaleDownWindowIsCarriedFromPollToPollAsInStatus() throws {
+        // Calm traffic on 6 replicas: the down rule is true from the first poll with data (5 s).
+        // With the state carried, the first step down comes 300 s later, then one a minute; a scaler
+        // that forgot the state would never scale down.
+        let (pool, policy) = try standardPool()
+        let trace = Trace(name: "calm", demand: Array(repeating: 6_000, count: 700))
+        let run = Simulator.run(EngineScaler(pool: pool, policy: policy), trace: trace, settings: SimulationSettings(initialReplicas: 6))
+        #expect(run.events.map(\.time) == [305, 365, 425, 485])
+        #expect(run.events.map(\.to) == [5, 4, 3, 2])
+        #expect(run.events.allSatisfy { $0.reason == ScalingDecision.Reason.scaleDownRule.rawValue })
+    }
+
+    @Test func noReadyPodToScrapeMeansHold() throws {
+        let (pool, policy) = try standardPool()
+        var engine = EngineScaler(pool: pool, policy: policy)
+        let decision = engine.decide(Observation(time: 30, currentReplicas: 4, readyReplicas: 0,
+                                                 history: steadyHistory(seconds: 30, demand: 10_000, p90: 60)))
+        #expect(decision.replicas == 4)
+        #expect(decision.reason == ScalingDecision.Reason.metricsUnknown.rawValue)
+    }
+
+    @Test func thePoolsMetricsSourceChoosesThePipeline() throws {
+        let (pool, policy) = try standardPool()
+        #expect(EngineScaler(pool: pool, policy: policy).pipeline == .directScrape(rateWindow: 30))
+        #expect(EngineScaler(pool: pool, policy: policy, source: .prometheus).pipeline == .typicalPrometheus)
+        let (slow, slowPolicy) = try self.pool(poll: "20s", metrics: "")
+        #expect(EngineScaler(pool: slow, policy: slowPolicy).pipeline == .directScrape(rateWindow: 80))  // 4 polls
+        let (prom, promPolicy) = try self.pool(poll: "5s", metrics: "\n  metrics:\n    source: Prometheus")
+        #expect(EngineScaler(pool: prom, policy: promPolicy).pipeline == .typicalPrometheus)
+    }
+
+    @Test func rulesOnMetricsTheModelDoesNotGiveAreNamed() throws {
+        let (_, policy) = try poolWithRules(up: "P99 > 1s || queue > 50ms", down: "P90 < 100ms")
+        #expect(EngineScaler.unmodelledMetrics(of: policy) == ["P99", "queue"])
+        let (_, standard) = try standardPool()
+        #expect(EngineScaler.unmodelledMetrics(of: standard).isEmpty)
+    }
+
+    func pool(poll: String, metrics: String) throws -> (ElasticInferencePool, ScalingPolicy) {
+        try parsePool("""
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: p}
+        spec:
+          modelRef: m
+          minReplicas: 2
+          maxReplicas: 40
+          scaleUpThreshold: "P90 > 200ms"
+          scaleDownThreshold: "P90 < 100ms"
+          behavior: {pollInterval: \(poll)}\(metrics)
+        """)
+    }
+}
