@@ -51,11 +51,11 @@ let package = Package(
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
-        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "Operator"]),
+        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "Operator", "LoadModel", "Simulation"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
         .executableTarget(name: "eip-operator", dependencies: ["Operator", "Autoscaling", "CommandLineSupport"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
-        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "Operator", "PrometheusText", "HTTPKit"]),
+        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "Operator", "PrometheusText", "HTTPKit", "LoadModel", "Simulation"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON", "TestSupport"]),

@@ -13,6 +13,7 @@ public enum EIPCtl {
       validate    Check pool manifests: schema, bounds, threshold expressions, lints.
       reconcile   With --dry-run: show what the operator would do for a pool, and why.
       get         List pools from a live cluster (get pools), as a kubectl-style table.
+      simulate    What-if: a pool's autoscaling on a traffic trace, beside HPA, KEDA and Knative, scored.
       version     Print the version.
 
     Run 'eipctl <command> --help' for a command's options.
@@ -40,9 +41,10 @@ public enum EIPCtl {
         case "validate": spec = ValidateCommand.spec
         case "reconcile": spec = ReconcileCommand.spec
         case "get": spec = GetCommand.spec
+        case "simulate": spec = SimulateCommand.spec
         default:
             var message = "error: unknown command '\(command)'"
-            if let guess = ["validate", "reconcile", "get", "version"].first(where: { $0.hasPrefix(command) || command.hasPrefix($0) }) {
+            if let guess = ["validate", "reconcile", "get", "simulate", "version"].first(where: { $0.hasPrefix(command) || command.hasPrefix($0) }) {
                 message += "; did you mean '\(guess)'?"
             }
             io.err(message + "\nRun 'eipctl --help' for the commands.")
@@ -57,6 +59,7 @@ public enum EIPCtl {
             switch command {
             case "validate": return try ValidateCommand.run(parsed, io: io)
             case "get": return try GetCommand.run(parsed, io: io, clock: clock)
+            case "simulate": return try SimulateCommand.run(parsed, io: io)
             default: return try ReconcileCommand.run(parsed, io: io, clock: clock)
             }
         } catch {

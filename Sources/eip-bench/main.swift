@@ -147,6 +147,8 @@ do {
                             enabled: { filter.isEmpty || $0.contains(filter) })
     runScrapeBenchmarks(report: { name, value in print("\(pad(name, 52)) \(value)") },
                         enabled: { filter.isEmpty || $0.contains(filter) })
+    runSimulationBenchmarks(report: { name, value in print("\(pad(name, 52)) \(value)") },
+                            enabled: { filter.isEmpty || $0.contains(filter) })
     print()
     print("checksum \(sink)")
 } catch {
