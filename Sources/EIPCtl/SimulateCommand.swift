@@ -70,7 +70,7 @@ enum SimulateCommand {
         let pipeline = (scalers.first as? EngineScaler)?.pipeline ?? .directScrape(rateWindow: 30)
 
         let report = SimulationReport(pool: pool, policy: policy, trace: trace, settings: settings, seed: options.seed,
-                                      builtinTrace: options.trace.hasPrefix("builtin:"), pipeline: pipeline, runs: runs)
+                                      builtinTrace: options.trace.hasPrefix("builtin:"), pipeline: pipeline, anchors: options.anchors, runs: runs)
         if let path = options.plot {
             let svg = ComparisonPlot(title: report.title, subtitle: report.subtitle, runs: runs, settings: settings).svg
             do {

@@ -13,6 +13,8 @@ struct SimulationReport {
     let builtinTrace: Bool
     /// The view the pool's engine reads through.
     let pipeline: MetricsPipeline
+    /// The anchors run beside the engine.
+    let anchors: [AnchorSpec]
     let runs: [ScalerRun]
 
     var title: String { "\(pool.namespace)/\(pool.name) on \(trace.name)" }
@@ -29,7 +31,10 @@ struct SimulationReport {
         let peak = trace.demand.max() ?? 0
         let mean = trace.demand.isEmpty ? 0 : trace.demand.reduce(0, +) / Double(trace.demand.count)
         line("Pool      \(pool.namespace)/\(pool.name): replicas \(policy.minReplicas)..\(policy.maxReplicas), poll \(Self.seconds(policy.behavior.pollIntervalSeconds)), up \"\(pool.spec.scaleUpThreshold)\", down \"\(pool.spec.scaleDownThreshold)\"")
-        line("Metrics   \(runs.first?.name ?? "engine") reads \(Self.describe(pipeline)); HPA and KEDA read Prometheus (60s windows, 15s late); KPA its queue-proxies (60s and 6s windows)")
+        var views = ["\(runs.first?.name ?? "the engine") reads \(Self.describe(pipeline))"]
+        if anchors.contains(where: { $0.kind != .kpa }) { views.append("HPA and KEDA read Prometheus (60s windows, 15s late)") }
+        if anchors.contains(where: { $0.kind == .kpa }) { views.append("KPA its queue-proxies (60s and 6s windows)") }
+        line("Metrics   " + views.joined(separator: "; "))
         line("Traffic   \(trace.name): \(NumberText.grouped(trace.duration)) s\(builtinTrace ? " (seed \(seed))" : ""), mean \(NumberText.grouped(Int(mean.rounded()))) req/s, peak \(NumberText.grouped(Int(peak.rounded()))) req/s")
         line("Server    \(profile.name): \(NumberText.grouped(Int(profile.capacity.rounded()))) req/s per ready replica, P90 \(Self.milliseconds(profile.baseLatency)) at low load, cold start \(Self.seconds(profile.coldStart))")
         line("SLO       P90 ≤ \(Self.milliseconds(settings.slo))")
