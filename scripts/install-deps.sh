@@ -3,7 +3,8 @@
 # The Swift toolchain itself is assumed (SWIFT at /opt/swift or on PATH).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libssl-dev openssl ca-certificates curl prometheus)
+# libxml2: FoundationXML's parser, which the tests use to check eipctl simulate's SVG is well-formed XML.
+packages=(libcurl4-openssl-dev libssl-dev openssl ca-certificates curl prometheus libxml2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
