@@ -85,7 +85,7 @@ struct SimulationReport {
             "pool": ["namespace": .string(pool.namespace), "name": .string(pool.name), "minReplicas": .integer(policy.minReplicas),
                      "maxReplicas": .integer(policy.maxReplicas), "pollIntervalSeconds": .double(policy.behavior.pollIntervalSeconds),
                      "metrics": .string(Self.describe(pipeline))],
-            "trace": ["name": .string(trace.name), "seconds": .integer(trace.duration), "seed": builtinTrace ? .integer(Int(truncatingIfNeeded: seed)) : .null],
+            "trace": ["name": .string(trace.name), "seconds": .integer(trace.duration), "seed": builtinTrace ? (seed <= UInt64(Int.max) ? .integer(Int(seed)) : .string(String(seed))) : .null],
             "profile": ["name": .string(profile.name), "capacity": .double(profile.capacity), "baseLatencySeconds": .double(profile.baseLatency),
                         "gpuUtilisation": ["idle": .double(profile.gpuUtilisation.idle), "perLoad": .double(profile.gpuUtilisation.perLoad),
                                            "maximum": .double(profile.gpuUtilisation.maximum)],

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import JSON
 import Testing
 
@@ -29,8 +32,25 @@ struct SimulateCommandTests {
         let svg = try String(contentsOfFile: plot, encoding: .utf8)
         #expect(svg.hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(svg.hasSuffix("</svg>\n"))
-        #expect(svg.components(separatedBy: "<g class=\"panel\"").count - 1 == 4)
-        for name in ["eip-operator", "hpa-util=70", "keda-p90=200ms", "kpa"] { #expect(svg.contains("data-scaler=\"\(name)\"")) }
+        let panels = PanelCollector()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = panels
+        #expect(parser.parse(), "the plot is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(panels.scalers == ["eip-operator", "hpa-util=70", "keda-p90=200ms", "kpa"])
+    }
+
+    /// The `data-scaler` of each `<g class="panel">`, as an XML parser reads them.
+    final class PanelCollector: NSObject, XMLParserDelegate {
+        var scalers: [String] = []
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            if name == "g", attributes["class"] == "panel" { scalers.append(attributes["data-scaler"] ?? "?") }
+        }
+    }
+
+    @Test func thePoolsEngineCanReadThroughPrometheusInstead() throws {
+        let r = try Eipctl.run(["simulate", "-f", Self.standard, "--trace", "builtin:spike", "--metrics-source", "prometheus"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Metrics   eip-operator reads Prometheus (60s windows, 15s late)\n"))
     }
 
     @Test func jsonCarriesTheScoresEventsAndPerSecondSeries() throws {
