@@ -1,15 +1,19 @@
 /// Every tick of a run so far, with running sums so that a window's mean costs O(1) and its
 /// request-weighted P90 O(window): what the metrics pipelines read from.
 ///
-/// Windows are half-open ranges of tick indices `[start, end)` (tick `i` covers second `i`),
-/// clipped to the ticks that exist: a window reaching before the run sees only the run.
+/// Windows are half-open ranges of seconds `[start, end)` (a tick covers one second), clipped to
+/// the ticks that exist: a window reaching before the history sees only the history.
 public struct PoolHistory: Sendable {
+    /// The second of the first tick: negative when a run records a warm-up before its second 0.
+    public let start: Int
+    /// The ticks, one per second from `start`.
     public private(set) var ticks: [PoolTick] = []
     private var demandSums: [Double] = [0]
     private var concurrencySums: [Double] = [0]
     private var gpuSums: [Double] = [0]
 
-    public init(reservingCapacity capacity: Int = 0) {
+    public init(start: Int = 0, reservingCapacity capacity: Int = 0) {
+        self.start = start
         ticks.reserveCapacity(capacity)
         demandSums.reserveCapacity(capacity + 1)
         concurrencySums.reserveCapacity(capacity + 1)
@@ -25,9 +29,9 @@ public struct PoolHistory: Sendable {
 
     public var count: Int { ticks.count }
 
-    /// `[start, end)` clipped to the ticks recorded; nil when nothing is left.
-    func clip(_ start: Int, _ end: Int) -> Range<Int>? {
-        let lower = max(0, start), upper = min(ticks.count, end)
+    /// The indices into `ticks` of the seconds `[from, to)`, clipped to the ticks recorded; nil when none is left.
+    func clip(_ from: Int, _ to: Int) -> Range<Int>? {
+        let lower = max(0, from - start), upper = min(ticks.count, to - start)
         return lower < upper ? lower..<upper : nil
     }
 

@@ -51,13 +51,24 @@ public struct RunSeries: Sendable {
 /// Runs scalers against the load model, one second at a time (LOADMODEL.md): at each of a scaler's
 /// polls it decides from what it can see, the replicas it asks for start (ready after the cold
 /// start), then the second's traffic is served.
+///
+/// Before second 0 the pool has served the trace's first rate on its initial replicas for
+/// ``warmUpSeconds``, so that every metrics pipeline has full windows at the first poll, as in a
+/// system that was running: an empty history would blind the anchors for their first 75 s and read
+/// as a failing source to the engine (tripping a pool's fallback). The warm-up is not scored.
 public enum Simulator {
+    /// Seconds of history before second 0: more than any window plus lag (Prometheus 15 s + 60 s,
+    /// KPA 60 s, the direct scrape's 4 polls up to a 2 min poll).
+    public static let warmUpSeconds = 600
+
     /// Runs `scaler` over `trace` and scores it.
     public static func run(_ scaler: some Scaler, trace: Trace, settings: SimulationSettings) -> ScalerRun {
         var scaler = scaler
         let seconds = trace.duration
-        var pool = PoolModel(profile: settings.profile, readyReplicas: settings.initialReplicas)
-        var history = PoolHistory(reservingCapacity: seconds)
+        let warmUp = Self.warmUpSeconds
+        var pool = PoolModel(profile: settings.profile, readyReplicas: settings.initialReplicas, at: -Double(warmUp))
+        var history = PoolHistory(start: -warmUp, reservingCapacity: warmUp + seconds)
+        for t in -warmUp..<0 { history.append(pool.step(at: Double(t), demand: trace.demand.first ?? 0)) }
         var series = RunSeries()
         series.replicas.reserveCapacity(seconds)
         series.ready.reserveCapacity(seconds)

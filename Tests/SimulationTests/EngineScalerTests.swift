@@ -21,13 +21,13 @@ struct EngineScalerTests {
     }
 
     @Test func theScaleDownWindowIsCarriedFromPollToPollAsInStatus() throws {
-        // Calm traffic on 6 replicas: the down rule is true from the first poll with data (5 s).
-        // With the state carried, the first step down comes 300 s later, then one a minute; a scaler
-        // that forgot the state would never scale down.
+        // Calm traffic on 6 replicas: the down rule is true from the first poll (0 s; the pool has
+        // history from before). With the state carried, the first step down comes 300 s later, then
+        // one a minute; a scaler that forgot the state would never scale down.
         let (pool, policy) = try standardPool()
         let trace = Trace(name: "calm", demand: Array(repeating: 6_000, count: 700))
         let run = Simulator.run(EngineScaler(pool: pool, policy: policy), trace: trace, settings: SimulationSettings(initialReplicas: 6))
-        #expect(run.events.map(\.time) == [305, 365, 425, 485])
+        #expect(run.events.map(\.time) == [300, 360, 420, 480])
         #expect(run.events.map(\.to) == [5, 4, 3, 2])
         #expect(run.events.allSatisfy { $0.reason == ScalingDecision.Reason.scaleDownRule.rawValue })
     }
@@ -71,5 +71,44 @@ struct EngineScalerTests {
           scaleDownThreshold: "P90 < 100ms"
           behavior: {pollInterval: \(poll)}\(metrics)
         """)
+    }
+}
+
+@Suite("The simulator")
+struct SimulatorTests {
+    @Test func thePoolHasHistoryBeforeSecondZeroSoNoPipelineStartsBlind() throws {
+        // A Prometheus pool with a fallback after 3 failed polls: with an empty history its first
+        // three polls (0, 5, 10 s) would see nothing (15 s lag) and fall back to 4 replicas.
+        let (pool, policy) = try parsePool("""
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: p}
+        spec:
+          modelRef: m
+          minReplicas: 2
+          maxReplicas: 16
+          scaleUpThreshold: "P90 > 200ms"
+          scaleDownThreshold: "P90 < 20ms"
+          metrics: {source: Prometheus}
+          behavior: {fallback: {failureThreshold: 3, replicas: 4}}
+        """)
+        let trace = Trace(name: "steady", demand: Array(repeating: 12_000, count: 120))
+        let run = Simulator.run(EngineScaler(pool: pool, policy: policy), trace: trace, settings: SimulationSettings(initialReplicas: 2))
+        #expect(run.events.isEmpty, "\(run.events)")
+        // The warm-up is not scored: 120 s on 2 replicas.
+        #expect(run.scores.replicaSeconds == 240)
+        #expect(run.series.replicas.count == 120)
+    }
+
+    @Test func windowsAreInSecondsWhateverTheHistoryStartsAt() {
+        var history = PoolHistory(start: -10)
+        for t in -10..<5 {
+            history.append(PoolTick(time: Double(t), demand: Double(t + 10), served: 1, dropped: 0, backlog: 0, replicas: 1, ready: 1,
+                                    load: 0.1, p90: 0.01, gpuUtilisation: 0.2))
+        }
+        #expect(history.meanDemand(-10, -8) == 0.5)
+        #expect(history.meanDemand(3, 100) == 13.5)
+        #expect(history.meanDemand(-100, -10) == nil)
+        #expect(MetricsPipeline.directScrape(rateWindow: 30).reading(of: history, at: 0).seconds == 10)
     }
 }
