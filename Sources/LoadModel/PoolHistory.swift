@@ -20,6 +20,7 @@ public struct PoolHistory: Sendable {
         gpuSums.reserveCapacity(capacity + 1)
     }
 
+    /// Records the next second's tick.
     public mutating func append(_ tick: PoolTick) {
         ticks.append(tick)
         demandSums.append(demandSums[demandSums.count - 1] + tick.demand)
@@ -27,6 +28,7 @@ public struct PoolHistory: Sendable {
         gpuSums.append(gpuSums[gpuSums.count - 1] + tick.gpuUtilisation)
     }
 
+    /// Seconds recorded.
     public var count: Int { ticks.count }
 
     /// The indices into `ticks` of the seconds `[from, to)`, clipped to the ticks recorded; nil when none is left.

@@ -2,9 +2,11 @@
 public struct Replica: Sendable, Hashable {
     /// Creation order, from 0: stable across scale events, so a caller can map it to a pod.
     public let id: Int
+    /// When it was asked for, and when it is Ready (`createdAt` + the cold start), in seconds of the run.
     public let createdAt: Double
     public let readyAt: Double
 
+    /// Whether it serves at `time`.
     public func isReady(at time: Double) -> Bool { readyAt <= time }
 }
 
@@ -81,6 +83,7 @@ public struct PoolModel: Sendable {
     /// P90 when no replica is ready: 60 s (LOADMODEL.md).
     public static let noCapacityP90 = 60.0
 
+    /// The server every replica is.
     public let profile: ServerProfile
     /// Every replica that exists, in creation order.
     public private(set) var replicas: [Replica]

@@ -10,6 +10,7 @@ import NameSuggestion
 /// | `keda-p90-value=200ms` | the same with `metricType: Value` |
 /// | `kpa`, `kpa=70` | Knative KPA, target concurrency per pod (default 70: 70 % of 100) |
 public struct AnchorSpec: Sendable, Hashable {
+    /// The anchors, by the name written before `=`.
     public enum Kind: String, Sendable, CaseIterable {
         case hpaUtil = "hpa-util", kedaP90 = "keda-p90", kedaP90Value = "keda-p90-value", kpa
     }

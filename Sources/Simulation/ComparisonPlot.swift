@@ -36,6 +36,7 @@ public struct ComparisonPlot: Sendable {
     static let colors = (demand: "#c9d3df", demandLine: "#7d8fa6", ready: "#1b9e77", asked: "#d95f02",
                          p90: "#6a51a3", slo: "#d7301f", violation: "#d7301f", grid: "#e3e6ea", text: "#2b2f36", muted: "#6b7280")
 
+    /// The whole document, starting with the XML declaration.
     public var svg: String {
         let seconds = runs.first?.series.demand.count ?? 0
         let height = Self.headerHeight + Double(runs.count) * Self.panelHeight

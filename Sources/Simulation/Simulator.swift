@@ -18,6 +18,7 @@ public struct SimulationSettings: Sendable, Hashable {
 
 /// One scaler's run over a trace: its scores, the per-second series behind them, and its scale events.
 public struct ScalerRun: Sendable {
+    /// The scaler's name (``Scaler/name``).
     public let name: String
     public let scores: Scores
     public let series: RunSeries
@@ -26,6 +27,7 @@ public struct ScalerRun: Sendable {
 
 /// A change of the replica count asked for, with the scaler's reason.
 public struct ScaleEvent: Sendable, Hashable {
+    /// The second of the run, and the replica counts before and after.
     public let time: Int
     public let from: Int
     public let to: Int
