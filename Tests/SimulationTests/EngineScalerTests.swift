@@ -45,9 +45,9 @@ struct EngineScalerTests {
         let (pool, policy) = try standardPool()
         #expect(EngineScaler(pool: pool, policy: policy).pipeline == .directScrape(rateWindow: 30))
         #expect(EngineScaler(pool: pool, policy: policy, source: .prometheus).pipeline == .typicalPrometheus)
-        let (slow, slowPolicy) = try self.pool(poll: "20s", metrics: "")
+        let (slow, slowPolicy) = try poolWithSpec("behavior: {pollInterval: 20s}")
         #expect(EngineScaler(pool: slow, policy: slowPolicy).pipeline == .directScrape(rateWindow: 80))  // 4 polls
-        let (prom, promPolicy) = try self.pool(poll: "5s", metrics: "\n  metrics:\n    source: Prometheus")
+        let (prom, promPolicy) = try poolWithSpec("metrics: {source: Prometheus}")
         #expect(EngineScaler(pool: prom, policy: promPolicy).pipeline == .typicalPrometheus)
     }
 
@@ -57,21 +57,6 @@ struct EngineScalerTests {
         let (_, standard) = try standardPool()
         #expect(EngineScaler.unmodelledMetrics(of: standard).isEmpty)
     }
-
-    func pool(poll: String, metrics: String) throws -> (ElasticInferencePool, ScalingPolicy) {
-        try parsePool("""
-        apiVersion: aiops.example.com/v1alpha2
-        kind: ElasticInferencePool
-        metadata: {name: p}
-        spec:
-          modelRef: m
-          minReplicas: 2
-          maxReplicas: 40
-          scaleUpThreshold: "P90 > 200ms"
-          scaleDownThreshold: "P90 < 100ms"
-          behavior: {pollInterval: \(poll)}\(metrics)
-        """)
-    }
 }
 
 @Suite("The simulator")
@@ -79,19 +64,7 @@ struct SimulatorTests {
     @Test func thePoolHasHistoryBeforeSecondZeroSoNoPipelineStartsBlind() throws {
         // A Prometheus pool with a fallback after 3 failed polls: with an empty history its first
         // three polls (0, 5, 10 s) would see nothing (15 s lag) and fall back to 4 replicas.
-        let (pool, policy) = try parsePool("""
-        apiVersion: aiops.example.com/v1alpha2
-        kind: ElasticInferencePool
-        metadata: {name: p}
-        spec:
-          modelRef: m
-          minReplicas: 2
-          maxReplicas: 16
-          scaleUpThreshold: "P90 > 200ms"
-          scaleDownThreshold: "P90 < 20ms"
-          metrics: {source: Prometheus}
-          behavior: {fallback: {failureThreshold: 3, replicas: 4}}
-        """)
+        let (pool, policy) = try poolWithSpec("metrics: {source: Prometheus}", "behavior: {fallback: {failureThreshold: 3, replicas: 4}}")
         let trace = Trace(name: "steady", demand: Array(repeating: 12_000, count: 120))
         let run = Simulator.run(EngineScaler(pool: pool, policy: policy), trace: trace, settings: SimulationSettings(initialReplicas: 2))
         #expect(run.events.isEmpty, "\(run.events)")

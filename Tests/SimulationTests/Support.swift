@@ -46,3 +46,18 @@ func poolWithRules(up: String, down: String) throws -> (ElasticInferencePool, Sc
     spec: {modelRef: m, minReplicas: 1, maxReplicas: 4, scaleUpThreshold: "\(up)", scaleDownThreshold: "\(down)"}
     """)
 }
+
+/// A pool with bounds 2...40, up on `P90 > 200ms`, down on `P90 < 100ms`, and these lines added to its spec.
+func poolWithSpec(_ lines: String...) throws -> (ElasticInferencePool, ScalingPolicy) {
+    try parsePool("""
+    apiVersion: aiops.example.com/v1alpha2
+    kind: ElasticInferencePool
+    metadata: {name: p}
+    spec:
+      modelRef: m
+      minReplicas: 2
+      maxReplicas: 40
+      scaleUpThreshold: "P90 > 200ms"
+      scaleDownThreshold: "P90 < 100ms"
+    """ + lines.map { "\n  " + $0 }.joined())
+}
