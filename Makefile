@@ -5,11 +5,17 @@ SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug
 
-.PHONY: help deps build test bench fuzz samples validate-samples install deploy run emulator docker-build clean
+.PHONY: help deps build test bench fuzz samples validate-samples manifests install uninstall deploy undeploy build-installer \
+	run emulator docker-build docker-push docker-buildx fmt lint clean
 
 KUBECTL ?= kubectl
 KUBECONFIG_FILE ?= $(or $(KUBECONFIG),$(HOME)/.kube/config)
-IMAGE ?= eip-operator:0.1.0
+# The operator image: `make deploy IMG=registry.example.com/eip-operator:v0.1.0`.
+VERSION ?= 0.1.0
+IMG ?= eip-operator:$(VERSION)
+# docker-buildx: the platforms of GPU nodes (x86 servers, and arm64 for Grace Hopper).
+PLATFORMS ?= linux/amd64,linux/arm64
+CONTAINER_TOOL ?= docker
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -41,11 +47,25 @@ samples: ## The main job on the bundled samples: validate them, then dry-run rec
 validate-samples: build ## Validate the samples only
 	$(BIN)/eipctl validate -f Manifests/samples/
 
-install: ## Install the CRD into the current cluster
-	$(KUBECTL) apply -f CRDs/
+manifests: ## Copy CRDs/ into config/crd/bases and render Manifests/operator.yaml from config/ (tests check both)
+	bash scripts/render-manifests.sh
 
-deploy: install ## Install the CRD and deploy the operator (Manifests/operator.yaml)
-	$(KUBECTL) apply -f Manifests/operator.yaml
+install: ## Install the CRD into the current cluster
+	$(KUBECTL) apply -k config/crd
+
+uninstall: ## Remove the CRD (and with it every pool: run `make undeploy` instead while the operator runs)
+	$(KUBECTL) delete -k config/crd --ignore-not-found
+
+deploy: ## Install the CRD and the operator with image IMG (kustomize `images:`; config/ is not edited)
+	$(KUBECTL) apply -k "$$(bash scripts/kustomize-image.sh $(IMG))"
+
+undeploy: ## Remove pools first (the operator runs their finalizers), then the operator, then the CRD
+	KUBECTL="$(KUBECTL)" bash scripts/undeploy.sh
+
+build-installer: ## Render the whole install for image IMG into one file, dist/install.yaml
+	mkdir -p dist
+	$(KUBECTL) kustomize "$$(bash scripts/kustomize-image.sh $(IMG))" > dist/install.yaml
+	@echo "dist/install.yaml: kubectl apply -f dist/install.yaml"
 
 run: build ## Run the operator out of cluster against the current kubeconfig (static metrics: STATIC_METRICS='P90=250ms,gpu.util=91%')
 	$(BIN)/eip-operator --kubeconfig $(KUBECONFIG_FILE) --log-format text --metrics-bind-address 127.0.0.1:8080 \
@@ -54,8 +74,26 @@ run: build ## Run the operator out of cluster against the current kubeconfig (st
 emulator: build ## Start kube-emulator on 127.0.0.1:6443 (plain HTTP) and write .build/emulator.kubeconfig
 	$(BIN)/kube-emulator --listen 127.0.0.1:6443 --kubeconfig-out .build/emulator.kubeconfig --pod-start-delay 2s
 
-docker-build: ## Build the operator image (needs a Docker engine)
-	docker build -t $(IMAGE) .
+DOCKER_BUILD_ARGS = --build-arg VERSION=$(VERSION) --build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+	--build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) --build-arg SWIFT_VERSION=$$(cat .swift-version)
+
+docker-build: ## Build the operator image IMG for this machine's platform (needs a Docker engine)
+	$(CONTAINER_TOOL) build $(DOCKER_BUILD_ARGS) -t $(IMG) .
+
+docker-push: ## Push the operator image IMG
+	$(CONTAINER_TOOL) push $(IMG)
+
+docker-buildx: ## Build and push IMG for PLATFORMS (linux/amd64,linux/arm64) with docker buildx
+	- $(CONTAINER_TOOL) buildx create --name eip-operator-builder
+	$(CONTAINER_TOOL) buildx use eip-operator-builder
+	$(CONTAINER_TOOL) buildx build --push --platform=$(PLATFORMS) $(DOCKER_BUILD_ARGS) --tag $(IMG) .
+	- $(CONTAINER_TOOL) buildx rm eip-operator-builder
+
+fmt: ## Format the Swift sources with the toolchain's swift-format (.swift-format holds the style)
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+lint: ## Report formatting and lint findings (swift-format lint), changing nothing
+	$(SWIFT) format lint --recursive Package.swift Sources Tests
 
 clean: ## Remove build products
-	rm -rf .build
+	rm -rf .build dist

@@ -1,0 +1,128 @@
+import Foundation
+import JSON
+import Testing
+import TestSupport
+import YAML
+
+/// The tools under `.build/tools` (scripts/install-kubectl.sh, best effort: tests that need one are
+/// skipped without it, as the emulator's kubectl tests are).
+enum Tools {
+    static let kubectl = repositoryRoot + "/.build/tools/kubectl/bin/kubectl"
+    static let kubernetesValidate = repositoryRoot + "/.build/tools/kubernetes-validate"
+    static var hasKubectl: Bool { FileManager.default.isExecutableFile(atPath: kubectl) }
+    static var hasKubernetesValidate: Bool { FileManager.default.fileExists(atPath: kubernetesValidate + "/kubernetes_validate") }
+
+    /// The oldest Kubernetes the README supports: every install manifest must apply there.
+    static let oldestSupportedKubernetes = "1.27.0"
+
+    /// Runs a shell command line in the repository root.
+    static func shell(_ command: String, environment: [String: String] = [:]) -> (status: Int32, stdout: String, stderr: String) {
+        let exports = environment.map { "export \($0.key)='\($0.value)'; " }.joined()
+        return run("/bin/bash", ["-c", "cd '\(repositoryRoot)' && \(exports)\(command)"])
+    }
+
+    /// kubernetes-validate --strict on `files` at the oldest supported Kubernetes.
+    static func validate(_ files: [String]) -> (status: Int32, stdout: String, stderr: String) {
+        run("/usr/bin/env", ["PYTHONPATH=\(kubernetesValidate)", "python3", "-m", "kubernetes_validate",
+                             "-k", oldestSupportedKubernetes, "--strict", "--quiet"] + files)
+    }
+}
+
+/// The kustomize layout (config/, in kubebuilder's shape) and the copies rendered from it.
+@Suite("Install layout", .enabled(if: Tools.hasKubectl, "kubectl is not installed (scripts/install-kubectl.sh)"))
+struct InstallLayoutTests {
+    @Test func renderedCopiesAreCurrent() {
+        // config/crd/bases is a copy of CRDs/, Manifests/operator.yaml a rendering of config/.
+        let check = Tools.shell("bash scripts/render-manifests.sh --check", environment: ["KUBECTL": Tools.kubectl])
+        #expect(check.status == 0, "\(check.stderr)")
+    }
+
+    @Test func defaultInstallHasEveryPart() throws {
+        let rendered = Tools.shell("\(Tools.kubectl) kustomize config/default")
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        let objects = try YAMLReader.jsonValues(in: rendered.stdout)
+        let kinds = Set(objects.compactMap { $0["kind"]?.stringValue })
+        #expect(kinds == ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
+                          "RoleBinding", "Deployment", "PodDisruptionBudget", "PriorityClass", "Service"])
+        let namespace = try #require(objects.first { $0["kind"]?.stringValue == "Namespace" })
+        #expect(namespace["metadata"]?["labels"]?["pod-security.kubernetes.io/enforce"]?.stringValue == "restricted")
+        let deployment = try #require(objects.first { $0["kind"]?.stringValue == "Deployment" })
+        let pod = try #require(deployment["spec"]?["template"]?["spec"])
+        #expect(deployment["spec"]?["replicas"]?.intValue == 2)
+        #expect(pod["priorityClassName"]?.stringValue == "eip-operator")
+        #expect(pod["topologySpreadConstraints"]?.arrayValue?.first?["topologyKey"]?.stringValue == "kubernetes.io/hostname")
+        #expect(pod["containers"]?.arrayValue?.first?["image"]?.stringValue == "eip-operator:0.1.0")
+        let pdb = try #require(objects.first { $0["kind"]?.stringValue == "PodDisruptionBudget" })
+        #expect(pdb["spec"]?["minAvailable"]?.intValue == 1)
+        // The editor and viewer roles aggregate into the built-in ones.
+        let roles = objects.filter { $0["kind"]?.stringValue == "ClusterRole" }.compactMap { $0["metadata"]?["name"]?.stringValue }
+        #expect(Set(roles) == ["eip-operator", "eip-operator-elasticinferencepool-editor", "eip-operator-elasticinferencepool-viewer"])
+    }
+
+    @Test(arguments: [
+        ("registry.example.com/eip-operator:v1.2.3", "registry.example.com/eip-operator:v1.2.3"),
+        ("registry.example.com:5000/team/eip-operator:v2", "registry.example.com:5000/team/eip-operator:v2"),
+        ("registry.example.com/eip-operator@sha256:0123abcd", "registry.example.com/eip-operator@sha256:0123abcd"),
+        ("localhost:5000/eip-operator", "localhost:5000/eip-operator:0.1.0"),
+    ])
+    func deployOverlaySetsTheImage(img: String, expected: String) throws {
+        // `make deploy IMG=…` and `make build-installer IMG=…` go through this overlay.
+        let overlay = ".build/kustomize/test-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: repositoryRoot + "/" + overlay) }
+        let rendered = Tools.shell("\(Tools.kubectl) kustomize \"$(bash scripts/kustomize-image.sh '\(img)' \(overlay))\"")
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        let deployment = try #require(try YAMLReader.jsonValues(in: rendered.stdout).first { $0["kind"]?.stringValue == "Deployment" })
+        #expect(deployment["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["image"]?.stringValue == expected)
+    }
+
+    @Test(.enabled(if: Tools.hasKubernetesValidate, "kubernetes-validate is not installed (scripts/install-kubectl.sh)"))
+    func installValidatesStrictlyAtTheOldestSupportedKubernetes() throws {
+        let directory = NSTemporaryDirectory() + "eip-install-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let overlay = ".build/kustomize/test-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: repositoryRoot + "/" + overlay) }
+        let installer = Tools.shell("\(Tools.kubectl) kustomize \"$(bash scripts/kustomize-image.sh registry.example.com/eip-operator:v1 \(overlay))\"")
+        try installer.stdout.write(toFile: directory + "/install.yaml", atomically: true, encoding: .utf8)
+        let files = [directory + "/install.yaml", repositoryRoot + "/Manifests/operator.yaml"]
+            + (try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/CRDs")).map { repositoryRoot + "/CRDs/" + $0 }
+        let result = Tools.validate(files)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        // And it can fail: a field unknown to the schema is refused.
+        try (installer.stdout + "\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: x}\nspec: {minAvailible: 1}\n")
+            .write(toFile: directory + "/bad.yaml", atomically: true, encoding: .utf8)
+        #expect(Tools.validate([directory + "/bad.yaml"]).status != 0)
+    }
+}
+
+/// The Makefile's targets, in kubebuilder's names, and the image build's inputs.
+@Suite("Make targets and image")
+struct MakeTargetTests {
+    static let targets = ["help", "deps", "build", "test", "bench", "fuzz", "samples", "validate-samples", "manifests", "install", "uninstall", "deploy",
+                          "undeploy", "build-installer", "run", "emulator", "docker-build", "docker-push", "docker-buildx", "fmt", "lint", "clean"]
+
+    @Test func everyTargetIsListedByHelp() {
+        let help = Tools.shell("make --no-print-directory help")
+        let listed = Set(help.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
+        #expect(listed == Set(Self.targets))
+    }
+
+    @Test(arguments: targets)
+    func targetDryRuns(target: String) {
+        // `make -n`: prints what the target would run, runs nothing (the targets that need a cluster,
+        // a Docker engine or a registry are checked this far here).
+        let dryRun = Tools.shell("make --no-print-directory -n \(target) IMG=registry.example.com/eip-operator:v1")
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+    }
+
+    @Test func dockerBuildsWithTheTestedToolchain() throws {
+        let tested = try String(contentsOfFile: repositoryRoot + "/.swift-version", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let dockerfile = try String(contentsOfFile: repositoryRoot + "/Dockerfile", encoding: .utf8)
+        #expect(dockerfile.contains("ARG SWIFT_VERSION=\(tested)\n"))
+        #expect(dockerfile.contains("FROM swift:${SWIFT_VERSION}-bookworm AS build"))
+        for label in ["version", "revision", "created"] { #expect(dockerfile.contains("org.opencontainers.image.\(label)=")) }
+        // The build folder (hundreds of MB) is never sent to the builder.
+        let ignored = try String(contentsOfFile: repositoryRoot + "/.dockerignore", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(ignored.contains(".build/"))
+    }
+}
