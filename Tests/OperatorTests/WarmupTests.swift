@@ -184,6 +184,27 @@ struct WarmupTests {
         #expect(await f.deployment() != nil, "the Deployment itself stays")
     }
 
+    /// `kubectl delete -f CRDs/` with pools still in place: the CRD waits (its cleanup finalizer,
+    /// then the pools' own), so the warmup finalizer removes the init containers and the pre-pull
+    /// DaemonSet goes with its owner, before the CRD itself goes.
+    @Test func deletingTheCRDLetsTheWarmupCleanupRunFirst() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 2)
+        try await f.createPool("pool", target: "model", initContainers: [preloader])
+        try await f.setWarmup(["initContainers": [preloader], "preloadedImages": ["loader:2"]])
+        #expect(await f.eventually {
+            let containers = await f.initContainers()
+            return await f.daemonSet() != nil && !containers.isEmpty
+        })
+        let crd = "elasticinferencepools.aiops.example.com"
+        _ = try await f.client.delete(.customResourceDefinitions, namespace: nil, name: crd)
+        #expect(await f.eventually { await f.initContainers().isEmpty })
+        #expect(await f.eventually { await f.daemonSet() == nil }, "garbage-collected with its pool")
+        #expect(await f.eventually { (try? await f.client.get(.customResourceDefinitions, namespace: nil, name: crd)) == nil }, "then the CRD goes")
+        #expect(await f.deployment()?["metadata"]?["annotations"]?[Defaults.ownedInitContainersAnnotation] == nil)
+        #expect(await f.deployment() != nil, "the Deployment itself stays")
+    }
+
     @Test func aCleanupThatKeepsFailingIsAbandonedWithAnEventAndThePoolGoes() async throws {
         let f = try await ControllerFixture()
         try await f.createDeployment("model", replicas: 2)
