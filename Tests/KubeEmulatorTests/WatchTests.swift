@@ -296,7 +296,7 @@ struct ExecutableTests {
     @Test func helpDocumentsTheFlags() {
         let r = run(Self.binary, ["--help"])
         #expect(r.status == 0)
-        for flag in ["--listen", "--tls-cert", "--tls-key", "--tls-ca", "--token-file", "--kubeconfig-out"] {
+        for flag in ["--listen", "--tls-cert", "--tls-key", "--tls-ca", "--token-file", "--kubeconfig-out", "--expired-watch-answer"] {
             #expect(r.stdout.contains(flag), "\(flag)")
         }
     }
@@ -341,5 +341,8 @@ struct ExecutableTests {
         let delay = run(Self.binary, ["--pod-start-delay", "soon"])
         #expect(delay.status == 2)
         #expect(delay.stderr.contains("--pod-start-delay: expected a duration such as 500ms, 2s or 1m, not 'soon'"))
+        let answer = run(Self.binary, ["--expired-watch-answer", "410"])
+        #expect(answer.status == 2)
+        #expect(answer.stderr.contains("--expired-watch-answer: expected error-event or http-status, not '410'"))
     }
 }

@@ -1,5 +1,4 @@
 import HTTPKit
-import Dispatch
 import Foundation
 import JSON
 import Locking
