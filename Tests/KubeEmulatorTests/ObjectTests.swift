@@ -182,6 +182,9 @@ struct VerbTests {
         let r = cluster.request("DELETE", "/api/v1/namespaces/default/configmaps/held")
         #expect(r.status == 200)
         #expect(r.json["kind"] == "ConfigMap")
+        // 202 only when the legacy orphanDependents=false asked for cascading.
+        _ = cluster.post("/api/v1/namespaces/default/configmaps", ["metadata": ["name": "held-too", "finalizers": ["example.com/cleanup"]]])
+        #expect(cluster.request("DELETE", "/api/v1/namespaces/default/configmaps/held-too", ["orphanDependents": false]).status == 202)
         #expect(r.json["metadata"]?["deletionTimestamp"] != nil)
         #expect(cluster.get("/api/v1/namespaces/default/configmaps/held").status == 200)
         let added = cluster.request("PATCH", "/api/v1/namespaces/default/configmaps/held", ["metadata": ["finalizers": ["a", "b"]]],
