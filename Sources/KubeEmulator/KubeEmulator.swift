@@ -26,8 +26,21 @@ public final class KubeEmulator: Sendable {
         public var podStartDelaySeconds: Double? = 1
         /// Nodes the fake kubelet pretends to run (DaemonSets get one Pod each).
         public var nodes = 1
+        /// How a new watch from a resourceVersion older than the history is answered. Default: as
+        /// the real API server does (HTTP 200, then an `ERROR` event with a 410 `Status`).
+        public var expiredWatchAnswer = ExpiredWatchAnswer.errorEvent
 
         public init() {}
+    }
+
+    /// The two forms of "410 Gone: too old resource version" a watch can get; clients must handle both.
+    public enum ExpiredWatchAnswer: Sendable {
+        /// HTTP 200, one `ERROR` event carrying the `Status` (code 410, reason `Expired`), then the end
+        /// of the stream: what the API server's watch cache answers.
+        case errorEvent
+        /// HTTP 410 with the `Status` as the body: what some proxies, older servers and aggregated
+        /// API servers answer.
+        case httpStatus
     }
 
     let api: KubeAPI
@@ -45,7 +58,8 @@ public final class KubeEmulator: Sendable {
         default: throw EmulatorError("--tls-cert and --tls-key go together")
         }
         let store = ObjectStore(historyLimit: configuration.historyLimit)
-        let api = KubeAPI(store: store, tokenFile: configuration.tokenFile, bookmarkInterval: configuration.bookmarkIntervalSeconds)
+        let api = KubeAPI(store: store, tokenFile: configuration.tokenFile, bookmarkInterval: configuration.bookmarkIntervalSeconds,
+                          expiredWatchAnswer: configuration.expiredWatchAnswer)
         // The namespaces every cluster starts with.
         if let namespaces = api.type(group: "", version: "v1", plural: "namespaces") {
             for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -86,7 +100,16 @@ public final class KubeEmulator: Sendable {
 
     /// Forgets the event history: new watches from older resourceVersions get 410 Gone, and open
     /// watches receive an ERROR event carrying a 410 Status, then end.
-    public func compactHistory() { api.store.compact() }
+    public func compactHistory() { api.store.compact(ending: .expiredError) }
+
+    /// As an API server restart looks to its watchers: every open watch ends cleanly and the event
+    /// history is forgotten, in one step, so a client that resumes from the last resourceVersion it
+    /// saw (older than the latest change) gets 410 Gone, in the form `expiredWatchAnswer` says, and
+    /// must relist.
+    public func restartWatchCache() { api.store.compact(ending: .cleanly) }
+
+    /// Changes how new watches from an expired resourceVersion are answered.
+    public func setExpiredWatchAnswer(_ answer: ExpiredWatchAnswer) { api.expiredWatchAnswer.withLock { $0 = answer } }
 
     /// Ends every open watch stream cleanly.
     public func dropWatches() { api.store.dropWatches() }

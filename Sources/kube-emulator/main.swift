@@ -24,6 +24,8 @@ let spec = CommandSpec(
         OptionSpec(["--bookmark-interval"], value: "SECONDS", help: "Seconds between watch bookmarks (default 60)."),
         OptionSpec(["--pod-start-delay"], value: "DURATION", help: "Fake kubelet: time from a Pod's creation to Ready, as 500ms, 2s, 1m (default 1s; 'off' disables the kubelet)."),
         OptionSpec(["--nodes"], value: "N", help: "Fake kubelet: nodes to pretend (DaemonSets get one Pod each; default 1)."),
+        OptionSpec(["--expired-watch-answer"], value: "FORM",
+                   help: "How a watch from an expired resourceVersion is answered: error-event (HTTP 200 and an ERROR event with the 410 Status, as the API server does; the default) or http-status (HTTP 410)."),
     ])
 
 func fail(_ message: String, code: Int32) -> Never {
@@ -68,6 +70,14 @@ if let delay = arguments.value("pod-start-delay") {
 if let nodes = arguments.value("nodes") {
     guard let count = Int(nodes), count >= 1 else { fail("--nodes: expected a positive number, not '\(nodes)'", code: 2) }
     configuration.nodes = count
+}
+
+if let answer = arguments.value("expired-watch-answer") {
+    switch answer {
+    case "error-event": configuration.expiredWatchAnswer = .errorEvent
+    case "http-status": configuration.expiredWatchAnswer = .httpStatus
+    default: fail("--expired-watch-answer: expected error-event or http-status, not '\(answer)'", code: 2)
+    }
 }
 
 /// `500ms`, `2s`, `1m`, `1.5s`.

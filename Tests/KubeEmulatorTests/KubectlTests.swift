@@ -41,7 +41,7 @@ final class KubectlSession: @unchecked Sendable {
 struct KubectlTests {
     @Test func versionAndAPIResources() throws {
         let s = try KubectlSession()
-        #expect(s.kubectl("version").stdout.contains("Server Version: v1.30.0-eip-emulator"))
+        #expect(s.kubectl("version").stdout.contains("Server Version: v1.36.0-eip-emulator"))
         let resources = s.kubectl("api-resources").stdout
         #expect(resources.contains("deployments") && resources.contains("deploy") && resources.contains("apps/v1"))
         #expect(resources.contains("leases") && resources.contains("horizontalpodautoscalers"))

@@ -11,14 +11,7 @@ struct FakeKubeletTests {
     }
 
     /// Polls (bounded) until `condition` holds.
-    func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
-    }
+    func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool { waitUntil(timeout: timeout, condition) }
 
     @Test func replicasBecomePodsThatTurnReadyAfterTheStartDelay() throws {
         let cluster = try TestCluster(podStartDelay: 0.6)

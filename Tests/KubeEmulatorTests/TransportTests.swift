@@ -9,7 +9,7 @@ struct TransportTests {
     @Test func httpsVerifiedAgainstTheCA() throws {
         let cluster = try TestCluster()
         #expect(cluster.url.hasPrefix("https://127.0.0.1:"))
-        #expect(cluster.get("/version").json["gitVersion"] == "v1.30.0-eip-emulator")
+        #expect(cluster.get("/version").json["gitVersion"] == "v1.36.0-eip-emulator")
     }
 
     @Test func aClientTrustingAnotherCAIsRefused() throws {

@@ -58,9 +58,14 @@ struct WatchTests {
     @Test func timeoutSecondsEndsTheStreamWithAFinalBookmark() throws {
         let cluster = try TestCluster()
         _ = makeConfigMap(cluster, "a")
+        // From resourceVersion 0 with bookmarks: a streaming list (SetListOptionsDefaults), so the
+        // initial ADDED ends with the annotated bookmark; the timeout then closes with a plain one.
         let watch = cluster.watch(configmaps + "?watch=true&resourceVersion=0&allowWatchBookmarks=true&timeoutSeconds=1")
         #expect(watch.waitForEnd())
-        #expect(watch.events.types == ["ADDED", "BOOKMARK"])
+        let events = watch.events
+        #expect(events.types == ["ADDED", "BOOKMARK", "BOOKMARK"])
+        #expect(events[1]["object"]?["metadata"]?["annotations"] == ["k8s.io/initial-events-end": "true"])
+        #expect(events.last?["object"]?["metadata"]?["annotations"] == nil)
         #expect(cluster.emulator.openWatches == 0)
     }
 
@@ -78,8 +83,31 @@ struct WatchTests {
         #expect(events.names == ["gpu-one", "gpu-one", "cpu-one"])
     }
 
-    @Test func aResourceVersionOlderThanTheHistoryIs410Gone() throws {
+    /// The watch cache's answer (cacher.go, `newErrWatcher`): the request succeeds, and the stream
+    /// carries one ERROR event with the 410 Status, then ends.
+    @Test func aResourceVersionOlderThanTheHistoryGets200ThenAnErrorEventWith410() throws {
         let cluster = try TestCluster(historyLimit: 3)
+        let first = makeConfigMap(cluster, "a")
+        for name in ["b", "c", "d", "e"] { _ = makeConfigMap(cluster, name) }
+        let r = cluster.get(configmaps + "?watch=true&resourceVersion=\(first)")
+        #expect(r.status == 200)
+        #expect(r.headers["content-type"] == "application/json")
+        let lines = r.text.split(separator: "\n")
+        #expect(lines.count == 1, "one event, then the end of the stream: \(r.text)")
+        let event = try JSONValue(parsing: String(lines.first ?? ""))
+        #expect(event["type"] == "ERROR")
+        #expect(event["object"]?["kind"] == "Status")
+        #expect(event["object"]?["status"] == "Failure")
+        #expect(event["object"]?["reason"] == "Expired")
+        #expect(event["object"]?["code"] == 410)
+        #expect(event["object"]?["message"]?.stringValue?.hasPrefix("too old resource version: \(first) (") == true)
+        #expect(cluster.emulator.openWatches == 0)
+    }
+
+    /// The other form, for clients that must handle both: HTTP 410 with the Status as the body.
+    @Test func theHTTP410FormWhenAsked() throws {
+        let cluster = try TestCluster(historyLimit: 3)
+        cluster.emulator.setExpiredWatchAnswer(.httpStatus)
         let first = makeConfigMap(cluster, "a")
         for name in ["b", "c", "d", "e"] { _ = makeConfigMap(cluster, name) }
         let r = cluster.get(configmaps + "?watch=true&resourceVersion=\(first)")
@@ -87,6 +115,20 @@ struct WatchTests {
         #expect(r.json["reason"] == "Expired")
         #expect(r.json["code"] == 410)
         #expect(r.json["message"]?.stringValue?.hasPrefix("too old resource version: \(first) (") == true)
+    }
+
+    @Test func aRestartedWatchCacheEndsOpenWatchesCleanlyAndExpiresTheirPosition() throws {
+        let cluster = try TestCluster()
+        let rv = makeConfigMap(cluster, "a")
+        let watch = cluster.watch(configmaps + "?watch=true&resourceVersion=\(rv)")
+        _ = watch.wait { _ in cluster.emulator.openWatches == 1 }
+        _ = cluster.post("/api/v1/namespaces/kube-system/configmaps", ["metadata": ["name": "elsewhere"]])
+        cluster.emulator.restartWatchCache()
+        #expect(watch.waitForEnd())
+        #expect(watch.events.isEmpty, "a clean end, no ERROR event")
+        let resumed = cluster.get(configmaps + "?watch=true&resourceVersion=\(rv)")
+        #expect(resumed.json["type"] == "ERROR")
+        #expect(resumed.json["object"]?["code"] == 410)
     }
 
     @Test func compactionSendsAnErrorEventWith410OnOpenStreams() throws {
@@ -103,7 +145,7 @@ struct WatchTests {
         #expect(error["object"]?["kind"] == "Status")
         #expect(error["object"]?["code"] == 410)
         #expect(error["object"]?["reason"] == "Expired")
-        #expect(cluster.get(configmaps + "?watch=true&resourceVersion=\(rv)").status == 410)
+        #expect(cluster.get(configmaps + "?watch=true&resourceVersion=\(rv)").json["object"]?["code"] == 410)
     }
 
     @Test func droppedWatchesEndAndTheClientCanResume() throws {
@@ -254,7 +296,7 @@ struct ExecutableTests {
     @Test func helpDocumentsTheFlags() {
         let r = run(Self.binary, ["--help"])
         #expect(r.status == 0)
-        for flag in ["--listen", "--tls-cert", "--tls-key", "--tls-ca", "--token-file", "--kubeconfig-out"] {
+        for flag in ["--listen", "--tls-cert", "--tls-key", "--tls-ca", "--token-file", "--kubeconfig-out", "--expired-watch-answer"] {
             #expect(r.stdout.contains(flag), "\(flag)")
         }
     }
@@ -299,5 +341,8 @@ struct ExecutableTests {
         let delay = run(Self.binary, ["--pod-start-delay", "soon"])
         #expect(delay.status == 2)
         #expect(delay.stderr.contains("--pod-start-delay: expected a duration such as 500ms, 2s or 1m, not 'soon'"))
+        let answer = run(Self.binary, ["--expired-watch-answer", "410"])
+        #expect(answer.status == 2)
+        #expect(answer.stderr.contains("--expired-watch-answer: expected error-event or http-status, not '410'"))
     }
 }

@@ -10,7 +10,8 @@ final class ClientFixture: @unchecked Sendable {
     let tokenFile: String
     let certificates = TestCertificates.shared
 
-    init(bookmarkInterval: Double = 60, historyLimit: Int = 10_000, token: String = "client-token", clientCA: Bool = false) throws {
+    init(bookmarkInterval: Double = 60, historyLimit: Int = 10_000, token: String = "client-token", clientCA: Bool = false,
+         expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent) throws {
         tokenFile = NSTemporaryDirectory() + "kube-client-token-\(UUID().uuidString)"
         try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
         var configuration = KubeEmulator.Configuration()
@@ -20,6 +21,7 @@ final class ClientFixture: @unchecked Sendable {
         configuration.bookmarkIntervalSeconds = bookmarkInterval
         configuration.historyLimit = historyLimit
         configuration.podStartDelaySeconds = nil
+        configuration.expiredWatchAnswer = expiredWatchAnswer
         if clientCA { configuration.clientCAFile = certificates.ca }
         emulator = try KubeEmulator(configuration)
     }

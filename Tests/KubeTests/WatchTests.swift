@@ -66,15 +66,24 @@ struct ClientWatchTests {
         collector.task?.cancel()
     }
 
-    @Test func goneAsTheHTTPStatus() async throws {
-        let f = try ClientFixture(historyLimit: 2)
+    /// A watch from a resourceVersion the server's history no longer holds gets 410 Gone in one of two
+    /// forms: the watch cache's (HTTP 200, then one ERROR event with the 410 Status) or HTTP 410.
+    /// The client reports both as `.gone`.
+    @Test(arguments: [KubeEmulator.ExpiredWatchAnswer.errorEvent, .httpStatus])
+    func goneForAnExpiredResourceVersion(answer: KubeEmulator.ExpiredWatchAnswer) async throws {
+        let f = try ClientFixture(historyLimit: 2, expiredWatchAnswer: answer)
         let client = f.client()
         let old = String(f.emulator.resourceVersion)
         for i in 0..<5 { _ = try await client.create(.configMaps, namespace: "default", configMap("c\(i)")) }
         let collector = EventCollector(client.watch(.configMaps, namespace: "default", resourceVersion: old))
         #expect(await collector.wait { $0.finished.withLock { $0 } })
-        #expect(collector.failure.withLock { $0 }?.kind == .gone)
-        #expect(collector.failure.withLock { $0 }?.statusCode == 410)
+        let failure = collector.failure.withLock { $0 }
+        #expect(failure?.kind == .gone)
+        #expect(failure?.statusCode == 410)
+        #expect(failure?.status?["reason"] == "Expired")
+        #expect(collector.events.withLock { $0 }.isEmpty)
+        let watch = try #require(f.emulator.requests.first { $0.verb == "watch" })
+        #expect(watch.status == (answer == .errorEvent ? 200 : 410), "the form the server answered in")
     }
 
     @Test func goneAsAnErrorEventOnAnOpenStream() async throws {
@@ -162,6 +171,26 @@ struct ClientWatchTests {
         #expect(await collector.wait { $0.names == ["before", "after"] })
         #expect(f.emulator.requests.filter { $0.verb == "watch" }.count >= 2)
         collector.task?.cancel()
+    }
+
+    /// The API server restarts: the stream ends cleanly, and resuming from the last resourceVersion
+    /// seen is 410 (in either form), which ends the resuming watch so the caller relists.
+    @Test(arguments: [KubeEmulator.ExpiredWatchAnswer.errorEvent, .httpStatus])
+    func aResumingWatchThatResumesTooLateEndsWithGone(answer: KubeEmulator.ExpiredWatchAnswer) async throws {
+        let f = try ClientFixture(expiredWatchAnswer: answer)
+        let client = f.client()
+        let collector = EventCollector(client.resumingWatch(.configMaps, namespace: "default", from: String(f.emulator.resourceVersion)))
+        #expect(await collector.wait { _ in f.emulator.openWatches == 1 })
+        _ = try await client.create(.configMaps, namespace: "default", configMap("a"))
+        #expect(await collector.wait { $0.names == ["a"] })
+        // A change this watch does not see (another namespace), then the restart.
+        _ = try await client.create(.configMaps, namespace: "kube-system", configMap("elsewhere"))
+        f.emulator.restartWatchCache()
+        #expect(await collector.wait { $0.finished.withLock { $0 } })
+        #expect(collector.failure.withLock { $0 }?.kind == .gone)
+        let watches = f.emulator.requests.filter { $0.verb == "watch" }
+        #expect(watches.map(\.status) == [200, answer == .errorEvent ? 200 : 410], "resumed once, then gone")
+        #expect(watches.last?.query["resourceVersion"] == collector.events.withLock { $0 }.last?.resourceVersion)
     }
 
     @Test func aResumingWatchEndsWithGoneSoTheCallerRelists() async throws {

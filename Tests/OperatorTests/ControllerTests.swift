@@ -23,8 +23,8 @@ final class ControllerFixture: @unchecked Sendable {
     private var workers: Task<Void, Never>?
 
     /// `source`: where metrics come from (default: the static `metrics`).
-    init(source: (any MetricsSource)? = nil) async throws {
-        fixture = try OperatorFixture(podStartDelay: 0.1)
+    init(source: (any MetricsSource)? = nil, expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent) async throws {
+        fixture = try OperatorFixture(podStartDelay: 0.1, expiredWatchAnswer: expiredWatchAnswer)
         let crd = try YAMLReader.jsonValues(in: String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8))[0]
         _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, crd)
         // The controller has a client of its own, so its requests can be told from the test's.
@@ -109,9 +109,9 @@ struct ControllerTests {
         #expect(await f.eventually { (try? await f.client.get(.deployments, namespace: "default", name: "model"))?["status"]?["readyReplicas"] == 2 })
         f.metrics.set([.p90: 0.5, .gpuUtil: 0.5])
         #expect(await f.eventually { await f.replicas("model") == 6 }, "2 ready + max(4, 100%)")
-        let status = await f.pool("pool")?["status"]
-        #expect(status?["lastScaleUpTime"] != nil)
-        #expect(status?["observed"]?["p90"] == "500ms")
+        // The status write follows the scale write.
+        #expect(await f.eventually { await f.pool("pool")?["status"]?["lastScaleUpTime"] != nil })
+        #expect(await f.pool("pool")?["status"]?["observed"]?["p90"] == "500ms")
         // The step is in the Event; later decisions (still breaching, within the step period) may have followed.
         let events = (try? await f.client.list(.events, namespace: "default").items) ?? []
         #expect(events.contains { $0["reason"] == "ScaledUp" && ($0["message"]?.stringValue?.hasPrefix("2 -> 6: scaleUpThreshold is true (P90=500ms > 200ms: true)") ?? false) },
@@ -201,6 +201,27 @@ struct ControllerFaultTests {
         // And it stays converged: no further scale writes.
         try await Task.sleep(nanoseconds: 2_500_000_000)
         #expect(f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }.count == 2)
+    }
+
+    /// The API server restarts while a pool changes: every informer's watch ends, resuming is 410
+    /// Gone (in the form the server uses), and the controller relists and converges on the new spec.
+    @Test(arguments: [KubeEmulator.ExpiredWatchAnswer.errorEvent, .httpStatus])
+    func convergesAcrossAnAPIServerRestart(answer: KubeEmulator.ExpiredWatchAnswer) async throws {
+        let f = try await ControllerFixture(expiredWatchAnswer: answer)
+        try await f.createDeployment("model", replicas: 1)
+        try await f.createPool("pool", target: "model")
+        #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
+        #expect(await f.replicas("model") == 2)
+        let listsBefore = f.operatorRequests.filter { $0.verb == "list" && $0.path.hasSuffix("/elasticinferencepools") }.count
+        // A change no informer of the operator watches, then the restart.
+        _ = try await f.client.create(.configMaps, namespace: "kube-system", configMap("elsewhere", namespace: "kube-system"))
+        f.emulator.restartWatchCache()
+        _ = try await f.client.patch(.elasticInferencePools, namespace: "default", name: "pool", .merge(["spec": ["minReplicas": 3]]))
+        #expect(await f.eventually { await f.replicas("model") == 3 })
+        if answer == .httpStatus {
+            #expect(f.operatorRequests.contains { $0.verb == "watch" && $0.path.hasSuffix("/elasticinferencepools") && $0.status == 410 })
+        }
+        #expect(f.operatorRequests.filter { $0.verb == "list" && $0.path.hasSuffix("/elasticinferencepools") }.count > listsBefore, "relisted")
     }
 
     @Test func aDeletedPoolIsLetGo() async throws {

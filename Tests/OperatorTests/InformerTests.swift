@@ -11,10 +11,11 @@ final class OperatorFixture: @unchecked Sendable {
     let emulator: KubeEmulator
     let client: KubeClient
 
-    init(podStartDelay: Double? = nil, historyLimit: Int = 10_000) throws {
+    init(podStartDelay: Double? = nil, historyLimit: Int = 10_000, expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent) throws {
         var configuration = KubeEmulator.Configuration()
         configuration.podStartDelaySeconds = podStartDelay
         configuration.historyLimit = historyLimit
+        configuration.expiredWatchAnswer = expiredWatchAnswer
         emulator = try KubeEmulator(configuration)
         client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
     }
@@ -96,6 +97,30 @@ struct InformerTests {
         #expect(informer.watchRestarts >= 1)
         #expect(f.emulator.requests.filter { $0.verb == "list" }.count >= 2, "relisted")
         #expect(deleted.withLock { $0 } == ["a"])
+    }
+
+    /// An API server restart ends the watch cleanly; resuming from the last resourceVersion seen is
+    /// then 410 Gone, which a server answers in one of two forms (HTTP 200 and an ERROR event, or HTTP
+    /// 410). Either way the informer relists at once and carries on.
+    @Test(arguments: [KubeEmulator.ExpiredWatchAnswer.errorEvent, .httpStatus])
+    func relistsWhenItsWatchCannotResume(answer: KubeEmulator.ExpiredWatchAnswer) async throws {
+        let f = try OperatorFixture(expiredWatchAnswer: answer)
+        let informer = Informer(client: f.client, resource: .configMaps, namespace: "default")
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("a"))
+        informer.start()
+        defer { informer.stop() }
+        #expect(await eventually { informer.hasSynced && f.emulator.openWatches == 1 })
+        // A change the informer's watch does not carry (another namespace), then the restart: the
+        // informer's last resourceVersion is now older than the new watch cache reaches.
+        _ = try await f.client.create(.configMaps, namespace: "kube-system", configMap("elsewhere", namespace: "kube-system"))
+        f.emulator.restartWatchCache()
+        #expect(await eventually { f.emulator.requests.filter { $0.verb == "list" }.count == 2 }, "relisted")
+        let watches = f.emulator.requests.filter { $0.verb == "watch" }.map(\.status)
+        #expect(watches.prefix(2) == [200, answer == .errorEvent ? 200 : 410], "\(watches)")
+        #expect(informer.watchRestarts == 1)
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("b"))
+        #expect(await eventually { informer.get(namespace: "default", name: "b") != nil }, "watching again")
+        #expect(informer.list(namespace: "default").count == 2)
     }
 
     @Test func resumesAfterDroppedConnectionsWithoutMissingChanges() async throws {

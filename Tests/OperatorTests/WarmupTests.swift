@@ -25,6 +25,18 @@ extension ControllerFixture {
         _ = try await client.patch(.elasticInferencePools, namespace: "default", name: pool, .merge(["spec": ["warmupStrategy": warmup]]))
     }
 
+    /// Deployment `model`, and pool `pool` on it with an init container and a pre-pulled image; true
+    /// once the init container is injected and the pre-pull DaemonSet exists.
+    func createWarmedUpPool() async throws -> Bool {
+        try await createDeployment("model", replicas: 2)
+        try await createPool("pool", target: "model", initContainers: [preloader])
+        try await setWarmup(["initContainers": [preloader], "preloadedImages": ["loader:2"]])
+        return await eventually {
+            let containers = await initContainers()
+            return await daemonSet() != nil && !containers.isEmpty
+        }
+    }
+
     /// A Deployment with the placement a GPU server has.
     func createGPUDeployment(_ name: String = "model", replicas: Int = 2) async throws {
         _ = try await client.create(.deployments, namespace: "default", [
@@ -119,9 +131,10 @@ struct WarmupTests {
         #expect(spec?["initContainers"]?.arrayValue?.map { $0["image"]?.stringValue ?? "" } == ["nvcr.io/triton:24.01", "loader:2"])
         #expect(spec?["containers"]?.arrayValue?.first?["image"] == .string(Defaults.pauseImage))
         #expect(ds["metadata"]?["ownerReferences"]?.arrayValue?.first?["name"] == "pool")
-        // Rolling out (the fake kubelet readies its pods after 0.1 s), then ready.
-        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["status"] == "True" })
-        #expect(await f.condition("pool", "WarmupReady")?["reason"] == "WarmupReady")
+        // Rolling out (the fake kubelet readies its pods after 0.1 s), then ready. (WarmupReady was
+        // already True, reason TemplateCurrent, before the images: wait for the reason.)
+        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["reason"] == "WarmupReady" })
+        #expect(await f.condition("pool", "WarmupReady")?["status"] == "True")
         let reasons = await f.eventReasons()
         #expect(reasons.contains("PrePullCreated"))
 
@@ -167,13 +180,7 @@ struct WarmupTests {
 
     @Test func deletingThePoolRemovesTheInitContainersReleasesItAndCollectsTheDaemonSet() async throws {
         let f = try await ControllerFixture()
-        try await f.createDeployment("model", replicas: 2)
-        try await f.createPool("pool", target: "model", initContainers: [preloader])
-        try await f.setWarmup(["initContainers": [preloader], "preloadedImages": ["loader:2"]])
-        #expect(await f.eventually {
-            let containers = await f.initContainers()
-            return await f.daemonSet() != nil && !containers.isEmpty
-        })
+        #expect(try await f.createWarmedUpPool())
         #expect(await f.pool("pool")?["metadata"]?["finalizers"] == [.string(Defaults.warmupFinalizer)])
 
         try await f.client.delete(.elasticInferencePools, namespace: "default", name: "pool")
@@ -181,6 +188,21 @@ struct WarmupTests {
         #expect(await f.initContainers().isEmpty)
         #expect(await f.deployment()?["metadata"]?["annotations"]?[Defaults.ownedInitContainersAnnotation] == nil)
         #expect(await f.eventually { await f.daemonSet() == nil }, "garbage-collected through its owner reference")
+        #expect(await f.deployment() != nil, "the Deployment itself stays")
+    }
+
+    /// `kubectl delete -f CRDs/` with pools still in place: the CRD waits (its cleanup finalizer,
+    /// then the pools' own), so the warmup finalizer removes the init containers and the pre-pull
+    /// DaemonSet goes with its owner, before the CRD itself goes.
+    @Test func deletingTheCRDLetsTheWarmupCleanupRunFirst() async throws {
+        let f = try await ControllerFixture()
+        #expect(try await f.createWarmedUpPool())
+        let crd = "elasticinferencepools.aiops.example.com"
+        _ = try await f.client.delete(.customResourceDefinitions, namespace: nil, name: crd)
+        #expect(await f.eventually { await f.initContainers().isEmpty })
+        #expect(await f.eventually { await f.daemonSet() == nil }, "garbage-collected with its pool")
+        #expect(await f.eventually { (try? await f.client.get(.customResourceDefinitions, namespace: nil, name: crd)) == nil }, "then the CRD goes")
+        #expect(await f.deployment()?["metadata"]?["annotations"]?[Defaults.ownedInitContainersAnnotation] == nil)
         #expect(await f.deployment() != nil, "the Deployment itself stays")
     }
 

@@ -71,6 +71,23 @@ public struct APIError: Error, Sendable, Equatable {
         return APIError(code: 422, reason: "Invalid", message: "\(qualifiedKind) \"\(name)\" is invalid: \(summary)", details: d)
     }
 
+    /// Invalid request options (`ListOptions`, `CreateOptions`, …), as `errors.NewInvalid` words them
+    /// for the `meta.k8s.io` group: `ListOptions.meta.k8s.io "" is invalid: <field>: <detail>`.
+    static func invalidOptions(_ kind: String, _ causes: [Cause]) -> APIError {
+        let list = causes.map { "\($0.field): \($0.message)" }
+        let summary = list.count == 1 ? list[0] : "[" + list.joined(separator: ", ") + "]"
+        return APIError(code: 422, reason: "Invalid", message: "\(kind).meta.k8s.io \"\" is invalid: \(summary)",
+                        details: ["group": "meta.k8s.io", "kind": .string(kind),
+                                  "causes": .array(causes.map { ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)] })])
+    }
+
+    /// A verb refused while the resource's CustomResourceDefinition is being deleted: 405, as the
+    /// apiextensions handler answers a create (`customresource_handler.go`).
+    static func terminating(_ type: ResourceType, verb: String) -> APIError {
+        APIError(code: 405, reason: "MethodNotAllowed", message: "\(verb) not allowed while custom resource definition is terminating",
+                 details: ["group": .string(type.group), "kind": .string(type.plural)])
+    }
+
     static func methodNotAllowed(_ method: String) -> APIError {
         APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
     }

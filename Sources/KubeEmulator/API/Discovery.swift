@@ -3,8 +3,8 @@ import JSON
 /// The discovery documents kubectl and client-go read to find resources.
 enum Discovery {
     static func version() -> JSONValue {
-        ["major": "1", "minor": "30", "gitVersion": "v1.30.0-eip-emulator", "gitCommit": "0000000000000000000000000000000000000000",
-         "gitTreeState": "clean", "buildDate": "2026-11-27T00:00:00Z", "goVersion": "go1.22.0", "compiler": "gc", "platform": "linux/amd64"]
+        ["major": "1", "minor": "36", "gitVersion": "v1.36.0-eip-emulator", "gitCommit": "0000000000000000000000000000000000000000",
+         "gitTreeState": "clean", "buildDate": "2026-11-27T00:00:00Z", "goVersion": "go1.25.0", "compiler": "gc", "platform": "linux/amd64"]
     }
 
     static func coreVersions(serverAddress: String) -> JSONValue {
@@ -76,6 +76,6 @@ enum Discovery {
                                      "x-kubernetes-action": "patch",
                                      "x-kubernetes-group-version-kind": ["group": .string(group), "version": .string(version), "kind": .string(type.kind)]]]
         }
-        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.30.0"], "paths": .object(paths), "components": ["schemas": [:]]]
+        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.36.0"], "paths": .object(paths), "components": ["schemas": [:]]]
     }
 }

@@ -1,5 +1,4 @@
 import HTTPKit
-import Dispatch
 import Foundation
 import JSON
 import Locking
@@ -13,12 +12,15 @@ final class KubeAPI: Sendable {
     private let faults = Locked<[Fault]>([])
     private let log = Locked<[RecordedRequest]>([])
     let bookmarkInterval: Double
+    /// How a new watch from an expired resourceVersion is answered (a test control).
+    let expiredWatchAnswer: Locked<KubeEmulator.ExpiredWatchAnswer>
     let serverAddress: Locked<String> = Locked("127.0.0.1:0")
 
-    init(store: ObjectStore, tokenFile: String?, bookmarkInterval: Double) {
+    init(store: ObjectStore, tokenFile: String?, bookmarkInterval: Double, expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent) {
         self.store = store
         self.authenticator = tokenFile.map(TokenAuthenticator.init(path:))
         self.bookmarkInterval = bookmarkInterval
+        self.expiredWatchAnswer = Locked(expiredWatchAnswer)
     }
 
     // MARK: Registry
@@ -134,6 +136,10 @@ final class KubeAPI: Sendable {
         case .collection(let type, let namespace):
             switch verb {
             case "list":
+                if request.query["sendInitialEvents"] != nil {
+                    throw APIError.invalidOptions("ListOptions", [.init(reason: "FieldValueForbidden", field: "sendInitialEvents",
+                                                                        message: "Forbidden: sendInitialEvents is forbidden for list")])
+                }
                 let list = try list(type, namespace: namespace, request.query)
                 guard TableConversion.wanted(request.header("accept")) else { return (200, list) }
                 return (200, TableConversion.table(try listedObjects(type, namespace: namespace, request.query), columns: tableColumns(type),
@@ -144,17 +150,18 @@ final class KubeAPI: Sendable {
                 return (200, nil)
             case "deletecollection":
                 // Deletes each matching object in turn, as the API server does; answers the list of what it deleted.
+                let options = try DeleteOptions(request)
                 let victims = try listedObjects(type, namespace: namespace, request.query)
                 for victim in victims {
                     let name = victim["metadata"]?["name"]?.stringValue ?? ""
                     let ns = victim["metadata"]?["namespace"]?.stringValue ?? ""
-                    let single = HTTPRequest(method: "DELETE", path: request.path, query: request.query, headers: request.headers, body: [])
-                    _ = try? delete(type, namespace: ns, name: name, request: single)
+                    _ = try? delete(type, namespace: ns, name: name, options: options)
                 }
                 return (200, ["kind": .string(type.kind + "List"), "apiVersion": .string(type.apiVersion),
                               "metadata": ["resourceVersion": .string(String(store.revision))], "items": .array(victims.map(JSONValue.object))])
             case "create":
-                return (201, .object(try create(type, namespace: namespace, body: try Self.object(request.body, contentType: request.header("content-type")), strict: request.query["fieldValidation"] == "Strict")))
+                let options = try WriteOptions(query: request.query, kind: "CreateOptions")
+                return (201, .object(try create(type, namespace: namespace, body: try Self.object(request.body, contentType: request.header("content-type")), options: options)))
             default: throw APIError.methodNotAllowed(request.method)
             }
         case .item(let type, let namespace, let name, let subresource):
@@ -170,14 +177,17 @@ final class KubeAPI: Sendable {
                 guard TableConversion.wanted(request.header("accept")), subresource == nil else { return (200, .object(object)) }
                 return (200, TableConversion.table([object], columns: tableColumns(type), resourceVersion: nil))
             case ("update", "scale"), ("patch", "scale"):
-                return (200, try Scale.write(self, type, namespace: namespace, name: name, request: request))
+                let options = try WriteOptions(query: request.query, kind: verb == "update" ? "UpdateOptions" : "PatchOptions")
+                return (200, try Scale.write(self, type, namespace: namespace, name: name, request: request, options: options))
             case ("update", _):
+                let options = try WriteOptions(query: request.query, kind: "UpdateOptions")
                 return (200, .object(try update(type, namespace: namespace, name: name, subresource: subresource, body: try Self.object(request.body, contentType: request.header("content-type")),
-                                                strict: request.query["fieldValidation"] == "Strict")))
+                                                options: options)))
             case ("patch", _):
-                return try patch(type, namespace: namespace, name: name, subresource: subresource, request: request)
+                return try patch(type, namespace: namespace, name: name, subresource: subresource, request: request,
+                                 options: try WriteOptions(query: request.query, kind: "PatchOptions"))
             case ("delete", nil):
-                return try delete(type, namespace: namespace, name: name, request: request)
+                return try delete(type, namespace: namespace, name: name, options: try DeleteOptions(request))
             default:
                 throw APIError.methodNotAllowed(request.method)
             }
@@ -252,41 +262,48 @@ final class KubeAPI: Sendable {
         return page.items
     }
 
-    func create(_ type: ResourceType, namespace: String?, body: JSONObject, strict: Bool = false) throws(APIError) -> JSONObject {
+    func create(_ type: ResourceType, namespace: String?, body: JSONObject, options: WriteOptions = WriteOptions()) throws(APIError) -> JSONObject {
         var object = try ObjectSemantics.prepareCreate(type, body, namespace: namespace)
-        if type.isCustom {
-            object = try CustomResourceSchema.admit(type, object, strict: strict)
-        }
+        object = try Admission.admit(type, .create, object, old: nil, strict: options.strict)
         if type.namespaced, let ns = object["metadata"]?["namespace"]?.stringValue, type.plural != "namespaces",
            let namespaces = self.type(group: "", version: "v1", plural: "namespaces"),
            (try? store.get(namespaces, namespace: "", name: ns)) == nil {
             throw APIError(code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found", details: ["name": .string(ns), "kind": "namespaces"])
         }
-        let created = try store.create(type, object)
-        if type.plural == "customresourcedefinitions" { try establish(created) }
+        if type.isCustom, definition(of: type)?["metadata"]?["deletionTimestamp"] != nil {
+            throw APIError.terminating(type, verb: "create")
+        }
+        let created = try store.create(type, object, dryRun: options.dryRun)
+        if type.isDefinition, !options.dryRun { try establish(created) }
         return created
     }
 
-    func update(_ type: ResourceType, namespace: String, name: String, subresource: String?, body: JSONObject, strict: Bool = false) throws(APIError) -> JSONObject {
-        try write(type, namespace: namespace, name: name, strict: strict) { current throws(APIError) in
+    func update(_ type: ResourceType, namespace: String, name: String, subresource: String?, body: JSONObject,
+                options: WriteOptions = WriteOptions()) throws(APIError) -> JSONObject {
+        try write(type, namespace: namespace, name: name, options: options) { current throws(APIError) in
             try ObjectSemantics.merge(type, current: current, incoming: body, subresource: subresource)
         }
     }
 
-    /// Read-modify-write through the store, with custom-resource admission and final removal of an
-    /// object whose deletion waited for finalizers that are now gone.
-    func write(_ type: ResourceType, namespace: String, name: String, strict: Bool = false,
+    /// Read-modify-write through the store, with admission and final removal of an object whose
+    /// deletion waited for finalizers that are now gone. A dry run answers what would be stored.
+    func write(_ type: ResourceType, namespace: String, name: String, options: WriteOptions = WriteOptions(),
                _ change: (JSONObject) throws(APIError) -> JSONObject) throws(APIError) -> JSONObject {
-        let (object, deleted) = try store.update(type, namespace: namespace, name: name) { current throws(APIError) -> JSONObject? in
-            var next = try change(current)
-            if type.isCustom { next = try CustomResourceSchema.admit(type, next, strict: strict) }
+        var proposed: JSONObject?
+        let (object, deleted) = try store.update(type, namespace: namespace, name: name, dryRun: options.dryRun) { current throws(APIError) -> JSONObject? in
+            let next = try Admission.admit(type, .update, try change(current), old: current, strict: options.strict)
+            proposed = next
             return ObjectSemantics.readyToRemove(next) ? nil : next
         }
-        if deleted { collectDependents(of: object, propagation: "Background") }
+        if deleted {
+            if options.dryRun { return proposed ?? object }
+            removed(type, object, propagation: "Background")
+        }
         return object
     }
 
-    private func patch(_ type: ResourceType, namespace: String, name: String, subresource: String?, request: HTTPRequest) throws(APIError) -> (Int, JSONValue?) {
+    private func patch(_ type: ResourceType, namespace: String, name: String, subresource: String?, request: HTTPRequest,
+                       options: WriteOptions) throws(APIError) -> (Int, JSONValue?) {
         guard let patchType = PatchType(contentType: request.header("content-type")), PatchType.accepted(by: type).contains(patchType) else {
             throw APIError.unsupportedMediaType(PatchType.accepted(by: type).map(\.rawValue))
         }
@@ -295,31 +312,33 @@ final class KubeAPI: Sendable {
                 throw APIError.badRequest("PATCH requests with apply content type must set a field manager (fieldManager query parameter)")
             }
             return try ServerSideApply.apply(self, type, namespace: namespace, name: name, subresource: subresource,
-                                             document: try Patching.applyDocument(request.body), manager: manager)
+                                             document: try Patching.applyDocument(request.body), manager: manager, options: options)
         }
-        let object = try write(type, namespace: namespace, name: name, strict: request.query["fieldValidation"] == "Strict") { current throws(APIError) in
+        let object = try write(type, namespace: namespace, name: name, options: options) { current throws(APIError) in
             let patched = try Patching.apply(patchType, body: request.body, to: current)
             return try ObjectSemantics.merge(type, current: current, incoming: patched, subresource: subresource)
         }
         return (200, .object(object))
     }
 
-    private func delete(_ type: ResourceType, namespace: String, name: String, request: HTTPRequest) throws(APIError) -> (Int, JSONValue?) {
-        let options = (try? JSONValue(parsing: request.body)) ?? .null
-        let propagation = request.query["propagationPolicy"] ?? options["propagationPolicy"]?.stringValue ?? "Background"
-        guard ["Background", "Foreground", "Orphan"].contains(propagation) else {
-            throw APIError.badRequest("propagationPolicy must be Background, Foreground or Orphan, not \(propagation)")
-        }
+    /// DELETE of one object: preconditions, then removal now, or, while finalizers hold it, a
+    /// deletionTimestamp (answered 200 with the object, or 202 when `orphanDependents=false` asked for
+    /// cascading: `handlers/delete.go`). A CustomResourceDefinition is finalized first (``deleteDefinition``).
+    func delete(_ type: ResourceType, namespace: String, name: String, options: DeleteOptions) throws(APIError) -> (Int, JSONValue?) {
         let current = try store.get(type, namespace: namespace, name: name)
-        if let uid = options["preconditions"]?["uid"]?.stringValue, uid != current["metadata"]?["uid"]?.stringValue {
+        if let uid = options.uid, uid != current["metadata"]?["uid"]?.stringValue {
             throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(uid), UID in object meta: \(current["metadata"]?["uid"]?.stringValue ?? "")")
         }
-        if let rv = options["preconditions"]?["resourceVersion"]?.stringValue, rv != current["metadata"]?["resourceVersion"]?.stringValue {
+        if let rv = options.resourceVersion, rv != current["metadata"]?["resourceVersion"]?.stringValue {
             throw APIError(code: 409, reason: "Conflict", message: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(current["metadata"]?["resourceVersion"]?.stringValue ?? "")")
         }
+        let pending = options.cascadeRequested ? 202 : 200
+        if type.isDefinition, current["metadata"]?["deletionTimestamp"] == nil {
+            return (pending, .object(try deleteDefinition(name: name, options: options.write)))
+        }
         if !(current["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
-            // Finalizers hold the object: mark it and answer 202 with it.
-            let marked = try write(type, namespace: namespace, name: name) { object throws(APIError) in
+            // Finalizers hold the object: mark it and answer with it.
+            let marked = try write(type, namespace: namespace, name: name, options: options.write) { object throws(APIError) in
                 var o = object
                 var metadata = o["metadata"]?.objectValue ?? JSONObject()
                 if metadata["deletionTimestamp"] == nil {
@@ -329,15 +348,22 @@ final class KubeAPI: Sendable {
                 o["metadata"] = .object(metadata)
                 return o
             }
-            return (202, .object(marked))
+            return (pending, .object(marked))
         }
-        let removed = try store.remove(type, namespace: namespace, name: name)
-        if type.plural == "customresourcedefinitions" { retire(removed) }
-        collectDependents(of: removed, propagation: propagation)
-        if type.returnsDeletedObject { return (200, .object(removed)) }
+        let gone = try store.remove(type, namespace: namespace, name: name, dryRun: options.write.dryRun)
+        if !options.write.dryRun { removed(type, gone, propagation: options.propagation) }
+        if type.returnsDeletedObject { return (200, .object(gone)) }
         var details = APIError.details(type, name)
-        details["uid"] = removed["metadata"]?["uid"]
+        details["uid"] = gone["metadata"]?["uid"]
         return (200, ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "details": .object(details)])
+    }
+
+    /// What follows an object's removal from storage: a removed CRD stops being served, dependents
+    /// are garbage-collected, and a terminating CRD whose last object went is finalized.
+    private func removed(_ type: ResourceType, _ object: JSONObject, propagation: String) {
+        if type.isDefinition { retire(object) }
+        collectDependents(of: object, propagation: propagation)
+        if type.isCustom { finishTerminating(type) }
     }
 
     /// Garbage collection: dependents whose ownerReferences name the deleted object are deleted
@@ -358,112 +384,9 @@ final class KubeAPI: Sendable {
                     return o
                 }
             } else {
-                let request = HTTPRequest(method: "DELETE", path: "", query: ["propagationPolicy": "Background"], headers: [:], body: [])
-                _ = try? delete(type, namespace: key.namespace, name: key.name, request: request)
+                _ = try? delete(type, namespace: key.namespace, name: key.name, options: DeleteOptions())
             }
         }
     }
 
-    // MARK: Watch
-
-    private func watch(_ type: ResourceType, namespace: String?, _ query: [String: String], _ writer: HTTPResponseWriter,
-                       asTable columns: [TableConversion.Column]?, onStart: () -> Void) throws(APIError) {
-        let labels = try LabelSelector.parse(query["labelSelector"])
-        let fields = try FieldSelector.parse(query["fieldSelector"], for: type)
-        let rvText = query["resourceVersion"] ?? ""
-        var from: Int?
-        if !rvText.isEmpty && rvText != "0" {
-            guard let rv = Int(rvText) else { throw APIError.badRequest("invalid resource version: \(rvText)") }
-            from = rv
-        }
-        let bookmarks = query["allowWatchBookmarks"] == "true"
-        // Without timeoutSeconds the real server picks 30–60 minutes; so do we.
-        let timeout = Double(query["timeoutSeconds"] ?? "") ?? Double.random(in: 1800...3600)
-        let subscription = try store.watch(type, namespace: namespace, labels: labels, fields: fields, from: from)
-        defer { store.endWatch(subscription) }
-        onStart()
-        guard writer.startStream(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")]) else { return }
-        let deadline = DispatchTime.now() + timeout
-        var nextBookmark = DispatchTime.now() + bookmarkInterval
-        func send(_ event: JSONValue) -> Bool {
-            var event = event
-            // kubectl get -w asks for tables: each event carries a one-row Table.
-            if let columns, event["type"] != "BOOKMARK", event["type"] != "ERROR", let object = event["object"]?.objectValue, var e = event.objectValue {
-                e["object"] = TableConversion.table([object], columns: columns, resourceVersion: nil)
-                event = .object(e)
-            }
-            return writer.writeChunk(Array((event.compactText + "\n").utf8))
-        }
-        func bookmark(_ revision: Int) -> JSONValue {
-            ["type": "BOOKMARK", "object": ["kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
-                                             "metadata": ["resourceVersion": .string(String(revision)), "creationTimestamp": .null]]]
-        }
-        while true {
-            // Wake at least every half second to notice a client that went away, as Go's server
-            // notices through the request context.
-            let wake = min(bookmarks ? min(deadline, nextBookmark) : deadline, DispatchTime.now() + 0.5)
-            guard let item = subscription.next(before: wake) else {
-                if writer.stream.clientLeft() { return }
-                if DispatchTime.now() >= deadline {
-                    // Before the stream closes: what is queued, then a bookmark at the current revision.
-                    while let item = subscription.next(before: .now()) {
-                        if case .event(let kind, let object) = item, !send(["type": .string(kind), "object": .object(object)]) { return }
-                    }
-                    if bookmarks { _ = send(bookmark(store.revision)) }
-                    writer.finishStream()
-                    return
-                }
-                if bookmarks && DispatchTime.now() >= nextBookmark {
-                    store.bookmark(subscription)
-                    nextBookmark = DispatchTime.now() + bookmarkInterval
-                }
-                continue
-            }
-            switch item {
-            case .event(let kind, let object):
-                guard send(["type": .string(kind), "object": .object(object)]) else { return }
-            case .bookmark(let revision):
-                if bookmarks { guard send(bookmark(revision)) else { return } }
-            case .error(let error):
-                _ = send(["type": "ERROR", "object": error.status])
-                writer.finishStream()
-                return
-            case .close:
-                writer.finishStream()
-                return
-            }
-        }
-    }
-
-    // MARK: CustomResourceDefinitions
-
-    /// A created CRD is served at once: its versions become resources, and its status says so.
-    private func establish(_ crd: JSONObject) throws(APIError) {
-        for type in CustomResourceSchema.types(of: crd) { serve(type) }
-        let name = crd["metadata"]?["name"]?.stringValue ?? ""
-        guard let crdType = self.type(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions") else { return }
-        _ = try write(crdType, namespace: "", name: name) { current throws(APIError) in
-            var o = current
-            let time = JSONValue.string(ObjectSemantics.now())
-            o["status"] = [
-                "acceptedNames": current["spec"]?["names"] ?? [:],
-                "storedVersions": .array((current["spec"]?["versions"]?.arrayValue ?? []).filter { $0["storage"] == true }.compactMap { $0["name"] }),
-                "conditions": [
-                    ["type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": time],
-                    ["type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": time],
-                ],
-            ]
-            return o
-        }
-    }
-
-    /// A deleted CRD stops being served, and its objects go with it.
-    private func retire(_ crd: JSONObject) {
-        for type in CustomResourceSchema.types(of: crd) {
-            for (_, key, _) in store.allObjects().filter({ $0.storageKey == type.storageKey }) {
-                _ = try? store.remove(type, namespace: key.namespace, name: key.name)
-            }
-            stopServing(group: type.group, plural: type.plural)
-        }
-    }
 }

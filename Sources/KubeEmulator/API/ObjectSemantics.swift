@@ -41,12 +41,21 @@ enum ObjectSemantics {
         object["metadata"] = .object(metadata)
         object["apiVersion"] = .string(type.apiVersion)
         object["kind"] = .string(type.kind)
-        if type.hasStatus && !type.isCustom {
-            object["status"] = type.plural == "pods" ? ["phase": "Pending"] : nil
-        } else if type.hasStatus {
-            object["status"] = nil
+        if type.hasStatus {
+            object["status"] = type.isCustom ? nil : initialStatus(type)
         }
         return Defaulting.apply(type, object)
+    }
+
+    /// The status a create strategy starts a built-in object with (as its v1 serialization shows it:
+    /// the fields without `omitempty`).
+    private static func initialStatus(_ type: ResourceType) -> JSONValue? {
+        switch type.plural {
+        case "pods": return ["phase": "Pending"]
+        case "statefulsets": return ["replicas": 0, "availableReplicas": 0]
+        case "poddisruptionbudgets": return ["disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0]
+        default: return nil
+        }
     }
 
     /// The object a write to the main resource (`subresource == nil`) or to `status` produces from
@@ -108,78 +117,5 @@ enum ObjectSemantics {
     /// True when the object is being deleted and no finalizer holds it any more.
     static func readyToRemove(_ object: JSONObject) -> Bool {
         object["metadata"]?["deletionTimestamp"] != nil && (object["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty
-    }
-}
-
-/// The defaults the API server fills into built-in objects (the fields clients compare against:
-/// a client that ignores them would see a difference on every read).
-enum Defaulting {
-    static func apply(_ type: ResourceType, _ object: JSONObject) -> JSONObject {
-        guard !type.isCustom else { return object }
-        var o = object
-        switch type.plural {
-        case "deployments":
-            var spec = o["spec"]?.objectValue ?? JSONObject()
-            if spec["replicas"] == nil { spec["replicas"] = 1 }
-            if spec["strategy"] == nil { spec["strategy"] = ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": "25%", "maxSurge": "25%"]] }
-            if spec["revisionHistoryLimit"] == nil { spec["revisionHistoryLimit"] = 10 }
-            if spec["progressDeadlineSeconds"] == nil { spec["progressDeadlineSeconds"] = 600 }
-            spec["template"] = template(spec["template"])
-            o["spec"] = .object(spec)
-        case "daemonsets":
-            var spec = o["spec"]?.objectValue ?? JSONObject()
-            if spec["updateStrategy"] == nil { spec["updateStrategy"] = ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": 1, "maxSurge": 0]] }
-            if spec["revisionHistoryLimit"] == nil { spec["revisionHistoryLimit"] = 10 }
-            spec["template"] = template(spec["template"])
-            o["spec"] = .object(spec)
-        case "pods":
-            o["spec"] = .object(podSpec(o["spec"]?.objectValue ?? JSONObject()))
-        default:
-            break
-        }
-        return o
-    }
-
-    private static func template(_ value: JSONValue?) -> JSONValue {
-        var template = value?.objectValue ?? JSONObject()
-        template["spec"] = .object(podSpec(template["spec"]?.objectValue ?? JSONObject()))
-        return .object(template)
-    }
-
-    static func podSpec(_ spec: JSONObject) -> JSONObject {
-        var s = spec
-        if s["restartPolicy"] == nil { s["restartPolicy"] = "Always" }
-        if s["terminationGracePeriodSeconds"] == nil { s["terminationGracePeriodSeconds"] = 30 }
-        if s["dnsPolicy"] == nil { s["dnsPolicy"] = "ClusterFirst" }
-        if s["securityContext"] == nil { s["securityContext"] = [:] }
-        if s["schedulerName"] == nil { s["schedulerName"] = "default-scheduler" }
-        for list in ["containers", "initContainers"] {
-            if let containers = s[list]?.arrayValue { s[list] = .array(containers.map(container)) }
-        }
-        return s
-    }
-
-    static func container(_ value: JSONValue) -> JSONValue {
-        guard var c = value.objectValue else { return value }
-        if c["terminationMessagePath"] == nil { c["terminationMessagePath"] = "/dev/termination-log" }
-        if c["terminationMessagePolicy"] == nil { c["terminationMessagePolicy"] = "File" }
-        if c["imagePullPolicy"] == nil { c["imagePullPolicy"] = .string(defaultPullPolicy(c["image"]?.stringValue ?? "")) }
-        if c["resources"] == nil { c["resources"] = [:] }
-        if let ports = c["ports"]?.arrayValue {
-            c["ports"] = .array(ports.map { port in
-                guard var p = port.objectValue else { return port }
-                if p["protocol"] == nil { p["protocol"] = "TCP" }
-                return .object(p)
-            })
-        }
-        return .object(c)
-    }
-
-    /// `Always` for an untagged or `:latest` image, else `IfNotPresent`.
-    static func defaultPullPolicy(_ image: String) -> String {
-        if image.contains("@") { return "IfNotPresent" }
-        let last = image.split(separator: "/").last.map(String.init) ?? image
-        guard let colon = last.lastIndex(of: ":") else { return "Always" }
-        return last[last.index(after: colon)...] == "latest" ? "Always" : "IfNotPresent"
     }
 }

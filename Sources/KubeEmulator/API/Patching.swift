@@ -66,14 +66,16 @@ enum Patching {
 /// Strategic merge patch for the built-in types: like a JSON merge patch, except that lists with a
 /// merge key merge element by element (containers, initContainers, volumes, env and imagePullSecrets
 /// by `name`, ports by `containerPort`, volumeMounts by `mountPath`, conditions by `type`,
-/// ownerReferences by `uid`), `finalizers` merge as a set, `$patch: delete` removes an element,
-/// `$patch: replace` replaces a map, and `$setElementOrder/<list>` orders a merged list.
+/// ownerReferences by `uid`, webhook configurations' `webhooks` by `name`), `finalizers` merge as a
+/// set, `$patch: delete` removes an element, `$patch: replace` replaces a map, and
+/// `$setElementOrder/<list>` orders a merged list.
 /// Other lists are replaced whole, as their patch strategy is "replace".
 enum StrategicMerge {
     static let mergeKeys: [String: String] = [
         "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "volumes": "name", "env": "name",
         "imagePullSecrets": "name", "ports": "containerPort", "volumeMounts": "mountPath", "conditions": "type",
         "ownerReferences": "uid", "hostAliases": "ip", "topologySpreadConstraints": "topologyKey",
+        "webhooks": "name",  // Validating/MutatingWebhookConfiguration
     ]
 
     static func merge(_ current: JSONObject, _ patch: JSONObject, path: [String]) -> JSONObject {

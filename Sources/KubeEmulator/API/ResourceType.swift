@@ -49,7 +49,7 @@ public struct ResourceType: Sendable, Hashable {
 
     static let verbs: [JSONValue] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
-    /// The built-in resources (issue 3 §3).
+    /// The built-in resources (issue 3 §3, issue 20 §4).
     static let builtIn: [ResourceType] = [
         ResourceType(group: "", version: "v1", plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"], hasStatus: true),
         ResourceType(group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], hasStatus: true,
@@ -68,7 +68,32 @@ public struct ResourceType: Sendable, Hashable {
                      kind: "HorizontalPodAutoscaler", namespaced: true, shortNames: ["hpa"], hasStatus: true, categories: ["all"]),
         ResourceType(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", singular: "customresourcedefinition",
                      kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], hasStatus: true, hasGeneration: true),
+        // What an operator's install manifests carry besides its workload (issue 20 §4): service
+        // accounts and secrets, RBAC, disruption budgets, admission webhooks, StatefulSets. Stored,
+        // defaulted and validated as the API server does; RBAC is not enforced and webhooks are not
+        // called (docs/kube-emulator.md).
+        ResourceType(group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true,
+                     shortNames: ["sa"]),
+        ResourceType(group: "", version: "v1", plural: "secrets", singular: "secret", kind: "Secret", namespaced: true),
+        ResourceType(group: "apps", version: "v1", plural: "statefulsets", singular: "statefulset", kind: "StatefulSet", namespaced: true,
+                     shortNames: ["sts"], hasStatus: true, hasScale: true, hasGeneration: true, categories: ["all"]),
+        ResourceType(group: "policy", version: "v1", plural: "poddisruptionbudgets", singular: "poddisruptionbudget", kind: "PodDisruptionBudget",
+                     namespaced: true, shortNames: ["pdb"], hasStatus: true, hasGeneration: true),
+        ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", singular: "role", kind: "Role", namespaced: true),
+        ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", singular: "rolebinding", kind: "RoleBinding",
+                     namespaced: true),
+        ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", singular: "clusterrole", kind: "ClusterRole",
+                     namespaced: false),
+        ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", singular: "clusterrolebinding",
+                     kind: "ClusterRoleBinding", namespaced: false),
+        ResourceType(group: "admissionregistration.k8s.io", version: "v1", plural: "validatingwebhookconfigurations",
+                     singular: "validatingwebhookconfiguration", kind: "ValidatingWebhookConfiguration", namespaced: false, hasGeneration: true),
+        ResourceType(group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations",
+                     singular: "mutatingwebhookconfiguration", kind: "MutatingWebhookConfiguration", namespaced: false, hasGeneration: true),
     ]
+
+    /// The CustomResourceDefinitions resource itself.
+    var isDefinition: Bool { group == "apiextensions.k8s.io" && plural == "customresourcedefinitions" }
 
     /// Built-in list items carry no `kind`/`apiVersion` (the typed list encodes them without); custom ones do.
     var listItemsCarryTypeMeta: Bool { isCustom }

@@ -1,22 +1,24 @@
 import HTTPKit
 import JSON
 
-/// The `scale` subresource of Deployments: an `autoscaling/v1` `Scale` read from and written to `spec.replicas`.
+/// The `scale` subresource of Deployments and StatefulSets: an `autoscaling/v1` `Scale` read from and
+/// written to `spec.replicas`.
 enum Scale {
-    static func make(_ deployment: JSONObject) -> JSONValue {
-        let metadata = deployment["metadata"]?.objectValue ?? JSONObject()
+    static func make(_ workload: JSONObject) -> JSONValue {
+        let metadata = workload["metadata"]?.objectValue ?? JSONObject()
         var scaleMetadata = JSONObject()
         for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] { scaleMetadata[key] = metadata[key] }
-        let selector = (deployment["spec"]?["selector"]?["matchLabels"]?.objectValue ?? [:])
+        let selector = (workload["spec"]?["selector"]?["matchLabels"]?.objectValue ?? [:])
             .map { "\($0.key)=\($0.value.stringValue ?? "")" }.sorted().joined(separator: ",")
         return ["kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": .object(scaleMetadata),
-                "spec": ["replicas": .integer(deployment["spec"]?["replicas"]?.intValue ?? 1)],
-                "status": ["replicas": .integer(deployment["status"]?["replicas"]?.intValue ?? 0), "selector": .string(selector)]]
+                "spec": ["replicas": .integer(workload["spec"]?["replicas"]?.intValue ?? 1)],
+                "status": ["replicas": .integer(workload["status"]?["replicas"]?.intValue ?? 0), "selector": .string(selector)]]
     }
 
-    /// PUT or PATCH of the Scale: the new `spec.replicas` goes to the Deployment (409 on a stale resourceVersion).
-    static func write(_ api: KubeAPI, _ type: ResourceType, namespace: String, name: String, request: HTTPRequest) throws(APIError) -> JSONValue {
-        let updated = try api.write(type, namespace: namespace, name: name) { current throws(APIError) in
+    /// PUT or PATCH of the Scale: the new `spec.replicas` goes to the workload (409 on a stale resourceVersion).
+    static func write(_ api: KubeAPI, _ type: ResourceType, namespace: String, name: String, request: HTTPRequest,
+                      options: WriteOptions) throws(APIError) -> JSONValue {
+        let updated = try api.write(type, namespace: namespace, name: name, options: options) { current throws(APIError) in
             guard case .object(let scale) = make(current) else { return current }
             let next: JSONObject
             if request.method == "PUT" {
@@ -35,11 +37,11 @@ enum Scale {
                 throw APIError.invalid(scaleType, name, causes: [.init(reason: "FieldValueInvalid", field: "spec.replicas",
                                                                        message: "Invalid value: \(next["spec"]?["replicas"]?.compactText ?? "null"): must be greater than or equal to 0")])
             }
-            var deployment = current
-            var spec = deployment["spec"]?.objectValue ?? JSONObject()
+            var workload = current
+            var spec = workload["spec"]?.objectValue ?? JSONObject()
             spec["replicas"] = .integer(replicas)
-            deployment["spec"] = .object(spec)
-            return try ObjectSemantics.merge(type, current: current, incoming: deployment, subresource: nil)
+            workload["spec"] = .object(spec)
+            return try ObjectSemantics.merge(type, current: current, incoming: workload, subresource: nil)
         }
         return make(updated)
     }

@@ -8,7 +8,7 @@ import JSON
 /// removal of fields a manager stops applying. See docs/kube-emulator.md.
 enum ServerSideApply {
     static func apply(_ api: KubeAPI, _ type: ResourceType, namespace: String, name: String, subresource: String?,
-                      document: JSONObject, manager: String) throws(APIError) -> (Int, JSONValue?) {
+                      document: JSONObject, manager: String, options: WriteOptions) throws(APIError) -> (Int, JSONValue?) {
         if let kind = document["kind"]?.stringValue, kind != type.kind {
             throw APIError.badRequest("the kind of the applied object (\(kind)) does not match the URL (\(type.kind))")
         }
@@ -23,9 +23,9 @@ enum ServerSideApply {
             metadata["name"] = .string(name)
             metadata["managedFields"] = [entry]
             body["metadata"] = .object(metadata)
-            return (201, .object(try api.create(type, namespace: type.namespaced ? namespace : nil, body: body)))
+            return (201, .object(try api.create(type, namespace: type.namespaced ? namespace : nil, body: body, options: options)))
         }
-        let object = try api.write(type, namespace: namespace, name: name) { current throws(APIError) in
+        let object = try api.write(type, namespace: namespace, name: name, options: options) { current throws(APIError) in
             var merged = StrategicMerge.merge(current, document, path: [])
             var metadata = merged["metadata"]?.objectValue ?? JSONObject()
             var managed = (current["metadata"]?["managedFields"]?.arrayValue ?? []).filter {

@@ -3,14 +3,18 @@ import Foundation
 import JSON
 import Locking
 
-/// Stands in for the Deployment and DaemonSet controllers, the scheduler and the kubelets:
+/// Stands in for the Deployment, DaemonSet and StatefulSet controllers, the scheduler and the kubelets:
 /// - a Deployment's `spec.replicas` become Pods (owned by it, labelled from its template plus
 ///   `pod-template-hash`) that turn Ready after the start delay, with pod IPs on loopback
 ///   (127.1.x.y, so tests can serve a pod's endpoints on its IP);
+/// - a StatefulSet's become Pods named by ordinal (`web-0`, `web-1`, …; labelled
+///   `controller-revision-hash`, `statefulset.kubernetes.io/pod-name` and `apps.kubernetes.io/pod-index`),
+///   removed from the highest ordinal down;
 /// - a changed pod template replaces the pods (all at once, as the Recreate strategy does);
 /// - DaemonSets get one Pod per emulated node (`emulator-node-N`);
-/// - Deployment and DaemonSet status (replicas, ready, updated, available, observedGeneration) are
-///   kept as the real controllers keep them, through the `status` subresource, so watches see them.
+/// - Deployment, DaemonSet and StatefulSet status (replicas, ready, updated, available,
+///   observedGeneration) are kept as the real controllers keep them, through the `status`
+///   subresource, so watches see them.
 /// Deleted pods are recreated; pods of deleted owners go by garbage collection.
 final class FakeKubelet: Sendable {
     private let api: KubeAPI
@@ -28,7 +32,7 @@ final class FakeKubelet: Sendable {
         self.startDelay = Locked(startDelay)
         self.nodes = max(1, nodes)
         api.store.observeChanges { [wake] storageKey in
-            if storageKey == "apps/deployments" || storageKey == "apps/daemonsets" || storageKey == "/pods" { wake.signal() }
+            if ["apps/deployments", "apps/daemonsets", "apps/statefulsets", "/pods"].contains(storageKey) { wake.signal() }
         }
         Thread.detachNewThread { [self] in loop() }
     }
@@ -56,52 +60,71 @@ final class FakeKubelet: Sendable {
         }
     }
 
-    private var types: (deployments: ResourceType, daemonSets: ResourceType, pods: ResourceType)? {
+    /// The workload controllers stood in for.
+    private enum Workload {
+        case deployment, daemonSet, statefulSet
+
+        /// The label that says which template a pod was made from.
+        var revisionLabel: String { self == .statefulSet ? "controller-revision-hash" : "pod-template-hash" }
+    }
+
+    private var types: (workloads: [(ResourceType, Workload)], pods: ResourceType)? {
         guard let d = api.type(group: "apps", version: "v1", plural: "deployments"),
               let s = api.type(group: "apps", version: "v1", plural: "daemonsets"),
+              let t = api.type(group: "apps", version: "v1", plural: "statefulsets"),
               let p = api.type(group: "", version: "v1", plural: "pods") else { return nil }
-        return (d, s, p)
+        return ([(d, .deployment), (s, .daemonSet), (t, .statefulSet)], p)
     }
 
     private func reconcile() {
         guard let types else { return }
         let all = api.store.allObjects()
         let pods = all.filter { $0.storageKey == types.pods.storageKey }.map(\.object)
-        for owner in all where owner.storageKey == types.deployments.storageKey || owner.storageKey == types.daemonSets.storageKey {
-            let isDaemonSet = owner.storageKey == types.daemonSets.storageKey
-            reconcileOwner(owner.object, type: isDaemonSet ? types.daemonSets : types.deployments, pods: pods, podType: types.pods,
-                           desired: isDaemonSet ? nodes : (owner.object["spec"]?["replicas"]?.intValue ?? 1), isDaemonSet: isDaemonSet)
+        for owner in all {
+            guard let (type, workload) = types.workloads.first(where: { $0.0.storageKey == owner.storageKey }) else { continue }
+            reconcileOwner(owner.object, type: type, workload: workload, pods: pods, podType: types.pods,
+                           desired: workload == .daemonSet ? nodes : (owner.object["spec"]?["replicas"]?.intValue ?? 1))
         }
     }
 
-    private func reconcileOwner(_ owner: JSONObject, type: ResourceType, pods all: [JSONObject], podType: ResourceType, desired: Int, isDaemonSet: Bool) {
+    private func reconcileOwner(_ owner: JSONObject, type: ResourceType, workload: Workload, pods all: [JSONObject], podType: ResourceType, desired: Int) {
         guard let uid = owner["metadata"]?["uid"]?.stringValue, let name = owner["metadata"]?["name"]?.stringValue,
               let namespace = owner["metadata"]?["namespace"]?.stringValue,
               owner["metadata"]?["deletionTimestamp"] == nil else { return }
         let template = owner["spec"]?["template"] ?? .object([:])
         let hash = Self.hash(template.compactText)
+        let revision = workload == .statefulSet ? "\(name)-\(hash)" : hash
+        func current(_ pod: JSONObject) -> Bool { pod["metadata"]?["labels"]?[workload.revisionLabel]?.stringValue == revision }
         var pods = all.filter { pod in
             (pod["metadata"]?["ownerReferences"]?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid }
                 && pod["metadata"]?["deletionTimestamp"] == nil
         }
         // A new template replaces the old pods.
-        for pod in pods where pod["metadata"]?["labels"]?["pod-template-hash"]?.stringValue != hash {
-            delete(pod, podType)
-        }
-        pods.removeAll { $0["metadata"]?["labels"]?["pod-template-hash"]?.stringValue != hash }
-        // Scale down (newest first), or up.
+        for pod in pods where !current(pod) { delete(pod, podType) }
+        pods.removeAll { !current($0) }
+        // Scale down (newest first; a StatefulSet's highest ordinals first), or up.
         if pods.count > desired {
-            let extra = pods.sorted { ($0["metadata"]?["creationTimestamp"]?.stringValue ?? "") > ($1["metadata"]?["creationTimestamp"]?.stringValue ?? "") }
-                .prefix(pods.count - desired)
+            let extra = pods.sorted { a, b in
+                if workload == .statefulSet { return Self.ordinal(a) > Self.ordinal(b) }
+                return (a["metadata"]?["creationTimestamp"]?.stringValue ?? "") > (b["metadata"]?["creationTimestamp"]?.stringValue ?? "")
+            }.prefix(pods.count - desired)
             for pod in extra { delete(pod, podType) }
             let gone = Set(extra.compactMap { $0["metadata"]?["uid"]?.stringValue })
             pods.removeAll { gone.contains($0["metadata"]?["uid"]?.stringValue ?? "") }
         }
         let used = Set(pods.compactMap { $0["spec"]?["nodeName"]?.stringValue })
         var freeNodes = (1...nodes).map { "emulator-node-\($0)" }.filter { !used.contains($0) }
+        var ordinals = Set(pods.map(Self.ordinal))
         while pods.count < desired {
-            let node = isDaemonSet ? (freeNodes.isEmpty ? "emulator-node-1" : freeNodes.removeFirst()) : "emulator-node-\(pods.count % nodes + 1)"
-            guard let pod = create(owner: owner, ownerType: type, template: template, hash: hash, namespace: namespace, name: name, node: node, podType: podType) else { break }
+            let node = workload == .daemonSet ? (freeNodes.isEmpty ? "emulator-node-1" : freeNodes.removeFirst()) : "emulator-node-\(pods.count % nodes + 1)"
+            var identity = PodIdentity.generated(prefix: "\(name)-\(hash)-")
+            if workload == .statefulSet {
+                let ordinal = (0...).first { !ordinals.contains($0) } ?? pods.count
+                ordinals.insert(ordinal)
+                identity = .ordinal(name: name, ordinal: ordinal, serviceName: owner["spec"]?["serviceName"]?.stringValue)
+            }
+            guard let pod = create(owner: owner, ownerType: type, template: template, revisionLabel: (workload.revisionLabel, revision),
+                                   identity: identity, namespace: namespace, node: node, podType: podType) else { break }
             pods.append(pod)
         }
         // Pods whose start delay has passed become Ready.
@@ -119,22 +142,45 @@ final class FakeKubelet: Sendable {
                 ready += 1
             }
         }
-        writeStatus(owner, type: type, pods: pods.count, ready: ready, isDaemonSet: isDaemonSet, desired: desired)
+        writeStatus(owner, type: type, workload: workload, pods: pods.count, ready: ready, desired: desired, revision: revision)
     }
 
-    private func create(owner: JSONObject, ownerType: ResourceType, template: JSONValue, hash: String, namespace: String, name: String,
-                        node: String, podType: ResourceType) -> JSONObject? {
+    /// How a new pod is named: generated (Deployments, DaemonSets), or by ordinal (StatefulSets).
+    private enum PodIdentity {
+        case generated(prefix: String)
+        case ordinal(name: String, ordinal: Int, serviceName: String?)
+    }
+
+    /// A StatefulSet pod's ordinal (`web-3` → 3), or -1.
+    private static func ordinal(_ pod: JSONObject) -> Int {
+        Int(pod["metadata"]?["labels"]?["apps.kubernetes.io/pod-index"]?.stringValue ?? "") ?? -1
+    }
+
+    private func create(owner: JSONObject, ownerType: ResourceType, template: JSONValue, revisionLabel: (key: String, value: String),
+                        identity: PodIdentity, namespace: String, node: String, podType: ResourceType) -> JSONObject? {
         var labels = template["metadata"]?["labels"]?.objectValue ?? [:]
-        labels["pod-template-hash"] = .string(hash)
+        labels[revisionLabel.key] = .string(revisionLabel.value)
         var spec = template["spec"]?.objectValue ?? [:]
         spec["nodeName"] = .string(node)
-        let body: JSONObject = [
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": ["generateName": .string("\(name)-\(hash)-"), "namespace": .string(namespace), "labels": .object(labels),
-                         "ownerReferences": [["apiVersion": .string(ownerType.apiVersion), "kind": .string(ownerType.kind), "name": .string(name),
-                                              "uid": owner["metadata"]?["uid"] ?? .null, "controller": true, "blockOwnerDeletion": true]]],
-            "spec": .object(spec),
+        var metadata: JSONObject = [
+            "namespace": .string(namespace),
+            "ownerReferences": [["apiVersion": .string(ownerType.apiVersion), "kind": .string(ownerType.kind),
+                                 "name": owner["metadata"]?["name"] ?? .null,
+                                 "uid": owner["metadata"]?["uid"] ?? .null, "controller": true, "blockOwnerDeletion": true]],
         ]
+        switch identity {
+        case .generated(let prefix):
+            metadata["generateName"] = .string(prefix)
+        case .ordinal(let name, let ordinal, let serviceName):
+            let podName = "\(name)-\(ordinal)"
+            metadata["name"] = .string(podName)
+            labels["statefulset.kubernetes.io/pod-name"] = .string(podName)
+            labels["apps.kubernetes.io/pod-index"] = .string(String(ordinal))
+            spec["hostname"] = .string(podName)
+            if let serviceName, !serviceName.isEmpty { spec["subdomain"] = .string(serviceName) }
+        }
+        metadata["labels"] = .object(labels)
+        let body: JSONObject = ["apiVersion": "v1", "kind": "Pod", "metadata": .object(metadata), "spec": .object(spec)]
         guard let pod = try? api.create(podType, namespace: namespace, body: body) else { return nil }
         if let uid = pod["metadata"]?["uid"]?.stringValue { readyAt.withLock { $0[uid] = Date().addingTimeInterval(startDelay.withLock { $0 }) } }
         return pod
@@ -174,14 +220,22 @@ final class FakeKubelet: Sendable {
         if let uid = pod["metadata"]?["uid"]?.stringValue { readyAt.withLock { _ = $0.removeValue(forKey: uid) } }
     }
 
-    private func writeStatus(_ owner: JSONObject, type: ResourceType, pods: Int, ready: Int, isDaemonSet: Bool, desired: Int) {
+    private func writeStatus(_ owner: JSONObject, type: ResourceType, workload: Workload, pods: Int, ready: Int, desired: Int, revision: String) {
         let generation = owner["metadata"]?["generation"] ?? .integer(1)
         let status: JSONValue
-        if isDaemonSet {
+        switch workload {
+        case .daemonSet:
             status = ["currentNumberScheduled": .integer(pods), "desiredNumberScheduled": .integer(desired), "numberMisscheduled": 0,
                       "numberReady": .integer(ready), "numberAvailable": .integer(ready), "updatedNumberScheduled": .integer(pods),
                       "observedGeneration": generation]
-        } else {
+        case .statefulSet:
+            // apps/v1 StatefulSetStatus: readyReplicas, currentReplicas and updatedReplicas are omitted when 0.
+            var s: JSONObject = ["observedGeneration": generation, "replicas": .integer(pods), "availableReplicas": .integer(ready),
+                                 "currentRevision": .string(revision), "updateRevision": .string(revision), "collisionCount": 0]
+            if ready > 0 { s["readyReplicas"] = .integer(ready) }
+            if pods > 0 { s["currentReplicas"] = .integer(pods); s["updatedReplicas"] = .integer(pods) }
+            status = .object(s)
+        case .deployment:
             var s: JSONObject = ["observedGeneration": generation, "replicas": .integer(pods), "updatedReplicas": .integer(pods),
                                  "readyReplicas": .integer(ready), "availableReplicas": .integer(ready)]
             if pods - ready > 0 { s["unavailableReplicas"] = .integer(pods - ready) }

@@ -78,37 +78,44 @@ final class ObjectStore: Sendable {
 
     // MARK: Writes
 
-    /// Creates `object` (metadata already prepared by the caller, except the resourceVersion).
-    func create(_ type: ResourceType, _ object: JSONObject) throws(APIError) -> JSONObject {
+    /// Creates `object` (metadata already prepared by the caller, except the resourceVersion). A dry
+    /// run checks for a clash and answers the object unstored, without a resourceVersion.
+    func create(_ type: ResourceType, _ object: JSONObject, dryRun: Bool = false) throws(APIError) -> JSONObject {
         let key = Self.key(of: object)
         return try state.withLock { s throws(APIError) -> JSONObject in
             if s.objects[type.storageKey]?[key] != nil { throw APIError.alreadyExists(type, key.name) }
+            if dryRun { return object }
             return commit(&s, type, key, new: object, old: nil)
         }
     }
 
     /// Reads the current object and writes what `change` makes of it, atomically. `change` throws to
     /// refuse (a conflict, a failed patch test). A result equal to the current object writes nothing and
-    /// keeps the resourceVersion, as the API server does for no-op updates.
-    func update(_ type: ResourceType, namespace: String, name: String,
+    /// keeps the resourceVersion, as the API server does for no-op updates. A dry run stores nothing:
+    /// it answers what `change` made (with the current resourceVersion), or the current object when
+    /// the change would delete it.
+    func update(_ type: ResourceType, namespace: String, name: String, dryRun: Bool = false,
                 _ change: (JSONObject) throws(APIError) -> JSONObject?) throws(APIError) -> (object: JSONObject, deleted: Bool) {
         let key = ObjectKey(namespace: namespace, name: name)
         return try state.withLock { s throws(APIError) -> (JSONObject, Bool) in
             guard let current = s.objects[type.storageKey]?[key] else { throw APIError.notFound(type, name) }
             guard let changed = try change(current) else {
                 // Deleted by the change (finalizers cleared on an object being deleted).
+                if dryRun { return (current, true) }
                 return (commit(&s, type, key, new: nil, old: current), true)
             }
-            if changed == current { return (current, false) }
+            if changed == current || dryRun { return (changed, false) }
             return (commit(&s, type, key, new: changed, old: current), false)
         }
     }
 
-    /// Removes an object now; its last state is returned with the deletion's revision.
-    func remove(_ type: ResourceType, namespace: String, name: String) throws(APIError) -> JSONObject {
+    /// Removes an object now; its last state is returned with the deletion's revision (a dry run
+    /// answers it as stored and removes nothing).
+    func remove(_ type: ResourceType, namespace: String, name: String, dryRun: Bool = false) throws(APIError) -> JSONObject {
         let key = ObjectKey(namespace: namespace, name: name)
         return try state.withLock { s throws(APIError) -> JSONObject in
             guard let current = s.objects[type.storageKey]?[key] else { throw APIError.notFound(type, name) }
+            if dryRun { return current }
             return commit(&s, type, key, new: nil, old: current)
         }
     }
@@ -157,22 +164,37 @@ final class ObjectStore: Sendable {
 
     // MARK: Watches
 
-    /// Opens a watch. From `resourceVersion` nil (`""` or `"0"` on the wire): the current objects as
-    /// ADDED, then changes. From N: every change after N, or 410 Expired if the history no longer reaches back to N.
+    /// Where a watch starts.
+    enum WatchStart: Sendable {
+        /// Changes from now on only.
+        case now
+        /// Every change after this resourceVersion (410 Expired when the history no longer reaches it).
+        case after(Int)
+        /// The current objects as ADDED (in key order), then, with `endBookmark`, a BOOKMARK marking
+        /// the end of the initial events at the revision they were read at, then changes after it.
+        case currentState(endBookmark: Bool)
+    }
+
+    /// Opens a watch: its first items are queued under the store lock, with the watcher registered
+    /// in the same step, so no change falls between the initial events and the live ones.
     func watch(_ type: ResourceType, namespace: String?, labels: LabelSelector, fields: FieldSelector,
-               from resourceVersion: Int?) throws(APIError) -> WatchSubscription {
+               start: WatchStart) throws(APIError) -> WatchSubscription {
         try state.withLock { s throws(APIError) -> WatchSubscription in
             let watcher = WatchSubscription(id: s.nextWatcherID, type: type, namespace: namespace, labels: labels, fields: fields)
             s.nextWatcherID += 1
-            if let from = resourceVersion {
+            switch start {
+            case .now:
+                break
+            case .after(let from):
                 guard from >= s.compactedThrough else { throw APIError.expired(requested: from, oldest: s.compactedThrough) }
                 for event in s.history where event.revision > from && event.storageKey == type.storageKey {
                     Self.deliver(event, to: watcher)
                 }
-            } else {
+            case .currentState(let endBookmark):
                 for (_, object) in (s.objects[type.storageKey] ?? [:]).sorted(by: { $0.key < $1.key }) where watcher.matches(object) {
                     watcher.push(.event(type: "ADDED", object: object))
                 }
+                if endBookmark { watcher.push(.initialEventsEnd(revision: s.revision)) }
             }
             s.watchers[watcher.id] = watcher
             return watcher
@@ -190,17 +212,41 @@ final class ObjectStore: Sendable {
 
     var watchCount: Int { state.withLock { $0.watchers.count } }
 
+    /// Ends the open watches of one resource cleanly (its CustomResourceDefinition is gone).
+    func endWatches(storageKey: String) {
+        state.withLock { s in
+            for (id, watcher) in s.watchers where watcher.type.storageKey == storageKey {
+                watcher.push(.close)
+                s.watchers[id] = nil
+            }
+        }
+    }
+
     // MARK: Test controls
 
-    /// Forgets the event history up to now: a watch from an older resourceVersion gets 410, and every
-    /// open watch gets an ERROR event with a 410 Status and ends, as when the real server's watch cache
-    /// no longer holds a lagging watcher's position.
-    func compact() {
+    /// How open watches end when the history is forgotten.
+    enum OpenWatchEnding {
+        /// An ERROR event with a 410 Status, then the end: the real server's answer to a watcher whose
+        /// position its watch cache no longer holds.
+        case expiredError
+        /// The stream just ends, as when the API server restarts: the client resumes from the
+        /// resourceVersion it had, which the new watch cache no longer reaches.
+        case cleanly
+    }
+
+    /// Forgets the event history up to now, so a watch from an older resourceVersion is expired,
+    /// and ends every open watch as `ending` says. One step under the lock: no watch can resume in between.
+    func compact(ending: OpenWatchEnding) {
         state.withLock { s in
             s.compactedThrough = s.revision
             s.history.removeAll()
             for watcher in s.watchers.values {
-                watcher.push(.error(APIError(code: 410, reason: "Expired", message: "too old resource version: \(s.revision - 1) (\(s.revision))")))
+                switch ending {
+                case .expiredError:
+                    watcher.push(.error(APIError(code: 410, reason: "Expired", message: "too old resource version: \(s.revision - 1) (\(s.revision))")))
+                case .cleanly:
+                    watcher.push(.close)
+                }
             }
             s.watchers.removeAll()
         }

@@ -8,6 +8,8 @@ final class WatchSubscription: Sendable {
     enum Item: Sendable {
         case event(type: String, object: JSONObject)
         case bookmark(revision: Int)
+        /// The BOOKMARK that ends a streaming list's initial events (annotated `k8s.io/initial-events-end`).
+        case initialEventsEnd(revision: Int)
         /// An `ERROR` event (410 Expired when history was compacted under the watcher), then the end.
         case error(APIError)
         /// The server ends the stream (dropped watches, shutdown).
