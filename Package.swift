@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "LoadModelTests", dependencies: ["LoadModel", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "LoadModel", "Autoscaling", "JSON", "YAML", "TestSupport"]),
         // The install layout (config/, Manifests/, the Dockerfile, the Makefile) and the monitoring config.
-        .testTarget(name: "PackagingTests", dependencies: ["JSON", "YAML", "TestSupport"]),
+        .testTarget(name: "PackagingTests", dependencies: ["JSON", "YAML", "KubeEmulator", "TestSupport"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
