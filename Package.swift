@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "YAML", targets: ["YAML"]),
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "Kube", targets: ["Kube"]),
+        .library(name: "KubeObjects", targets: ["KubeObjects"]),
     ],
     targets: [
         // Ordered JSON values, a strict parser and a deterministic serializer.
@@ -26,8 +27,10 @@ let package = Package(
         .target(name: "NameSuggestion"),
         // A YAML reader for Kubernetes manifests and kubeconfig files, producing JSON values.
         .target(name: "YAML", dependencies: ["JSON"], linkerSettings: libm),
-        // The pool model, threshold expressions, the decision engine and warmup planning. Pure: no I/O.
-        .target(name: "Autoscaling", dependencies: ["JSON", "NameSuggestion", "Locking"], linkerSettings: libm),
+        // Kubernetes objects as the operator reads them: object keys, resource paths, typed views, label selectors. Pure.
+        .target(name: "KubeObjects", dependencies: ["JSON"]),
+        // The pool model, threshold expressions, the decision engine, warmup planning and the plan of writes. Pure: no I/O.
+        .target(name: "Autoscaling", dependencies: ["JSON", "KubeObjects", "NameSuggestion", "Locking"], linkerSettings: libm),
         // OpenSSL, for the emulator's TLS listener (the client side uses libcurl).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // A blocking HTTP/1.1 server (plain or TLS) for the emulator and the operator's endpoints.
@@ -38,7 +41,7 @@ let package = Package(
         // libcurl, for the Kubernetes client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The Kubernetes client: kubeconfig and in-cluster config, raw HTTPS through libcurl, verbs, watches.
-        .target(name: "Kube", dependencies: ["CCurl", "JSON", "YAML", "Locking"]),
+        .target(name: "Kube", dependencies: ["CCurl", "JSON", "KubeObjects", "YAML", "Locking"]),
         // The controller: work queue, informers, the pool reconciler, conditions, events.
         .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit", "PrometheusText"]),
         // The Prometheus text exposition format and histogram quantiles (for the direct-scrape source).

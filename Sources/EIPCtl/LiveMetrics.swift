@@ -38,7 +38,7 @@ enum LiveMetrics {
         // Direct scrape: the target's pods from the API server; two reads two seconds apart, since
         // rates need two scrapes.
         let pods = awaitBlocking { () async -> [JSONValue] in
-            guard let selector = LabelSelector(target.object["spec"]?["selector"]) else { return [] }
+            guard let selector = target.selector else { return [] }
             let all = (try? await client.list(.pods, namespace: pool.namespace).items) ?? []
             return all.filter(selector.matches)
         }

@@ -120,10 +120,10 @@ enum ReconcileCommand {
             }
             target = found
         } else {
-            target = DeploymentView.assumed(name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas)
+            target = DeploymentView(name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas, readyReplicas: policy.minReplicas)
             notes.append("no --deployment given: assumed Deployment \(pool.namespace)/\(pool.spec.targetName) at minReplicas (\(policy.minReplicas)) with all replicas ready")
         }
-        let others = OtherAutoscalers.targeting(deployment: target.name, namespace: pool.namespace, in: related.map(\.value))
+        let others = OtherAutoscalers.targeting(pool.targetKey, in: related.map(\.value))
         if sample.readings.isEmpty { notes.append("no --metrics given: every metric is unknown") }
         let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
         let warnings = check.warnings.map { "\(poolObject.location(poolObject.mark(for: $0))): warning: \($0)" }
@@ -146,7 +146,7 @@ enum ReconcileCommand {
         let fetched = awaitBlocking { () async -> Result<(JSONValue, JSONValue?, [JSONValue], JSONValue?), KubeError> in
             do throws(KubeError) {
                 let pool = try await client.get(.elasticInferencePools, namespace: namespace, name: name)
-                let target = pool["spec"]?["targetRef"]?["name"]?.stringValue ?? pool["spec"]?["modelRef"]?.stringValue ?? name
+                let target = ElasticInferencePool.targetName(of: pool) ?? name
                 var deployment: JSONValue?
                 do throws(KubeError) {
                     deployment = try await client.get(.deployments, namespace: namespace, name: target)
@@ -190,7 +190,7 @@ enum ReconcileCommand {
             sample = live
             notes.append(note)
         }
-        let others = OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: hpas)
+        let others = OtherAutoscalers.targeting(pool.targetKey, in: hpas)
         let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now,
                                  prePullDaemonSet: prePullObject)
         let rendering = PlanRendering(plan: plan, sample: sample, now: now, assumedTarget: false,

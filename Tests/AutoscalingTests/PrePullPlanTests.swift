@@ -59,7 +59,7 @@ struct PrePullPlanTests {
                                             "status": ["observedGeneration": 1, "desiredNumberScheduled": 3, "numberReady": 2, "updatedNumberScheduled": 3]])
         let same = PrePullPlan.plan(pool: pool(images: ["a:1"]), target: gpuTarget, current: stored, pauseImage: "pause:3.9")
         #expect(same.action == .none)
-        #expect(same.rollout == PrePullPlan.Rollout(desired: 3, ready: 2, updated: 3))
+        #expect(same.rollout == DaemonSetView.Rollout(desired: 3, ready: 2, updated: 3))
         #expect(same.rollout?.isComplete == false)
 
         let changed = PrePullPlan.plan(pool: pool(images: ["a:2"]), target: gpuTarget, current: stored, pauseImage: "pause:3.9")
@@ -79,6 +79,6 @@ struct PrePullPlanTests {
 
     @Test func aRolloutCountsOnlyOnceTheControllerHasSeenTheSpec() {
         let behind: JSONValue = ["metadata": ["generation": 2], "status": ["observedGeneration": 1, "desiredNumberScheduled": 1, "numberReady": 1, "updatedNumberScheduled": 1]]
-        #expect(PrePullPlan.rollout(of: behind) == nil)
+        #expect(DaemonSetView(behind).rollout == nil)
     }
 }

@@ -181,6 +181,6 @@ struct ReconcilePlanTests {
                               "spec": ["scaleTargetRef": ["kind": "Deployment", "name": "model"]]]
         let elsewhere: JSONValue = ["kind": "HorizontalPodAutoscaler", "metadata": ["name": "h2", "namespace": "other"],
                                     "spec": ["scaleTargetRef": ["kind": "Deployment", "name": "model"]]]
-        #expect(OtherAutoscalers.targeting(deployment: "model", namespace: "ns", in: [hpa, elsewhere]) == ["HorizontalPodAutoscaler/h"])
+        #expect(OtherAutoscalers.targeting(ObjectKey(namespace: "ns", name: "model"), in: [hpa, elsewhere]) == ["HorizontalPodAutoscaler/h"])
     }
 }

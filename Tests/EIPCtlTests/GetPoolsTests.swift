@@ -1,3 +1,4 @@
+import Autoscaling
 import Foundation
 import HTTPKit
 import JSON

@@ -1,3 +1,4 @@
+import Autoscaling
 import Foundation
 import JSON
 import Kube

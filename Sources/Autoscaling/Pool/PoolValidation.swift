@@ -111,7 +111,7 @@ extension ElasticInferencePool {
             reader.error(targetPath.appending("apiVersion"), "only \"apps/v1\" is supported, not \"\(apiVersion)\"")
         }
         let explicitTarget = reader.string(targetRef, "name", at: targetPath, required: targetRef != nil)
-        let targetName = explicitTarget ?? modelRef
+        let targetName = Self.targetName(ofSpec: .object(spec)) ?? ""
         if !targetName.isEmpty, !KubernetesNames.isDNS1123Subdomain(targetName) {
             if explicitTarget != nil {
                 reader.error(targetPath.appending("name"), "\"\(targetName)\" is not a valid Deployment name")

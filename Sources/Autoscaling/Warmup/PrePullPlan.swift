@@ -1,4 +1,5 @@
 import JSON
+import KubeObjects
 
 /// The image pre-pull DaemonSet of a pool (SPEC §5), computed without I/O: `<pool>-prepull`, owned
 /// by the pool (garbage-collected with it), scheduled where the target's pods may run, pulling each
@@ -20,16 +21,7 @@ public struct PrePullPlan: Sendable, Hashable {
     public let desired: JSONValue?
     /// Rollout of the current DaemonSet: nodes scheduled, ready and updated; nil when there is none
     /// or it has not caught up with its spec yet.
-    public let rollout: Rollout?
-
-    /// A DaemonSet's rollout as its status reports it.
-    public struct Rollout: Sendable, Hashable {
-        public let desired: Int
-        public let ready: Int
-        public let updated: Int
-        /// Desired = ready = updated, for the current generation.
-        public var isComplete: Bool { ready == desired && updated == desired }
-    }
+    public let rollout: DaemonSetView.Rollout?
 
     /// The DaemonSet's name for a pool.
     public static func name(pool: String) -> String { "\(pool)-prepull" }
@@ -39,7 +31,7 @@ public struct PrePullPlan: Sendable, Hashable {
     ///   - pauseImage: the image that holds each pre-pull pod once its pulls are done.
     public static func plan(pool: ElasticInferencePool, target: DeploymentView, current: JSONValue?, pauseImage: String) -> PrePullPlan {
         let desired = pool.spec.warmup.preloadedImages.isEmpty ? nil : daemonSet(pool: pool, target: target, pauseImage: pauseImage)
-        let rollout = current.flatMap(Self.rollout(of:))
+        let rollout = current.flatMap { DaemonSetView($0).rollout }
         switch (desired, current) {
         case (nil, nil): return PrePullPlan(action: .none, desired: nil, rollout: nil)
         case (nil, .some): return PrePullPlan(action: .delete(name: name(pool: pool.name)), desired: nil, rollout: rollout)
@@ -98,13 +90,6 @@ public struct PrePullPlan: Sendable, Hashable {
                          "ownerReferences": [.object(owner)]],
             "spec": spec,
         ]
-    }
-
-    static func rollout(of daemonSet: JSONValue) -> Rollout? {
-        guard let status = daemonSet["status"],
-              (status["observedGeneration"]?.intValue ?? 0) >= (daemonSet["metadata"]?["generation"]?.intValue ?? 0) else { return nil }
-        return Rollout(desired: status["desiredNumberScheduled"]?.intValue ?? 0, ready: status["numberReady"]?.intValue ?? 0,
-                       updated: status["updatedNumberScheduled"]?.intValue ?? 0)
     }
 
     /// FNV-1a of the spec text, in hex: a short, stable fingerprint.

@@ -104,19 +104,17 @@ struct ScrapeFailure: Error, Sendable {
     let message: String
 }
 
-/// A pod that may be scraped: Ready, with an IP, and not being deleted.
+/// A pod that may be scraped: Ready (and not being deleted), with an IP.
 struct ReadyPod: Sendable {
     let name: String
     let uid: String
     let ip: String
 
-    init?(_ pod: JSONValue) {
-        guard pod["metadata"]?["deletionTimestamp"] == nil || pod["metadata"]?["deletionTimestamp"] == .null,
-              let ip = pod["status"]?["podIP"]?.stringValue, !ip.isEmpty,
-              let conditions = pod["status"]?["conditions"]?.arrayValue,
-              conditions.contains(where: { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }) else { return nil }
-        name = pod["metadata"]?["name"]?.stringValue ?? ip
-        uid = pod["metadata"]?["uid"]?.stringValue ?? name
+    init?(_ object: JSONValue) {
+        let pod = PodView(object)
+        guard pod.isReady, let ip = pod.podIP else { return nil }
+        name = pod.meta.name.isEmpty ? ip : pod.meta.name
+        uid = pod.meta.uid ?? name
         self.ip = ip
     }
 }

@@ -106,9 +106,7 @@ public final class PoolController: Sendable {
 
     /// `namespace/deployment` a pool targets: targetRef.name, else modelRef.
     static func target(of pool: JSONValue) -> String? {
-        guard let namespace = pool["metadata"]?["namespace"]?.stringValue,
-              let name = pool["spec"]?["targetRef"]?["name"]?.stringValue ?? pool["spec"]?["modelRef"]?.stringValue else { return nil }
-        return "\(namespace)/\(name)"
+        ElasticInferencePool.target(of: pool)?.description
     }
 
     /// Starts the informers.

@@ -111,11 +111,11 @@ public final class PoolReconciler: Sendable {
 
         // Another autoscaler on the same Deployment means no writes (the plan honours it).
         let others = autoscalers.map { informer in
-            OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: informer.list(namespace: namespace))
+            OtherAutoscalers.targeting(target.key, in: informer.list(namespace: namespace))
         } ?? []
         // Metrics: the target's pods (Ready or warming) go along for a source that scrapes them.
         var targetPods: [JSONValue] = []
-        if metrics.wantsPods(pool), let pods, let selector = LabelSelector(target.object["spec"]?["selector"]) {
+        if metrics.wantsPods(pool), let pods, let selector = target.selector {
             targetPods = pods.list(namespace: namespace).filter(selector.matches)
         }
         let sample = await metrics.read(MetricsQuery(pool: pool, target: target, pods: targetPods, metrics: policy.metrics, now: now))

@@ -22,14 +22,9 @@ final class WarmupFinalizer: Sendable {
         self.events = events
     }
 
-    static func finalizers(of object: JSONValue) -> [String] {
-        (object["metadata"]?["finalizers"]?.arrayValue ?? []).compactMap(\.stringValue)
-    }
+    static func finalizers(of object: JSONValue) -> [String] { ObjectMeta(object).finalizers }
 
-    static func isDeleting(_ object: JSONValue) -> Bool {
-        guard let stamp = object["metadata"]?["deletionTimestamp"] else { return false }
-        return stamp != .null
-    }
+    static func isDeleting(_ object: JSONValue) -> Bool { ObjectMeta(object).isBeingDeleted }
 
     /// Adds the finalizer to a pool that lacks it (the list is replaced whole, so the patch carries
     /// the resourceVersion: a finalizer someone else adds meanwhile is not lost, we get a 409).
@@ -46,10 +41,10 @@ final class WarmupFinalizer: Sendable {
         let meta = ObjectMeta(object)
         let namespace = meta.namespace ?? "default"
         let uid = meta.uid ?? "\(namespace)/\(meta.name)"
-        let target = object["spec"]?["targetRef"]?["name"]?.stringValue ?? object["spec"]?["modelRef"]?.stringValue ?? meta.name
+        let target = ElasticInferencePool.targetName(of: object) ?? ""
 
         // Take the owned init containers (and the ownership annotation) out of the Deployment.
-        if let deployment = deployments.get(namespace: namespace, name: target).flatMap(DeploymentView.init),
+        if !target.isEmpty, let deployment = deployments.get(namespace: namespace, name: target).flatMap(DeploymentView.init),
            let patch = WarmupPlan.plan(WarmupStrategy(), for: deployment).patch {
             do throws(KubeError) {
                 _ = try await client.patch(.deployments, namespace: namespace, name: target, .merge(patch))

@@ -1,25 +1,33 @@
-import Foundation
 import JSON
 
-/// Typed reads of the fields the operator uses, over objects kept as JSON (no hand-written model of
-/// the whole Kubernetes API). Deployments have theirs in `Autoscaling` (`DeploymentView`), next to
-/// the decisions that read them.
+// Typed reads of the fields the operator uses, over objects kept as JSON (no hand-written model of
+// the whole Kubernetes API). Each view is defined once, here, and read wherever the object is: the
+// pool planning (`Autoscaling`), the metrics sources, the controller and `eipctl`.
+
+/// `metadata` of any object.
 public struct ObjectMeta: Sendable {
     public let object: JSONValue
     public init(_ object: JSONValue) { self.object = object }
 
     private var metadata: JSONValue? { object["metadata"] }
     public var name: String { metadata?["name"]?.stringValue ?? "" }
+    /// nil for cluster-scoped objects (and objects that do not say, such as manifests).
     public var namespace: String? { metadata?["namespace"]?.stringValue }
+    public var key: ObjectKey { ObjectKey(of: object) }
     public var uid: String? { metadata?["uid"]?.stringValue }
     public var resourceVersion: String? { metadata?["resourceVersion"]?.stringValue }
     public var generation: Int? { metadata?["generation"]?.intValue }
     public var labels: [String: String] { (metadata?["labels"]?.objectValue ?? [:]).reduce(into: [:]) { $0[$1.key] = $1.value.stringValue } }
     public var annotations: [String: String] { (metadata?["annotations"]?.objectValue ?? [:]).reduce(into: [:]) { $0[$1.key] = $1.value.stringValue } }
     public var finalizers: [String] { metadata?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
-    public var isBeingDeleted: Bool { metadata?["deletionTimestamp"] != nil }
-    public var creationTimestamp: Date? { metadata?["creationTimestamp"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) } }
-    /// `Kind/name` of each owner.
+    /// `deletionTimestamp` is set (and not null): the object is going, held only by its finalizers.
+    public var isBeingDeleted: Bool {
+        guard let stamp = metadata?["deletionTimestamp"] else { return false }
+        return !stamp.isNull
+    }
+    /// `creationTimestamp` as written (RFC 3339).
+    public var creationTimestamp: String? { metadata?["creationTimestamp"]?.stringValue }
+    /// Each owner reference: its kind, name and uid.
     public var owners: [(kind: String, name: String, uid: String)] {
         (metadata?["ownerReferences"]?.arrayValue ?? []).map {
             ($0["kind"]?.stringValue ?? "", $0["name"]?.stringValue ?? "", $0["uid"]?.stringValue ?? "")
@@ -27,15 +35,19 @@ public struct ObjectMeta: Sendable {
     }
 }
 
-/// A Pod: phase, readiness, IP.
+/// A core/v1 Pod: phase, readiness, IP.
 public struct PodView: Sendable {
     public let object: JSONValue
     public init(_ object: JSONValue) { self.object = object }
 
     public var meta: ObjectMeta { ObjectMeta(object) }
     public var phase: String? { object["status"]?["phase"]?.stringValue }
-    public var podIP: String? { object["status"]?["podIP"]?.stringValue }
-    /// The `Ready` condition is `True` (and the pod is not being deleted).
+    /// `status.podIP`; nil until the pod has one (an empty string counts as none).
+    public var podIP: String? {
+        guard let ip = object["status"]?["podIP"]?.stringValue, !ip.isEmpty else { return nil }
+        return ip
+    }
+    /// The `Ready` condition is `True` and the pod is not being deleted.
     public var isReady: Bool {
         !meta.isBeingDeleted && (object["status"]?["conditions"]?.arrayValue ?? []).contains { $0["type"] == "Ready" && $0["status"] == "True" }
     }
@@ -47,14 +59,34 @@ public struct LeaseView: Sendable {
     public init(_ object: JSONValue) { self.object = object }
 
     public var holderIdentity: String? { object["spec"]?["holderIdentity"]?.stringValue }
+    /// Seconds.
     public var leaseDurationSeconds: Int? { object["spec"]?["leaseDurationSeconds"]?.intValue }
     public var leaseTransitions: Int { object["spec"]?["leaseTransitions"]?.intValue ?? 0 }
+    /// `metav1.MicroTime` text.
     public var renewTime: String? { object["spec"]?["renewTime"]?.stringValue }
     public var acquireTime: String? { object["spec"]?["acquireTime"]?.stringValue }
 }
 
-/// A DaemonSet's rollout numbers.
+/// An `apps/v1` DaemonSet's rollout numbers.
 public struct DaemonSetView: Sendable {
+    /// A rollout as the DaemonSet's status reports it, for its current generation.
+    public struct Rollout: Sendable, Hashable {
+        /// Nodes that should run the pod (`desiredNumberScheduled`).
+        public let desired: Int
+        /// Nodes whose pod is ready (`numberReady`).
+        public let ready: Int
+        /// Nodes whose pod runs the current template (`updatedNumberScheduled`).
+        public let updated: Int
+        /// Desired = ready = updated.
+        public var isComplete: Bool { ready == desired && updated == desired }
+
+        public init(desired: Int, ready: Int, updated: Int) {
+            self.desired = desired
+            self.ready = ready
+            self.updated = updated
+        }
+    }
+
     public let object: JSONValue
     public init(_ object: JSONValue) { self.object = object }
 
@@ -62,19 +94,30 @@ public struct DaemonSetView: Sendable {
     public var ready: Int { object["status"]?["numberReady"]?.intValue ?? 0 }
     public var updated: Int { object["status"]?["updatedNumberScheduled"]?.intValue ?? 0 }
     public var observedGeneration: Int? { object["status"]?["observedGeneration"]?.intValue }
-    /// Fully rolled out: every node has an up-to-date, ready pod, for the current generation.
-    public var isRolledOut: Bool {
-        desired == ready && desired == updated && observedGeneration == ObjectMeta(object).generation
+    /// The rollout; nil when there is no status yet, or it has not caught up with the spec
+    /// (`observedGeneration` < `generation`).
+    public var rollout: Rollout? {
+        guard object["status"] != nil, (observedGeneration ?? 0) >= (ObjectMeta(object).generation ?? 0) else { return nil }
+        return Rollout(desired: desired, ready: ready, updated: updated)
     }
+    /// Fully rolled out: every node has an up-to-date, ready pod, for the current generation.
+    public var isRolledOut: Bool { rollout?.isComplete ?? false }
 }
 
-/// A HorizontalPodAutoscaler's target.
+/// An `autoscaling/v2` HorizontalPodAutoscaler's target.
 public struct HorizontalPodAutoscalerView: Sendable {
     public let object: JSONValue
     public init(_ object: JSONValue) { self.object = object }
 
+    public var meta: ObjectMeta { ObjectMeta(object) }
     public var targetKind: String? { object["spec"]?["scaleTargetRef"]?["kind"]?.stringValue }
     public var targetName: String? { object["spec"]?["scaleTargetRef"]?["name"]?.stringValue }
+    /// The Deployment it scales, when it scales one: its key (the HPA's own namespace; "default"
+    /// when the object does not say).
+    public var targetDeployment: ObjectKey? {
+        guard targetKind == "Deployment", let name = targetName else { return nil }
+        return ObjectKey(namespace: meta.namespace ?? "default", name: name)
+    }
 }
 
 /// A core/v1 Event.
@@ -84,7 +127,9 @@ public struct EventView: Sendable {
 
     public var reason: String? { object["reason"]?.stringValue }
     public var message: String? { object["message"]?.stringValue }
+    /// `Normal` or `Warning`.
     public var type: String? { object["type"]?.stringValue }
+    /// Occurrences aggregated on this Event (1 when absent).
     public var count: Int { object["count"]?.intValue ?? 1 }
     public var involvedObjectName: String? { object["involvedObject"]?["name"]?.stringValue }
 }

@@ -1,10 +1,13 @@
-import Foundation
-
-/// A kind of object the API serves: group, version, plural resource name, and scope.
+/// A kind of object the API serves: group, version, plural resource name, and scope, and the REST
+/// paths that name it. The custom resources of a program are declared next to their model (the
+/// pool's is in `Autoscaling`); the built-in ones the operator uses are here.
 public struct ResourceRef: Sendable, Hashable, CustomStringConvertible {
+    /// The API group; "" for the core group (`/api/v1`).
     public let group: String
     public let version: String
+    /// The plural resource name in paths: `deployments`.
     public let plural: String
+    /// False for cluster-scoped resources (namespaces, CRDs): their paths have no namespace.
     public let namespaced: Bool
 
     public init(group: String, version: String, plural: String, namespaced: Bool = true) {
@@ -14,10 +17,14 @@ public struct ResourceRef: Sendable, Hashable, CustomStringConvertible {
         self.namespaced = namespaced
     }
 
+    /// `apps/v1`, or `v1` for the core group.
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    /// `deployments.apps`, or `pods` for the core group (kubectl's resource.group form).
     public var description: String { group.isEmpty ? plural : "\(plural).\(group)" }
 
-    /// The collection path: `/apis/apps/v1/namespaces/NS/deployments` (namespace nil: all namespaces).
+    /// The REST path: `/apis/apps/v1/namespaces/NS/deployments[/NAME[/SUBRESOURCE]]` (namespace nil:
+    /// all namespaces, or a cluster-scoped resource). The namespace and name are percent-escaped as
+    /// path segments, so no name can reach another path.
     public func path(namespace: String?, name: String? = nil, subresource: String? = nil) -> String {
         var path = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
         if namespaced, let namespace { path += "/namespaces/\(Self.escape(namespace))" }
@@ -27,11 +34,28 @@ public struct ResourceRef: Sendable, Hashable, CustomStringConvertible {
         return path
     }
 
+    /// A path segment with everything but RFC 3986's unreserved characters, sub-delimiters, `:` and
+    /// `@` percent-encoded (`/` too): what Foundation's `urlPathAllowed` minus `/` keeps.
     static func escape(_ segment: String) -> String {
-        segment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(.init(charactersIn: "/"))) ?? segment
+        var out = ""
+        out.reserveCapacity(segment.utf8.count)
+        let hex = Array("0123456789ABCDEF")
+        for byte in segment.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            case _ where "-._~!$&'()*+,;=:@".utf8.contains(byte):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out.append("%")
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            }
+        }
+        return out
     }
 
-    // The resources the operator uses.
+    // The built-in resources the operator uses.
     public static let pods = ResourceRef(group: "", version: "v1", plural: "pods")
     public static let events = ResourceRef(group: "", version: "v1", plural: "events")
     public static let namespaces = ResourceRef(group: "", version: "v1", plural: "namespaces", namespaced: false)
@@ -41,6 +65,4 @@ public struct ResourceRef: Sendable, Hashable, CustomStringConvertible {
     public static let leases = ResourceRef(group: "coordination.k8s.io", version: "v1", plural: "leases")
     public static let horizontalPodAutoscalers = ResourceRef(group: "autoscaling", version: "v2", plural: "horizontalpodautoscalers")
     public static let customResourceDefinitions = ResourceRef(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", namespaced: false)
-    public static let elasticInferencePools = ResourceRef(group: "aiops.example.com", version: "v1alpha2", plural: "elasticinferencepools")
 }
-
