@@ -38,10 +38,12 @@ let package = Package(
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
         .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "Locking"]),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
-        // libcurl, for the Kubernetes client: typed wrappers around its variadic calls.
+        // libcurl, for the HTTP client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        // The Kubernetes client: kubeconfig and in-cluster config, raw HTTPS through libcurl, verbs, watches.
-        .target(name: "Kube", dependencies: ["CCurl", "JSON", "KubeObjects", "YAML", "Locking"]),
+        // An HTTP client over libcurl (TLS, credentials, timeouts, streaming), with its own errors: the Kubernetes client, pod scrapes and Prometheus use it.
+        .target(name: "HTTPClient", dependencies: ["CCurl", "Locking"]),
+        // The Kubernetes client: kubeconfig and in-cluster config, verbs, watches, retries, KubeError.
+        .target(name: "Kube", dependencies: ["HTTPClient", "JSON", "KubeObjects", "YAML", "Locking"]),
         // The controller: work queue, informers, the pool reconciler, conditions, events.
         .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit", "PrometheusText"]),
         // The Prometheus text exposition format and histogram quantiles (for the direct-scrape source).

@@ -60,7 +60,7 @@ private func inProcessControllerBenchmarks(latencyName: String, rateName: String
         var configuration = KubeEmulator.Configuration()
         configuration.podStartDelaySeconds = nil
         guard let emulator = try? KubeEmulator(configuration), let crd = crdDocument() else { return }
-        let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+        let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
         _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd)
         await seedPools(client, count: pools)
         let done = Locked<[String: Date]>([:])
@@ -111,7 +111,7 @@ private func processBenchmark(pools: Int) -> String {
     defer { emulator.terminate(); try? FileManager.default.removeItem(atPath: kubeconfig) }
     let first = String(decoding: emulatorOut.fileHandleForReading.availableData, as: UTF8.self)
     guard let url = first.split(separator: " ").last.map({ String($0).trimmingCharacters(in: .whitespacesAndNewlines) }) else { return "no emulator URL" }
-    let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: url)))
+    let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: url)))
     awaitBlocking {
         if let crd = crdDocument() { _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd) }
         await seedPools(client, count: pools)
@@ -155,7 +155,7 @@ private func noOpReconcileBenchmark() async -> String {
     configuration.podStartDelaySeconds = 0
     guard let emulator = try? KubeEmulator(configuration), let crd = crdDocument() else { return "emulator did not start" }
     defer { emulator.stop() }
-    let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+    let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
     _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd)
     _ = try? await client.create(.deployments, namespace: "default", [
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "llm"],

@@ -11,7 +11,7 @@ struct ObjectViewTests {
         configuration.podStartDelaySeconds = 0.05
         let emulator = try KubeEmulator(configuration)
         defer { emulator.stop() }
-        let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+        let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
         _ = try await client.create(.deployments, namespace: "default", deployment("web", replicas: 2))
         var pods: [PodView] = []
         for _ in 0..<100 {

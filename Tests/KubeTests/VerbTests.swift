@@ -147,7 +147,7 @@ struct ClientTransportTests {
     @Test func connectionRefusedIsTyped() async throws {
         var c = TransportConfiguration(server: "https://127.0.0.1:1")
         c.connectTimeout = 2
-        let client = KubeClient(transport: KubeTransport(c))
+        let client = KubeClient(transport: HTTPTransport(c))
         #expect(await kubeError { _ = try await client.get(.namespaces, namespace: nil, name: "default") }?.kind == .connectionFailed)
     }
 
@@ -195,14 +195,14 @@ struct ClientProxyTests {
 struct ClientCertificateTests {
     @Test func aClientCertificateFromFilesAuthenticatesWithoutAToken() async throws {
         let f = try ClientFixture(clientCA: true)
-        let client = KubeClient(transport: KubeTransport({
+        let client = KubeClient(transport: HTTPTransport({
             var c = f.transportConfiguration()
             c.clientCertificate = .file(f.certificates.clientCertificate)
             c.clientKey = .file(f.certificates.clientKey)
             return c
         }()))
         #expect(try await client.get(.namespaces, namespace: nil, name: "default")["kind"] == "Namespace")
-        let anonymous = KubeClient(transport: KubeTransport(f.transportConfiguration()))
+        let anonymous = KubeClient(transport: HTTPTransport(f.transportConfiguration()))
         #expect(await kubeError { _ = try await anonymous.get(.namespaces, namespace: nil, name: "default") }?.kind == .unauthorized)
     }
 
@@ -210,7 +210,7 @@ struct ClientCertificateTests {
         let f = try ClientFixture(clientCA: true)
         let certificate = try [UInt8](Data(contentsOf: URL(fileURLWithPath: f.certificates.clientCertificate)))
         let key = try [UInt8](Data(contentsOf: URL(fileURLWithPath: f.certificates.clientKey)))
-        let client = KubeClient(transport: KubeTransport({
+        let client = KubeClient(transport: HTTPTransport({
             var c = f.transportConfiguration()
             c.clientCertificate = .data(certificate)
             c.clientKey = .data(key)
@@ -221,7 +221,7 @@ struct ClientCertificateTests {
 
     @Test func aCertificateFromAnotherCAIsRefused() async throws {
         let f = try ClientFixture(clientCA: true)
-        let client = KubeClient(transport: KubeTransport({
+        let client = KubeClient(transport: HTTPTransport({
             var c = f.transportConfiguration()
             c.clientCertificate = .file(f.certificates.strangerCertificate)
             c.clientKey = .file(f.certificates.strangerKey)

@@ -30,7 +30,7 @@ final class ControllerFixture: @unchecked Sendable {
         // The controller has a client of its own, so its requests can be told from the test's.
         var transport = TransportConfiguration(server: fixture.emulator.url)
         transport.userAgent = ControllerFixture.operatorUserAgent
-        let operatorClient = KubeClient(transport: KubeTransport(transport))
+        let operatorClient = KubeClient(transport: HTTPTransport(transport))
         controller = PoolController(client: operatorClient, namespace: "default", metrics: source ?? metrics,
                                     events: EventRecorder(client: operatorClient, instance: "test"))
         controller.start()

@@ -16,7 +16,7 @@ final class OperatorFixture: @unchecked Sendable {
         configuration.podStartDelaySeconds = podStartDelay
         configuration.historyLimit = historyLimit
         emulator = try KubeEmulator(configuration)
-        client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+        client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
     }
 
     deinit { emulator.stop() }

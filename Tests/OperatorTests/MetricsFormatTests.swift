@@ -44,7 +44,7 @@ struct MetricsFormatTests {
     @Test func metricReadsAreCountedAndTimedPerSource() async throws {
         let fixed = StaticMetricsSource([.p90: 0.1])
         let router = MetricsSourceRouter(default: fixed, prometheus: PrometheusQuerySource(connection: nil), podScrape: PodScrapeSource())
-        let controller = PoolController(client: KubeClient(transport: KubeTransport(TransportConfiguration(server: "http://127.0.0.1:1"))),
+        let controller = PoolController(client: KubeClient(transport: HTTPTransport(TransportConfiguration(server: "http://127.0.0.1:1"))),
                                         namespace: nil, metrics: router, events: nil)
         let staticPool = try #require(ElasticInferencePool.check(poolObject(port: 1).removingMetrics, cache: ThresholdExpressionCache()).pool)
         let prometheusPool = try #require(ElasticInferencePool.check(poolObject(port: 1, source: "Prometheus", prometheus: ["address": "http://127.0.0.1:1"]),

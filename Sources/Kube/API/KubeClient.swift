@@ -44,11 +44,11 @@ public struct ObjectList: Sendable {
 /// objects as JSON values. Every call checks the HTTP status; error statuses become ``KubeError``s
 /// that keep the server's `Status`.
 public final class KubeClient: Sendable {
-    public let transport: KubeTransport
+    public let transport: HTTPTransport
     /// The namespace of the current context (or the service account's), for callers that name none.
     public let defaultNamespace: String
 
-    public init(transport: KubeTransport, defaultNamespace: String = "default") {
+    public init(transport: HTTPTransport, defaultNamespace: String = "default") {
         self.transport = transport
         self.defaultNamespace = defaultNamespace
     }
@@ -139,7 +139,12 @@ public final class KubeClient: Sendable {
             headers.append(("Content-Type", contentType))
             bytes = Array(body.compactText.utf8)
         }
-        let response = try await transport.send(method: method, path: path, headers: headers, body: bytes)
+        let response: HTTPResponse
+        do throws(HTTPClientError) {
+            response = try await transport.send(method: method, path: path, headers: headers, body: bytes)
+        } catch {
+            throw KubeError(error)
+        }
         guard (200..<300).contains(response.statusCode) else {
             throw KubeError.fromResponse(statusCode: response.statusCode, body: response.body,
                                          retryAfter: response.headers["retry-after"].flatMap(Double.init))
@@ -151,11 +156,6 @@ public final class KubeClient: Sendable {
         }
     }
 
-    /// `?name=value&…`, each value percent-encoded for a query string (`&=+,;?/` too); "" for none.
-    public static func query(_ items: [(String, String)]) -> String {
-        guard !items.isEmpty else { return "" }
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&=+,;?/")
-        return "?" + items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
-    }
+    /// `?name=value&…` (``HTTPTransport/query(_:)``); "" for none.
+    public static func query(_ items: [(String, String)]) -> String { HTTPTransport.query(items) }
 }

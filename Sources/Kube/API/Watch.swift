@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import JSON
 import Locking
 
@@ -81,7 +82,7 @@ extension KubeClient {
             continuation.onTermination = { _ in cancel.withLock { $0 = true } }
             let decoder = WatchDecoder(continuation)
             Task {
-                do throws(KubeError) {
+                do throws(HTTPClientError) {
                     let response = try await transport.stream(path: path, cancel: cancel) { decoder.feed($0) }
                     if !(200..<300).contains(response.statusCode) {
                         continuation.finish(throwing: KubeError.fromResponse(statusCode: response.statusCode, body: response.body,
@@ -92,7 +93,7 @@ extension KubeClient {
                         continuation.finish()
                     }
                 } catch {
-                    if error.kind == .cancelled { continuation.finish() } else { continuation.finish(throwing: error) }
+                    if error.kind == .cancelled { continuation.finish() } else { continuation.finish(throwing: KubeError(error)) }
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import JSON
 import YAML
 
@@ -22,7 +23,7 @@ public struct ClientConfiguration: Sendable {
 
 extension KubeClient {
     public convenience init(configuration: ClientConfiguration) {
-        self.init(transport: KubeTransport(configuration.transport, credentials: configuration.credentials),
+        self.init(transport: HTTPTransport(configuration.transport, credentials: configuration.credentials),
                   defaultNamespace: configuration.namespace)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import JSON
 import Locking
 
@@ -27,7 +28,7 @@ public final class ExecCredentialPlugin: CredentialSource {
         self.timeout = timeout
     }
 
-    public func bearerToken() throws(KubeError) -> String? {
+    public func bearerToken() throws(HTTPClientError) -> String? {
         if let current = cached.withLock({ $0 }), current.expires.map({ $0.timeIntervalSinceNow > 0 }) ?? true {
             return current.token
         }
@@ -41,9 +42,9 @@ public final class ExecCredentialPlugin: CredentialSource {
         return true
     }
 
-    private func run() throws(KubeError) -> (String, Date?) {
+    private func run() throws(HTTPClientError) -> (String, Date?) {
         guard ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"].contains(spec.apiVersion) else {
-            throw KubeError(.configuration, "exec plugin: unsupported apiVersion \(spec.apiVersion)")
+            throw HTTPClientError(.credentials, "exec plugin: unsupported apiVersion \(spec.apiVersion)")
         }
         let process = Process()
         if spec.command.contains("/") {
@@ -61,16 +62,16 @@ public final class ExecCredentialPlugin: CredentialSource {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch {
-            throw KubeError(.configuration, "exec plugin \(spec.command) could not start: \(error.localizedDescription)")
+            throw HTTPClientError(.credentials, "exec plugin \(spec.command) could not start: \(error.localizedDescription)")
         }
         let output = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw KubeError(.configuration, "exec plugin \(spec.command) exited with status \(process.terminationStatus)")
+            throw HTTPClientError(.credentials, "exec plugin \(spec.command) exited with status \(process.terminationStatus)")
         }
         guard let credential = try? JSONValue(parsing: [UInt8](output)), credential["kind"] == "ExecCredential",
               let token = credential["status"]?["token"]?.stringValue, !token.isEmpty else {
-            throw KubeError(.configuration, "exec plugin \(spec.command) did not print an ExecCredential with status.token")
+            throw HTTPClientError(.credentials, "exec plugin \(spec.command) did not print an ExecCredential with status.token")
         }
         let expires = credential["status"]?["expirationTimestamp"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }
         return (token, expires)

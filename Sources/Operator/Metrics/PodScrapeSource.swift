@@ -1,7 +1,7 @@
 import Autoscaling
 import Foundation
 import JSON
-import Kube
+import HTTPClient
 import Locking
 import PrometheusText
 
@@ -13,7 +13,7 @@ import PrometheusText
 public final class PodScrapeSource: MetricsSource {
     /// Per-scrape timeout, seconds.
     let timeout: Double
-    private let transport: KubeTransport
+    private let transport: HTTPTransport
     private let histories = Locked<[String: ScrapeHistory]>([:])
 
     public init(timeout: Double = Defaults.scrapeTimeoutSeconds) {
@@ -23,7 +23,7 @@ public final class PodScrapeSource: MetricsSource {
         configuration.requestTimeout = timeout
         configuration.userAgent = "eip-operator/0.1 (scrape)"
         configuration.maximumResponseBytes = Defaults.metricsResponseMaximumBytes  // a pod cannot make the operator hold a gigabyte
-        transport = KubeTransport(configuration)
+        transport = HTTPTransport(configuration)
     }
 
     public var kind: String { "podscrape" }
@@ -81,7 +81,7 @@ public final class PodScrapeSource: MetricsSource {
     private func scrape(_ pod: ReadyPod, port: Int, path: String, model: String, now: Timestamp) async -> Result<PodMetricsReading, ScrapeFailure> {
         let host = pod.ip.contains(":") ? "[\(pod.ip)]" : pod.ip  // IPv6 pod IPs
         let response: HTTPResponse
-        do throws(KubeError) {
+        do throws(HTTPClientError) {
             response = try await transport.send(method: "GET", path: "http://\(host):\(port)\(path)",
                                                 headers: [("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1")])
         } catch {

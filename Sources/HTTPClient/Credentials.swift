@@ -1,19 +1,19 @@
 import Foundation
-import JSON
 import Locking
 
-/// Where bearer tokens come from.
+/// Where the `Authorization` header comes from: a bearer token (fixed, from a file, from a kubeconfig
+/// exec plugin) or basic auth. Called on the transfer's own thread, so it may block.
 public protocol CredentialSource: Sendable {
     /// The token to send now, or nil for none.
-    func bearerToken() throws(KubeError) -> String?
+    func bearerToken() throws(HTTPClientError) -> String?
     /// After a 401: forget what is cached; true when a fresh token may fix it (so the request is retried once).
     func refreshAfterUnauthorized() -> Bool
     /// The whole `Authorization` header value; by default `Bearer <token>` (basic auth overrides it).
-    func authorizationHeader() throws(KubeError) -> String?
+    func authorizationHeader() throws(HTTPClientError) -> String?
 }
 
 extension CredentialSource {
-    public func authorizationHeader() throws(KubeError) -> String? {
+    public func authorizationHeader() throws(HTTPClientError) -> String? {
         try bearerToken().map { "Bearer \($0)" }
     }
 }
@@ -22,7 +22,7 @@ extension CredentialSource {
 public struct StaticToken: CredentialSource {
     let token: String
     public init(_ token: String) { self.token = token }
-    public func bearerToken() throws(KubeError) -> String? { token }
+    public func bearerToken() throws(HTTPClientError) -> String? { token }
     public func refreshAfterUnauthorized() -> Bool { false }
 }
 
@@ -39,13 +39,13 @@ public final class TokenFile: CredentialSource {
         self.maximumAge = maximumAge
     }
 
-    public func bearerToken() throws(KubeError) -> String? {
+    public func bearerToken() throws(HTTPClientError) -> String? {
         let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
         if let cached = cache.withLock({ $0 }), cached.modified == modified, Date().timeIntervalSince(cached.read) < maximumAge {
             return cached.token
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw KubeError(.configuration, "cannot read the token file \(path)")
+            throw HTTPClientError(.credentials, "cannot read the token file \(path)")
         }
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         cache.withLock { $0 = (token, Date(), modified) }
