@@ -31,12 +31,14 @@ let package = Package(
         .target(name: "KubeObjects", dependencies: ["JSON"]),
         // The pool model, threshold expressions, the decision engine, warmup planning and the plan of writes. Pure: no I/O.
         .target(name: "Autoscaling", dependencies: ["JSON", "KubeObjects", "NameSuggestion", "Locking"], linkerSettings: libm),
+        // A blocking HTTP/1.1 server for the emulator and the operator's endpoints; plain, or secured by HTTPKitTLS.
+        .target(name: "HTTPKit", dependencies: ["Locking"]),
         // OpenSSL, for the emulator's TLS listener (the client side uses libcurl).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // A blocking HTTP/1.1 server (plain or TLS) for the emulator and the operator's endpoints.
-        .target(name: "HTTPKit", dependencies: ["COpenSSL", "Locking"]),
+        // Server-side TLS for HTTPKit (the emulator's listener); the operator does not link it.
+        .target(name: "HTTPKitTLS", dependencies: ["HTTPKit", "COpenSSL", "Locking"]),
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
-        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "Locking"]),
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "HTTPKitTLS", "Locking"]),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
         // libcurl, for the HTTP client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -62,7 +64,7 @@ let package = Package(
         .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML", "TestSupport"]),
         // Test helpers (commands, certificates made with the openssl CLI); used by test targets only.
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "TestSupport"]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "HTTPKitTLS", "TestSupport"]),
         .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures"), .copy("FuzzCorpus")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),

@@ -1,6 +1,7 @@
 import Autoscaling
 import Foundation
 import HTTPKit
+import HTTPKitTLS
 import JSON
 import Testing
 import TestSupport
