@@ -46,29 +46,33 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl", "Locking"]),
         // The Kubernetes client: kubeconfig and in-cluster config, verbs, watches, retries, KubeError.
         .target(name: "Kube", dependencies: ["HTTPClient", "JSON", "KubeObjects", "YAML", "Locking"]),
-        // The controller: work queue, informers, the pool reconciler, conditions, events.
-        .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit", "PrometheusText"]),
         // The Prometheus text exposition format and histogram quantiles (for the direct-scrape source).
         .target(name: "PrometheusText"),
+        // Where pools' metric values come from: a direct scrape of the pods, the Prometheus HTTP API, fixed values.
+        .target(name: "MetricsSources", dependencies: ["Autoscaling", "HTTPClient", "JSON", "Locking", "PrometheusText"]),
+        // The controller: informers, work queue, the pool reconciler and its write executor, Events, leader election, the process, its own logs and /metrics.
+        .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "MetricsSources", "JSON", "Locking", "HTTPKit"]),
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
-        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "Operator"]),
+        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "MetricsSources", "Operator"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
-        .executableTarget(name: "eip-operator", dependencies: ["Operator", "Autoscaling", "CommandLineSupport"]),
+        .executableTarget(name: "eip-operator", dependencies: ["Operator", "MetricsSources", "Autoscaling", "CommandLineSupport"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
-        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "Operator", "PrometheusText", "HTTPKit"]),
+        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "MetricsSources", "Operator", "PrometheusText", "HTTPKit"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON", "TestSupport"]),
         .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML", "TestSupport"]),
         // Test helpers (commands, certificates made with the openssl CLI); used by test targets only.
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "HTTPKitTLS", "TestSupport"]),
+        // Test doubles of the operator: a manual clock, scripted metrics, a recording log sink.
+        .target(name: "TestDoubles", dependencies: ["Autoscaling", "Locking", "MetricsSources", "Operator"], path: "Tests/TestDoubles"),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MetricsSources", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "HTTPKitTLS", "TestSupport", "TestDoubles"]),
         .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures"), .copy("FuzzCorpus")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
-        .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "TestSupport"]),
+        .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "Operator", "TestSupport", "TestDoubles"]),
     ],
     swiftLanguageModes: [.v6]
 )

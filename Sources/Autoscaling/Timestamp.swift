@@ -107,20 +107,3 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
-
-/// Where "now" comes from. The decision engine takes `now` as an argument; processes hold a clock
-/// so that tests can move time by hand.
-public protocol WallClock: Sendable {
-    func now() -> Timestamp
-}
-
-/// The machine's real-time clock.
-public struct SystemWallClock: WallClock {
-    public init() {}
-
-    public func now() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(secondsSinceEpoch: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
-    }
-}

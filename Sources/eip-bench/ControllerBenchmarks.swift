@@ -8,6 +8,7 @@ import JSON
 import Kube
 import KubeEmulator
 import Locking
+import MetricsSources
 import Operator
 
 /// Creates `count` Deployments (at 2 replicas) and pools (min 2) over 4 connections.
@@ -64,9 +65,10 @@ private func inProcessControllerBenchmarks(latencyName: String, rateName: String
         _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd)
         await seedPools(client, count: pools)
         let done = Locked<[String: Date]>([:])
+        // When each pool was last reconciled, from the controller's log lines.
+        let log = Logger(level: .debug, sink: ReconcileTimes(done: done))
         let controller = PoolController(client: client, namespace: "default", metrics: StaticMetricsSource([.p90: 0.1, .gpuUtil: 0.5]),
-                                        events: nil, workers: 4)
-        controller.onReconciled.withLock { $0 = { key in done.withLock { $0[key] = Date() } } }
+                                        events: nil, workers: 4, log: log)
         let start = Date()
         controller.start()
         await controller.waitForSync()
@@ -191,11 +193,22 @@ private func noOpReconcileBenchmark() async -> String {
     for _ in 0..<31 {
         let batch = 500
         let start = nanoseconds()
-        for _ in 0..<batch { sink &+= await reconciler.reconcile(key: "default/llm").writes.count }
+        for _ in 0..<batch { sink &+= await reconciler.reconcile(ObjectKey(namespace: "default", name: "llm")).writes.count }
         perCall.append(Double(nanoseconds() - start) / Double(batch))
     }
     perCall.sort()
     let writes = emulator.requests.count - before
     let median = perCall[perCall.count / 2] / 1000
     return String(format: "%.1f µs", median) + (writes == 0 ? "   (target ≤ 30 µs)" : "   (\(writes) requests: not a no-op!)")
+}
+
+/// Notes when each pool's reconcile finished (its `reconciled` log line), by `namespace/name`.
+private struct ReconcileTimes: LogSink {
+    let done: Locked<[String: Date]>
+
+    func write(_ record: LogRecord) {
+        guard record.message == "reconciled" || record.message == "reconcile failed",
+              let namespace = record.field("namespace"), let pool = record.field("pool") else { return }
+        done.withLock { $0["\(namespace)/\(pool)"] = Date() }
+    }
 }

@@ -19,6 +19,20 @@ public struct ElasticInferencePool: Sendable, Hashable {
     public var spec: PoolSpec
     /// What the operator recorded in status to carry decisions across restarts.
     public var state: ScalingState
+    /// `status` as read: status writes are made only when they change it.
+    public var status: JSONObject
+
+    public init(name: String, namespace: String, uid: String? = nil, generation: Int? = nil, resourceVersion: String? = nil,
+                spec: PoolSpec, state: ScalingState = ScalingState(), status: JSONObject = [:]) {
+        self.name = name
+        self.namespace = namespace
+        self.uid = uid
+        self.generation = generation
+        self.resourceVersion = resourceVersion
+        self.spec = spec
+        self.state = state
+        self.status = status
+    }
 }
 
 /// `spec` of a pool.

@@ -72,7 +72,8 @@ extension ElasticInferencePool {
             ElasticInferencePool(
                 name: name, namespace: namespace,
                 uid: metadata?["uid"]?.stringValue, generation: metadata?["generation"]?.intValue,
-                resourceVersion: metadata?["resourceVersion"]?.stringValue, spec: $0, state: state)
+                resourceVersion: metadata?["resourceVersion"]?.stringValue, spec: $0, state: state,
+                status: top["status"]?.objectValue ?? [:])
         }
         let hasErrors = reader.issues.contains { $0.severity == .error }
         var policy: ScalingPolicy?

@@ -6,17 +6,9 @@ import KubeObjects
 /// of `preloadedImages` in an init container that runs a trivial command, then holding the node's
 /// copy with a pause container on tiny requests.
 public struct PrePullPlan: Sendable, Hashable {
-    /// What to do with the DaemonSet.
-    public enum Action: Sendable, Hashable {
-        /// It is as it should be (or absent, and none is wanted).
-        case none
-        case create(JSONValue)
-        /// Replace it (the object carries the resourceVersion read: a concurrent edit gets a 409).
-        case replace(JSONValue)
-        case delete(name: String)
-    }
-
-    public let action: Action
+    /// What to do with the DaemonSet: create, replace or delete it; nil when it is as it should be
+    /// (or absent, and none is wanted).
+    public let change: PrePullChange?
     /// The DaemonSet the pool wants, nil when it has no images to pre-pull.
     public let desired: JSONValue?
     /// Rollout of the current DaemonSet: nodes scheduled, ready and updated; nil when there is none
@@ -33,21 +25,21 @@ public struct PrePullPlan: Sendable, Hashable {
         let desired = pool.spec.warmup.preloadedImages.isEmpty ? nil : daemonSet(pool: pool, target: target, pauseImage: pauseImage)
         let rollout = current.flatMap { DaemonSetView($0).rollout }
         switch (desired, current) {
-        case (nil, nil): return PrePullPlan(action: .none, desired: nil, rollout: nil)
-        case (nil, .some): return PrePullPlan(action: .delete(name: name(pool: pool.name)), desired: nil, rollout: rollout)
-        case (.some(let wanted), nil): return PrePullPlan(action: .create(wanted), desired: wanted, rollout: nil)
+        case (nil, nil): return PrePullPlan(change: nil, desired: nil, rollout: nil)
+        case (nil, .some): return PrePullPlan(change: .delete, desired: nil, rollout: rollout)
+        case (.some(let wanted), nil): return PrePullPlan(change: .create(wanted), desired: wanted, rollout: nil)
         case (.some(let wanted), .some(let existing)):
             // The spec hash decides: the API server defaults a dozen fields into what it stores, so
             // comparing objects would see a change on every read.
             let hashNow = existing["metadata"]?["annotations"]?[Defaults.prePullSpecHashAnnotation]?.stringValue
             let hashWanted = wanted["metadata"]?["annotations"]?[Defaults.prePullSpecHashAnnotation]?.stringValue
-            guard hashNow != hashWanted else { return PrePullPlan(action: .none, desired: wanted, rollout: rollout) }
+            guard hashNow != hashWanted else { return PrePullPlan(change: nil, desired: wanted, rollout: rollout) }
             var replacement = wanted.objectValue ?? [:]
             if var metadata = replacement["metadata"]?.objectValue {
                 metadata["resourceVersion"] = existing["metadata"]?["resourceVersion"]
                 replacement["metadata"] = .object(metadata)
             }
-            return PrePullPlan(action: .replace(.object(replacement)), desired: wanted, rollout: nil)
+            return PrePullPlan(change: .replace(.object(replacement)), desired: wanted, rollout: nil)
         }
     }
 

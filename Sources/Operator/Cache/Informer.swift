@@ -46,12 +46,6 @@ public final class Informer: Sendable {
         self.transform = transform
     }
 
-    /// `namespace/name`, or `name` for cluster-scoped objects.
-    public static func key(of object: JSONValue) -> String {
-        let name = object["metadata"]?["name"]?.stringValue ?? ""
-        guard let namespace = object["metadata"]?["namespace"]?.stringValue, !namespace.isEmpty else { return name }
-        return "\(namespace)/\(name)"
-    }
 
     /// Called, in order, for every change (on the informer's task: keep it short; enqueue work).
     public func addHandler(_ handler: @escaping @Sendable (InformerEvent) -> Void) {
@@ -62,9 +56,13 @@ public final class Informer: Sendable {
     /// Watches restarted after a failure or a 410 (for the operator's metrics).
     public var watchRestarts: Int { restarts.withLock { $0 } }
 
+    /// The cached object, nil when there is none.
     public func get(namespace: String?, name: String) -> JSONValue? {
         cache.withLock { $0[namespace ?? ""]?[name] }
     }
+
+    /// The cached object of a key ("" namespace: a cluster-scoped object).
+    public func get(_ key: ObjectKey) -> JSONValue? { get(namespace: key.namespace, name: key.name) }
 
     /// The cached objects, of one namespace or all.
     public func list(namespace: String? = nil) -> [JSONValue] {
@@ -74,10 +72,6 @@ public final class Informer: Sendable {
         }
     }
 
-    /// Where an object sits in the cache: its namespace ("" when cluster-scoped) and name.
-    private static func slot(of object: JSONValue) -> (namespace: String, name: String) {
-        (object["metadata"]?["namespace"]?.stringValue ?? "", object["metadata"]?["name"]?.stringValue ?? "")
-    }
 
     public func start() {
         task.withLock { t in
@@ -114,7 +108,8 @@ public final class Informer: Sendable {
 
     private func apply(_ event: WatchEvent) {
         let object = transform?(event.object) ?? event.object
-        let (namespace, name) = Self.slot(of: object)
+        let key = ObjectKey(of: object)
+        let (namespace, name) = (key.namespace, key.name)
         let change: InformerEvent?
         switch event.type {
         case .bookmark:
@@ -141,7 +136,8 @@ public final class Informer: Sendable {
         cache.withLock { c in
             var next: [String: [String: JSONValue]] = [:]
             for item in items {
-                let (namespace, name) = Self.slot(of: item)
+                let key = ObjectKey(of: item)
+                let (namespace, name) = (key.namespace, key.name)
                 next[namespace, default: [:]][name] = item
                 if let old = c[namespace]?[name] {
                     if old["metadata"]?["resourceVersion"] != item["metadata"]?["resourceVersion"] { changes.append(.updated(old: old, new: item)) }
@@ -175,5 +171,23 @@ public final class Informer: Sendable {
 
     private func notify(_ change: InformerEvent) {
         for handler in handlers.withLock({ $0 }) { handler(change) }
+    }
+}
+
+/// Reads from the informers' caches: the operator's ``ObjectReader``, one informer per resource.
+/// A resource without an informer reads as empty.
+public struct CacheReader: ObjectReader {
+    let informers: [ResourceRef: Informer]
+
+    public init(_ informers: [Informer]) {
+        self.informers = Dictionary(informers.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func object(_ resource: ResourceRef, _ key: ObjectKey) async throws(KubeError) -> JSONValue? {
+        informers[resource]?.get(key)
+    }
+
+    public func objects(_ resource: ResourceRef, namespace: String) async throws(KubeError) -> [JSONValue] {
+        informers[resource]?.list(namespace: namespace) ?? []
     }
 }

@@ -5,6 +5,7 @@ import HTTPKit
 import JSON
 import Kube
 import Locking
+import MetricsSources
 
 /// The settings of an `eip-operator` process (flags, or `EIP_*` environment variables).
 public struct OperatorOptions: Sendable {
@@ -61,13 +62,16 @@ public struct OperatorOptions: Sendable {
 public final class OperatorProcess: Sendable {
     let options: OperatorOptions
     let log: Logger
+    /// The one clock of the process: decisions, status, Leases, logs, timers.
+    let clock: any Clock
     private let controller = Locked<PoolController?>(nil)
     private let elector = Locked<LeaderElector?>(nil)
     private let shuttingDown = Locked(false)
 
-    public init(options: OperatorOptions) {
+    public init(options: OperatorOptions, clock: any Clock = SystemClock()) {
         self.options = options
-        log = Logger(level: options.logLevel, format: options.logFormat)
+        self.clock = clock
+        log = Logger(level: options.logLevel, format: options.logFormat, clock: clock)
     }
 
     /// Runs until a signal or a lost Lease; returns the exit code.
@@ -118,12 +122,12 @@ public final class OperatorProcess: Sendable {
         let metrics = options.makeMetricsSource()
         log.info("metrics", [("defaultSource", metrics.kind), ("prometheus", options.prometheus?.address ?? "(none)")])
         let identity = LeaderElector.defaultIdentity()
-        let events = EventRecorder(client: client, instance: identity)
+        let events = EventRecorder.Source(instance: identity)
         let lost = Locked(false)
         let leadership = Task { [self] in
             if options.leaderElect {
                 let elector = LeaderElector(client: client, namespace: options.leaderElectionNamespace ?? configuration.namespace,
-                                            name: options.leaderElectionID, identity: identity, timing: options.leaseTiming, log: log)
+                                            name: options.leaderElectionID, identity: identity, timing: options.leaseTiming, log: log, clock: clock)
                 self.elector.withLock { $0 = elector }
                 log.info("waiting for the lease", [("lease", options.leaderElectionID), ("identity", identity)])
                 await elector.acquire()
@@ -156,17 +160,17 @@ public final class OperatorProcess: Sendable {
         if let controller = controller.withLock({ $0 }) {
             // Stop taking work; in-flight reconciles finish (bounded at 5 s overall).
             controller.shutDown()
-            let deadline = Date().addingTimeInterval(4)
-            while controller.queue.inFlight > 0 && Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+            let deadline = clock.monotonicNow() + .seconds(4)
+            while controller.queue.inFlight > 0 && clock.monotonicNow() < deadline { try? await clock.sleep(for: .milliseconds(20)) }
         }
         await elector.withLock({ $0 })?.release()
         log.info("stopped")
         return 0
     }
 
-    private func startController(client: KubeClient, metrics: any MetricsSource, events: EventRecorder) -> PoolController {
+    private func startController(client: KubeClient, metrics: any MetricsSource, events: EventRecorder.Source) -> PoolController {
         let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: events,
-                                        workers: options.workers, log: log, pauseImage: options.pauseImage)
+                                        workers: options.workers, clock: clock, log: log, pauseImage: options.pauseImage)
         self.controller.withLock { $0 = controller }
         controller.start()
         Task {

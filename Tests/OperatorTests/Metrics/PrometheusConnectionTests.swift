@@ -5,6 +5,7 @@ import HTTPKitTLS
 import JSON
 import Testing
 import TestSupport
+@testable import MetricsSources
 @testable import Operator
 
 /// A stand-in Prometheus API answering every query with 0.25, to check what the source sends:

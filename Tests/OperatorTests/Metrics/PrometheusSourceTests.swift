@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Testing
 import TestSupport
+@testable import MetricsSources
 @testable import Operator
 
 /// A Triton exporter whose counters grow at 100 requests/s: per second 50 requests ≤ 10 ms, 30 more

@@ -4,6 +4,7 @@ import JSON
 import Kube
 import Locking
 import Testing
+@testable import MetricsSources
 @testable import Operator
 
 /// Per second and pod: 100 requests, 90 of them ≤ 100 ms (fast: P90 100 ms) or all of them in
