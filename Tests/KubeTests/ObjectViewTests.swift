@@ -1,10 +1,11 @@
 import Foundation
 import JSON
 import KubeEmulator
+import TestSupport
 import Testing
 @testable import Kube
 
-@Suite("Typed views over live objects")
+@Suite("Typed views over live objects", .runsOnOwnThreads)
 struct ObjectViewTests {
     @Test func podsOfAFakeKubeletDeploymentReadThrough() async throws {
         var configuration = KubeEmulator.Configuration()

@@ -2,10 +2,11 @@ import Foundation
 import JSON
 import KubeEmulator
 import Locking
+import TestSupport
 import Testing
 @testable import Kube
 
-@Suite("Retry helpers")
+@Suite("Retry helpers", .runsOnOwnThreads)
 struct RetryTests {
     @Test func retryAfterIsHonoured() async throws {
         let f = try ClientFixture()

@@ -152,6 +152,8 @@ struct ControllerTests {
         #expect(await f.eventually { (try? await f.client.get(.deployments, namespace: "default", name: "model"))?["status"]?["readyReplicas"] == 2 })
         f.metrics.set([.p90: 0.5, .gpuUtil: 0.5])
         #expect(await f.eventually { await f.replicas("model") == 6 }, "2 ready + max(4, 100%)")
+        // The same reconcile writes status after the scale: wait for it.
+        #expect(await f.eventually { await f.pool("pool")?["status"]?["lastScaleUpTime"] != nil })
         let status = await f.pool("pool")?["status"]
         #expect(status?["lastScaleUpTime"] != nil)
         #expect(status?["observed"]?["p90"] == "500ms")

@@ -11,7 +11,7 @@ import PrometheusText
 
 let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-@Suite("The operator's metrics format")
+@Suite("The operator's metrics format", .runsOnOwnThreads)
 struct MetricsFormatTests {
     @Test func histogramBucketsAreCumulative() {
         var h = Histogram()

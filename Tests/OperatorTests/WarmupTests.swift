@@ -120,7 +120,9 @@ struct WarmupTests {
         #expect(spec?["initContainers"]?.arrayValue?.map { $0["image"]?.stringValue ?? "" } == ["nvcr.io/triton:24.01", "loader:2"])
         #expect(spec?["containers"]?.arrayValue?.first?["image"] == .string(Defaults.pauseImage))
         #expect(ds["metadata"]?["ownerReferences"]?.arrayValue?.first?["name"] == "pool")
-        // Rolling out (the fake kubelet readies its pods after 0.1 s), then ready.
+        // Rolling out (the fake kubelet readies its pods after 0.1 s), then ready. (The DaemonSet is
+        // written before the status of the same reconcile: wait for the status to have seen it.)
+        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["reason"] != "TemplateCurrent" })
         #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["status"] == "True" })
         #expect(await f.condition("pool", "WarmupReady")?["reason"] == "WarmupReady")
         let reasons = await f.eventReasons()

@@ -78,7 +78,7 @@ final class PrometheusFixture: @unchecked Sendable {
     }
 }
 
-@Suite("Prometheus HTTP API source against a real Prometheus", .serialized, .enabled(if: PrometheusServer.isInstalled))
+@Suite("Prometheus HTTP API source against a real Prometheus", .serialized, .runsOnOwnThreads, .enabled(if: PrometheusServer.isInstalled))
 struct PrometheusSourceTests {
     @Test func defaultTemplatesReadTritonAndDCGMThroughPrometheus() async throws {
         let f = try PrometheusFixture()
