@@ -189,6 +189,14 @@ struct ReconcilePlanTests {
         let again = ReconcilePlan(pool: written, policy: policy, target: applied, sample: sample(steady, at: t0 + 5), now: t0 + 5, state: first.state)
         #expect(again.statusWrite() == nil)
         #expect(again.writes.isEmpty)
+        // The same basis a poll later: the same (empty) status write, known without working it out.
+        let later = ReconcilePlan(pool: written, policy: policy, target: applied, sample: sample(steady, at: t0 + 10), now: t0 + 10, state: again.state)
+        #expect(later.statusBasis() == again.statusBasis())
+        #expect(later.statusWrite() == nil)
+        // Other values, another basis (and here another status).
+        let hotter = ReconcilePlan(pool: written, policy: policy, target: applied, sample: sample(hot, at: t0 + 10), now: t0 + 10, state: again.state)
+        #expect(hotter.statusBasis() != again.statusBasis())
+        #expect(hotter.statusWrite() != nil)
         // A failed write turns Ready false: that is a change.
         guard case .status(_, let failed, _)? = again.statusWrite(writeError: "Conflict (409)") else { Issue.record("a write failure is reported"); return }
         #expect(failed["conditions"]?.arrayValue?.first?["reason"] == "WriteFailed")

@@ -44,8 +44,6 @@ public struct ReconcilePlan: Sendable {
     /// The clock reading the plan was made at.
     public let now: Timestamp
     public let decision: ScalingDecision
-    /// The decision's explanation (written once: status, conditions and Events all carry it).
-    public let decisionMessage: String
     /// The pod template's warmup init containers.
     public let warmup: WarmupPlan
     /// The image pre-pull DaemonSet: create, replace, delete or leave it, and its rollout.
@@ -58,6 +56,9 @@ public struct ReconcilePlan: Sendable {
     /// The state to carry to the next poll: what status records so that a restart neither resets
     /// nor skips a window.
     public var state: ScalingState { decision.state }
+
+    /// The decision's explanation (status, conditions and Events carry it), written when asked for.
+    public var decisionMessage: String { decision.message }
 
     /// Plans one reconcile. Pure: the same inputs give the same plan.
     /// - Parameters:
@@ -77,7 +78,6 @@ public struct ReconcilePlan: Sendable {
         self.now = now
         decision = DecisionEngine.decide(policy: policy, target: target.snapshot(otherAutoscalers: context.otherAutoscalers),
                                          sample: sample, now: now, state: state)
-        decisionMessage = decision.message
         warmup = WarmupPlan.plan(pool.spec.warmup, for: target)
         prePull = PrePullPlan.plan(pool: pool, target: target, current: context.prePullDaemonSet, pauseImage: context.pauseImage)
 
@@ -106,12 +106,31 @@ public struct ReconcilePlan: Sendable {
     /// The status write once the changes went through, or with `writeError` (the message of the one
     /// that failed) when one did; nil when the pool's status already says all of it.
     public func statusWrite(writeError: String? = nil) -> WriteIntent? {
-        StatusUpdate.write(pool: pool.key, currentStatus: pool.status, resourceVersion: pool.resourceVersion, generation: pool.generation,
-                           fields: statusFields, conditions: conditions(writeError: writeError), now: now)
+        let message = decisionMessage
+        return StatusUpdate.write(pool: pool.key, currentStatus: pool.status, resourceVersion: pool.resourceVersion, generation: pool.generation,
+                                  fields: statusFields(message: message), conditions: conditions(writeError: writeError, message: message), now: now)
+    }
+
+    /// Everything ``statusWrite(writeError:)`` is computed from but the clock reading and the sample
+    /// times: the pool's version (its status as read), the decision and its state, the replica
+    /// counts, the metric values and reasons, the warmup and pre-pull states, the write error. Two
+    /// plans with equal bases make the same status write (the clock reading moves only times that
+    /// are kept when nothing else changed, and sample times are not compared), so a reconciler that
+    /// found nothing to write for one basis knows the same of the next equal one without working it out.
+    public func statusBasis(writeError: String? = nil) -> StatusBasis {
+        StatusBasis(pool: pool.key, resourceVersion: pool.resourceVersion, generation: pool.generation, decision: decision,
+                    replicas: target.replicas, readyReplicas: target.readyReplicas, targetName: target.name,
+                    values: sample.readings.mapValues(\.value), failure: sample.failure, unknownReasons: sample.unknownReasons,
+                    source: sample.source, warmupChanges: warmup.changes, warmupClashes: warmup.clashes,
+                    changesAnnotation: warmup.changesAnnotation, prePullChange: prePull.change.map(\.kind),
+                    wantsPrePull: prePull.desired != nil, rollout: prePull.rollout, images: pool.spec.warmup.preloadedImages.count,
+                    writeError: writeError)
     }
 
     /// The decision fields of status (conditions apart).
-    public var statusFields: JSONObject {
+    public var statusFields: JSONObject { statusFields(message: decisionMessage) }
+
+    private func statusFields(message: String) -> JSONObject {
         let d = decision
         var status = JSONObject()
         if let generation = pool.generation { status["observedGeneration"] = .integer(generation) }
@@ -130,11 +149,35 @@ public struct ReconcilePlan: Sendable {
         status["observed"] = .object(observed)
         status["lastDecision"] = [
             "time": .string(now.rfc3339), "action": .string(d.action.rawValue), "from": .integer(d.from), "to": .integer(d.to),
-            "reason": .string(d.reason.kind.rawValue), "message": .string(decisionMessage),
+            "reason": .string(d.reason.kind.rawValue), "message": .string(message),
         ]
         for (key, value) in d.state.statusFields { status[key] = value }
         // Absent windows are written as null so that a merge patch clears them.
         for key in ["scaleUpCandidateSince", "scaleDownCandidateSince"] where status[key] == nil { status[key] = .null }
         return status
     }
+}
+
+/// What a status write is computed from (``ReconcilePlan/statusBasis(writeError:)``): equal bases,
+/// equal writes.
+public struct StatusBasis: Sendable, Hashable {
+    let pool: ObjectKey
+    let resourceVersion: String?
+    let generation: Int?
+    let decision: ScalingDecision
+    let replicas: Int
+    let readyReplicas: Int
+    let targetName: String
+    let values: [MetricName: Double]
+    let failure: String?
+    let unknownReasons: [MetricName: String]
+    let source: String?
+    let warmupChanges: [WarmupPlan.Change]
+    let warmupClashes: [String]
+    let changesAnnotation: Bool
+    let prePullChange: PrePullChange.Kind?
+    let wantsPrePull: Bool
+    let rollout: DaemonSetView.Rollout?
+    let images: Int
+    let writeError: String?
 }

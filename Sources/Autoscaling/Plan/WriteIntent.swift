@@ -75,4 +75,14 @@ public enum PrePullChange: Sendable, Hashable {
     case replace(JSONValue)
     /// Delete it (its pods with it, in the background).
     case delete
+
+    public enum Kind: Sendable, Hashable { case create, replace, delete }
+
+    public var kind: Kind {
+        switch self {
+        case .create: return .create
+        case .replace: return .replace
+        case .delete: return .delete
+        }
+    }
 }

@@ -38,7 +38,7 @@ extension DeploymentView {
     /// (`aiops.example.com/owned-init-containers`, comma-separated).
     public var ownedInitContainerNames: [String] {
         guard let text = annotations[Defaults.ownedInitContainersAnnotation]?.stringValue else { return [] }
-        return text.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+        return text.split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }
     }
 
     /// The snapshot the decision engine reads: current (`spec.replicas`) and ready replicas.
@@ -61,7 +61,11 @@ public enum OtherAutoscalers {
 }
 
 extension Substring {
+    /// Without leading and trailing spaces (U+0020 only).
     var trimmingSpaces: String {
-        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+        let bytes = utf8
+        guard let first = bytes.firstIndex(where: { $0 != UInt8(ascii: " ") }),
+              let last = bytes.lastIndex(where: { $0 != UInt8(ascii: " ") }) else { return "" }
+        return String(self[first...last])
     }
 }

@@ -48,8 +48,11 @@ extension ReconcilePlan {
     /// The conditions a reconcile that reached a decision reports; `writeError` is the message of
     /// the write that failed, if one did (then `Ready` is `False`, reason `WriteFailed`).
     public func conditions(writeError: String? = nil) -> [Condition] {
+        conditions(writeError: writeError, message: decisionMessage)
+    }
+
+    func conditions(writeError: String?, message: String) -> [Condition] {
         let d = decision
-        let message = decisionMessage
         var conditions: [Condition] = []
         conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
                           ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to Deployment \(target.name)"))

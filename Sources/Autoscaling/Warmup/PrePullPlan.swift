@@ -1,5 +1,6 @@
 import JSON
 import KubeObjects
+import Locking
 
 /// The image pre-pull DaemonSet of a pool (SPEC §5), computed without I/O: `<pool>-prepull`, owned
 /// by the pool (garbage-collected with it), scheduled where the target's pods may run, pulling each
@@ -43,8 +44,34 @@ public struct PrePullPlan: Sendable, Hashable {
         }
     }
 
+    /// What the DaemonSet is made from: the pool's names and images, the pause image, and the
+    /// target's placement.
+    private struct Inputs: Hashable {
+        let pool: String, namespace: String, uid: String?
+        let images: [String], command: [String], pauseImage: String
+        let nodeSelector: JSONValue?, nodeAffinity: JSONValue?, tolerations: JSONValue?, pullSecrets: JSONValue?
+    }
+
+    /// DaemonSets already built, by what they were built from: building one and fingerprinting its
+    /// spec is most of a reconcile's cost otherwise, and a steady pool asks for the same one each poll.
+    private static let built = Locked<[Inputs: JSONValue]>([:])
+
     /// The DaemonSet for the pool's images.
     static func daemonSet(pool: ElasticInferencePool, target: DeploymentView, pauseImage: String) -> JSONValue {
+        let template = target.podSpec
+        let inputs = Inputs(pool: pool.name, namespace: pool.namespace, uid: pool.uid, images: pool.spec.warmup.preloadedImages,
+                            command: pool.spec.warmup.prePullCommand, pauseImage: pauseImage, nodeSelector: template["nodeSelector"],
+                            nodeAffinity: template["affinity"]?["nodeAffinity"], tolerations: template["tolerations"], pullSecrets: template["imagePullSecrets"])
+        if let daemonSet = built.withLock({ $0[inputs] }) { return daemonSet }
+        let daemonSet = build(pool: pool, target: target, pauseImage: pauseImage)
+        built.withLock { built in
+            if built.count >= 4096 { built.removeAll(keepingCapacity: true) }
+            built[inputs] = daemonSet
+        }
+        return daemonSet
+    }
+
+    private static func build(pool: ElasticInferencePool, target: DeploymentView, pauseImage: String) -> JSONValue {
         let selectorLabel = JSONObject([(Defaults.prePullPoolLabel, .string(pool.name))])
         let tiny: JSONValue = ["requests": ["cpu": "1m", "memory": "8Mi"], "limits": ["cpu": "100m", "memory": "64Mi"]]
         let pulls: [JSONValue] = pool.spec.warmup.preloadedImages.enumerated().map { index, image in

@@ -42,6 +42,10 @@ public final class PoolReconciler: Sendable {
     /// based on: until the cache shows a newer pool, decisions start from this state, not the cache's
     /// stale one (which would, say, take a second scale-down step before the period is over).
     private let lastStates = Locked<[ObjectKey: (basedOn: String?, state: ScalingState)]>([:])
+    /// Per pool, the status basis of the last plan whose status write came to nothing.
+    private let quietStatus = Locked<[ObjectKey: StatusBasis]>([:])
+    /// The last validation of each pool, with the resourceVersion it was of.
+    private let checks = Locked<[ObjectKey: (resourceVersion: String, check: PoolCheck)]>([:])
 
     public init(reader: any ObjectReader, metrics: any MetricsSource, writer: WriteExecutor, events: EventRecorder?,
                 clock: any Clock = SystemClock(), pauseImage: String = Defaults.pauseImage) {
@@ -70,7 +74,7 @@ public final class PoolReconciler: Sendable {
         }
 
         // Validate: an invalid pool gets a condition and an Event, and its Deployment is left alone.
-        let check = ElasticInferencePool.check(object, cache: expressions)
+        let check = validated(object)
         guard let pool = check.pool, let policy = check.policy else { return await reportInvalid(object, errors: check.errors, now: now) }
 
         // Finalizer on before the first write to the Deployment, so that a deletion can undo it.
@@ -110,16 +114,7 @@ public final class PoolReconciler: Sendable {
         await recordEvents(for: plan, written: result.writes, on: object)
 
         // Write status last, and only when it changed: the plan's, with what the writes came to.
-        if let status = plan.statusWrite(writeError: result.error?.message) {
-            do throws(KubeError) {
-                if try await writer.apply(status) == .sent {
-                    result.writes.append(.status)
-                    remember(plan.state, of: pool)
-                }
-            } catch {
-                result.error = result.error ?? error
-            }
-        }
+        await writeStatus(of: plan, writeError: result.error?.message, into: &result)
         return result
     }
 
@@ -159,6 +154,29 @@ public final class PoolReconciler: Sendable {
         }
     }
 
+    /// The plan's status write, unless status already says it all: known without working it out
+    /// when the plan's status basis is the one that last found nothing to write (most polls of a
+    /// steady pool).
+    private func writeStatus(of plan: ReconcilePlan, writeError: String?, into result: inout ReconcileResult) async {
+        let basis = plan.statusBasis(writeError: writeError)
+        if quietStatus.withLock({ $0[plan.pool.key] }) == basis { return }
+        guard let status = plan.statusWrite(writeError: writeError) else {
+            quietStatus.withLock { quiet in
+                if quiet.count > 10_000 { quiet.removeAll() }
+                quiet[plan.pool.key] = basis
+            }
+            return
+        }
+        do throws(KubeError) {
+            if try await writer.apply(status) == .sent {
+                result.writes.append(.status)
+                remember(plan.state, of: plan.pool)
+            }
+        } catch {
+            result.error = result.error ?? error
+        }
+    }
+
     /// An invalid pool: `Ready` and `ScalingActive` false with the errors, and a Warning Event.
     private func reportInvalid(_ object: JSONValue, errors: [FieldIssue], now: Timestamp) async -> ReconcileResult {
         let message = errors.map(\.description).joined(separator: "; ")
@@ -194,7 +212,21 @@ public final class PoolReconciler: Sendable {
         }
     }
 
-    // MARK: State not yet in the cache
+    // MARK: Memory across reconciles
+
+    /// ``ElasticInferencePool/check(_:cache:)`` of the object, once per resourceVersion (an object
+    /// at a given version never changes; a steady pool is validated once, not every poll).
+    private func validated(_ object: JSONValue) -> PoolCheck {
+        let meta = ObjectMeta(object)
+        guard let version = meta.resourceVersion else { return ElasticInferencePool.check(object, cache: expressions) }
+        if let hit = checks.withLock({ $0[meta.key] }), hit.resourceVersion == version { return hit.check }
+        let check = ElasticInferencePool.check(object, cache: expressions)
+        checks.withLock { checks in
+            if checks.count > 10_000 { checks.removeAll() }
+            checks[meta.key] = (version, check)
+        }
+        return check
+    }
 
     private func rememberedState(of pool: ElasticInferencePool) -> ScalingState? {
         guard let remembered = lastStates.withLock({ $0[pool.key] }), remembered.basedOn == pool.resourceVersion else { return nil }
