@@ -21,8 +21,8 @@ public struct MetricsQuery: Sendable {
         self.now = now
     }
 
-    /// `namespace/name` of the pool: the key sources keep per-pool state under.
-    var poolKey: String { "\(pool.namespace)/\(pool.name)" }
+    /// The pool's key: sources keep per-pool state under it.
+    var poolKey: ObjectKey { pool.key }
 }
 
 /// Where a pool's metric values come from (SPEC §6). A source that cannot read answers with

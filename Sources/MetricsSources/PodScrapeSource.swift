@@ -14,7 +14,7 @@ public final class PodScrapeSource: MetricsSource {
     /// Per-scrape timeout, seconds.
     let timeout: Double
     private let transport: HTTPTransport
-    private let histories = Locked<[String: ScrapeHistory]>([:])
+    private let histories = Locked<[ObjectKey: ScrapeHistory]>([:])
 
     public init(timeout: Double = Defaults.scrapeTimeoutSeconds) {
         self.timeout = timeout

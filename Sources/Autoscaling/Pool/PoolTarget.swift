@@ -24,7 +24,7 @@ extension ElasticInferencePool {
 
     /// The Deployment a pool object targets, in the pool's namespace ("default" when it does not say).
     public static func target(of object: JSONValue) -> ObjectKey? {
-        targetName(of: object).map { ObjectKey(namespace: object["metadata"]?["namespace"]?.stringValue ?? "default", name: $0) }
+        targetName(of: object).map { ObjectKey(namespace: ObjectMeta(object).namespace ?? "default", name: $0) }
     }
 
     /// The key of the pool itself.

@@ -37,7 +37,7 @@ public struct PrePullPlan: Sendable, Hashable {
             guard hashNow != hashWanted else { return PrePullPlan(change: nil, desired: wanted, rollout: rollout) }
             var replacement = wanted.objectValue ?? [:]
             if var metadata = replacement["metadata"]?.objectValue {
-                metadata["resourceVersion"] = existing["metadata"]?["resourceVersion"]
+                metadata["resourceVersion"] = ObjectMeta(existing).resourceVersion.map(JSONValue.string)
                 replacement["metadata"] = .object(metadata)
             }
             return PrePullPlan(change: .replace(.object(replacement)), desired: wanted, rollout: nil)

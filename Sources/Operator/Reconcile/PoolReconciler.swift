@@ -203,7 +203,7 @@ public final class PoolReconciler: Sendable {
                         event: (EventRecorder.EventType, String, String)) async -> ReconcileResult {
         await events?.record(object, type: event.0, reason: event.1, message: event.2)
         var fields = JSONObject()
-        if let generation = object["metadata"]?["generation"] { fields["observedGeneration"] = generation }
+        if let generation = ObjectMeta(object).generation { fields["observedGeneration"] = .integer(generation) }
         guard let status = StatusUpdate.write(for: object, fields: fields, conditions: conditions, now: now) else { return ReconcileResult() }
         do throws(KubeError) {
             return ReconcileResult(writes: try await writer.apply(status) == .sent ? [.status] : [])
