@@ -32,18 +32,21 @@ public protocol Clock: Sendable {
 public struct SystemClock: Clock {
     public init() {}
 
+    /// `CLOCK_REALTIME`.
     public func now() -> Timestamp {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Timestamp(secondsSinceEpoch: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
     }
 
+    /// `CLOCK_MONOTONIC`, since the machine started.
     public func monotonicNow() -> Duration {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return .seconds(Int64(ts.tv_sec)) + .nanoseconds(Int64(ts.tv_nsec))
     }
 
+    /// Runs `action` from a task that sleeps `delay` first (at once when `delay` is not positive).
     public func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) {
         guard delay > .zero else { return action() }
         Task {
@@ -52,6 +55,7 @@ public struct SystemClock: Clock {
         }
     }
 
+    /// `Task.sleep(for:)`; throws `CancellationError` when the task is cancelled.
     public func sleep(for delay: Duration) async throws {
         try await Task.sleep(for: max(delay, .zero))
     }

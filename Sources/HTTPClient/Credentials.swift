@@ -13,6 +13,7 @@ public protocol CredentialSource: Sendable {
 }
 
 extension CredentialSource {
+    /// `Bearer <token>`, or nil without a token.
     public func authorizationHeader() throws(HTTPClientError) -> String? {
         try bearerToken().map { "Bearer \($0)" }
     }
@@ -21,8 +22,11 @@ extension CredentialSource {
 /// A fixed token (kubeconfig `token`).
 public struct StaticToken: CredentialSource {
     let token: String
+    /// A source that always gives `token`.
     public init(_ token: String) { self.token = token }
+    /// The token.
     public func bearerToken() throws(HTTPClientError) -> String? { token }
+    /// A fixed token cannot get better: no retry.
     public func refreshAfterUnauthorized() -> Bool { false }
 }
 
@@ -34,11 +38,14 @@ public final class TokenFile: CredentialSource {
     let maximumAge: Double
     private let cache = Locked<(token: String, read: Date, modified: Date?)?>(nil)
 
+    /// `maximumAge`: seconds a read token is used before the file is read again (default 60).
     public init(path: String, maximumAge: Double = 60) {
         self.path = path
         self.maximumAge = maximumAge
     }
 
+    /// The file's token (trimmed), re-read when the file changed or is older than `maximumAge`.
+    /// Throws `.credentials` when the file cannot be read.
     public func bearerToken() throws(HTTPClientError) -> String? {
         let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
         if let cached = cache.withLock({ $0 }), cached.modified == modified, Date().timeIntervalSince(cached.read) < maximumAge {
@@ -52,6 +59,7 @@ public final class TokenFile: CredentialSource {
         return token
     }
 
+    /// Forgets the token (it may have rotated): the retry reads the file again.
     public func refreshAfterUnauthorized() -> Bool {
         cache.withLock { $0 = nil }
         return true

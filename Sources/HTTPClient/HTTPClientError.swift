@@ -31,9 +31,12 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         public var description: String { code.rawValue }
     }
 
+    /// What went wrong.
     public let kind: Kind
+    /// libcurl's or the credential source's words.
     public let message: String
 
+    /// An error of `kind`.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message

@@ -13,8 +13,11 @@ public struct TransportConfiguration: Sendable {
     /// `https://host:port` (or `http://`), prefixed to every request's path; "" when each request
     /// names its whole URL (the direct scrape of pods).
     public var server: String
+    /// The CA to verify the server against; nil: the system's.
     public var certificateAuthority: PEMSource?
+    /// A client certificate (x509 authentication), with its key.
     public var clientCertificate: PEMSource?
+    /// The client certificate's key.
     public var clientKey: PEMSource?
     /// Skip certificate verification. Only when a kubeconfig says `insecure-skip-tls-verify: true`.
     public var insecureSkipTLSVerify = false
@@ -25,19 +28,23 @@ public struct TransportConfiguration: Sendable {
     /// Seconds a watch may stay silent before it is given up (default 70, as kopf does; the
     /// server's bookmarks come every ~60 s).
     public var watchInactivityTimeout = 70.0
+    /// The `User-Agent` sent.
     public var userAgent = "eip-operator/0.1"
     /// A response body longer than this is refused (`.responseTooLarge`) rather than held in memory;
     /// nil for none. Watches are not affected (they stream).
     public var maximumResponseBytes: Int?
 
+    /// A configuration for `server`, every other setting at its default.
     public init(server: String) { self.server = server }
 }
 
 /// An HTTP response: its status, headers (names in lower case) and body.
 public struct HTTPResponse: Sendable {
+    /// The HTTP status.
     public let statusCode: Int
     /// By lower-case name; a repeated header keeps its last value.
     public let headers: [String: String]
+    /// The body, whole.
     public let body: [UInt8]
 }
 
@@ -48,11 +55,13 @@ public struct HTTPResponse: Sendable {
 /// the Prometheus source each hold one; HTTP error statuses are answers, other failures throw
 /// ``HTTPClientError``.
 public final class HTTPTransport: Sendable {
+    /// Where and how it connects.
     public let configuration: TransportConfiguration
     let credentials: (any CredentialSource)?
     private let idleHandles = Locked<[EasyHandle]>([])
     static let maximumIdleHandles = 8
 
+    /// A transport; `credentials` give each request its `Authorization` header (none without).
     public init(_ configuration: TransportConfiguration, credentials: (any CredentialSource)? = nil) {
         self.configuration = configuration
         self.credentials = credentials

@@ -2,6 +2,7 @@ import JSON
 
 /// An `apps/v1` Deployment: only the fields the operator reads.
 public struct DeploymentView: Sendable, Hashable {
+    /// The Deployment as read.
     public let object: JSONObject
 
     /// nil unless `value` is an object of kind Deployment.
@@ -22,11 +23,15 @@ public struct DeploymentView: Sendable, Hashable {
         ]
     }
 
+    /// `metadata.name`.
     public var name: String { object["metadata"]?["name"]?.stringValue ?? "" }
     /// The namespace; "default" when the object does not say (a manifest).
     public var namespace: String { object["metadata"]?["namespace"]?.stringValue ?? "default" }
+    /// Its namespace and name.
     public var key: ObjectKey { ObjectKey(namespace: namespace, name: name) }
+    /// `metadata.resourceVersion` (nil in a manifest).
     public var resourceVersion: String? { object["metadata"]?["resourceVersion"]?.stringValue }
+    /// `metadata.annotations`.
     public var annotations: JSONObject { object["metadata"]?["annotations"]?.objectValue ?? JSONObject() }
     /// `spec.replicas`; the API server defaults an absent value to 1.
     public var replicas: Int { object["spec"]?["replicas"]?.intValue ?? 1 }
@@ -36,6 +41,8 @@ public struct DeploymentView: Sendable, Hashable {
     public var selector: LabelSelector? { LabelSelector(object["spec"]?["selector"]) }
     /// `spec.template.spec`.
     public var podSpec: JSONObject { object["spec"]?["template"]?["spec"]?.objectValue ?? JSONObject() }
+    /// `spec.template.spec.initContainers`.
     public var initContainers: [JSONValue] { podSpec["initContainers"]?.arrayValue ?? [] }
+    /// `spec.template.spec.containers`.
     public var containers: [JSONValue] { podSpec["containers"]?.arrayValue ?? [] }
 }

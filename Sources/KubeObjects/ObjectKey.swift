@@ -5,8 +5,10 @@ import JSON
 public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The namespace; "" for cluster-scoped objects.
     public var namespace: String
+    /// The object's name.
     public var name: String
 
+    /// A key ("" namespace: a cluster-scoped object).
     public init(namespace: String, name: String) {
         self.namespace = namespace
         self.name = name

@@ -6,19 +6,29 @@ import JSON
 
 /// `metadata` of any object.
 public struct ObjectMeta: Sendable {
+    /// The object as read.
     public let object: JSONValue
+    /// A view of `object` (no check of its kind: fields it lacks read as absent).
     public init(_ object: JSONValue) { self.object = object }
 
     private var metadata: JSONValue? { object["metadata"] }
+    /// `metadata.name` ("" when absent).
     public var name: String { metadata?["name"]?.stringValue ?? "" }
     /// nil for cluster-scoped objects (and objects that do not say, such as manifests).
     public var namespace: String? { metadata?["namespace"]?.stringValue }
+    /// Its namespace and name.
     public var key: ObjectKey { ObjectKey(of: object) }
+    /// `metadata.uid`.
     public var uid: String? { metadata?["uid"]?.stringValue }
+    /// `metadata.resourceVersion`: the version as read (optimistic concurrency).
     public var resourceVersion: String? { metadata?["resourceVersion"]?.stringValue }
+    /// `metadata.generation`: the spec's version.
     public var generation: Int? { metadata?["generation"]?.intValue }
+    /// `metadata.labels` (values that are not strings are left out).
     public var labels: [String: String] { (metadata?["labels"]?.objectValue ?? [:]).reduce(into: [:]) { $0[$1.key] = $1.value.stringValue } }
+    /// `metadata.annotations` (values that are not strings are left out).
     public var annotations: [String: String] { (metadata?["annotations"]?.objectValue ?? [:]).reduce(into: [:]) { $0[$1.key] = $1.value.stringValue } }
+    /// `metadata.finalizers`.
     public var finalizers: [String] { metadata?["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
     /// `deletionTimestamp` is set (and not null): the object is going, held only by its finalizers.
     public var isBeingDeleted: Bool {
@@ -37,10 +47,14 @@ public struct ObjectMeta: Sendable {
 
 /// A core/v1 Pod: phase, readiness, IP.
 public struct PodView: Sendable {
+    /// The object as read.
     public let object: JSONValue
+    /// A view of `object` (no check of its kind: fields it lacks read as absent).
     public init(_ object: JSONValue) { self.object = object }
 
+    /// Its metadata.
     public var meta: ObjectMeta { ObjectMeta(object) }
+    /// `status.phase`: `Pending`, `Running`, ….
     public var phase: String? { object["status"]?["phase"]?.stringValue }
     /// `status.podIP`; nil until the pod has one (an empty string counts as none).
     public var podIP: String? {
@@ -55,15 +69,20 @@ public struct PodView: Sendable {
 
 /// A `coordination.k8s.io/v1` Lease, as leader election reads it.
 public struct LeaseView: Sendable {
+    /// The object as read.
     public let object: JSONValue
+    /// A view of `object` (no check of its kind: fields it lacks read as absent).
     public init(_ object: JSONValue) { self.object = object }
 
+    /// `spec.holderIdentity`: who holds it ("" or nil: nobody).
     public var holderIdentity: String? { object["spec"]?["holderIdentity"]?.stringValue }
     /// Seconds.
     public var leaseDurationSeconds: Int? { object["spec"]?["leaseDurationSeconds"]?.intValue }
+    /// `spec.leaseTransitions`: how many times it changed hands.
     public var leaseTransitions: Int { object["spec"]?["leaseTransitions"]?.intValue ?? 0 }
     /// `metav1.MicroTime` text.
     public var renewTime: String? { object["spec"]?["renewTime"]?.stringValue }
+    /// `spec.acquireTime` (`metav1.MicroTime` text).
     public var acquireTime: String? { object["spec"]?["acquireTime"]?.stringValue }
 }
 
@@ -80,6 +99,7 @@ public struct DaemonSetView: Sendable {
         /// Desired = ready = updated.
         public var isComplete: Bool { ready == desired && updated == desired }
 
+        /// A rollout from its numbers.
         public init(desired: Int, ready: Int, updated: Int) {
             self.desired = desired
             self.ready = ready
@@ -87,12 +107,18 @@ public struct DaemonSetView: Sendable {
         }
     }
 
+    /// The object as read.
     public let object: JSONValue
+    /// A view of `object` (no check of its kind: fields it lacks read as absent).
     public init(_ object: JSONValue) { self.object = object }
 
+    /// `status.desiredNumberScheduled` (0 when absent).
     public var desired: Int { object["status"]?["desiredNumberScheduled"]?.intValue ?? 0 }
+    /// `status.numberReady`.
     public var ready: Int { object["status"]?["numberReady"]?.intValue ?? 0 }
+    /// `status.updatedNumberScheduled`.
     public var updated: Int { object["status"]?["updatedNumberScheduled"]?.intValue ?? 0 }
+    /// `status.observedGeneration`: the generation the controller has acted on.
     public var observedGeneration: Int? { object["status"]?["observedGeneration"]?.intValue }
     /// The rollout; nil when there is no status yet, or it has not caught up with the spec
     /// (`observedGeneration` < `generation`).
@@ -106,11 +132,16 @@ public struct DaemonSetView: Sendable {
 
 /// An `autoscaling/v2` HorizontalPodAutoscaler's target.
 public struct HorizontalPodAutoscalerView: Sendable {
+    /// The object as read.
     public let object: JSONValue
+    /// A view of `object` (no check of its kind: fields it lacks read as absent).
     public init(_ object: JSONValue) { self.object = object }
 
+    /// Its metadata.
     public var meta: ObjectMeta { ObjectMeta(object) }
+    /// `spec.scaleTargetRef.kind`.
     public var targetKind: String? { object["spec"]?["scaleTargetRef"]?["kind"]?.stringValue }
+    /// `spec.scaleTargetRef.name`.
     public var targetName: String? { object["spec"]?["scaleTargetRef"]?["name"]?.stringValue }
     /// The Deployment it scales, when it scales one: its key (the HPA's own namespace; "default"
     /// when the object does not say).
@@ -122,14 +153,19 @@ public struct HorizontalPodAutoscalerView: Sendable {
 
 /// A core/v1 Event.
 public struct EventView: Sendable {
+    /// The object as read.
     public let object: JSONValue
+    /// A view of `object` (no check of its kind: fields it lacks read as absent).
     public init(_ object: JSONValue) { self.object = object }
 
+    /// `reason`: CamelCase.
     public var reason: String? { object["reason"]?.stringValue }
+    /// `message`.
     public var message: String? { object["message"]?.stringValue }
     /// `Normal` or `Warning`.
     public var type: String? { object["type"]?.stringValue }
     /// Occurrences aggregated on this Event (1 when absent).
     public var count: Int { object["count"]?.intValue ?? 1 }
+    /// `involvedObject.name`: what the Event is about.
     public var involvedObjectName: String? { object["involvedObject"]?["name"]?.stringValue }
 }

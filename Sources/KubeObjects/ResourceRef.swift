@@ -4,12 +4,14 @@
 public struct ResourceRef: Sendable, Hashable, CustomStringConvertible {
     /// The API group; "" for the core group (`/api/v1`).
     public let group: String
+    /// The API version: `v1`, `v1alpha2`.
     public let version: String
     /// The plural resource name in paths: `deployments`.
     public let plural: String
     /// False for cluster-scoped resources (namespaces, CRDs): their paths have no namespace.
     public let namespaced: Bool
 
+    /// A resource (namespaced unless said otherwise).
     public init(group: String, version: String, plural: String, namespaced: Bool = true) {
         self.group = group
         self.version = version
@@ -56,13 +58,22 @@ public struct ResourceRef: Sendable, Hashable, CustomStringConvertible {
     }
 
     // The built-in resources the operator uses.
+    /// core/v1 Pods.
     public static let pods = ResourceRef(group: "", version: "v1", plural: "pods")
+    /// core/v1 Events.
     public static let events = ResourceRef(group: "", version: "v1", plural: "events")
+    /// core/v1 Namespaces (cluster-scoped).
     public static let namespaces = ResourceRef(group: "", version: "v1", plural: "namespaces", namespaced: false)
+    /// core/v1 ConfigMaps.
     public static let configMaps = ResourceRef(group: "", version: "v1", plural: "configmaps")
+    /// apps/v1 Deployments.
     public static let deployments = ResourceRef(group: "apps", version: "v1", plural: "deployments")
+    /// apps/v1 DaemonSets.
     public static let daemonSets = ResourceRef(group: "apps", version: "v1", plural: "daemonsets")
+    /// coordination.k8s.io/v1 Leases.
     public static let leases = ResourceRef(group: "coordination.k8s.io", version: "v1", plural: "leases")
+    /// autoscaling/v2 HorizontalPodAutoscalers.
     public static let horizontalPodAutoscalers = ResourceRef(group: "autoscaling", version: "v2", plural: "horizontalpodautoscalers")
+    /// apiextensions.k8s.io/v1 CustomResourceDefinitions (cluster-scoped).
     public static let customResourceDefinitions = ResourceRef(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", namespaced: false)
 }

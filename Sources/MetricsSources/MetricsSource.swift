@@ -4,7 +4,9 @@ import JSON
 /// What a metrics source is asked for one pool: the pool, its target, the target's pods (Ready or
 /// not; direct scrape reads the Ready ones), the metrics the rules read, and the time of the read.
 public struct MetricsQuery: Sendable {
+    /// The pool.
     public var pool: ElasticInferencePool
+    /// Its Deployment.
     public var target: DeploymentView
     /// The pods the target's selector picks (empty when the source needs none: ``MetricsSource/wantsPods(_:)``).
     public var pods: [JSONValue]
@@ -13,6 +15,7 @@ public struct MetricsQuery: Sendable {
     /// The clock reading of the reconcile; readings without a time of their own are stamped with it.
     public var now: Timestamp
 
+    /// A query.
     public init(pool: ElasticInferencePool, target: DeploymentView, pods: [JSONValue] = [], metrics: [MetricName] = [], now: Timestamp) {
         self.pool = pool
         self.target = target
@@ -49,6 +52,7 @@ public struct StaticMetricsSource: MetricsSource {
     /// Values in each metric's canonical unit (seconds, fraction, requests/s).
     public let values: [MetricName: Double]
 
+    /// A source always answering `values`.
     public init(_ values: [MetricName: Double] = [:]) { self.values = values }
 
     public var kind: String { "static" }
@@ -60,8 +64,10 @@ public struct StaticMetricsSource: MetricsSource {
 
 /// One sample, the same for every read: what `eipctl reconcile --dry-run --metrics …` decides from.
 public struct FixedSampleSource: MetricsSource {
+    /// The sample every read answers.
     public let sample: MetricSample
 
+    /// A source always answering `sample`.
     public init(_ sample: MetricSample) { self.sample = sample }
 
     public var kind: String { "fixed" }

@@ -7,6 +7,7 @@ public struct MetricsSourceRouter: MetricsSource {
     let prometheus: any MetricsSource
     let podScrape: any MetricsSource
 
+    /// A router: `defaultSource` for pools that name none.
     public init(default defaultSource: any MetricsSource, prometheus: any MetricsSource, podScrape: any MetricsSource) {
         self.defaultSource = defaultSource
         self.prometheus = prometheus

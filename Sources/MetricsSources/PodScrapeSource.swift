@@ -16,6 +16,7 @@ public final class PodScrapeSource: MetricsSource {
     private let transport: HTTPTransport
     private let histories = Locked<[ObjectKey: ScrapeHistory]>([:])
 
+    /// `timeout`: seconds each pod has to answer (default 2).
     public init(timeout: Double = Defaults.scrapeTimeoutSeconds) {
         self.timeout = timeout
         var configuration = TransportConfiguration(server: "")  // each request names its pod's full URL
@@ -29,6 +30,7 @@ public final class PodScrapeSource: MetricsSource {
     public var kind: String { "podscrape" }
     public func wantsPods(_ pool: ElasticInferencePool) -> Bool { true }
 
+    /// Scrapes the query's Ready pods, all at once, and adds the answers to the pool's history.
     public func read(_ query: MetricsQuery) async -> MetricSample {
         let port = query.pool.spec.metrics?.scrapePort ?? Defaults.scrapePort
         let path = query.pool.spec.metrics?.scrapePath ?? Defaults.scrapePath

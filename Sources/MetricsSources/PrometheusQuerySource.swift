@@ -10,14 +10,16 @@ public struct PrometheusConnection: Sendable, Equatable {
     public var address: String
     /// A bearer token, re-read from this file as it rotates.
     public var bearerTokenFile: String?
-    /// Basic auth: the user name, and a file holding the password.
+    /// Basic auth: the user name (with ``basicAuthPasswordFile``).
     public var basicAuthUsername: String?
+    /// Basic auth: a file holding the password, re-read for every request (a rotated Secret works).
     public var basicAuthPasswordFile: String?
     /// A PEM CA bundle to verify an `https://` address against (else the system's).
     public var caFile: String?
     /// Seconds a query may take.
     public var timeout = Defaults.prometheusQueryTimeoutSeconds
 
+    /// A connection to `address`, without credentials.
     public init(address: String) { self.address = address }
 }
 
@@ -43,6 +45,7 @@ public final class PrometheusQuerySource: MetricsSource {
 
     public var kind: String { "prometheus" }
 
+    /// One instant query per metric the rules read, all at once.
     public func read(_ query: MetricsQuery) async -> MetricSample {
         guard let connection = connection(for: query.pool) else {
             return MetricSample(failure: "no Prometheus address: set the pool's metrics.prometheus.address or the operator's --prometheus-address",

@@ -131,7 +131,7 @@ struct ClientWatchTests {
     @Test func aResumingWatchLosesAndRepeatsNothingAcrossDroppedConnections() async throws {
         let f = try ClientFixture()
         let client = f.client()
-        var backoff = Backoff(initial: 0.05, maximum: 0.2)
+        var backoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(200))
         backoff.reset()
         let collector = EventCollector(client.resumingWatch(.configMaps, namespace: "default", from: String(f.emulator.resourceVersion), backoff: backoff))
         var expected: [String] = []

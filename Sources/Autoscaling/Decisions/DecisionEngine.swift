@@ -11,6 +11,9 @@
 /// 7. otherwise hold.
 /// The decision carries the facts behind it; its `message` is written from them when read.
 public enum DecisionEngine {
+    /// The decision for one poll. `now` is the clock reading; a reading older than
+    /// `pollIntervalSeconds × staleAfterPollIntervals` is unknown. `previous` is the state the last
+    /// decision left (from status); the result carries the next one.
     public static func decide(policy: ScalingPolicy, target: TargetSnapshot, sample: MetricSample,
                               now: Timestamp, state previous: ScalingState) -> ScalingDecision {
         let current = target.currentReplicas

@@ -1,6 +1,7 @@
 /// What the engine decided for one pool, and why (SPEC §4 rule 8): a small typed result, as
 /// Knative's decider returns one; the reconciler applies it.
 public struct ScalingDecision: Sendable, Hashable {
+    /// What a decision does to replicas; its raw value is written in status (`lastDecision.action`).
     public enum Action: String, Sendable, Hashable {
         case hold = "Hold", scaleUp = "ScaleUp", scaleDown = "ScaleDown"
     }
@@ -82,10 +83,13 @@ public struct ScalingDecision: Sendable, Hashable {
     public let from: Int
     /// Replicas decided.
     public let to: Int
+    /// The rule behind the decision, with its facts.
     public let reason: Reason
     /// The Deployment decided for.
     public let targetName: String
+    /// The scale-up rule, evaluated clause by clause on the fresh values.
     public let scaleUp: ThresholdEvaluation
+    /// The scale-down rule, likewise.
     public let scaleDown: ThresholdEvaluation
     /// Both rules were true (scale-up won); reported as a condition.
     public let rulesOverlap: Bool
@@ -109,8 +113,9 @@ public struct ScalingDecision: Sendable, Hashable {
 public struct UpStep: Sendable, Hashable {
     /// Ready replicas the step is taken from.
     public let ready: Int
-    /// `scaleUp.pods` and `scaleUp.percent`.
+    /// `scaleUp.pods`.
     public let pods: Int
+    /// `scaleUp.percent`.
     public let percent: Int
     /// max(`pods`, `percent`% of `ready`), rounded up.
     public let step: Int
@@ -126,8 +131,9 @@ public struct UpStep: Sendable, Hashable {
 public struct DownStep: Sendable, Hashable {
     /// Seconds the scale-down rule has held.
     public let held: Double
-    /// `scaleDown.pods` and `scaleDown.percent`.
+    /// `scaleDown.pods`.
     public let pods: Int
+    /// `scaleDown.percent`.
     public let percent: Int
     /// max(`pods`, `percent`% of current), rounded up.
     public let step: Int
@@ -137,6 +143,7 @@ public struct DownStep: Sendable, Hashable {
 
 /// The metrics a decision needed and did not have, and why the source failed, if it did.
 public struct MissingMetrics: Sendable, Hashable {
+    /// Each metric the rules read that had no fresh value, and why.
     public let metrics: [MissingMetric]
     /// The source's failure as a whole (connection refused, no pod answered), when it failed.
     public let sourceFailure: String?
@@ -154,6 +161,7 @@ public struct ProportionalEstimate: Sendable, Hashable {
 
 /// A metric a decision needed and did not have.
 public struct MissingMetric: Sendable, Hashable {
+    /// Why a metric had no fresh value.
     public enum Why: Sendable, Hashable {
         /// The source has no value; `reason` says why when it knows (no series matched, an empty
         /// query result, only one scrape so far).
@@ -162,7 +170,9 @@ public struct MissingMetric: Sendable, Hashable {
         case stale(ageSeconds: Double, limitSeconds: Double)
     }
 
+    /// The metric.
     public let metric: MetricName
+    /// Why it had no value.
     public let why: Why
 }
 

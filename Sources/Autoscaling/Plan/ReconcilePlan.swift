@@ -11,6 +11,7 @@ public struct PlanContext: Sendable {
     /// The pre-pull pods' pause container (operator flag `--pause-image`).
     public var pauseImage: String
 
+    /// A context; the defaults are an empty cluster.
     public init(otherAutoscalers: [String] = [], prePullDaemonSet: JSONValue? = nil, pauseImage: String = Defaults.pauseImage) {
         self.otherAutoscalers = otherAutoscalers
         self.prePullDaemonSet = prePullDaemonSet
@@ -37,12 +38,15 @@ public struct PlanContext: Sendable {
 /// }
 /// ```
 public struct ReconcilePlan: Sendable {
+    /// The pool planned for, as read (its status is what the status write is compared with).
     public let pool: ElasticInferencePool
+    /// Its Deployment, as read.
     public let target: DeploymentView
     /// The metric values the decision was made from, with the source's reasons for what is missing.
     public let sample: MetricSample
     /// The clock reading the plan was made at.
     public let now: Timestamp
+    /// The replica decision and its reason.
     public let decision: ScalingDecision
     /// The pod template's warmup init containers.
     public let warmup: WarmupPlan

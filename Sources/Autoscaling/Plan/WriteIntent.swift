@@ -76,6 +76,7 @@ public enum PrePullChange: Sendable, Hashable {
     /// Delete it (its pods with it, in the background).
     case delete
 
+    /// The change without its object (for comparisons and messages).
     public enum Kind: Sendable, Hashable { case create, replace, delete }
 
     public var kind: Kind {

@@ -3,12 +3,18 @@ import JSON
 /// The result of reading one pool object: the pool with defaults applied, its compiled policy,
 /// and every issue found. `policy` is nil exactly when there is an error.
 public struct PoolCheck: Sendable {
+    /// The pool with defaults applied; nil when the object is too broken to read one.
     public let pool: ElasticInferencePool?
+    /// The compiled policy; nil exactly when there is an error.
     public let policy: ScalingPolicy?
+    /// Every error and warning, in field order.
     public let issues: [FieldIssue]
 
+    /// The errors.
     public var errors: [FieldIssue] { issues.filter { $0.severity == .error } }
+    /// The warnings (lints).
     public var warnings: [FieldIssue] { issues.filter { $0.severity == .warning } }
+    /// No errors.
     public var isValid: Bool { policy != nil }
 }
 

@@ -2,13 +2,19 @@ import JSON
 
 /// A status condition, as `metav1.Condition`: a type, its status, a CamelCase reason and a message.
 public struct Condition: Sendable, Hashable {
+    /// `True`, `False` or `Unknown`, as written.
     public enum Status: String, Sendable { case `true` = "True", `false` = "False", unknown = "Unknown" }
 
+    /// `Ready`, `MetricsAvailable`, … (the constants below).
     public let type: String
+    /// Whether the condition holds.
     public let status: Status
+    /// Why, in CamelCase: `Reconciled`, `TargetNotFound`, a decision's reason.
     public let reason: String
+    /// Why, for people.
     public let message: String
 
+    /// A condition of `type`.
     public init(_ type: String, _ status: Status, reason: String, message: String) {
         self.type = type
         self.status = status
@@ -18,9 +24,13 @@ public struct Condition: Sendable, Hashable {
 
     /// The pool's condition types, in the order status lists them.
     public static let ready = "Ready"
+    /// Every metric the rules read has a fresh value.
     public static let metricsAvailable = "MetricsAvailable"
+    /// The pool decides replicas (false: paused, another autoscaler, metrics unknown).
     public static let scalingActive = "ScalingActive"
+    /// The decision wanted replicas beyond the bounds.
     public static let scalingLimited = "ScalingLimited"
+    /// The template carries the warmup and the pre-pull DaemonSet has rolled out.
     public static let warmupReady = "WarmupReady"
     static let order = [ready, metricsAvailable, scalingActive, scalingLimited, warmupReady]
 }

@@ -10,6 +10,8 @@ import JSON
 /// `ports[].protocol: TCP`, `env[].valueFrom.fieldRef.apiVersion: v1`; and everywhere, nulls,
 /// empty objects and empty lists (`resources: {}`).
 public enum ContainerComparison {
+    /// True when `a` and `b` (containers, or lists or objects holding them) are the same once the API
+    /// server's defaults and empty values are left out.
     public static func equivalent(_ a: JSONValue, _ b: JSONValue) -> Bool {
         normalized(a) == normalized(b)
     }

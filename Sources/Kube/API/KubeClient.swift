@@ -4,7 +4,9 @@ import Locking
 
 /// The items of a list and the resourceVersion to watch from.
 public struct ObjectList: Sendable {
+    /// The objects, each with `kind` and `apiVersion`.
     public let items: [JSONValue]
+    /// The list's resourceVersion: watch from it to miss nothing.
     public let resourceVersion: String
 }
 
@@ -12,10 +14,12 @@ public struct ObjectList: Sendable {
 /// objects as JSON values. Every call checks the HTTP status; error statuses become ``KubeError``s
 /// that keep the server's `Status`.
 public final class KubeClient: Sendable {
+    /// The connection to the API server.
     public let transport: HTTPTransport
     /// The namespace of the current context (or the service account's), for callers that name none.
     public let defaultNamespace: String
 
+    /// A client over `transport`.
     public init(transport: HTTPTransport, defaultNamespace: String = "default") {
         self.transport = transport
         self.defaultNamespace = defaultNamespace
@@ -23,6 +27,7 @@ public final class KubeClient: Sendable {
 
     // MARK: Verbs
 
+    /// GET one object (or its subresource). Throws `.notFound` when there is none.
     public func get(_ resource: ResourceRef, namespace: String?, name: String, subresource: String? = nil) async throws(KubeError) -> JSONValue {
         try await send(.get(resource, namespace: namespace, name: name, subresource: subresource))
     }
@@ -56,6 +61,7 @@ public final class KubeClient: Sendable {
         return ObjectList(items: items, resourceVersion: resourceVersion)
     }
 
+    /// POST: creates the object and answers it as stored. Throws `.alreadyExists`, `.invalid`, ….
     public func create(_ resource: ResourceRef, namespace: String?, _ object: JSONValue) async throws(KubeError) -> JSONValue {
         try await send(.create(resource, namespace: namespace, object))
     }
@@ -66,6 +72,8 @@ public final class KubeClient: Sendable {
         try await send(.update(resource, namespace: namespace, name: name, object, subresource: subresource))
     }
 
+    /// PATCH with the patch's type; answers the object as stored. Throws `.conflict` when a
+    /// `metadata.resourceVersion` in the patch is stale, `.invalid` when a JSON patch's `test` fails.
     public func patch(_ resource: ResourceRef, namespace: String?, name: String, _ patch: Patch,
                       subresource: String? = nil) async throws(KubeError) -> JSONValue {
         try await send(.patch(resource, namespace: namespace, name: name, patch, subresource: subresource))

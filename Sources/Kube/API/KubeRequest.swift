@@ -21,6 +21,7 @@ public enum Patch: Sendable {
         }
     }
 
+    /// The patch document.
     public var body: JSONValue {
         switch self {
         case .merge(let v), .json(let v), .strategicMerge(let v), .apply(let v, _, _): return v
@@ -39,6 +40,7 @@ public enum PropagationPolicy: String, Sendable {
 /// The client's verbs build these, and so does the operator's write executor from its intents;
 /// `eipctl reconcile --dry-run` prints them.
 public struct KubeRequest: Sendable, Hashable, CustomStringConvertible {
+    /// The API verbs a request can be (RBAC's names).
     public enum Verb: String, Sendable, Hashable {
         case get, list, create, update, patch, delete
 
@@ -56,15 +58,20 @@ public struct KubeRequest: Sendable, Hashable, CustomStringConvertible {
 
     /// One `name=value` of the query string.
     public struct QueryItem: Sendable, Hashable {
+        /// The parameter's name.
         public let name: String
+        /// Its value, not yet escaped.
         public let value: String
+        /// `name=value`.
         public init(_ name: String, _ value: String) {
             self.name = name
             self.value = value
         }
     }
 
+    /// What the request does.
     public var verb: Verb
+    /// The kind of object.
     public var resource: ResourceRef
     /// nil: all namespaces, or a cluster-scoped resource.
     public var namespace: String?
@@ -72,11 +79,14 @@ public struct KubeRequest: Sendable, Hashable, CustomStringConvertible {
     public var name: String?
     /// `status`, `scale`, …
     public var subresource: String?
+    /// Query parameters, in order (escaped when the path is made).
     public var query: [QueryItem]
+    /// The object, patch or `DeleteOptions` sent; nil for reads.
     public var body: JSONValue?
     /// The body's media type: `application/json`, or the patch type's.
     public var contentType: String
 
+    /// A request from its parts (the static functions below build the usual ones).
     public init(_ verb: Verb, _ resource: ResourceRef, namespace: String?, name: String? = nil, subresource: String? = nil,
                 query: [QueryItem] = [], body: JSONValue? = nil, contentType: String = "application/json") {
         self.verb = verb

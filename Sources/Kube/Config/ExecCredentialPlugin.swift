@@ -7,10 +7,15 @@ import Locking
 /// command with its args and env, reads the `ExecCredential` it prints, and caches the token until
 /// its `expirationTimestamp` (re-running it after that, or after a 401).
 public final class ExecCredentialPlugin: CredentialSource {
+    /// The kubeconfig's `users[].user.exec`.
     public struct Spec: Sendable, Equatable {
+        /// `client.authentication.k8s.io/v1` or `v1beta1`.
         public var apiVersion: String
+        /// The command: a path (relative ones resolved against the kubeconfig's directory), or a name looked up in `PATH`.
         public var command: String
+        /// Its arguments.
         public var args: [String]
+        /// Variables added to the operator's environment for it.
         public var env: [(String, String)]
 
         public static func == (a: Spec, b: Spec) -> Bool {
@@ -23,11 +28,14 @@ public final class ExecCredentialPlugin: CredentialSource {
     /// Seconds the plugin may run (default 60).
     let timeout: Double
 
+    /// `timeout`: seconds the plugin may run (default 60).
     public init(_ spec: Spec, timeout: Double = 60) {
         self.spec = spec
         self.timeout = timeout
     }
 
+    /// The cached token while it has not expired, else the plugin's new one. Throws `.credentials` when the
+    /// plugin cannot start, fails, or prints no `ExecCredential` with `status.token`.
     public func bearerToken() throws(HTTPClientError) -> String? {
         if let current = cached.withLock({ $0 }), current.expires.map({ $0.timeIntervalSinceNow > 0 }) ?? true {
             return current.token
@@ -37,6 +45,7 @@ public final class ExecCredentialPlugin: CredentialSource {
         return token
     }
 
+    /// Forgets the token: the next request runs the plugin again.
     public func refreshAfterUnauthorized() -> Bool {
         cached.withLock { $0 = nil }
         return true

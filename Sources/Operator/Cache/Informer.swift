@@ -9,6 +9,7 @@ public enum InformerEvent: Sendable {
     case updated(old: JSONValue, new: JSONValue)
     case deleted(JSONValue)
 
+    /// The object as it is now (as it was, for a deletion).
     public var object: JSONValue {
         switch self {
         case .added(let o), .deleted(let o): return o
@@ -23,6 +24,7 @@ public enum InformerEvent: Sendable {
 /// connections resumed), a 410 relists (the differences reach the handlers as events), and other
 /// failures back off 800 ms → 30 s.
 public final class Informer: Sendable {
+    /// What it lists and watches.
     public let resource: ResourceRef
     let client: KubeClient
     let namespace: String?
@@ -37,6 +39,8 @@ public final class Informer: Sendable {
     private let restarts = Locked(0)
     private let task = Locked<Task<Void, Never>?>(nil)
 
+    /// An informer of `resource` in `namespace` (nil: all), optionally by label; `transform` trims
+    /// each object before it is cached. Nothing happens until ``start()``.
     public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
                 transform: (@Sendable (JSONValue) -> JSONValue)? = nil) {
         self.client = client
@@ -52,6 +56,7 @@ public final class Informer: Sendable {
         handlers.withLock { $0.append(handler) }
     }
 
+    /// The first list is in the cache.
     public var hasSynced: Bool { synced.withLock { $0 } }
     /// Watches restarted after a failure or a 410 (for the operator's metrics).
     public var watchRestarts: Int { restarts.withLock { $0 } }
@@ -73,6 +78,7 @@ public final class Informer: Sendable {
     }
 
 
+    /// Starts listing and watching (once; later calls do nothing).
     public func start() {
         task.withLock { t in
             guard t == nil else { return }
@@ -80,6 +86,7 @@ public final class Informer: Sendable {
         }
     }
 
+    /// Stops watching; the cache keeps what it has.
     public func stop() {
         task.withLock { $0?.cancel() }
     }
@@ -101,7 +108,8 @@ public final class Informer: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 restarts.withLock { $0 += 1 }
-                try? await Task.sleep(nanoseconds: UInt64(backoff.next() * 1e9))
+                // Real time whatever the controller's clock: a list or watch failure is the network's.
+                try? await Task.sleep(for: backoff.next())
             }
         }
     }
@@ -179,14 +187,17 @@ public final class Informer: Sendable {
 public struct CacheReader: ObjectReader {
     let informers: [ResourceRef: Informer]
 
+    /// A reader over `informers`, one per resource.
     public init(_ informers: [Informer]) {
         self.informers = Dictionary(informers.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The cached object; never throws.
     public func object(_ resource: ResourceRef, _ key: ObjectKey) async throws(KubeError) -> JSONValue? {
         informers[resource]?.get(key)
     }
 
+    /// The cached objects of a namespace; never throws.
     public func objects(_ resource: ResourceRef, namespace: String) async throws(KubeError) -> [JSONValue] {
         informers[resource]?.list(namespace: namespace) ?? []
     }

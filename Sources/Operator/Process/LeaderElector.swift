@@ -23,6 +23,7 @@ public final class LeaderElector: Sendable {
     let client: KubeClient
     let namespace: String
     let name: String
+    /// This candidate's name in the Lease (`hostname_random`).
     public let identity: String
     let timing: Timing
     let log: Logger?
@@ -32,6 +33,7 @@ public final class LeaderElector: Sendable {
     private let observed = Locked<(record: JSONValue?, at: Duration?)>((nil, nil))
     private let leading = Locked(false)
 
+    /// A candidate for the Lease `namespace/name`; renew deadlines run on `clock`'s monotonic time.
     public init(client: KubeClient, namespace: String, name: String, identity: String, timing: Timing = Timing(), log: Logger? = nil,
                 clock: any Clock = SystemClock()) {
         self.client = client
@@ -49,6 +51,7 @@ public final class LeaderElector: Sendable {
         return "\(host)_\(UUID().uuidString.prefix(8).lowercased())"
     }
 
+    /// This process holds the Lease now.
     public var isLeader: Bool { leading.withLock { $0 } }
 
     /// Waits until this process holds the Lease (trying every retry period).

@@ -9,28 +9,41 @@ import MetricsSources
 
 /// The settings of an `eip-operator` process (flags, or `EIP_*` environment variables).
 public struct OperatorOptions: Sendable {
+    /// `--kubeconfig` (nil: in a pod, its service account; else `KUBECONFIG`, `~/.kube/config`).
     public var kubeconfig: String?
+    /// `--context` (nil: the current one).
     public var context: String?
     /// The namespace to watch; nil: all namespaces.
     public var namespace: String?
     /// `:8080`; `0` turns the endpoint off.
     public var metricsBindAddress = ":8080"
+    /// `/healthz` and `/readyz`: `:8081`; `0` turns them off.
     public var healthProbeBindAddress = ":8081"
+    /// Reconcile only while holding the Lease (off).
     public var leaderElect = false
+    /// The Lease's namespace (nil: the client's).
     public var leaderElectionNamespace: String?
+    /// The Lease's name.
     public var leaderElectionID = "eip-operator.aiops.example.com"
+    /// Lease duration, renew deadline, retry period (15 s, 10 s, 2 s).
     public var leaseTiming = LeaderElector.Timing()
+    /// Pools reconciled at once (2).
     public var workers = 2
+    /// `json`.
     public var logFormat = Logger.Format.json
+    /// `info`.
     public var logLevel = Logger.Level.info
     /// Where pools without `spec.metrics` get their values.
     public enum MetricsSourceKind: String, Sendable { case podScrape = "podscrape", prometheus, `static` }
+    /// The default source (direct scrape).
     public var metricsSource = MetricsSourceKind.podScrape
     /// The operator's Prometheus (its credentials go to this address only).
     public var prometheus: PrometheusConnection?
+    /// The query templates (Triton's).
     public var prometheusTemplates = QueryTemplates.triton
     /// Seconds a Prometheus query may take, the operator's Prometheus or a pool's own.
     public var prometheusTimeout = Defaults.prometheusQueryTimeoutSeconds
+    /// Seconds each pod has to answer a scrape (2).
     public var scrapeTimeout = Defaults.scrapeTimeoutSeconds
     /// The pre-pull DaemonSet's pause container image.
     public var pauseImage = Defaults.pauseImage
@@ -68,6 +81,7 @@ public final class OperatorProcess: Sendable {
     private let elector = Locked<LeaderElector?>(nil)
     private let shuttingDown = Locked(false)
 
+    /// A process with `options`, on `clock` (the system's).
     public init(options: OperatorOptions, clock: any Clock = SystemClock()) {
         self.options = options
         self.clock = clock

@@ -20,6 +20,7 @@ public final class ExponentialFailureRateLimiter<Key: Hashable & Sendable>: Rate
     let maximum: Duration
     private let failures = Locked<[Key: Int]>([:])
 
+    /// A limiter; the defaults are client-go's.
     public init(base: Duration = .milliseconds(5), maximum: Duration = .seconds(1000)) {
         self.base = base
         self.maximum = maximum
@@ -49,6 +50,7 @@ public final class TokenBucketRateLimiter<Key: Hashable & Sendable>: RateLimiter
     private let clock: any Clock
     private let bucket: Locked<(tokens: Double, updated: Duration)>
 
+    /// A bucket, full at first; `rate` per second, `burst` at most (defaults: client-go's), timed on `clock`.
     public init(rate: Double = 10, burst: Int = 100, clock: any Clock) {
         self.rate = rate
         self.burst = Double(burst)
@@ -76,6 +78,7 @@ public final class TokenBucketRateLimiter<Key: Hashable & Sendable>: RateLimiter
 public struct MaxOfRateLimiter<Key: Hashable & Sendable>: RateLimiter {
     let limiters: [any RateLimiter<Key>]
 
+    /// The larger of `limiters`' delays.
     public init(_ limiters: [any RateLimiter<Key>]) { self.limiters = limiters }
 
     public func when(_ key: Key) -> Duration { limiters.map { $0.when(key) }.max() ?? .zero }

@@ -15,12 +15,14 @@ public final class EventRecorder: Sendable {
         /// This process (its leader-election identity).
         public var instance: String
 
+        /// A source.
         public init(component: String = "eip-operator", instance: String) {
             self.component = component
             self.instance = instance
         }
     }
 
+    /// `Normal` (something changed as intended) or `Warning` (something is wrong).
     public enum EventType: String, Sendable { case normal = "Normal", warning = "Warning" }
 
     let writer: WriteExecutor
@@ -30,6 +32,7 @@ public final class EventRecorder: Sendable {
     /// The last name suffix handed out (nanoseconds of wall time, made unique).
     private let lastSuffix = Locked<UInt64>(0)
 
+    /// A recorder writing through `writer` (a controller's, so that Events pass its guards too), stamping with `clock`'s wall time.
     public init(writer: WriteExecutor, source: Source, clock: any Clock = SystemClock()) {
         self.writer = writer
         self.source = source

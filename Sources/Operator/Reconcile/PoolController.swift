@@ -11,14 +11,19 @@ import MetricsSources
 /// change enqueues the pools that target it, a DaemonSet's rollout its pool; pods enqueue nothing
 /// (pools poll).
 public final class PoolController: Sendable {
+    /// The pools.
     public let pools: Informer
+    /// The Deployments (the pools' targets).
     public let deployments: Informer
+    /// The HorizontalPodAutoscalers (any on a target stops the pool's writes).
     public let autoscalers: Informer
     /// Pods, trimmed to what the direct scrape needs (their changes enqueue nothing: pools poll).
     public let pods: Informer
     /// The pre-pull DaemonSets the operator made (by label); their rollouts enqueue their pools.
     public let daemonSets: Informer
+    /// Pools waiting to be reconciled.
     public let queue: WorkQueue<ObjectKey>
+    /// Reconciles one pool.
     public let reconciler: PoolReconciler
     /// Every write of the controller goes through it.
     public let writer: WriteExecutor

@@ -16,6 +16,7 @@ public struct ReconcileResult: Sendable {
     /// What was written, in order (for the log line and tests).
     public var writes: [WriteIntent.Kind] = []
 
+    /// A result; the default: done, look again only on change.
     public init(requeueAfter: Duration? = nil, error: KubeError? = nil, writes: [WriteIntent.Kind] = []) {
         self.requeueAfter = requeueAfter
         self.error = error
@@ -47,6 +48,7 @@ public final class PoolReconciler: Sendable {
     /// The last validation of each pool, with the resourceVersion it was of.
     private let checks = Locked<[ObjectKey: (resourceVersion: String, check: PoolCheck)]>([:])
 
+    /// A reconciler reading through `reader` (the informers' caches), writing through `writer`.
     public init(reader: any ObjectReader, metrics: any MetricsSource, writer: WriteExecutor, events: EventRecorder?,
                 clock: any Clock = SystemClock(), pauseImage: String = Defaults.pauseImage) {
         self.reader = reader
@@ -58,6 +60,8 @@ public final class PoolReconciler: Sendable {
         finalizer = WarmupFinalizer(reader: reader, writer: writer, events: events)
     }
 
+    /// Reconciles the pool `request` names, once. Never throws: a failure is in the result's `error`
+    /// (the caller backs off and retries), and every fault is said in a condition or an Event.
     public func reconcile(_ request: ReconcileRequest) async -> ReconcileResult {
         // Load: the pool from the cache. Gone: nothing to do (its Events and status went with it).
         guard let object = try? await reader.object(.elasticInferencePools, request) else { return ReconcileResult() }

@@ -23,6 +23,7 @@ public final class WriteExecutor: Sendable {
     /// Slots kept at most; past it the memory starts over (a repeat is then sent once more, which is harmless).
     static let memoryLimit = 10_000
 
+    /// An executor sending through `client`.
     public init(client: KubeClient) {
         self.client = client
     }

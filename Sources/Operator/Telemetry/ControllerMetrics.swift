@@ -24,9 +24,11 @@ public struct Histogram: Sendable {
 
 /// Reads, errors and read time of one kind of metrics source.
 public struct MetricsReadStatistics: Sendable {
+    /// Reads made.
     public var reads = 0
     /// Reads that failed as a whole (the source was down, no pod answered).
     public var errors = 0
+    /// Read times, seconds.
     public var durations = Histogram()
 }
 
@@ -72,6 +74,7 @@ public struct InstrumentedMetricsSource: MetricsSource {
     let metrics: ControllerMetrics
     let clock: any Clock
 
+    /// `source`'s reads, counted in `metrics`, timed on `clock`.
     public init(_ source: any MetricsSource, metrics: ControllerMetrics, clock: any Clock) {
         self.source = source
         self.metrics = metrics

@@ -4,12 +4,16 @@ import JSON
 
 /// One log line before it is formatted: when, how severe, what, and its structured fields.
 public struct LogRecord: Sendable {
+    /// Wall time, from the logger's clock.
     public let time: Timestamp
+    /// How severe.
     public let level: Logger.Level
+    /// What happened: a short fixed phrase (`reconciled`), the particulars in the fields.
     public let message: String
     /// Key-value pairs, in the order given (`namespace`, `pool`, `reconcileID`, …).
     public let fields: [(String, String)]
 
+    /// A record.
     public init(time: Timestamp, level: Logger.Level, message: String, fields: [(String, String)]) {
         self.time = time
         self.level = level
@@ -30,6 +34,7 @@ public protocol LogSink: Sendable {
 /// Formats each record as a line and hands it to `write`: JSON
 /// (`{"time":…,"level":…,"msg":…,<fields>}`) or text (`TIME LEVEL msg key=value …`).
 public struct FormattingLogSink: LogSink {
+    /// JSON or text.
     public let format: Logger.Format
     let output: @Sendable (String) -> Void
 
@@ -39,6 +44,7 @@ public struct FormattingLogSink: LogSink {
         output = write
     }
 
+    /// Writes one line.
     public func write(_ record: LogRecord) {
         switch format {
         case .json:
@@ -53,9 +59,11 @@ public struct FormattingLogSink: LogSink {
 
 /// Structured log lines at or above a level, stamped with the clock's wall time, to a sink.
 public final class Logger: Sendable {
+    /// Severity, lowest first.
     public enum Level: Int, Sendable, Comparable {
         case debug = 0, info, warning, error
 
+        /// From a flag's value: `debug`, `info`, `warn` or `warning`, `error` (any case); nil otherwise.
         public init?(name: String) {
             switch name.lowercased() {
             case "debug": self = .debug
@@ -66,10 +74,12 @@ public final class Logger: Sendable {
             }
         }
 
+        /// The name written in lines.
         public var name: String { ["debug", "info", "warning", "error"][rawValue] }
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
     }
 
+    /// `json` (one object a line) or `text` (`TIME LEVEL msg key=value …`).
     public enum Format: String, Sendable { case json, text }
 
     /// Records below this level are dropped (default `info`).
@@ -77,6 +87,7 @@ public final class Logger: Sendable {
     let sink: any LogSink
     let clock: any Clock
 
+    /// A logger writing records at `level` and above to `sink`.
     public init(level: Level = .info, sink: any LogSink, clock: any Clock = SystemClock()) {
         self.level = level
         self.sink = sink
@@ -89,13 +100,18 @@ public final class Logger: Sendable {
         self.init(level: level, sink: FormattingLogSink(format: format, write: write), clock: clock)
     }
 
+    /// Logs a record, unless `level` is below the logger's.
     public func log(_ level: Level, _ message: String, _ fields: [(String, String)] = []) {
         guard level >= self.level else { return }
         sink.write(LogRecord(time: clock.now(), level: level, message: message, fields: fields))
     }
 
+    /// At `info`.
     public func info(_ message: String, _ fields: [(String, String)] = []) { log(.info, message, fields) }
+    /// At `warning`.
     public func warning(_ message: String, _ fields: [(String, String)] = []) { log(.warning, message, fields) }
+    /// At `error`.
     public func error(_ message: String, _ fields: [(String, String)] = []) { log(.error, message, fields) }
+    /// At `debug`.
     public func debug(_ message: String, _ fields: [(String, String)] = []) { log(.debug, message, fields) }
 }

@@ -7,6 +7,7 @@ import Kube
 /// names them where it has a name: reconciles and their durations by result, queue depth, watch
 /// restarts, leadership, and per pool its desired and ready replicas and observed values.
 public enum OperatorMetrics {
+    /// The text of `/metrics` (a nil controller: a standby's, or one still starting).
     public static func render(controller: PoolController?, isLeader: Bool, leaseName: String) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
