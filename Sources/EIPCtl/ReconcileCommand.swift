@@ -137,15 +137,8 @@ enum ReconcileCommand {
         guard let configuration = EIPCtl.clientConfiguration(args, io: io) else { return .invalidInput }
         let client = KubeClient(configuration: configuration)
         let namespace = args.value("namespace") ?? configuration.namespace
-        let fetched = awaitBlocking { () async -> Result<JSONValue?, KubeError> in
-            do throws(KubeError) {
-                return .success(try await client.object(.elasticInferencePools, ObjectKey(namespace: namespace, name: name)))
-            } catch {
-                return .failure(error)
-            }
-        }
         let poolObject: JSONValue
-        switch fetched {
+        switch waitFor({ () async throws(KubeError) in try await client.object(.elasticInferencePools, ObjectKey(namespace: namespace, name: name)) }) {
         case .success(let object?): poolObject = object
         case .success(nil):
             io.err("error: elasticinferencepools.aiops.example.com \"\(name)\" not found in namespace \(namespace)")
@@ -162,15 +155,8 @@ enum ReconcileCommand {
         }
         var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
         let metrics: any MetricsSource = args.value("metrics") == nil ? try LiveMetrics.source(for: pool, args: args, clock: clock) : FixedSampleSource(given)
-        let gathered = awaitBlocking { () async -> Result<PlanInputs?, KubeError> in
-            do throws(KubeError) {
-                return .success(try await PlanInputs.gather(for: pool, policy: policy, from: client, metrics: metrics, now: now))
-            } catch {
-                return .failure(error)
-            }
-        }
         let inputs: PlanInputs
-        switch gathered {
+        switch waitFor({ () async throws(KubeError) in try await PlanInputs.gather(for: pool, policy: policy, from: client, metrics: metrics, now: now) }) {
         case .success(let found?): inputs = found
         case .success(nil):
             io.err("error: Deployment \(namespace)/\(pool.spec.targetName) not found; the operator reports TargetNotFound and waits for it")
@@ -183,6 +169,17 @@ enum ReconcileCommand {
         let plan = ReconcilePlan(pool: pool, policy: policy, target: inputs.target, sample: inputs.sample, now: now, state: pool.state, context: inputs.context)
         print(PlanRendering(plan: plan, assumedTarget: false, warnings: check.warnings.map { "warning: \($0)" }, notes: notes), as: format, io: io)
         return .success
+    }
+
+    /// The outcome of reading the cluster, waited for (a command line runs synchronously).
+    private static func waitFor<T: Sendable>(_ read: @escaping @Sendable () async throws(KubeError) -> T) -> Result<T, KubeError> {
+        awaitBlocking { () async -> Result<T, KubeError> in
+            do throws(KubeError) {
+                return .success(try await read())
+            } catch {
+                return .failure(error)
+            }
+        }
     }
 
     private static func print(_ rendering: PlanRendering, as format: String, io: CommandIO) {

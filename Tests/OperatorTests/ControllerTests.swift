@@ -144,6 +144,22 @@ struct ControllerTests {
         #expect(await f.pool("pool")?["status"]?["observedGeneration"] == 1)
     }
 
+    /// One structured log line per reconcile: at info with what it wrote, at debug when it wrote nothing.
+    @Test func eachReconcileLogsItsPoolItsIDAndWhatItWrote() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 1)
+        try await f.createPool("pool", target: "model", initContainers: [["name": "model-preload", "image": "loader:2"]])
+        #expect(await f.eventually { f.log.records("reconciled").contains { $0.field("writes")?.contains("scale") == true } })
+        let first = try #require(f.log.records("reconciled").first { $0.field("writes") != nil })
+        #expect(first.level == .info)
+        #expect(first.field("namespace") == "default" && first.field("pool") == "pool")
+        #expect(first.field("reconcileID")?.count == 8)
+        #expect(first.field("writes") == "warmup template,scale,status", "in the order sent")
+        await f.advance(by: .seconds(3))
+        let quiet = f.log.records("reconciled").last
+        #expect(quiet?.field("writes") == nil && quiet?.level == .debug, "a reconcile that writes nothing says so at debug")
+    }
+
     @Test func aBreachScalesUpByTheStepWithStatusAndEvent() async throws {
         let f = try await ControllerFixture()
         try await f.createDeployment("model", replicas: 2)

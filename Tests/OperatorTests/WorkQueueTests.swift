@@ -2,6 +2,7 @@ import Autoscaling
 import Foundation
 import Locking
 import TestDoubles
+import TestSupport
 import Testing
 @testable import Operator
 
@@ -173,17 +174,4 @@ final class Counter: @unchecked Sendable {
     var maximumHeld: Int { lock.withLock { most } }
     /// Distinct keys ever held.
     var everHeld: Int { lock.withLock { seen.count } }
-}
-
-/// SplitMix64: a small deterministic generator, so that a run's random choices are the same every time.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
