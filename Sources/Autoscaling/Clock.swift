@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 
 /// Where time comes from: one per process, passed to everything that reads time or waits.
 ///
@@ -27,8 +28,9 @@ public protocol Clock: Sendable {
     func sleep(for delay: Duration) async throws
 }
 
-/// The machine's clocks: `CLOCK_REALTIME` for wall time, `CLOCK_MONOTONIC` for durations, and Swift
-/// concurrency's sleeps for timers.
+/// The machine's clocks: `CLOCK_REALTIME` for wall time, `CLOCK_MONOTONIC` for durations, Dispatch's
+/// timers for ``schedule(after:_:)`` (ten thousand pools waiting for their poll are ten thousand
+/// timers, not ten thousand sleeping tasks), and Swift concurrency's sleeps for ``sleep(for:)``.
 public struct SystemClock: Clock {
     public init() {}
 
@@ -46,13 +48,13 @@ public struct SystemClock: Clock {
         return .seconds(Int64(ts.tv_sec)) + .nanoseconds(Int64(ts.tv_nsec))
     }
 
-    /// Runs `action` from a task that sleeps `delay` first (at once when `delay` is not positive).
+    /// Runs `action` on a Dispatch global queue once `delay` has passed (at once, on the calling
+    /// thread, when `delay` is not positive).
     public func schedule(after delay: Duration, _ action: @escaping @Sendable () -> Void) {
         guard delay > .zero else { return action() }
-        Task {
-            try? await Task.sleep(for: delay)
-            action()
-        }
+        let (seconds, attoseconds) = delay.components
+        let nanoseconds = seconds >= Int64.max / 1_000_000_000 ? Int.max : Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: action)
     }
 
     /// `Task.sleep(for:)`; throws `CancellationError` when the task is cancelled.

@@ -63,6 +63,23 @@ struct WriteExecutorTests {
         #expect(!WriteIntent.status(pool: pool, fields: b, basedOn: "2").repeats(.status(pool: pool, fields: a, basedOn: "1")))
     }
 
+    /// Once the cache shows another version of the object, what was applied from older ones is
+    /// forgotten (it cannot repeat); what was applied from the version shown is kept.
+    @Test func settlingForgetsWhatTheCacheHasMovedPast() async throws {
+        let f = try OperatorFixture()
+        _ = try await f.client.create(.deployments, namespace: "default", [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "model"],
+            "spec": ["replicas": 1, "template": ["spec": ["containers": [["name": "s", "image": "i"]]]]],
+        ])
+        let writer = WriteExecutor(client: f.client)
+        let key = ObjectKey(namespace: "default", name: "model")
+        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) == .sent)
+        writer.settle(key, at: "5")
+        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) == .repeated, "the cache still shows 5")
+        writer.settle(key, at: "6")
+        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) == .sent, "forgotten once the cache showed 6")
+    }
+
     /// A failed write is not remembered: the retry sends it again.
     @Test func aFailedWriteIsTriedAgain() async throws {
         let f = try OperatorFixture()

@@ -122,7 +122,11 @@ public struct ReconcilePlan: Sendable {
     /// are kept when nothing else changed, and sample times are not compared), so a reconciler that
     /// found nothing to write for one basis knows the same of the next equal one without working it out.
     public func statusBasis(writeError: String? = nil) -> StatusBasis {
-        StatusBasis(pool: pool.key, resourceVersion: pool.resourceVersion, generation: pool.generation, decision: decision,
+        // The decision's evaluations are left out: they follow from the pool's rules (fixed at its
+        // version) and the fresh values (the values, less the unknown metrics).
+        StatusBasis(pool: pool.key, resourceVersion: pool.resourceVersion, generation: pool.generation, reason: decision.reason,
+                    from: decision.from, to: decision.to, rulesOverlap: decision.rulesOverlap, limited: decision.limited,
+                    unknownMetrics: decision.unknownMetrics, state: decision.state,
                     replicas: target.replicas, readyReplicas: target.readyReplicas, targetName: target.name,
                     values: sample.readings.mapValues(\.value), failure: sample.failure, unknownReasons: sample.unknownReasons,
                     source: sample.source, warmupChanges: warmup.changes, warmupClashes: warmup.clashes,
@@ -168,7 +172,13 @@ public struct StatusBasis: Sendable, Hashable {
     let pool: ObjectKey
     let resourceVersion: String?
     let generation: Int?
-    let decision: ScalingDecision
+    let reason: ScalingDecision.Reason
+    let from: Int
+    let to: Int
+    let rulesOverlap: Bool
+    let limited: Bool
+    let unknownMetrics: [MetricName]
+    let state: ScalingState
     let replicas: Int
     let readyReplicas: Int
     let targetName: String

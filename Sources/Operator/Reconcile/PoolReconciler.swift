@@ -44,9 +44,14 @@ public final class PoolReconciler: Sendable {
     /// stale one (which would, say, take a second scale-down step before the period is over).
     private let lastStates = Locked<[ObjectKey: (basedOn: String?, state: ScalingState)]>([:])
     /// Per pool, the status basis of the last plan whose status write came to nothing.
-    private let quietStatus = Locked<[ObjectKey: StatusBasis]>([:])
+    private let quietStatus = Locked<[ObjectKey: QuietStatus]>([:])
+    /// A basis, boxed: the table of ten thousand pools holds a pointer each, not the whole basis.
+    private final class QuietStatus: Sendable {
+        let basis: StatusBasis
+        init(_ basis: StatusBasis) { self.basis = basis }
+    }
     /// The last validation of each pool, with the resourceVersion it was of.
-    private let checks = Locked<[ObjectKey: (resourceVersion: String, check: PoolCheck)]>([:])
+    private let checks = Locked<[ObjectKey: ValidPool]>([:])
 
     /// A reconciler reading through `reader` (the informers' caches), writing through `writer`.
     public init(reader: any ObjectReader, metrics: any MetricsSource, writer: WriteExecutor, events: EventRecorder?,
@@ -78,8 +83,11 @@ public final class PoolReconciler: Sendable {
         }
 
         // Validate: an invalid pool gets a condition and an Event, and its Deployment is left alone.
-        let check = validated(object)
-        guard let pool = check.pool, let policy = check.policy else { return await reportInvalid(object, errors: check.errors, now: now) }
+        let pool: ElasticInferencePool, policy: ScalingPolicy
+        switch validated(object) {
+        case .success(let valid): (pool, policy) = (valid.pool, valid.policy)
+        case .failure(let invalid): return await reportInvalid(object, errors: invalid.errors, now: now)
+        }
 
         // Finalizer on before the first write to the Deployment, so that a deletion can undo it.
         do throws(KubeError) {
@@ -103,7 +111,9 @@ public final class PoolReconciler: Sendable {
                                  state: rememberedState(of: pool) ?? pool.state, context: inputs.context)
 
         // Apply the changes in the plan's order: template (guarded by its resourceVersion), scale,
-        // pre-pull DaemonSet. The first failure stops the rest.
+        // pre-pull DaemonSet. The first failure stops the rest. (What was applied from versions the
+        // cache has moved past is forgotten first: it cannot repeat.)
+        settle(pool, inputs)
         var result = ReconcileResult(requeueAfter: .seconds(policy.behavior.pollIntervalSeconds))
         for change in plan.changes {
             do throws(KubeError) {
@@ -163,11 +173,11 @@ public final class PoolReconciler: Sendable {
     /// steady pool).
     private func writeStatus(of plan: ReconcilePlan, writeError: String?, into result: inout ReconcileResult) async {
         let basis = plan.statusBasis(writeError: writeError)
-        if quietStatus.withLock({ $0[plan.pool.key] }) == basis { return }
+        if quietStatus.withLock({ $0[plan.pool.key] })?.basis == basis { return }
         guard let status = plan.statusWrite(writeError: writeError) else {
             quietStatus.withLock { quiet in
                 if quiet.count > 10_000 { quiet.removeAll() }
-                quiet[plan.pool.key] = basis
+                quiet[plan.pool.key] = QuietStatus(basis)
             }
             return
         }
@@ -175,6 +185,8 @@ public final class PoolReconciler: Sendable {
             if try await writer.apply(status) == .sent {
                 result.writes.append(.status)
                 remember(plan.state, of: plan.pool)
+                // The pool moves to a new version: its validation from this one is of no more use.
+                checks.withLock { _ = $0.removeValue(forKey: plan.pool.key) }
             }
         } catch {
             result.error = result.error ?? error
@@ -218,18 +230,47 @@ public final class PoolReconciler: Sendable {
 
     // MARK: Memory across reconciles
 
-    /// ``ElasticInferencePool/check(_:cache:)`` of the object, once per resourceVersion (an object
-    /// at a given version never changes; a steady pool is validated once, not every poll).
-    private func validated(_ object: JSONValue) -> PoolCheck {
-        let meta = ObjectMeta(object)
-        guard let version = meta.resourceVersion else { return ElasticInferencePool.check(object, cache: expressions) }
-        if let hit = checks.withLock({ $0[meta.key] }), hit.resourceVersion == version { return hit.check }
-        let check = ElasticInferencePool.check(object, cache: expressions)
-        checks.withLock { checks in
-            if checks.count > 10_000 { checks.removeAll() }
-            checks[meta.key] = (version, check)
+    /// Tells the executor which versions the cache shows now, of the pool, its Deployment and its DaemonSet.
+    private func settle(_ pool: ElasticInferencePool, _ inputs: PlanInputs) {
+        writer.settle(pool.key, at: pool.resourceVersion)
+        writer.settle(inputs.target.key, at: inputs.target.resourceVersion)
+        writer.settle(ObjectKey(namespace: pool.namespace, name: PrePullPlan.name(pool: pool.name)),
+                      at: inputs.context.prePullDaemonSet.flatMap { ObjectMeta($0).resourceVersion })
+    }
+
+    /// A valid pool and its policy: ``ElasticInferencePool/check(_:cache:)`` of the object, once per
+    /// resourceVersion (an object at a given version never changes; a steady pool is validated once,
+    /// not every poll).
+    private final class ValidPool: Sendable {
+        let resourceVersion: String
+        let pool: ElasticInferencePool
+        let policy: ScalingPolicy
+
+        init(resourceVersion: String, pool: ElasticInferencePool, policy: ScalingPolicy) {
+            self.resourceVersion = resourceVersion
+            self.pool = pool
+            self.policy = policy
         }
-        return check
+    }
+
+    /// Why a pool is not valid.
+    private struct InvalidPool: Error {
+        let errors: [FieldIssue]
+    }
+
+    private func validated(_ object: JSONValue) -> Result<ValidPool, InvalidPool> {
+        let meta = ObjectMeta(object)
+        if let version = meta.resourceVersion, let hit = checks.withLock({ $0[meta.key] }), hit.resourceVersion == version { return .success(hit) }
+        let check = ElasticInferencePool.check(object, cache: expressions)
+        guard let pool = check.pool, let policy = check.policy else { return .failure(InvalidPool(errors: check.errors)) }
+        let valid = ValidPool(resourceVersion: meta.resourceVersion ?? "", pool: pool, policy: policy)
+        if meta.resourceVersion != nil {
+            checks.withLock { checks in
+                if checks.count > 10_000 { checks.removeAll() }
+                checks[meta.key] = valid
+            }
+        }
+        return .success(valid)
     }
 
     private func rememberedState(of pool: ElasticInferencePool) -> ScalingState? {

@@ -50,6 +50,18 @@ public final class WriteExecutor: Sendable {
         return .sent
     }
 
+    /// Forgets the intents applied to `object` from versions other than `version`, the one the cache
+    /// shows now: once the cache has moved on, no intent decided from an older version can come
+    /// again, and remembering it would only take memory (a steady fleet remembers nothing).
+    public func settle(_ object: ObjectKey, at version: String?) {
+        applied.withLock { memory in
+            for kind in WriteIntent.Kind.allCases {
+                let slot = Slot(kind: kind, object: object)
+                if let last = memory[slot], last.basedOn != version { memory[slot] = nil }
+            }
+        }
+    }
+
     /// Sends one request: every write of the controller passes here.
     @discardableResult
     public func send(_ request: KubeRequest) async throws(KubeError) -> JSONValue {
