@@ -217,6 +217,7 @@ struct WarmupTests {
         try await f.createDeployment("model", replicas: 2)
         try await f.createPool("pool", target: "model")
         #expect(await f.eventually { (await f.deployment())?["status"]?["readyReplicas"] == 2 })
+        #expect(await f.eventually { f.cachedReadyReplicas("model") == 2 }, "as the controller sees it: steps are taken from ready replicas")
         f.emulator.setPodStartDelay(30)  // a GPU cold start: the new replicas stay warming
         f.metrics.set([.p90: 0.5, .gpuUtil: 0.5])
         #expect(await f.eventually { await f.replicas("model") == 6 })

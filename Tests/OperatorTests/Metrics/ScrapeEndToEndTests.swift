@@ -59,6 +59,7 @@ struct ScrapeEndToEndTests {
         let statusNow = await f.pool("pool")?["status"]
         #expect(fastRead, "\(String(describing: statusNow))")
         #expect(await f.replicas("model") == 2)
+        #expect(await f.eventually { f.cachedReadyReplicas("model") == 2 }, "steps are taken from ready replicas, as the controller sees them")
 
         // Watch the pool's status from here on: the first one showing the breach must show the step too.
         let from = try #require(await f.pool("pool")?["metadata"]?["resourceVersion"]?.stringValue)
