@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON", "TestSupport"]),
         .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML", "TestSupport"]),
-        // Test helpers (commands, certificates made with the openssl CLI); used by test targets only.
+        // Test helpers (commands, certificates made with the openssl CLI, a seeded generator, the trait that runs blocking suites off the cooperative pool).
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
         // Test doubles of the operator: a manual clock, scripted metrics, a recording log sink.
         .target(name: "TestDoubles", dependencies: ["Autoscaling", "Locking", "MetricsSources", "Operator"], path: "Tests/TestDoubles"),
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures"), .copy("FuzzCorpus")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
-        .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "Operator", "TestSupport", "TestDoubles"]),
+        .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
