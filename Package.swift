@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "YAML", targets: ["YAML"]),
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "Kube", targets: ["Kube"]),
+        .library(name: "KubeObjects", targets: ["KubeObjects"]),
     ],
     targets: [
         // Ordered JSON values, a strict parser and a deterministic serializer.
@@ -26,21 +27,25 @@ let package = Package(
         .target(name: "NameSuggestion"),
         // A YAML reader for Kubernetes manifests and kubeconfig files, producing JSON values.
         .target(name: "YAML", dependencies: ["JSON"], linkerSettings: libm),
-        // The pool model, threshold expressions, the decision engine and warmup planning. Pure: no I/O.
-        .target(name: "Autoscaling", dependencies: ["JSON", "NameSuggestion", "Locking"], linkerSettings: libm),
+        // Kubernetes objects as the operator reads them: object keys, resource paths, typed views, label selectors. Pure.
+        .target(name: "KubeObjects", dependencies: ["JSON"]),
+        // The pool model, threshold expressions, the decision engine, warmup planning and the plan of writes. Pure: no I/O.
+        .target(name: "Autoscaling", dependencies: ["JSON", "KubeObjects", "NameSuggestion", "Locking"], linkerSettings: libm),
+        // A blocking HTTP/1.1 server for the emulator and the operator's endpoints; plain, or secured by HTTPKitTLS.
+        .target(name: "HTTPKit", dependencies: ["Locking"]),
         // OpenSSL, for the emulator's TLS listener (the client side uses libcurl).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // A blocking HTTP/1.1 server (plain or TLS) for the emulator and the operator's endpoints.
-        .target(name: "HTTPKit", dependencies: ["COpenSSL", "Locking"]),
+        // Server-side TLS for HTTPKit (the emulator's listener); the operator does not link it.
+        .target(name: "HTTPKitTLS", dependencies: ["HTTPKit", "COpenSSL", "Locking"]),
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
-        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "Locking"]),
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "HTTPKitTLS", "Locking"]),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
-        // libcurl, for the Kubernetes client: typed wrappers around its variadic calls.
+        // libcurl, for the HTTP client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        // The Kubernetes client: kubeconfig and in-cluster config, raw HTTPS through libcurl, verbs, watches.
-        .target(name: "Kube", dependencies: ["CCurl", "JSON", "YAML", "Locking"]),
-        // The controller: work queue, informers, the pool reconciler, conditions, events.
-        .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "JSON", "Locking", "HTTPKit", "PrometheusText"]),
+        // An HTTP client over libcurl (TLS, credentials, timeouts, streaming), with its own errors: the Kubernetes client, pod scrapes and Prometheus use it.
+        .target(name: "HTTPClient", dependencies: ["CCurl", "Locking"]),
+        // The Kubernetes client: kubeconfig and in-cluster config, verbs, watches, retries, KubeError.
+        .target(name: "Kube", dependencies: ["HTTPClient", "JSON", "KubeObjects", "YAML", "Locking"]),
         // The Prometheus text exposition format and histogram quantiles (for the direct-scrape source).
         .target(name: "PrometheusText"),
         // The load model of LOADMODEL.md: server profiles, the fluid-queue pool, traces, seeded noise and
@@ -48,21 +53,27 @@ let package = Package(
         .target(name: "LoadModel", dependencies: ["JSON", "NameSuggestion"], linkerSettings: libm),
         // `eipctl simulate`: the scalers (the project's engine through one adapter, HPA, KEDA, Knative KPA), scores, plots.
         .target(name: "Simulation", dependencies: ["LoadModel", "Autoscaling", "JSON", "NameSuggestion"], linkerSettings: libm),
+        // Where pools' metric values come from: a direct scrape of the pods, the Prometheus HTTP API, fixed values.
+        .target(name: "MetricsSources", dependencies: ["Autoscaling", "HTTPClient", "JSON", "Locking", "PrometheusText"]),
+        // The controller: informers, work queue, the pool reconciler and its write executor, Events, leader election, the process, its own logs and /metrics.
+        .target(name: "Operator", dependencies: ["Autoscaling", "Kube", "MetricsSources", "JSON", "Locking", "HTTPKit"]),
         // Flag parsing for the command-line tools.
         .target(name: "CommandLineSupport", dependencies: ["NameSuggestion"]),
         // The `eipctl` commands, as a library so tests can drive them in-process.
-        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "Operator", "LoadModel", "Simulation"]),
+        .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "MetricsSources", "Operator", "LoadModel", "Simulation"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
-        .executableTarget(name: "eip-operator", dependencies: ["Operator", "Autoscaling", "CommandLineSupport"]),
+        .executableTarget(name: "eip-operator", dependencies: ["Operator", "MetricsSources", "Autoscaling", "CommandLineSupport"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
-        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "Operator", "PrometheusText", "HTTPKit", "LoadModel", "Simulation"]),
+        .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "MetricsSources", "Operator", "PrometheusText", "HTTPKit", "LoadModel", "Simulation"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON", "TestSupport"]),
         .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML", "TestSupport"]),
-        // Test helpers (commands, certificates made with the openssl CLI); used by test targets only.
+        // Test helpers (commands, certificates made with the openssl CLI, a seeded generator, the trait that runs blocking suites off the cooperative pool).
         .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "TestSupport"]),
+        // Test doubles of the operator: a manual clock, scripted metrics, a recording log sink.
+        .target(name: "TestDoubles", dependencies: ["Autoscaling", "Locking", "MetricsSources", "Operator"], path: "Tests/TestDoubles"),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "MetricsSources", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "HTTPKitTLS", "TestSupport", "TestDoubles"]),
         .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures"), .copy("FuzzCorpus")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
         .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 bash scripts/install-kubectl.sh   # for the emulator's kubectl faithfulness tests (best effort)
 swift build
-# Every test is written with Swift Testing; XCTest would only report "Executed 0 tests".
-# Serially: the end-to-end tests block on real processes (curl, kubectl, eipctl) and would starve
-# the two threads of Swift's cooperative pool on a 2-core machine, delaying the async client tests
-# past their timing checks. Serial, the whole suite takes about 20 seconds.
-swift test --disable-xctest --no-parallel "$@"
+# Every test is written with Swift Testing; XCTest would only report "Executed 0 tests". In
+# parallel: tests that block on real processes (curl, kubectl, eipctl, prometheus) run on threads of
+# their own (the `.runsOnOwnThreads` trait, Tests/TestSupport/OwnThreads.swift), never on Swift's
+# cooperative pool, and the controller's time comes from a manual clock, not sleeps.
+swift test --disable-xctest "$@"

@@ -49,6 +49,7 @@ public enum Defaults {
 
     /// Direct scrape: Triton's metrics port and path.
     public static let scrapePort = 8002
+    /// Direct scrape: the path (Triton's and most exporters').
     public static let scrapePath = "/metrics"
     /// Direct scrape: seconds each pod has to answer. Prometheus' default `scrape_timeout` is 10 s,
     /// but a decision waits on the slowest pod, and a 5 s poll must not be held up by one: 2 s.

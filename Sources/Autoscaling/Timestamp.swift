@@ -7,8 +7,10 @@ import Darwin
 /// An instant, as seconds since the Unix epoch. Written in status as RFC 3339 at whole seconds,
 /// as Kubernetes' `metav1.Time` is.
 public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Seconds since 1970-01-01T00:00:00Z, with a fraction.
     public var secondsSinceEpoch: Double
 
+    /// The instant `secondsSinceEpoch` seconds after the Unix epoch.
     public init(secondsSinceEpoch: Double) {
         self.secondsSinceEpoch = secondsSinceEpoch
     }
@@ -18,6 +20,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Seconds from `earlier` to this instant.
     public func seconds(since earlier: Timestamp) -> Double { secondsSinceEpoch - earlier.secondsSinceEpoch }
 
+    /// This instant moved by `seconds` (negative: earlier).
     public func adding(seconds: Double) -> Timestamp { Timestamp(secondsSinceEpoch: secondsSinceEpoch + seconds) }
 
     /// `2026-11-27T10:00:00Z`: RFC 3339 in UTC, whole seconds.
@@ -105,22 +108,5 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp + (mp < 10 ? 3 : -9)
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
-}
-
-/// Where "now" comes from. The decision engine takes `now` as an argument; processes hold a clock
-/// so that tests can move time by hand.
-public protocol WallClock: Sendable {
-    func now() -> Timestamp
-}
-
-/// The machine's real-time clock.
-public struct SystemWallClock: WallClock {
-    public init() {}
-
-    public func now() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(secondsSinceEpoch: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
     }
 }

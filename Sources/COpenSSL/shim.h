@@ -1,3 +1,3 @@
-// OpenSSL for the API-server emulator's TLS listener. Only KubeEmulator/Transport/TLSStream.swift uses it.
+// OpenSSL for the API-server emulator's TLS listener. Only HTTPKitTLS/TLSStream.swift uses it.
 #include <openssl/ssl.h>
 #include <openssl/err.h>

@@ -24,7 +24,7 @@ public enum EIPCtl {
     """
 
     /// Runs `eipctl` with `arguments` (without the program name) and returns the exit code.
-    public static func run(_ arguments: [String], io: CommandIO, clock: any WallClock = SystemWallClock()) -> ExitCode {
+    public static func run(_ arguments: [String], io: CommandIO, clock: any Clock = SystemClock()) -> ExitCode {
         guard let command = arguments.first else {
             io.writeErr(overview + "\n")
             return .usage

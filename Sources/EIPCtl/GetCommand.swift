@@ -30,7 +30,7 @@ enum GetCommand {
         ],
         maximumPositionals: 2)
 
-    static func run(_ args: ParsedArguments, io: CommandIO, clock: any WallClock) throws(UsageError) -> ExitCode {
+    static func run(_ args: ParsedArguments, io: CommandIO, clock: any Clock) throws(UsageError) -> ExitCode {
         guard let what = args.positionals.first else { throw UsageError("get needs a resource type: eipctl get pools") }
         guard ["pools", "pool", "eip", "elasticinferencepools", "elasticinferencepool"].contains(what) else {
             throw UsageError("eipctl gets pools only, not '\(what)'; use kubectl for other resources")

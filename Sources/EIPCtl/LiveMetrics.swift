@@ -1,19 +1,15 @@
 import Autoscaling
 import CommandLineSupport
-import Foundation
-import JSON
-import Kube
-import Locking
-import Operator
+import MetricsSources
 
 /// Live metrics for `eipctl reconcile --dry-run POOL` without `--metrics`: read as the operator
 /// reads them, through the pool's source (or `--metrics-source`), from where eipctl runs. A pod
 /// IP or a Prometheus address may be unreachable from a laptop; the reasons then say so, and the
 /// decision holds as the operator's would.
 enum LiveMetrics {
-    /// The sample and a note on where it came from.
-    static func read(pool: ElasticInferencePool, policy: ScalingPolicy, target: DeploymentView, client: KubeClient,
-                     args: ParsedArguments, clock: any WallClock) throws(UsageError) -> (MetricSample, String) {
+    /// The source for a pool: its Prometheus (or `--prometheus-address`), or a direct scrape of its
+    /// pods taken twice, 2 s apart, since rates need two scrapes.
+    static func source(for pool: ElasticInferencePool, args: ParsedArguments, clock: any Clock) throws(UsageError) -> any MetricsSource {
         var kind = pool.spec.metrics?.kind == .prometheus ? "prometheus" : "podscrape"
         if let given = args.value("metrics-source") {
             guard ["podscrape", "prometheus"].contains(given.lowercased()) else { throw UsageError("--metrics-source: podscrape or prometheus, not '\(given)'") }
@@ -26,28 +22,38 @@ enum LiveMetrics {
             case .failure(let error): throw UsageError("--prometheus-templates: \(error)")
             }
         }
-        let address = args.value("prometheus-address")
         if kind == "prometheus" {
-            let source = PrometheusQuerySource(connection: address.map(PrometheusConnection.init(address:)), templates: templates)
-            let sample = awaitBlocking {
-                await source.read(MetricsQuery(pool: pool, target: target, metrics: policy.metrics, now: clock.now()))
-            }
-            return (sample, "live metrics: \(sample.source ?? "Prometheus")")
+            return PrometheusQuerySource(connection: args.value("prometheus-address").map(PrometheusConnection.init(address:)), templates: templates)
         }
+        return TwoScrapes(source: PodScrapeSource(), interval: .seconds(2), clock: clock)
+    }
 
-        // Direct scrape: the target's pods from the API server; two reads two seconds apart, since
-        // rates need two scrapes.
-        let pods = awaitBlocking { () async -> [JSONValue] in
-            guard let selector = LabelSelector(target.object["spec"]?["selector"]) else { return [] }
-            let all = (try? await client.list(.pods, namespace: pool.namespace).items) ?? []
-            return all.filter(selector.matches)
+    /// The note on where the values came from.
+    static func note(for sample: MetricSample, source: any MetricsSource) -> String {
+        if source is TwoScrapes {
+            return "live metrics: \(sample.source ?? "PodScrape"), two scrapes 2 s apart\(sample.failure.map { " (\($0))" } ?? "")"
         }
-        let source = PodScrapeSource()
-        let sample = awaitBlocking { () async -> MetricSample in
-            _ = await source.read(MetricsQuery(pool: pool, target: target, pods: pods, metrics: policy.metrics, now: clock.now()))
-            try? await Task.sleep(nanoseconds: 2_000_000_000)
-            return await source.read(MetricsQuery(pool: pool, target: target, pods: pods, metrics: policy.metrics, now: clock.now()))
-        }
-        return (sample, "live metrics: \(sample.source ?? "PodScrape"), two scrapes 2 s apart\(sample.failure.map { " (\($0))" } ?? "")")
+        return "live metrics: \(sample.source ?? "Prometheus")"
+    }
+}
+
+/// A direct scrape read twice, `interval` apart (each read stamped with the clock's time): the
+/// second has rates.
+struct TwoScrapes: MetricsSource {
+    let source: PodScrapeSource
+    let interval: Duration
+    let clock: any Clock
+
+    var kind: String { source.kind }
+    func wantsPods(_ pool: ElasticInferencePool) -> Bool { true }
+
+    func read(_ query: MetricsQuery) async -> MetricSample {
+        var first = query
+        first.now = clock.now()
+        _ = await source.read(first)
+        try? await clock.sleep(for: interval)
+        var second = query
+        second.now = clock.now()
+        return await source.read(second)
     }
 }

@@ -1,16 +1,29 @@
 import Autoscaling
 import JSON
+import Kube
+import Operator
 
-/// A ``ReconcilePlan`` as people (text) and programs (JSON, YAML) read it.
+/// A ``ReconcilePlan`` as people (text) and programs (JSON, YAML) read it. Its writes are the
+/// requests the operator's write executor makes of the plan's intents, exactly.
 struct PlanRendering {
     let plan: ReconcilePlan
-    let sample: MetricSample
-    let now: Timestamp
     let assumedTarget: Bool
     let warnings: [String]
     let notes: [String]
+    /// Each write with its request.
+    let writes: [(intent: WriteIntent, request: KubeRequest)]
+
+    init(plan: ReconcilePlan, assumedTarget: Bool, warnings: [String], notes: [String]) {
+        self.plan = plan
+        self.assumedTarget = assumedTarget
+        self.warnings = warnings
+        self.notes = notes
+        writes = plan.writes.map { ($0, WriteExecutor.request(for: $0)) }
+    }
 
     private var decision: ScalingDecision { plan.decision }
+    private var sample: MetricSample { plan.sample }
+    private var now: Timestamp { plan.now }
 
     var text: String {
         var out = ""
@@ -38,8 +51,8 @@ struct PlanRendering {
         case .scaleUp: verb = "Scale up \(decision.from) -> \(decision.to)"
         case .scaleDown: verb = "Scale down \(decision.from) -> \(decision.to)"
         }
-        line("Decision  \(verb) (\(decision.reason.rawValue))")
-        line("          \(decision.message)")
+        line("Decision  \(verb) (\(decision.reason.kind.rawValue))")
+        line("          \(plan.decisionMessage)")
         if decision.rulesOverlap { line("          Both rules are true: scale-up wins, and condition ScalingActive says the rules overlap.") }
         if decision.limited { line("          Limited by the replica bounds (condition ScalingLimited).") }
         if !plan.warmup.clashes.isEmpty {
@@ -53,11 +66,11 @@ struct PlanRendering {
         }
         line("Pre-pull  \(prePullSummary)")
         line()
-        line("Writes (\(plan.writes.count)), in order:")
-        for (i, write) in plan.writes.enumerated() {
-            line("  \(i + 1). \(write.method) \(write.path)   [\(write.purpose)]")
-            line("     Content-Type: \(write.contentType)")
-            for bodyLine in write.body.prettyText.split(separator: "\n", omittingEmptySubsequences: false) { line("     \(bodyLine)") }
+        line("Writes (\(writes.count)), in order:")
+        for (i, write) in writes.enumerated() {
+            line("  \(i + 1). \(write.request.method) \(write.request.path)   [\(write.intent.kind)]")
+            line("     Content-Type: \(write.request.contentType)")
+            for bodyLine in (write.request.body ?? .null).prettyText.split(separator: "\n", omittingEmptySubsequences: false) { line("     \(bodyLine)") }
         }
         if !warnings.isEmpty {
             line()
@@ -95,7 +108,7 @@ struct PlanRendering {
         o["evaluations"] = ["scaleUpThreshold": Self.json(decision.scaleUp), "scaleDownThreshold": Self.json(decision.scaleDown)]
         o["decision"] = [
             "action": .string(decision.action.rawValue), "from": .integer(decision.from), "to": .integer(decision.to),
-            "reason": .string(decision.reason.rawValue), "message": .string(decision.message),
+            "reason": .string(decision.reason.kind.rawValue), "message": .string(plan.decisionMessage),
             "rulesOverlap": .bool(decision.rulesOverlap), "limited": .bool(decision.limited),
             "unknownMetrics": .array(decision.unknownMetrics.map { .string($0.rawValue) }),
         ]
@@ -106,9 +119,9 @@ struct PlanRendering {
             "prePull": .string(prePullSummary),
         ]
         o["state"] = .object(decision.state.statusFields)
-        o["writes"] = .array(plan.writes.map { w in
-            ["method": .string(w.method), "path": .string(w.path), "contentType": .string(w.contentType),
-             "purpose": .string(w.purpose), "body": w.body]
+        o["writes"] = .array(writes.map { write in
+            ["method": .string(write.request.method), "path": .string(write.request.path), "contentType": .string(write.request.contentType),
+             "purpose": .string(write.intent.kind.rawValue), "body": write.request.body ?? .null]
         })
         o["warnings"] = .array(warnings.map(JSONValue.string))
         o["notes"] = .array(notes.map(JSONValue.string))
@@ -142,11 +155,11 @@ extension PlanRendering {
     var prePullSummary: String {
         let name = PrePullPlan.name(pool: plan.pool.name)
         let images = plan.pool.spec.warmup.preloadedImages
-        switch plan.prePull.action {
-        case .create: return "create DaemonSet \(name) to pull \(images.joined(separator: ", ")) on the target's nodes"
-        case .replace: return "replace DaemonSet \(name): images or placement changed (\(images.joined(separator: ", ")))"
-        case .delete: return "delete DaemonSet \(name): no images to pre-pull"
-        case .none:
+        switch plan.prePull.change {
+        case .create?: return "create DaemonSet \(name) to pull \(images.joined(separator: ", ")) on the target's nodes"
+        case .replace?: return "replace DaemonSet \(name): images or placement changed (\(images.joined(separator: ", ")))"
+        case .delete?: return "delete DaemonSet \(name): no images to pre-pull"
+        case nil:
             guard !images.isEmpty else { return "no images to pre-pull" }
             guard let rollout = plan.prePull.rollout else { return "DaemonSet \(name) is current; its rollout is not reported yet" }
             return "DaemonSet \(name) is current: \(rollout.ready)/\(rollout.desired) nodes ready"

@@ -3,6 +3,8 @@ import CommandLineSupport
 import JSON
 import Kube
 import Locking
+import MetricsSources
+import Operator
 import YAML
 
 /// `eipctl reconcile --dry-run`: what the operator would do for one pool, and why, writing nothing.
@@ -49,7 +51,7 @@ enum ReconcileCommand {
         ],
         maximumPositionals: 1)
 
-    static func run(_ args: ParsedArguments, io: CommandIO, clock: any WallClock) throws(UsageError) -> ExitCode {
+    static func run(_ args: ParsedArguments, io: CommandIO, clock: any Clock) throws(UsageError) -> ExitCode {
         guard args.has("dry-run") else {
             throw UsageError("reconcile only shows what the operator would do; add --dry-run (the operator itself makes the writes)")
         }
@@ -101,76 +103,48 @@ enum ReconcileCommand {
             return .invalidInput
         }
 
-        var related = objects
+        // The cluster the files describe: the pool's Deployment (or one assumed at minReplicas, all
+        // ready) and any HPAs, read through the same gathering as the operator's.
+        var related = objects.map(\.value)
         var notes: [String] = []
-        let target: DeploymentView
         if !args.all("deployment").isEmpty {
             switch ManifestLoader.load(args.all("deployment"), recursive: false, io: io) {
             case .failure(let error): io.err(error.description); return .invalidInput
-            case .success(let loaded): related += loaded
+            case .success(let loaded): related += loaded.map(\.value)
             }
-            let matches = related.compactMap { object -> DeploymentView? in
-                guard let view = DeploymentView(object.value), view.name == pool.spec.targetName,
-                      (object.namespace ?? pool.namespace) == pool.namespace else { return nil }
-                return view
-            }
-            guard let found = matches.first else {
-                io.err("error: no Deployment named \(pool.spec.targetName) in namespace \(pool.namespace) in \(args.all("deployment").joined(separator: ", ")); the operator would report TargetNotFound")
-                return .invalidInput
-            }
-            target = found
         } else {
-            target = DeploymentView.assumed(name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas)
+            let assumed = DeploymentView(name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas, readyReplicas: policy.minReplicas)
+            related.append(.object(assumed.object))
             notes.append("no --deployment given: assumed Deployment \(pool.namespace)/\(pool.spec.targetName) at minReplicas (\(policy.minReplicas)) with all replicas ready")
         }
-        let others = OtherAutoscalers.targeting(deployment: target.name, namespace: pool.namespace, in: related.map(\.value))
         if sample.readings.isEmpty { notes.append("no --metrics given: every metric is unknown") }
-        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now)
-        let warnings = check.warnings.map { "\(poolObject.location(poolObject.mark(for: $0))): warning: \($0)" }
-        let rendering = PlanRendering(plan: plan, sample: sample, now: now, assumedTarget: args.all("deployment").isEmpty,
-                                      warnings: warnings, notes: notes)
-        switch format {
-        case "json": io.out(rendering.json.prettyText)
-        case "yaml": io.writeOut(YAMLEmitter.text(of: rendering.json))
-        default: io.writeOut(rendering.text)
+        let reader = ManifestReader(related, namespace: pool.namespace)
+        let decidedAt = now
+        guard let inputs = awaitBlocking({ try? await PlanInputs.gather(for: pool, policy: policy, from: reader, metrics: FixedSampleSource(sample), now: decidedAt) }) else {
+            io.err("error: no Deployment named \(pool.spec.targetName) in namespace \(pool.namespace) in \(args.all("deployment").joined(separator: ", ")); the operator would report TargetNotFound")
+            return .invalidInput
         }
+        let plan = ReconcilePlan(pool: pool, policy: policy, target: inputs.target, sample: inputs.sample, now: now, state: pool.state, context: inputs.context)
+        let warnings = check.warnings.map { "\(poolObject.location(poolObject.mark(for: $0))): warning: \($0)" }
+        print(PlanRendering(plan: plan, assumedTarget: args.all("deployment").isEmpty, warnings: warnings, notes: notes), as: format, io: io)
         return .success
     }
 
-    /// The live mode: the pool, its Deployment and HPAs from the cluster; the same plan as the reconciler's.
+    /// The live mode: the pool, its Deployment, HPAs and pre-pull DaemonSet read from the cluster
+    /// through the same gathering as the reconciler's (GETs where it reads its caches).
     private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, sample given: MetricSample, now: Timestamp,
-                             clock: any WallClock) throws(UsageError) -> ExitCode {
+                             clock: any Clock) throws(UsageError) -> ExitCode {
         guard let configuration = EIPCtl.clientConfiguration(args, io: io) else { return .invalidInput }
         let client = KubeClient(configuration: configuration)
         let namespace = args.value("namespace") ?? configuration.namespace
-        let fetched = awaitBlocking { () async -> Result<(JSONValue, JSONValue?, [JSONValue], JSONValue?), KubeError> in
-            do throws(KubeError) {
-                let pool = try await client.get(.elasticInferencePools, namespace: namespace, name: name)
-                let target = pool["spec"]?["targetRef"]?["name"]?.stringValue ?? pool["spec"]?["modelRef"]?.stringValue ?? name
-                var deployment: JSONValue?
-                do throws(KubeError) {
-                    deployment = try await client.get(.deployments, namespace: namespace, name: target)
-                } catch {
-                    if error.kind != .notFound { throw error }
-                }
-                let hpas = try await client.list(.horizontalPodAutoscalers, namespace: namespace).items
-                // The pool's pre-pull DaemonSet, if it has one: the plan replaces, keeps or deletes it.
-                var prePull: JSONValue?
-                do throws(KubeError) {
-                    prePull = try await client.get(.daemonSets, namespace: namespace, name: PrePullPlan.name(pool: name))
-                } catch {
-                    if error.kind != .notFound { throw error }
-                }
-                return .success((pool, deployment, hpas, prePull))
-            } catch {
-                return .failure(error)
-            }
-        }
-        let (poolObject, deploymentObject, hpas, prePullObject): (JSONValue, JSONValue?, [JSONValue], JSONValue?)
-        switch fetched {
-        case .success(let values): (poolObject, deploymentObject, hpas, prePullObject) = values
+        let poolObject: JSONValue
+        switch waitFor({ () async throws(KubeError) in try await client.object(.elasticInferencePools, ObjectKey(namespace: namespace, name: name)) }) {
+        case .success(let object?): poolObject = object
+        case .success(nil):
+            io.err("error: elasticinferencepools.aiops.example.com \"\(name)\" not found in namespace \(namespace)")
+            return .invalidInput
         case .failure(let error):
-            io.err(error.kind == .notFound ? "error: elasticinferencepools.aiops.example.com \"\(name)\" not found in namespace \(namespace)" : "error: \(error.message)")
+            io.err("error: \(error.message)")
             return .invalidInput
         }
         let check = ElasticInferencePool.check(poolObject)
@@ -179,28 +153,41 @@ enum ReconcileCommand {
             io.err("error: the pool is invalid; the operator sets Ready=False, emits an Event, and leaves the Deployment untouched")
             return .invalidInput
         }
-        guard let deploymentObject, let target = DeploymentView(deploymentObject) else {
+        var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
+        let metrics: any MetricsSource = args.value("metrics") == nil ? try LiveMetrics.source(for: pool, args: args, clock: clock) : FixedSampleSource(given)
+        let inputs: PlanInputs
+        switch waitFor({ () async throws(KubeError) in try await PlanInputs.gather(for: pool, policy: policy, from: client, metrics: metrics, now: now) }) {
+        case .success(let found?): inputs = found
+        case .success(nil):
             io.err("error: Deployment \(namespace)/\(pool.spec.targetName) not found; the operator reports TargetNotFound and waits for it")
             return .invalidInput
+        case .failure(let error):
+            io.err("error: \(error.message)")
+            return .invalidInput
         }
-        var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
-        var sample = given
-        if args.value("metrics") == nil {
-            let (live, note) = try LiveMetrics.read(pool: pool, policy: policy, target: target, client: client, args: args, clock: clock)
-            sample = live
-            notes.append(note)
+        if args.value("metrics") == nil { notes.append(LiveMetrics.note(for: inputs.sample, source: metrics)) }
+        let plan = ReconcilePlan(pool: pool, policy: policy, target: inputs.target, sample: inputs.sample, now: now, state: pool.state, context: inputs.context)
+        print(PlanRendering(plan: plan, assumedTarget: false, warnings: check.warnings.map { "warning: \($0)" }, notes: notes), as: format, io: io)
+        return .success
+    }
+
+    /// The outcome of reading the cluster, waited for (a command line runs synchronously).
+    private static func waitFor<T: Sendable>(_ read: @escaping @Sendable () async throws(KubeError) -> T) -> Result<T, KubeError> {
+        awaitBlocking { () async -> Result<T, KubeError> in
+            do throws(KubeError) {
+                return .success(try await read())
+            } catch {
+                return .failure(error)
+            }
         }
-        let others = OtherAutoscalers.targeting(deployment: target.name, namespace: namespace, in: hpas)
-        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, otherAutoscalers: others, sample: sample, now: now,
-                                 prePullDaemonSet: prePullObject)
-        let rendering = PlanRendering(plan: plan, sample: sample, now: now, assumedTarget: false,
-                                      warnings: check.warnings.map { "warning: \($0)" }, notes: notes)
+    }
+
+    private static func print(_ rendering: PlanRendering, as format: String, io: CommandIO) {
         switch format {
         case "json": io.out(rendering.json.prettyText)
         case "yaml": io.writeOut(YAMLEmitter.text(of: rendering.json))
         default: io.writeOut(rendering.text)
         }
-        return .success
     }
 
     /// The pool with its status replaced by that of `file` (a pool, or a bare status object).

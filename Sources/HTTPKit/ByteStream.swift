@@ -17,13 +17,14 @@ public protocol ByteStream: AnyObject, Sendable {
 }
 
 /// A TCP socket. `send` uses MSG_NOSIGNAL so that a vanished peer is an error, not a SIGPIPE.
-final class SocketStream: ByteStream {
-    let fd: Int32
+public final class SocketStream: ByteStream {
+    /// The socket's descriptor (a ``ConnectionSecurity`` runs its handshake on it).
+    public let fd: Int32
     private let closed = Locked(false)
 
     init(fd: Int32) { self.fd = fd }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         while true {
             let n = Glibc.recv(fd, buffer.baseAddress, buffer.count, 0)
             if n < 0 && errno == EINTR { continue }
@@ -31,7 +32,7 @@ final class SocketStream: ByteStream {
         }
     }
 
-    func write(_ bytes: [UInt8]) -> Bool {
+    public func write(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { raw -> Int in
@@ -45,7 +46,7 @@ final class SocketStream: ByteStream {
         return true
     }
 
-    func clientLeft() -> Bool {
+    public func clientLeft() -> Bool {
         var byte: UInt8 = 0
         let n = Glibc.recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
         if n < 0 { return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR }
@@ -53,9 +54,9 @@ final class SocketStream: ByteStream {
     }
 
     /// Wakes a thread blocked in read or write without releasing the descriptor.
-    func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
 
-    func close() {
+    public func close() {
         let shouldClose = closed.withLock { wasClosed in
             defer { wasClosed = true }
             return !wasClosed

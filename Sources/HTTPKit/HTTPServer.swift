@@ -13,21 +13,35 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
 /// Handles one request; writes the response through the writer (whole, or streamed).
 public typealias RequestHandler = @Sendable (HTTPRequest, HTTPResponseWriter) -> Void
 
+/// Secures the connections a server accepts. `HTTPKitTLS` has the TLS one (OpenSSL), so that a
+/// plain server, such as the operator's probe and metrics endpoints, links no TLS library.
+public protocol ConnectionSecurity: Sendable {
+    /// Performs the handshake on an accepted socket; nil when the client gives up or fails it.
+    func secure(_ socket: SocketStream) -> (any SecureStream)?
+}
+
+/// A byte stream over a secured connection.
+public protocol SecureStream: ByteStream {
+    /// The common name of the client's certificate when it presented one that verified, else nil.
+    func verifiedClientName() -> String?
+}
+
 /// A blocking HTTP/1.1 server (used by the API-server emulator and by the operator's probe and
 /// metrics endpoints): one thread accepts, one thread per connection serves requests in
-/// turn (keep-alive), so a watch holds only its own connection's thread. TLS when a context is given.
+/// turn (keep-alive), so a watch holds only its own connection's thread. Secured (TLS) when given
+/// a ``ConnectionSecurity``.
 public final class HTTPServer: Sendable {
     public let port: Int
     public let host: String
     private let listener: Int32
-    private let tls: TLSServerContext?
+    private let tls: (any ConnectionSecurity)?
     private let handler: RequestHandler
     private let connections = Locked<[Int32: SocketStream]>([:])
     private let stopped = Locked(false)
     private let acceptDone = DispatchSemaphore(value: 0)
 
     /// Binds `host:port` (port 0 picks a free one) and starts accepting.
-    public init(host: String, port: Int, tls: TLSServerContext?, handler: @escaping RequestHandler) throws(ServerError) {
+    public init(host: String, port: Int, tls: (any ConnectionSecurity)?, handler: @escaping RequestHandler) throws(ServerError) {
         signal(SIGPIPE, SIG_IGN)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
@@ -82,7 +96,7 @@ public final class HTTPServer: Sendable {
         let stream: any ByteStream
         var clientName: String?
         if let tls {
-            guard let secured = tls.accept(socket) else { socket.close(); return }
+            guard let secured = tls.secure(socket) else { socket.close(); return }
             stream = secured
             clientName = secured.verifiedClientName()
         } else {

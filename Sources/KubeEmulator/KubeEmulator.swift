@@ -1,4 +1,5 @@
 import HTTPKit
+import HTTPKitTLS
 import JSON
 
 /// Why an emulator could not start.

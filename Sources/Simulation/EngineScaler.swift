@@ -9,8 +9,8 @@ import LoadModel
 /// it in status (`decision.state` → `pool.state`). No second copy of the rules.
 ///
 /// This file is the only place the simulator touches the planning API: it calls
-/// `ReconcilePlan(pool:policy:target:sample:now:)` and reads `decision.to`, `decision.reason` and
-/// `decision.state`.
+/// `ReconcilePlan(pool:policy:target:sample:now:state:)` and reads `decision.to`, the decision's
+/// reason and `plan.state`.
 public struct EngineScaler: Scaler {
     /// The metrics the load model gives values for; a pool whose rules read others cannot be simulated.
     public static let modelledMetrics: [MetricName] = [.p90, .gpuUtil, .qps]
@@ -19,8 +19,10 @@ public struct EngineScaler: Scaler {
     public let pollInterval: Double
     /// The view of the pool's metrics source: the direct scrape (the operator's default) or Prometheus.
     public let pipeline: MetricsPipeline
-    private var pool: ElasticInferencePool
+    private let pool: ElasticInferencePool
     private let policy: ScalingPolicy
+    /// What the operator keeps in the pool's status, carried from poll to poll.
+    private var state: ScalingState
     /// The wall-clock time of second 0 of the run.
     private let start: Timestamp
 
@@ -32,6 +34,7 @@ public struct EngineScaler: Scaler {
         self.name = name
         self.pool = pool
         self.policy = policy
+        state = pool.state
         self.start = start
         pollInterval = policy.behavior.pollIntervalSeconds
         switch source ?? pool.spec.metrics?.kind ?? .podScrape {
@@ -51,11 +54,10 @@ public struct EngineScaler: Scaler {
 
     public mutating func decide(_ o: Observation) -> ScalerDecision {
         let now = start.adding(seconds: Double(o.time))
-        let target = DeploymentView.assumed(name: pool.spec.targetName, namespace: pool.namespace, replicas: o.currentReplicas)
-            .withReadyReplicas(o.readyReplicas)
-        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, sample: sample(o, now: now), now: now)
-        pool.state = plan.decision.state
-        return ScalerDecision(replicas: plan.decision.to, reason: plan.decision.reason.rawValue)
+        let target = DeploymentView(name: pool.spec.targetName, namespace: pool.namespace, replicas: o.currentReplicas, readyReplicas: o.readyReplicas)
+        let plan = ReconcilePlan(pool: pool, policy: policy, target: target, sample: sample(o, now: now), now: now, state: state)
+        state = plan.state
+        return ScalerDecision(replicas: plan.decision.to, reason: plan.decision.reason.kind.rawValue)
     }
 
     /// The sample the pool's source would return: the direct scrape fails with no Ready pod to
@@ -75,16 +77,5 @@ public struct EngineScaler: Scaler {
             }
         }
         return MetricSample(readings: readings, unknownReasons: unknown, source: "simulated")
-    }
-}
-
-extension DeploymentView {
-    /// This view with `status.readyReplicas` set.
-    fileprivate func withReadyReplicas(_ ready: Int) -> DeploymentView {
-        var object = self.object
-        var status = object["status"]?.objectValue ?? JSONObject()
-        status["readyReplicas"] = .integer(ready)
-        object["status"] = .object(status)
-        return DeploymentView(.object(object)) ?? self
     }
 }

@@ -17,7 +17,7 @@ func runClientBenchmarks(report: @escaping @Sendable (String, String) -> Void, e
         return
     }
     defer { emulator.stop() }
-    let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+    let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
     awaitBlocking {
         let listName = "client: list 10,000 ConfigMaps (pages of 500)"
         let watchName = "client: watch events decoded (10,000 replayed)"

@@ -8,6 +8,7 @@ import JSON
 import Kube
 import KubeEmulator
 import Locking
+import MetricsSources
 import Operator
 
 /// Creates `count` Deployments (at 2 replicas) and pools (min 2) over 4 connections.
@@ -41,6 +42,10 @@ func crdDocument() -> JSONValue? {
 func runControllerBenchmarks(report: @escaping @Sendable (String, String) -> Void, enabled: @escaping @Sendable (String) -> Bool) {
     let latencyName = "controller: watch event -> reconcile done, 100 pools"
     let rateName = "controller: reconciles/s, 1,000 pools (first pass)"
+    let noOpName = "controller: no-op reconcile (converged pool, no writes)"
+    if enabled(noOpName) {
+        report(noOpName, awaitBlocking { await noOpReconcileBenchmark() })
+    }
     if enabled(latencyName) || enabled(rateName) {
         awaitBlocking { await inProcessControllerBenchmarks(latencyName: latencyName, rateName: rateName, report: report, enabled: enabled) }
     }
@@ -56,13 +61,14 @@ private func inProcessControllerBenchmarks(latencyName: String, rateName: String
         var configuration = KubeEmulator.Configuration()
         configuration.podStartDelaySeconds = nil
         guard let emulator = try? KubeEmulator(configuration), let crd = crdDocument() else { return }
-        let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+        let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
         _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd)
         await seedPools(client, count: pools)
         let done = Locked<[String: Date]>([:])
+        // When each pool was last reconciled, from the controller's log lines.
+        let log = Logger(level: .debug, sink: ReconcileTimes(done: done))
         let controller = PoolController(client: client, namespace: "default", metrics: StaticMetricsSource([.p90: 0.1, .gpuUtil: 0.5]),
-                                        events: nil, workers: 4)
-        controller.onReconciled.withLock { $0 = { key in done.withLock { $0[key] = Date() } } }
+                                        events: nil, workers: 4, log: log)
         let start = Date()
         controller.start()
         await controller.waitForSync()
@@ -107,7 +113,7 @@ private func processBenchmark(pools: Int) -> String {
     defer { emulator.terminate(); try? FileManager.default.removeItem(atPath: kubeconfig) }
     let first = String(decoding: emulatorOut.fileHandleForReading.availableData, as: UTF8.self)
     guard let url = first.split(separator: " ").last.map({ String($0).trimmingCharacters(in: .whitespacesAndNewlines) }) else { return "no emulator URL" }
-    let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: url)))
+    let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: url)))
     awaitBlocking {
         if let crd = crdDocument() { _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd) }
         await seedPools(client, count: pools)
@@ -141,4 +147,68 @@ private func processBenchmark(pools: Int) -> String {
     let status = (try? String(contentsOfFile: "/proc/\(op.processIdentifier)/status", encoding: .utf8)) ?? ""
     let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
     return "synced in \(synced.map { String(format: "%.2f s", $0) } ?? "-"), all reconciled in \(reconciled.map { String(format: "%.2f s", $0) } ?? "-"), RSS \(rss)"
+}
+
+/// One pool with warmup and pre-pull, converged (its Deployment patched, its DaemonSet rolled out,
+/// its status written); then the reconciler is called directly, over and over: every call reads the
+/// caches and the metrics, plans, and finds nothing to write. The figure is the median per call.
+private func noOpReconcileBenchmark() async -> String {
+    var configuration = KubeEmulator.Configuration()
+    configuration.podStartDelaySeconds = 0
+    guard let emulator = try? KubeEmulator(configuration), let crd = crdDocument() else { return "emulator did not start" }
+    defer { emulator.stop() }
+    let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
+    _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd)
+    _ = try? await client.create(.deployments, namespace: "default", [
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "llm"],
+        "spec": ["replicas": 2, "selector": ["matchLabels": ["app": "llm"]],
+                 "template": ["metadata": ["labels": ["app": "llm"]], "spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
+    ])
+    _ = try? await client.create(.elasticInferencePools, namespace: "default", [
+        "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": "llm"],
+        "spec": ["modelRef": "llm", "minReplicas": 2, "maxReplicas": 12,
+                 "scaleUpThreshold": "P90>200ms || gpu.util>85%", "scaleDownThreshold": "P90<50ms && gpu.util<40%",
+                 "warmupStrategy": ["initContainers": [["name": "model-preload", "image": "registry.example.com/ai/model-loader:v2.1"]],
+                                    "preloadedImages": ["nvcr.io/nvidia/tritonserver:24.01-py3"]],
+                 "behavior": ["pollInterval": "1h"]],
+    ])
+    let controller = PoolController(client: client, namespace: "default", metrics: StaticMetricsSource([.p90: 0.1, .gpuUtil: 0.5]),
+                                    events: nil, workers: 1)
+    controller.start()
+    await controller.waitForSync()
+    let workers = Task { await controller.runWorkers() }
+    defer { controller.shutDown(); workers.cancel() }
+    // Converged: WarmupReady (template patched, DaemonSet rolled out) and nothing left to write.
+    let deadline = Date().addingTimeInterval(30)
+    while Date() < deadline {
+        let ready = controller.pools.get(namespace: "default", name: "llm")?["status"]?["conditions"]?.arrayValue?
+            .contains { $0["type"] == "WarmupReady" && $0["status"] == "True" } ?? false
+        if ready { break }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+    }
+    try? await Task.sleep(nanoseconds: 300_000_000)
+    let reconciler = controller.reconciler
+    let before = emulator.requests.count
+    var perCall: [Double] = []
+    for _ in 0..<31 {
+        let batch = 500
+        let start = nanoseconds()
+        for _ in 0..<batch { sink &+= await reconciler.reconcile(ObjectKey(namespace: "default", name: "llm")).writes.count }
+        perCall.append(Double(nanoseconds() - start) / Double(batch))
+    }
+    perCall.sort()
+    let writes = emulator.requests.count - before
+    let median = perCall[perCall.count / 2] / 1000
+    return String(format: "%.1f µs", median) + (writes == 0 ? "   (target ≤ 30 µs)" : "   (\(writes) requests: not a no-op!)")
+}
+
+/// Notes when each pool's reconcile finished (its `reconciled` log line), by `namespace/name`.
+private struct ReconcileTimes: LogSink {
+    let done: Locked<[String: Date]>
+
+    func write(_ record: LogRecord) {
+        guard record.message == "reconciled" || record.message == "reconcile failed",
+              let namespace = record.field("namespace"), let pool = record.field("pool") else { return }
+        done.withLock { $0["\(namespace)/\(pool)"] = Date() }
+    }
 }

@@ -6,6 +6,7 @@ import Foundation
 import HTTPKit
 import JSON
 import Locking
+import MetricsSources
 import Operator
 
 func runScrapeBenchmarks(report: @escaping @Sendable (String, String) -> Void, enabled: @escaping @Sendable (String) -> Bool) {

@@ -84,7 +84,7 @@ do {
     """
     let seedObject = try YAMLReader.jsonValues(in: seedText)[0]
     let warmup = WarmupStrategy(initContainers: [["name": "model-preload", "image": "registry.example.com/ai/model-loader:v2.1"]])
-    let fresh = DeploymentView.assumed(name: "llm-finetune-v3", namespace: "default", replicas: 4)
+    let fresh = DeploymentView(name: "llm-finetune-v3", namespace: "default", replicas: 4, readyReplicas: 4)
     guard let applied = DeploymentView([
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": ["name": "llm-finetune-v3", "resourceVersion": "7",

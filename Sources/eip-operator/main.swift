@@ -1,6 +1,7 @@
 import Autoscaling
 import CommandLineSupport
 import Foundation
+import MetricsSources
 import Operator
 
 // Every setting is a flag, or an environment variable EIP_<FLAG> (EIP_METRICS_BIND_ADDRESS, …); a flag wins.
@@ -78,8 +79,8 @@ for (key, path) in [("leader-election-lease-duration", \LeaderElector.Timing.lea
                     ("leader-election-renew-deadline", \LeaderElector.Timing.renewDeadline),
                     ("leader-election-retry-period", \LeaderElector.Timing.retryPeriod)] {
     if let text = setting(key) {
-        guard let seconds = Double(text), seconds > 0 else { fail("--\(key): expected seconds, not '\(text)'") }
-        options.leaseTiming[keyPath: path] = seconds
+        guard let seconds = Double(text), seconds > 0, seconds.isFinite else { fail("--\(key): expected seconds, not '\(text)'") }
+        options.leaseTiming[keyPath: path] = .seconds(seconds)
     }
 }
 if let text = setting("workers") {

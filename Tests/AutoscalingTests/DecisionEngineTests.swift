@@ -9,13 +9,13 @@ let steady: [MetricName: Double] = [.p90: 0.1]   // neither
 struct BoundsRuleTests {
     @Test func belowMinimumGoesToMinimumAtOnce() throws {
         let d = DecisionEngine.decide(policy: try makePolicy(), target: target(1), sample: sample([:], at: t0), now: t0, state: ScalingState())
-        #expect((d.action, d.from, d.to, d.reason) == (.scaleUp, 1, 2, .belowMinimum))
+        #expect((d.action, d.from, d.to, d.reason.kind) == (.scaleUp, 1, 2, .belowMinimum))
         #expect(d.state.lastScaleUpTime == nil, "bound corrections do not start the step period")
     }
 
     @Test func aboveMaximumGoesToMaximumAtOnce() throws {
         let d = DecisionEngine.decide(policy: try makePolicy(), target: target(20), sample: sample(hot, at: t0), now: t0, state: ScalingState())
-        #expect((d.action, d.to, d.reason) == (.scaleDown, 12, .aboveMaximum))
+        #expect((d.action, d.to, d.reason.kind) == (.scaleDown, 12, .aboveMaximum))
     }
 }
 
@@ -23,13 +23,13 @@ struct BoundsRuleTests {
 struct PausedRuleTests {
     @Test func pausedHoldsEvenWhenTheRuleFires() throws {
         let d = DecisionEngine.decide(policy: try makePolicy(paused: true), target: target(3), sample: sample(hot, at: t0), now: t0, state: ScalingState())
-        #expect((d.action, d.to, d.reason) == (.hold, 3, .paused))
+        #expect((d.action, d.to, d.reason.kind) == (.hold, 3, .paused))
         #expect(d.scaleUp.result == .true, "paused pools keep reporting")
     }
 
     @Test func pausedHoldsEvenOutsideTheBounds() throws {
         let d = DecisionEngine.decide(policy: try makePolicy(paused: true), target: target(0), sample: sample([:], at: t0), now: t0, state: ScalingState())
-        #expect((d.to, d.reason) == (0, .paused))
+        #expect((d.to, d.reason.kind) == (0, .paused))
     }
 }
 
@@ -48,7 +48,7 @@ struct ScaleUpRuleTests {
         #expect(sim.step(hot).to == 6)
         // 15 s later, still hot, only the 2 old replicas are ready: 2 + 4 = 6, already asked for.
         let d = sim.step(hot, after: 15, ready: 2)
-        #expect((d.action, d.to, d.reason) == (.hold, 6, .replicasWarming))
+        #expect((d.action, d.to, d.reason.kind) == (.hold, 6, .replicasWarming))
         // Once they are ready, the next step is taken from 6.
         #expect(sim.step(hot, after: 15, ready: 6).to == 12)
     }
@@ -57,7 +57,7 @@ struct ScaleUpRuleTests {
         var sim = Simulation(policy: try makePolicy(max: 100), replicas: 2)
         _ = sim.step(hot)
         let early = sim.step(hot, after: 14.9, ready: 6)
-        #expect((early.action, early.reason) == (.hold, .scaleUpRateLimited))
+        #expect((early.action, early.reason.kind) == (.hold, .scaleUpRateLimited))
         #expect(early.message.contains("next step in 0.1s"))
         #expect(sim.step(hot, after: 0.1, ready: 6).action == .scaleUp)
     }
@@ -67,16 +67,16 @@ struct ScaleUpRuleTests {
         let d = sim.step(hot)
         #expect((d.to, d.limited) == (8, true))
         let atMax = sim.step(hot, after: 60)
-        #expect((atMax.action, atMax.reason, atMax.limited) == (.hold, .atMaximum, true))
+        #expect((atMax.action, atMax.reason.kind, atMax.limited) == (.hold, .atMaximum, true))
     }
 
     @Test func stabilizationWindowDelaysScaleUpWhenSet() throws {
         var behavior = ScalingBehavior()
         behavior.scaleUp.stabilizationWindowSeconds = 30
         var sim = Simulation(policy: try makePolicy(behavior: behavior), replicas: 2)
-        #expect(sim.step(hot).reason == .scaleUpStabilizing)
-        #expect(sim.step(hot, after: 29).reason == .scaleUpStabilizing)
-        #expect(sim.step(hot, after: 1).reason == .scaleUpRule)
+        #expect(sim.step(hot).reason.kind == .scaleUpStabilizing)
+        #expect(sim.step(hot, after: 29).reason.kind == .scaleUpStabilizing)
+        #expect(sim.step(hot, after: 1).reason.kind == .scaleUpRule)
     }
 
     @Test func proportionalEstimateMayExceedTheStep() throws {
@@ -99,12 +99,12 @@ struct ScaleDownRuleTests {
     @Test func onlyAfterTheWindowThenOneStepPerPeriod() throws {
         var sim = Simulation(policy: try makePolicy(), replicas: 6)
         let first = sim.step(calm)
-        #expect((first.action, first.reason) == (.hold, .scaleDownStabilizing))
+        #expect((first.action, first.reason.kind) == (.hold, .scaleDownStabilizing))
         #expect(first.state.scaleDownCandidateSince == t0)
-        #expect(sim.step(calm, after: 299).reason == .scaleDownStabilizing)
+        #expect(sim.step(calm, after: 299).reason.kind == .scaleDownStabilizing)
         let down = sim.step(calm, after: 1)
-        #expect((down.action, down.to, down.reason) == (.scaleDown, 5, .scaleDownRule))   // max(1, 10% of 6)
-        #expect(sim.step(calm, after: 59).reason == .scaleDownRateLimited)
+        #expect((down.action, down.to, down.reason.kind) == (.scaleDown, 5, .scaleDownRule))   // max(1, 10% of 6)
+        #expect(sim.step(calm, after: 59).reason.kind == .scaleDownRateLimited)
         #expect(sim.step(calm, after: 1).to == 4)
     }
 
@@ -118,7 +118,7 @@ struct ScaleDownRuleTests {
         var sim = Simulation(policy: try makePolicy(min: 2), replicas: 2)
         sim.state.scaleDownCandidateSince = t0 + -300
         let d = sim.step(calm)
-        #expect((d.action, d.reason, d.limited) == (.hold, .atMinimum, true))
+        #expect((d.action, d.reason.kind, d.limited) == (.hold, .atMinimum, true))
     }
 
     @Test func windowSurvivesARestartThroughStatus() throws {
@@ -126,10 +126,10 @@ struct ScaleDownRuleTests {
         let policy = try makePolicy()
         let restored = ScalingState(scaleDownCandidateSince: t0 + -250)
         let early = DecisionEngine.decide(policy: policy, target: target(6), sample: sample(calm, at: t0), now: t0, state: restored)
-        #expect(early.reason == .scaleDownStabilizing)
+        #expect(early.reason.kind == .scaleDownStabilizing)
         #expect(early.message.contains("for 250s of the 300s window"))
         let later = DecisionEngine.decide(policy: policy, target: target(6), sample: sample(calm, at: t0 + 50), now: t0 + 50, state: early.state)
-        #expect(later.reason == .scaleDownRule)
+        #expect(later.reason.kind == .scaleDownRule)
     }
 
     @Test func anyBreakRestartsTheWindow() throws {
@@ -160,7 +160,7 @@ struct MissingMetricsRuleTests {
         var sim = Simulation(policy: try makePolicy(), replicas: 6)
         sim.state.scaleDownCandidateSince = t0 + -1000
         let d = sim.step([:])
-        #expect((d.action, d.reason) == (.hold, .metricsUnknown))
+        #expect((d.action, d.reason.kind) == (.hold, .metricsUnknown))
         #expect(d.unknownMetrics == [.p90])
         #expect(d.state.consecutiveMetricFailures == 1)
     }
@@ -169,12 +169,12 @@ struct MissingMetricsRuleTests {
         // Down is true on the values present, but up cannot be ruled out: hold.
         var sim = Simulation(policy: try makePolicy(up: "P90>200ms || gpu.util>85%", down: "gpu.util<40%"), replicas: 6)
         sim.state.scaleDownCandidateSince = t0 + -1000
-        #expect(sim.step([.gpuUtil: 0.1]).reason == .metricsUnknown)
+        #expect(sim.step([.gpuUtil: 0.1]).reason.kind == .metricsUnknown)
     }
 
     @Test func partialDataThatMakesScaleUpTrueScalesUp() throws {
         var sim = Simulation(policy: try makePolicy(up: "P90>200ms || gpu.util>85%"), replicas: 2)
-        #expect(sim.step([.gpuUtil: 0.9]).reason == .scaleUpRule)   // unknown || true
+        #expect(sim.step([.gpuUtil: 0.9]).reason.kind == .scaleUpRule)   // unknown || true
     }
 
     @Test func staleValuesAreUnknown() throws {
@@ -182,7 +182,7 @@ struct MissingMetricsRuleTests {
         sim.state.scaleDownCandidateSince = t0 + -1000
         let old = MetricSample(readings: [.p90: MetricReading(value: 0.02, sampledAt: t0 + -10.5)])
         let d = DecisionEngine.decide(policy: sim.policy, target: target(6), sample: old, now: t0, state: sim.state)
-        #expect(d.reason == .metricsUnknown)
+        #expect(d.reason.kind == .metricsUnknown)
         #expect(d.message.contains("P90 is stale (sampled 10.5s ago, limit 10s)"))
     }
 
@@ -190,11 +190,11 @@ struct MissingMetricsRuleTests {
         var behavior = ScalingBehavior()
         behavior.fallback = FallbackPolicy(replicas: 4)  // failureThreshold left at its default, 3
         var sim = Simulation(policy: try makePolicy(behavior: behavior), replicas: 8)
-        #expect(sim.step([:]).reason == .metricsUnknown)
-        #expect(sim.step([:], after: 5).reason == .metricsUnknown)
+        #expect(sim.step([:]).reason.kind == .metricsUnknown)
+        #expect(sim.step([:], after: 5).reason.kind == .metricsUnknown)
         let d = sim.step([:], after: 5)
-        #expect((d.to, d.reason) == (4, .fallback))
-        #expect(sim.step([:], after: 5).reason == .fallback)   // stays there
+        #expect((d.to, d.reason.kind) == (4, .fallback))
+        #expect(sim.step([:], after: 5).reason.kind == .fallback)   // stays there
         #expect(sim.step(steady, after: 5).state.consecutiveMetricFailures == 0)
     }
 
@@ -218,7 +218,7 @@ struct OthersRuleTests {
     @Test func anotherAutoscalerStopsAllWrites() throws {
         let d = DecisionEngine.decide(policy: try makePolicy(), target: target(1, others: ["HorizontalPodAutoscaler/model"]),
                                       sample: sample(hot, at: t0), now: t0, state: ScalingState())
-        #expect((d.action, d.to, d.reason) == (.hold, 1, .otherAutoscaler))
+        #expect((d.action, d.to, d.reason.kind) == (.hold, 1, .otherAutoscaler))
         #expect(d.message.contains("HorizontalPodAutoscaler/model"))
     }
 }
@@ -249,9 +249,9 @@ struct DefaultsTests {
     @Test func defaultPollIntervalMakesTenSecondOldValuesTheLastFreshOnes() throws {
         let policy = try makePolicy()
         let fresh = MetricSample(readings: [.p90: MetricReading(value: 0.5, sampledAt: t0 + -10)])
-        #expect(DecisionEngine.decide(policy: policy, target: target(2), sample: fresh, now: t0, state: ScalingState()).reason == .scaleUpRule)
+        #expect(DecisionEngine.decide(policy: policy, target: target(2), sample: fresh, now: t0, state: ScalingState()).reason.kind == .scaleUpRule)
         let stale = MetricSample(readings: [.p90: MetricReading(value: 0.5, sampledAt: t0 + -10.01)])
-        #expect(DecisionEngine.decide(policy: policy, target: target(2), sample: stale, now: t0, state: ScalingState()).reason == .metricsUnknown)
+        #expect(DecisionEngine.decide(policy: policy, target: target(2), sample: stale, now: t0, state: ScalingState()).reason.kind == .metricsUnknown)
     }
 
     @Test func stepRoundsPercentUp() {

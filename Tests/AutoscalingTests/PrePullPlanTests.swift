@@ -31,7 +31,7 @@ struct PrePullPlanTests {
 
     @Test func createsOneInitContainerPerImageThenPauseWhereTheTargetRuns() throws {
         let plan = PrePullPlan.plan(pool: pool(images: ["nvcr.io/triton:24.01", "loader:2"]), target: gpuTarget, current: nil, pauseImage: "pause:3.9")
-        guard case .create(let ds) = plan.action else { Issue.record("expected a create, got \(plan.action)"); return }
+        guard case .create(let ds)? = plan.change else { Issue.record("expected a create, got \(String(describing: plan.change))"); return }
         #expect(ds["metadata"]?["name"] == "pool-prepull")
         #expect(ds["metadata"]?["ownerReferences"]?.arrayValue?.first?["uid"] == "uid-1")
         #expect(ds["metadata"]?["ownerReferences"]?.arrayValue?.first?["kind"] == "ElasticInferencePool")
@@ -52,33 +52,33 @@ struct PrePullPlanTests {
 
     @Test func theSameSpecIsLeftAloneAndAChangeReplacesWithTheResourceVersion() throws {
         let first = PrePullPlan.plan(pool: pool(images: ["a:1"]), target: gpuTarget, current: nil, pauseImage: "pause:3.9")
-        guard case .create(var stored) = first.action else { Issue.record("expected a create"); return }
+        guard case .create(var stored)? = first.change else { Issue.record("expected a create"); return }
         // What the API server keeps: defaults added, a resourceVersion, a status.
         stored = stored.applyingMergePatch(["metadata": ["resourceVersion": "7", "generation": 1],
                                             "spec": ["revisionHistoryLimit": 10, "template": ["spec": ["dnsPolicy": "ClusterFirst"]]],
                                             "status": ["observedGeneration": 1, "desiredNumberScheduled": 3, "numberReady": 2, "updatedNumberScheduled": 3]])
         let same = PrePullPlan.plan(pool: pool(images: ["a:1"]), target: gpuTarget, current: stored, pauseImage: "pause:3.9")
-        #expect(same.action == .none)
-        #expect(same.rollout == PrePullPlan.Rollout(desired: 3, ready: 2, updated: 3))
+        #expect(same.change == nil)
+        #expect(same.rollout == DaemonSetView.Rollout(desired: 3, ready: 2, updated: 3))
         #expect(same.rollout?.isComplete == false)
 
         let changed = PrePullPlan.plan(pool: pool(images: ["a:2"]), target: gpuTarget, current: stored, pauseImage: "pause:3.9")
-        guard case .replace(let replacement) = changed.action else { Issue.record("expected a replace, got \(changed.action)"); return }
+        guard case .replace(let replacement)? = changed.change else { Issue.record("expected a replace, got \(String(describing: changed.change))"); return }
         #expect(replacement["metadata"]?["resourceVersion"] == "7")
         #expect(replacement["spec"]?["template"]?["spec"]?["initContainers"]?.arrayValue?.first?["image"] == "a:2")
         // So does a new pre-pull command (images without a shell need one).
         let command = PrePullPlan.plan(pool: pool(images: ["a:1"], command: ["/pull-done"]), target: gpuTarget, current: stored, pauseImage: "pause:3.9")
-        if case .replace = command.action {} else { Issue.record("a new pre-pull command must replace the DaemonSet") }
+        if case .replace? = command.change {} else { Issue.record("a new pre-pull command must replace the DaemonSet") }
     }
 
     @Test func noImagesMeansNoDaemonSetAndAnOldOneIsDeleted() {
-        #expect(PrePullPlan.plan(pool: pool(images: []), target: gpuTarget, current: nil, pauseImage: "p").action == .none)
+        #expect(PrePullPlan.plan(pool: pool(images: []), target: gpuTarget, current: nil, pauseImage: "p").change == nil)
         let old: JSONValue = ["metadata": ["name": "pool-prepull"]]
-        #expect(PrePullPlan.plan(pool: pool(images: []), target: gpuTarget, current: old, pauseImage: "p").action == .delete(name: "pool-prepull"))
+        #expect(PrePullPlan.plan(pool: pool(images: []), target: gpuTarget, current: old, pauseImage: "p").change == .delete)
     }
 
     @Test func aRolloutCountsOnlyOnceTheControllerHasSeenTheSpec() {
         let behind: JSONValue = ["metadata": ["generation": 2], "status": ["observedGeneration": 1, "desiredNumberScheduled": 1, "numberReady": 1, "updatedNumberScheduled": 1]]
-        #expect(PrePullPlan.rollout(of: behind) == nil)
+        #expect(DaemonSetView(behind).rollout == nil)
     }
 }

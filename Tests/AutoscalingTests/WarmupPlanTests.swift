@@ -144,36 +144,62 @@ struct ReconcilePlanTests {
         let policy = try makePolicy()
         let spec = PoolSpec(modelRef: "model", targetName: "model", minReplicas: 2, maxReplicas: 12, scaleUpThreshold: "P90>200ms",
                             scaleDownThreshold: "P90<50ms", warmup: warmup, metrics: nil, behavior: ScalingBehavior(), paused: false)
-        return (ElasticInferencePool(name: "pool", namespace: "ns", uid: nil, generation: 3, resourceVersion: nil, spec: spec, state: ScalingState()), policy)
+        return (ElasticInferencePool(name: "pool", namespace: "ns", generation: 3, spec: spec), policy)
     }
 
     @Test func templateFirstThenScaleThenStatus() throws {
         let (p, policy) = try pool()
-        let plan = ReconcilePlan(pool: p, policy: policy, target: deployment(), sample: sample(hot, at: t0), now: t0)
-        #expect(plan.writes.map(\.purpose) == ["warmup template", "scale", "status"])
-        #expect(plan.writes.map(\.path) == [
-            "/apis/apps/v1/namespaces/ns/deployments/model",
-            "/apis/apps/v1/namespaces/ns/deployments/model/scale",
-            "/apis/aiops.example.com/v1alpha2/namespaces/ns/elasticinferencepools/pool/status",
-        ])
-        #expect(plan.writes[1].body == ["spec": ["replicas": 6]])
-        #expect(plan.writes.allSatisfy { $0.contentType == "application/merge-patch+json" })
-        #expect(plan.writes[2].body["status"]?["observedGeneration"] == 3)
+        let plan = ReconcilePlan(pool: p, policy: policy, target: deployment(), sample: sample(hot, at: t0), now: t0, state: p.state)
+        #expect(plan.writes.map(\.kind) == [.template, .scale, .status])
+        let model = ObjectKey(namespace: "ns", name: "model")
+        #expect(plan.writes.map(\.object) == [model, model, ObjectKey(namespace: "ns", name: "pool")])
+        #expect(plan.changes[1] == .scale(deployment: model, replicas: 6, basedOn: "100"))
+        guard case .patchTemplate(_, let patch, "100") = plan.changes[0] else { Issue.record("\(plan.changes[0])"); return }
+        #expect(patch["metadata"]?["resourceVersion"] == "100", "the template patch is guarded by the version it was decided from")
+        guard case .status(_, let fields, _)? = plan.writes.last else { Issue.record("no status write"); return }
+        #expect(fields["observedGeneration"] == 3)
+        #expect(fields["desiredReplicas"] == 6)
+        #expect(fields["conditions"]?.arrayValue?.first?["type"] == "Ready")
     }
 
     @Test func anotherAutoscalerLeavesOnlyTheStatusWrite() throws {
         let (p, policy) = try pool()
-        let plan = ReconcilePlan(pool: p, policy: policy, target: deployment(), otherAutoscalers: ["HorizontalPodAutoscaler/h"],
-                                 sample: sample(hot, at: t0), now: t0)
-        #expect(plan.writes.map(\.purpose) == ["status"])
-        #expect(plan.decision.reason == .otherAutoscaler)
+        let plan = ReconcilePlan(pool: p, policy: policy, target: deployment(), sample: sample(hot, at: t0), now: t0, state: p.state,
+                                 context: PlanContext(otherAutoscalers: ["HorizontalPodAutoscaler/h"]))
+        #expect(plan.writes.map(\.kind) == [.status])
+        #expect(plan.decision.reason.kind == .otherAutoscaler)
     }
 
     @Test func steadyStateWritesNoDeploymentChange() throws {
         let (p, policy) = try pool()
         let applied = deployment(initContainers: [asStored(preload)], owned: "model-preload")
-        let plan = ReconcilePlan(pool: p, policy: policy, target: applied, sample: sample(steady, at: t0), now: t0)
-        #expect(plan.writes.map(\.purpose) == ["status"])
+        let plan = ReconcilePlan(pool: p, policy: policy, target: applied, sample: sample(steady, at: t0), now: t0, state: p.state)
+        #expect(plan.writes.map(\.kind) == [.status])
+    }
+
+    @Test func aStatusThatAlreadySaysItAllIsNotWrittenAgain() throws {
+        let (p, policy) = try pool()
+        let applied = deployment(initContainers: [asStored(preload)], owned: "model-preload")
+        let first = ReconcilePlan(pool: p, policy: policy, target: applied, sample: sample(steady, at: t0), now: t0, state: p.state)
+        guard case .status(_, let fields, _)? = first.statusWrite() else { Issue.record("a new pool's status is written"); return }
+        // The pool as the API server keeps it after that write; planned again a poll later, with
+        // the same values sampled anew, nothing is left to write.
+        var written = p
+        written.status = JSONValue.object(p.status).applyingMergePatch(.object(fields)).objectValue ?? [:]
+        let again = ReconcilePlan(pool: written, policy: policy, target: applied, sample: sample(steady, at: t0 + 5), now: t0 + 5, state: first.state)
+        #expect(again.statusWrite() == nil)
+        #expect(again.writes.isEmpty)
+        // The same basis a poll later: the same (empty) status write, known without working it out.
+        let later = ReconcilePlan(pool: written, policy: policy, target: applied, sample: sample(steady, at: t0 + 10), now: t0 + 10, state: again.state)
+        #expect(later.statusBasis() == again.statusBasis())
+        #expect(later.statusWrite() == nil)
+        // Other values, another basis (and here another status).
+        let hotter = ReconcilePlan(pool: written, policy: policy, target: applied, sample: sample(hot, at: t0 + 10), now: t0 + 10, state: again.state)
+        #expect(hotter.statusBasis() != again.statusBasis())
+        #expect(hotter.statusWrite() != nil)
+        // A failed write turns Ready false: that is a change.
+        guard case .status(_, let failed, _)? = again.statusWrite(writeError: "Conflict (409)") else { Issue.record("a write failure is reported"); return }
+        #expect(failed["conditions"]?.arrayValue?.first?["reason"] == "WriteFailed")
     }
 
     @Test func hpaDiscovery() {
@@ -181,6 +207,6 @@ struct ReconcilePlanTests {
                               "spec": ["scaleTargetRef": ["kind": "Deployment", "name": "model"]]]
         let elsewhere: JSONValue = ["kind": "HorizontalPodAutoscaler", "metadata": ["name": "h2", "namespace": "other"],
                                     "spec": ["scaleTargetRef": ["kind": "Deployment", "name": "model"]]]
-        #expect(OtherAutoscalers.targeting(deployment: "model", namespace: "ns", in: [hpa, elsewhere]) == ["HorizontalPodAutoscaler/h"])
+        #expect(OtherAutoscalers.targeting(ObjectKey(namespace: "ns", name: "model"), in: [hpa, elsewhere]) == ["HorizontalPodAutoscaler/h"])
     }
 }

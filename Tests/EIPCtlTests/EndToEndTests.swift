@@ -66,7 +66,7 @@ final class TemporaryDirectory {
 let seedPath = "Manifests/samples/llm-finetune-v3.yaml"
 let now = "--now=2026-11-27T10:00:00Z"
 
-@Suite("eipctl end to end", .serialized)
+@Suite("eipctl end to end", .serialized, .runsOnOwnThreads)
 struct EndToEndTests {
     @Test func binaryIsBuilt() {
         #expect(FileManager.default.isExecutableFile(atPath: Eipctl.binary), "run `swift build` before `swift test` (scripts/test.sh does)")

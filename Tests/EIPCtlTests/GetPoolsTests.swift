@@ -1,3 +1,4 @@
+import Autoscaling
 import Foundation
 import HTTPKit
 import JSON
@@ -7,7 +8,7 @@ import TestSupport
 import Testing
 import YAML
 
-@Suite("eipctl get pools against the emulator", .serialized)
+@Suite("eipctl get pools against the emulator", .serialized, .runsOnOwnThreads)
 struct GetPoolsTests {
     /// An emulator with the CRD and two pools, and a kubeconfig for it.
     final class Cluster: @unchecked Sendable {
@@ -78,9 +79,23 @@ struct GetPoolsTests {
         #expect(noConfig.stderr.contains("no kubeconfig found"))
         #expect(try Eipctl.run(["get", "deployments"]).status == 2)
     }
+
+    /// The client respects the proxy variables (`https_proxy`, `no_proxy`) as kubectl does. Set in a
+    /// child's environment only: the test process's own is shared by every test running beside it.
+    @Test func theProxyEnvironmentIsRespected() async throws {
+        let cluster = try await Cluster()
+        let get = [Eipctl.binary, "get", "pools", "--kubeconfig", cluster.kubeconfig]
+        // A proxy where nothing listens: going through it must fail.
+        let proxied = run("/usr/bin/env", ["https_proxy=http://127.0.0.1:9"] + get)
+        #expect(proxied.status == 1, "\(proxied.stdout)")
+        #expect(proxied.stderr.contains("(ConnectionFailed,"), "\(proxied.stderr)")
+        let bypassed = run("/usr/bin/env", ["https_proxy=http://127.0.0.1:9", "no_proxy=127.0.0.1"] + get)
+        #expect(bypassed.status == 0, "\(bypassed.stderr)")
+        #expect(bypassed.stdout.hasPrefix("NAME "))
+    }
 }
 
-@Suite("eipctl reconcile --dry-run against a live cluster", .serialized)
+@Suite("eipctl reconcile --dry-run against a live cluster", .serialized, .runsOnOwnThreads)
 struct LiveDryRunTests {
     @Test func readsTheLivePoolDeploymentAndStateAndWritesNothing() async throws {
         let cluster = try await GetPoolsTests.Cluster()

@@ -4,9 +4,10 @@ import FoundationXML
 #endif
 import JSON
 import Testing
+import TestSupport
 
 /// `eipctl simulate`, run as a user runs it.
-@Suite("eipctl simulate end to end", .serialized)
+@Suite("eipctl simulate end to end", .runsOnOwnThreads, .serialized)
 struct SimulateCommandTests {
     static let bert = "Manifests/samples/bert-triton-pool.yaml"
     static let standard = "docs/simulate/standard-pool.yaml"

@@ -7,7 +7,7 @@ import Testing
 /// Deleting a CustomResourceDefinition as the apiextensions server does: the CRD is held by the
 /// `customresourcecleanup.apiextensions.k8s.io` finalizer with a `Terminating` condition while its
 /// objects are deleted, their own finalizers honoured, and goes when the last one is gone.
-@Suite("CRD deletion")
+@Suite("CRD deletion", .runsOnOwnThreads)
 struct CRDDeletionTests {
     static let crd = CustomResourceTests.crdPath + "/elasticinferencepools.aiops.example.com"
     static let pools = CustomResourceTests.pools
@@ -106,7 +106,7 @@ struct CRDDeletionTests {
     }
 }
 
-@Suite("CRD deletion with kubectl", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
+@Suite("CRD deletion with kubectl", .runsOnOwnThreads, .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
                                              "kubectl not installed (scripts/install-kubectl.sh)"))
 struct CRDDeletionKubectlTests {
     /// `kubectl delete -f CRDs/` waits, as on a cluster, until the pools' finalizers are released.

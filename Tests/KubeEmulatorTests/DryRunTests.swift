@@ -6,7 +6,7 @@ import Testing
 
 /// Server-side dry run (`?dryRun=All`): decoded, defaulted, admitted and validated, answered as the
 /// write would be, and nothing stored: no resourceVersion used, no watch event, no pods.
-@Suite("Server-side dry run")
+@Suite("Server-side dry run", .runsOnOwnThreads)
 struct DryRunTests {
     /// Opens a watch on the Deployments from now, runs `body`, then makes one real change: the
     /// first event the watch sees must be that change.
@@ -125,7 +125,7 @@ struct DryRunTests {
     }
 }
 
-@Suite("Server-side dry run with kubectl", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
+@Suite("Server-side dry run with kubectl", .runsOnOwnThreads, .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
                                                     "kubectl not installed (scripts/install-kubectl.sh)"))
 struct DryRunKubectlTests {
     /// The sample Deployment without its status block, with `replicas` set.

@@ -6,7 +6,7 @@ import Testing
 
 /// The kinds an operator's install manifests carry (issue 20 §4): stored, defaulted and validated
 /// as the API server does, namespaced or cluster-scoped, in discovery, lists, watches and tables.
-@Suite("Install kinds")
+@Suite("Install kinds", .runsOnOwnThreads)
 struct InstallKindsTests {
     struct Kind: Sendable, CustomTestStringConvertible {
         let collection: String

@@ -6,7 +6,7 @@ import Testing
 
 /// The project's install manifests, and a kustomize layout with the kinds later issues add, applied
 /// with kubectl 1.37 as on a cluster (no authorization is enforced: docs/kube-emulator.md).
-@Suite("Install manifests with kubectl", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
+@Suite("Install manifests with kubectl", .runsOnOwnThreads, .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
                                                   "kubectl not installed (scripts/install-kubectl.sh)"))
 struct InstallManifestTests {
     static let operatorManifest = repositoryRoot + "/Manifests/operator.yaml"

@@ -36,7 +36,7 @@ final class KubectlSession: @unchecked Sendable {
     }
 }
 
-@Suite("kubectl against the emulator", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
+@Suite("kubectl against the emulator", .runsOnOwnThreads, .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
                                                 "kubectl not installed (scripts/install-kubectl.sh)"))
 struct KubectlTests {
     @Test func versionAndAPIResources() throws {

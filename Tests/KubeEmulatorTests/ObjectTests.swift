@@ -6,7 +6,7 @@ import Testing
 
 let deployments = "/apis/apps/v1/namespaces/default/deployments"
 
-@Suite("Object semantics")
+@Suite("Object semantics", .runsOnOwnThreads)
 struct ObjectSemanticsTests {
     @Test func createFillsUidTimestampResourceVersionGenerationAndTypeMeta() throws {
         let cluster = try TestCluster()
@@ -83,7 +83,7 @@ struct ObjectSemanticsTests {
     }
 }
 
-@Suite("Verbs")
+@Suite("Verbs", .runsOnOwnThreads)
 struct VerbTests {
     @Test func getMissingIsNotFoundWithTheRealStatus() throws {
         let cluster = try TestCluster()
@@ -219,7 +219,7 @@ struct VerbTests {
     }
 }
 
-@Suite("Tables for kubectl get")
+@Suite("Tables for kubectl get", .runsOnOwnThreads)
 struct TableTests {
     static let durations: [(Double, String)] = [(5, "5s"), (119, "119s"), (130, "2m10s"), (600, "10m"), (10_860, "3h1m"),
                                                  (108_000, "30h"), (180_000, "2d2h"), (34_560_000, "400d")]
@@ -240,7 +240,7 @@ struct TableTests {
     }
 }
 
-@Suite("Built-in resources")
+@Suite("Built-in resources", .runsOnOwnThreads)
 struct BuiltInResourceTests {
     static let collections: [(String, JSONValue)] = [
         ("/api/v1/namespaces/default/pods", ["metadata": ["name": "p"], "spec": ["containers": [["name": "c", "image": "x:1"]]]]),

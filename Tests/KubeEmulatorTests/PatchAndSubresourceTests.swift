@@ -4,7 +4,7 @@ import JSON
 import Testing
 @testable import KubeEmulator
 
-@Suite("Patch types")
+@Suite("Patch types", .runsOnOwnThreads)
 struct PatchTests {
     @Test func mergePatchReplacesListsWhole() throws {
         let cluster = try TestCluster()
@@ -98,7 +98,7 @@ struct PatchTests {
     }
 }
 
-@Suite("Subresources")
+@Suite("Subresources", .runsOnOwnThreads)
 struct SubresourceTests {
     @Test func statusWritesChangeOnlyStatusAndMainWritesIgnoreStatus() throws {
         let cluster = try TestCluster()

@@ -1,12 +1,13 @@
 import Foundation
 import JSON
 import Testing
+import TestSupport
 @testable import KubeEmulator
 
 /// Streaming lists (KEP-3157 "watch-list"): `watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan`
 /// answers the current objects as ADDED, then a BOOKMARK annotated `k8s.io/initial-events-end: "true"`,
 /// then live events. client-go 1.35+ (kubectl 1.37's `delete --wait`, `wait`, `rollout status`) uses it.
-@Suite("Streaming lists")
+@Suite("Streaming lists", .runsOnOwnThreads)
 struct StreamingListTests {
     static let watchList = "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
 
@@ -93,7 +94,7 @@ struct StreamingListTests {
     }
 }
 
-@Suite("Streaming lists with kubectl", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
+@Suite("Streaming lists with kubectl", .runsOnOwnThreads, .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
                                                 "kubectl not installed (scripts/install-kubectl.sh)"))
 struct StreamingListKubectlTests {
     /// kubectl 1.37 waits for a deletion through a streaming list; before the end bookmark existed it

@@ -4,7 +4,7 @@ import JSON
 import Testing
 @testable import KubeEmulator
 
-@Suite("Transport: TLS, tokens, keep-alive, streaming, concurrency")
+@Suite("Transport: TLS, tokens, keep-alive, streaming, concurrency", .runsOnOwnThreads)
 struct TransportTests {
     @Test func httpsVerifiedAgainstTheCA() throws {
         let cluster = try TestCluster()
@@ -90,7 +90,7 @@ struct TransportTests {
     }
 }
 
-@Suite("Discovery")
+@Suite("Discovery", .runsOnOwnThreads)
 struct DiscoveryTests {
     @Test func versionAndGroups() throws {
         let cluster = try TestCluster()

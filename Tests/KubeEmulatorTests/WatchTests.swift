@@ -6,7 +6,7 @@ import Testing
 
 let configmaps = "/api/v1/namespaces/default/configmaps"
 
-@Suite("Watch")
+@Suite("Watch", .runsOnOwnThreads)
 struct WatchTests {
     func makeConfigMap(_ cluster: TestCluster, _ name: String, labels: JSONValue = [:]) -> String {
         cluster.post(configmaps, ["metadata": ["name": .string(name), "labels": labels]]).json["metadata"]?["resourceVersion"]?.stringValue ?? ""
@@ -162,7 +162,7 @@ struct WatchTests {
     }
 }
 
-@Suite("Custom resources")
+@Suite("Custom resources", .runsOnOwnThreads)
 struct CustomResourceTests {
     static let crdPath = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
     static let pools = "/apis/aiops.example.com/v1alpha2/namespaces/default/elasticinferencepools"
@@ -243,7 +243,7 @@ struct CustomResourceTests {
     }
 }
 
-@Suite("Test controls")
+@Suite("Test controls", .runsOnOwnThreads)
 struct ControlTests {
     @Test func injectedFaultsAnswerTheNextMatchingRequestsThenStop() throws {
         let cluster = try TestCluster()
@@ -286,7 +286,7 @@ struct ControlTests {
     }
 }
 
-@Suite("kube-emulator executable")
+@Suite("kube-emulator executable", .runsOnOwnThreads)
 struct ExecutableTests {
     static var binary: String {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()

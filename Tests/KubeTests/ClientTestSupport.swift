@@ -40,7 +40,7 @@ final class ClientFixture: @unchecked Sendable {
     func client(_ configure: (inout TransportConfiguration) -> Void = { _ in }, credentials: (any CredentialSource)? = nil) -> KubeClient {
         var c = transportConfiguration()
         configure(&c)
-        return KubeClient(transport: KubeTransport(c, credentials: credentials ?? StaticToken("client-token")))
+        return KubeClient(transport: HTTPTransport(c, credentials: credentials ?? StaticToken("client-token")))
     }
 }
 

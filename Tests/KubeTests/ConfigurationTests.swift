@@ -41,7 +41,7 @@ func kubeconfig(server: String, cluster: String = "    certificate-authority: ca
     """
 }
 
-@Suite("Client configuration: kubeconfig and in-cluster")
+@Suite("Client configuration: kubeconfig and in-cluster", .runsOnOwnThreads)
 struct ConfigurationTests {
     @Test func tokenAndARelativeCAFile() async throws {
         let f = try ClientFixture()
@@ -134,11 +134,12 @@ struct ConfigurationTests {
         let f = try ClientFixture()
         let scratch = try Scratch()
         try FileManager.default.copyItem(atPath: f.certificates.ca, toPath: scratch.path + "/ca.pem")
-        // The plugin counts its runs and hands out a token that expires in one second.
+        // The plugin counts its runs and hands out a token that expires in four seconds (whole seconds:
+        // valid for 3–4 s, room enough for the two reads below on a loaded machine).
         try scratch.write("plugin.sh", """
         #!/bin/sh
         echo run >> "$(dirname "$0")/runs"
-        expiry=$(date -u -d "+1 second" +%Y-%m-%dT%H:%M:%SZ)
+        expiry=$(date -u -d "+4 seconds" +%Y-%m-%dT%H:%M:%SZ)
         printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}' "$TOKEN_VALUE" "$expiry"
         """, executable: true)
         let file = try scratch.write("config", kubeconfig(server: f.emulator.url, user: """
@@ -152,7 +153,7 @@ struct ConfigurationTests {
         _ = try await client.get(.namespaces, namespace: nil, name: "default")
         func runs() -> Int { ((try? String(contentsOfFile: scratch.path + "/runs", encoding: .utf8)) ?? "").split(separator: "\n").count }
         #expect(runs() == 1, "cached while valid")
-        try await Task.sleep(nanoseconds: 2_100_000_000)
+        try await Task.sleep(nanoseconds: 4_100_000_000)
         _ = try await client.get(.namespaces, namespace: nil, name: "default")
         #expect(runs() == 2, "run again after expiry")
     }

@@ -1,17 +1,18 @@
 import Foundation
 import JSON
 import KubeEmulator
+import TestSupport
 import Testing
 @testable import Kube
 
-@Suite("Typed views over live objects")
+@Suite("Typed views over live objects", .runsOnOwnThreads)
 struct ObjectViewTests {
     @Test func podsOfAFakeKubeletDeploymentReadThrough() async throws {
         var configuration = KubeEmulator.Configuration()
         configuration.podStartDelaySeconds = 0.05
         let emulator = try KubeEmulator(configuration)
         defer { emulator.stop() }
-        let client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+        let client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
         _ = try await client.create(.deployments, namespace: "default", deployment("web", replicas: 2))
         var pods: [PodView] = []
         for _ in 0..<100 {

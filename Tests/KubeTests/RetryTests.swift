@@ -2,10 +2,11 @@ import Foundation
 import JSON
 import KubeEmulator
 import Locking
+import TestSupport
 import Testing
 @testable import Kube
 
-@Suite("Retry helpers")
+@Suite("Retry helpers", .runsOnOwnThreads)
 struct RetryTests {
     @Test func retryAfterIsHonoured() async throws {
         let f = try ClientFixture()
@@ -26,7 +27,7 @@ struct RetryTests {
         f.emulator.inject(Fault(verb: "get", pathPrefix: "/api/v1", status: 503, count: 3))
         let attempts = Locked(0)
         let error = await kubeError {
-            _ = try await Retry.onRetryable(attempts: 3, backoff: Backoff(initial: 0.01, maximum: 0.05)) { () async throws(KubeError) -> JSONValue in
+            _ = try await Retry.onRetryable(attempts: 3, backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(50))) { () async throws(KubeError) -> JSONValue in
                 attempts.withLock { $0 += 1 }
                 return try await client.get(.namespaces, namespace: nil, name: "default")
             }

@@ -8,12 +8,20 @@ import TestSupport
 import Testing
 import YAML
 @testable import Operator
+import MetricsSources
+import TestDoubles
 
 
-/// An emulator with the fake kubelet and the CRD, a controller over it, and static metrics.
+/// An emulator with the fake kubelet and the CRD, a controller over it on a manual clock, and
+/// scripted metrics. The controller's time moves only when the test moves it (``advance(by:)``,
+/// or ``eventually(timeout:step:upTo:_:)`` while it waits); the emulator's fake kubelet runs in
+/// real time.
 final class ControllerFixture: @unchecked Sendable {
     let fixture: OperatorFixture
-    let metrics = StaticMetricsSource([.p90: 0.1, .gpuUtil: 0.5])
+    let metrics = ScriptedMetricsSource([.p90: 0.1, .gpuUtil: 0.5])
+    let clock = ManualClock()
+    /// The controller's log records (at debug: a line per reconcile).
+    let log = RecordingLogSink()
     let controller: PoolController
     var client: KubeClient { fixture.client }
     static let operatorUserAgent = "eip-operator/test"
@@ -22,7 +30,8 @@ final class ControllerFixture: @unchecked Sendable {
     var emulator: KubeEmulator { fixture.emulator }
     private var workers: Task<Void, Never>?
 
-    /// `source`: where metrics come from (default: the static `metrics`).
+    /// `source`: where metrics come from (default: the scripted `metrics`); `expiredWatchAnswer`: the
+    /// emulator's form of a 410 on a watch from a too-old resourceVersion.
     init(source: (any MetricsSource)? = nil, expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent) async throws {
         fixture = try OperatorFixture(podStartDelay: 0.1, expiredWatchAnswer: expiredWatchAnswer)
         let crd = try YAMLReader.jsonValues(in: String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8))[0]
@@ -30,9 +39,10 @@ final class ControllerFixture: @unchecked Sendable {
         // The controller has a client of its own, so its requests can be told from the test's.
         var transport = TransportConfiguration(server: fixture.emulator.url)
         transport.userAgent = ControllerFixture.operatorUserAgent
-        let operatorClient = KubeClient(transport: KubeTransport(transport))
+        let operatorClient = KubeClient(transport: HTTPTransport(transport))
         controller = PoolController(client: operatorClient, namespace: "default", metrics: source ?? metrics,
-                                    events: EventRecorder(client: operatorClient, instance: "test"))
+                                    events: EventRecorder.Source(instance: "test"), clock: clock,
+                                    log: Logger(level: .debug, sink: log, clock: clock))
         controller.start()
         await controller.waitForSync()
         let controller = self.controller
@@ -53,13 +63,13 @@ final class ControllerFixture: @unchecked Sendable {
     }
 
     func createPool(_ name: String, target: String, up: String = "P90>200ms", down: String = "P90<50ms", min: Int = 2, max: Int = 12,
-                    initContainers: JSONValue = .array([])) async throws {
+                    initContainers: JSONValue = .array([]), behavior: JSONValue = ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]]) async throws {
         _ = try await client.create(.elasticInferencePools, namespace: "default", [
             "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": .string(name)],
             "spec": ["modelRef": .string(target), "minReplicas": .integer(min), "maxReplicas": .integer(max),
                      "scaleUpThreshold": .string(up), "scaleDownThreshold": .string(down),
                      "warmupStrategy": ["initContainers": initContainers],
-                     "behavior": ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]]],
+                     "behavior": behavior],
         ])
     }
 
@@ -77,9 +87,48 @@ final class ControllerFixture: @unchecked Sendable {
         ((try? await client.list(.events, namespace: "default").items) ?? []).compactMap { $0["reason"]?.stringValue }
     }
 
-    /// Bounded polling that does not block the cooperative pool (a controller needs a little longer).
-    func eventually(timeout: Double = 15, _ condition: () async -> Bool) async -> Bool {
-        await eventuallyAsync(timeout: timeout, condition)
+    /// Ready replicas of a Deployment as the controller's own cache has it (the API server may be ahead).
+    func cachedReadyReplicas(_ name: String) -> Int? {
+        controller.deployments.get(namespace: "default", name: name)?["status"]?["readyReplicas"]?.intValue
+    }
+
+    /// Reconciles finished so far (the controller's `reconciled` and `reconcile failed` lines).
+    var reconciles: Int { log.records.filter { $0.message == "reconciled" || $0.message == "reconcile failed" }.count }
+
+    /// Waits (real time, bounded) until `controller` has nothing queued and nothing in flight.
+    func settle(_ controller: PoolController? = nil, timeout: Double = 10) async {
+        let queue = (controller ?? self.controller).queue
+        _ = await eventuallyAsync(timeout: timeout) { queue.depth == 0 && queue.inFlight == 0 }
+    }
+
+    /// Moves the controller's clock on by `duration` in steps of `step`, letting the reconciles
+    /// each step brings due (poll requeues, retries) finish before the next.
+    func advance(by duration: Duration, step: Duration = .milliseconds(250), of controller: PoolController? = nil) async {
+        var left = duration
+        while left > .zero {
+            let next = min(step, left)
+            await settle(controller)
+            clock.advance(by: next)
+            left -= next
+        }
+        await settle(controller)
+    }
+
+    /// Waits until `condition` holds, for `timeout` seconds of real time. Between looks, when the
+    /// controller is idle, its clock moves on by `step` (at most `upTo` in all), so that the pools'
+    /// polls and the queue's retries come due as they would while time passes.
+    func eventually(timeout: Double = 15, step: Duration = .milliseconds(100), upTo: Duration = .seconds(10),
+                    of controller: PoolController? = nil, _ condition: () async -> Bool) async -> Bool {
+        let queue = (controller ?? self.controller).queue
+        var moved = Duration.zero
+        return await eventuallyAsync(timeout: timeout) {
+            if await condition() { return true }
+            if moved < upTo, queue.depth == 0, queue.inFlight == 0 {
+                clock.advance(by: step)
+                moved += step
+            }
+            return false
+        }
     }
 }
 
@@ -101,17 +150,39 @@ struct ControllerTests {
         #expect(await f.pool("pool")?["status"]?["observedGeneration"] == 1)
     }
 
+    /// One structured log line per reconcile: at info with what it wrote, at debug when it wrote nothing.
+    @Test func eachReconcileLogsItsPoolItsIDAndWhatItWrote() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 1)
+        try await f.createPool("pool", target: "model", initContainers: [["name": "model-preload", "image": "loader:2"]])
+        #expect(await f.eventually { f.log.records("reconciled").contains { $0.field("writes")?.contains("scale") == true } })
+        let first = try #require(f.log.records("reconciled").first { $0.field("writes")?.contains("scale") == true })
+        #expect(first.level == .info)
+        #expect(first.field("namespace") == "default" && first.field("pool") == "pool")
+        #expect(first.field("reconcileID")?.count == 8)
+        #expect(first.field("writes") == "warmup template,scale,status", "in the order sent")
+        // Once the pool has settled, a poll that writes nothing says so at debug.
+        #expect(await f.eventually {
+            guard let last = f.log.records("reconciled").last else { return false }
+            return last.field("writes") == nil && last.level == .debug
+        })
+    }
+
     @Test func aBreachScalesUpByTheStepWithStatusAndEvent() async throws {
         let f = try await ControllerFixture()
         try await f.createDeployment("model", replicas: 2)
         try await f.createPool("pool", target: "model")
         #expect(await f.eventually { await f.condition("pool", "ScalingActive")?["reason"] == "WithinThresholds" })
         #expect(await f.eventually { (try? await f.client.get(.deployments, namespace: "default", name: "model"))?["status"]?["readyReplicas"] == 2 })
+        // Steps are taken from ready replicas: the controller must have seen them ready too.
+        #expect(await f.eventually { f.cachedReadyReplicas("model") == 2 })
         f.metrics.set([.p90: 0.5, .gpuUtil: 0.5])
         #expect(await f.eventually { await f.replicas("model") == 6 }, "2 ready + max(4, 100%)")
-        // The status write follows the scale write.
+        // The same reconcile writes status after the scale: wait for it.
         #expect(await f.eventually { await f.pool("pool")?["status"]?["lastScaleUpTime"] != nil })
-        #expect(await f.pool("pool")?["status"]?["observed"]?["p90"] == "500ms")
+        let status = await f.pool("pool")?["status"]
+        #expect(status?["lastScaleUpTime"] != nil)
+        #expect(status?["observed"]?["p90"] == "500ms")
         // The step is in the Event; later decisions (still breaching, within the step period) may have followed.
         let events = (try? await f.client.list(.events, namespace: "default").items) ?? []
         #expect(events.contains { $0["reason"] == "ScaledUp" && ($0["message"]?.stringValue?.hasPrefix("2 -> 6: scaleUpThreshold is true (P90=500ms > 200ms: true)") ?? false) },
@@ -124,12 +195,13 @@ struct ControllerTests {
         try await f.createPool("pool", target: "model", initContainers: [["name": "model-preload", "image": "loader:2"]])
         #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["status"] == "True" })
         #expect(await f.eventually { (try? await f.client.get(.deployments, namespace: "default", name: "model"))?["status"]?["readyReplicas"] == 2 })
-        try await Task.sleep(nanoseconds: 1_500_000_000)
+        await f.advance(by: .milliseconds(1500))
         f.emulator.clearRequests()
-        try await Task.sleep(nanoseconds: 3_500_000_000)  // three poll intervals and more
+        let before = f.reconciles
+        await f.advance(by: .milliseconds(3500))  // three poll intervals and more
         let writes = f.emulator.requests.filter { ["patch", "update", "create"].contains($0.verb) && !$0.path.contains("/events") }
         #expect(writes.isEmpty, "\(writes.map { "\($0.verb) \($0.path)" })")
-        #expect(f.controller.reconciles.withLock { $0["success", default: 0] } >= 3, "it kept reconciling")
+        #expect(f.reconciles - before >= 3, "it kept reconciling")
     }
 
     @Test func anInvalidExpressionGetsAConditionAndAnEventAndLeavesTheDeploymentAlone() async throws {
@@ -171,13 +243,20 @@ struct ControllerTests {
     @Test func failingMetricsHoldReplicas() async throws {
         let f = try await ControllerFixture()
         try await f.createDeployment("model", replicas: 4)
-        try await f.createPool("pool", target: "model")
+        // No scale-down window and a 1 s period: were missing data read as calm, a step would follow at the next poll.
+        try await f.createPool("pool", target: "model", down: "P90<50ms",
+                               behavior: ["pollInterval": "1s", "scaleDown": ["stabilizationWindowSeconds": 0, "periodSeconds": 1]])
         f.metrics.fail("connection refused")
         #expect(await f.eventually { await f.condition("pool", "MetricsAvailable")?["status"] == "False" })
-        try await Task.sleep(nanoseconds: 2_000_000_000)
+        await f.advance(by: .seconds(5))  // five polls
         #expect(await f.replicas("model") == 4, "hold, never scale down on missing data")
         #expect(await f.condition("pool", "ScalingActive")?["reason"] == "MetricsUnknown")
         #expect(await f.eventReasons().contains("MetricsUnavailable"))
+        // The same pool with calm values does step down at the next poll: the hold above was the missing data's.
+        f.metrics.fail(nil)
+        f.metrics.set([.p90: 0.01])
+        await f.advance(by: .seconds(1))
+        #expect(await f.eventually { await f.replicas("model") == 3 })
     }
 }
 
@@ -197,9 +276,9 @@ struct ControllerFaultTests {
         #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
         let scaleWrites = f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }
         #expect(scaleWrites.map(\.status) == [500, 200], "retried once, written once: \(scaleWrites.map(\.status))")
-        #expect(f.controller.reconciles.withLock { $0["error", default: 0] } >= 1)
+        #expect(f.controller.telemetry.reconciles["error", default: 0] >= 1)
         // And it stays converged: no further scale writes.
-        try await Task.sleep(nanoseconds: 2_500_000_000)
+        await f.advance(by: .milliseconds(2500))
         #expect(f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }.count == 2)
     }
 
@@ -212,6 +291,9 @@ struct ControllerFaultTests {
         try await f.createPool("pool", target: "model")
         #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
         #expect(await f.replicas("model") == 2)
+        // Quiet first: the pool's last status write (its ready replicas) is in, so the pools informer's
+        // resourceVersion is older than the configmap's below and its resume must be 410.
+        #expect(await f.eventually { await f.pool("pool")?["status"]?["readyReplicas"] == 2 })
         let listsBefore = f.operatorRequests.filter { $0.verb == "list" && $0.path.hasSuffix("/elasticinferencepools") }.count
         // A change no informer of the operator watches, then the restart.
         _ = try await f.client.create(.configMaps, namespace: "kube-system", configMap("elsewhere", namespace: "kube-system"))
@@ -231,11 +313,11 @@ struct ControllerFaultTests {
         #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
         _ = try await f.client.delete(.elasticInferencePools, namespace: "default", name: "pool")
         #expect(await f.eventually { f.controller.pools.get(namespace: "default", name: "pool") == nil })
-        let errors = f.controller.reconciles.withLock { $0["error", default: 0] }
+        let errors = f.controller.telemetry.reconciles["error", default: 0]
         f.emulator.clearRequests()
-        try await Task.sleep(nanoseconds: 2_500_000_000)
+        await f.advance(by: .milliseconds(2500))
         #expect(f.emulator.requests.filter { $0.verb == "patch" }.isEmpty, "no writes for a pool that is gone")
-        #expect(f.controller.reconciles.withLock { $0["error", default: 0] } == errors)
+        #expect(f.controller.telemetry.reconciles["error", default: 0] == errors)
     }
 }
 
@@ -252,17 +334,18 @@ struct ControllerRestartTests {
         f.metrics.set([.p90: 0.01])  // calm: the scale-down window opens
         #expect(await f.eventually { await f.pool("pool")?["status"]?["scaleDownCandidateSince"] != nil })
         let since = await f.pool("pool")?["status"]?["scaleDownCandidateSince"]
-        try await Task.sleep(nanoseconds: 2_000_000_000)
+        await f.advance(by: .seconds(2))
         // The operator goes away mid-window and a new one (new caches, new memory) takes over.
         f.controller.shutDown()
-        let restarted = PoolController(client: f.client, namespace: "default", metrics: f.metrics, events: nil)
+        let restarted = PoolController(client: f.client, namespace: "default", metrics: f.metrics, events: nil, clock: f.clock)
         restarted.start()
         await restarted.waitForSync()
         let workers = Task { await restarted.runWorkers() }
         defer { restarted.shutDown(); workers.cancel() }
-        let resumed = Date()
-        #expect(await f.eventually { await f.replicas("model") == 3 })
-        let waited = Date().timeIntervalSince(resumed)
+        // Time, on the operator's clock, from the new operator's start to the scale-down.
+        let resumed = f.clock.monotonicNow()
+        #expect(await f.eventually(of: restarted) { await f.replicas("model") == 3 })
+        let waited = (f.clock.monotonicNow() - resumed).inSeconds
         let status = await f.pool("pool")?["status"]?.compactText ?? ""
         #expect(waited < 3.5, "the window was not restarted: \(waited)s; \(status)")
         #expect(await f.pool("pool")?["status"]?["scaleDownCandidateSince"] == since, "the same window start, read back from status")

@@ -17,7 +17,7 @@ final class OperatorFixture: @unchecked Sendable {
         configuration.historyLimit = historyLimit
         configuration.expiredWatchAnswer = expiredWatchAnswer
         emulator = try KubeEmulator(configuration)
-        client = KubeClient(transport: KubeTransport(TransportConfiguration(server: emulator.url)))
+        client = KubeClient(transport: HTTPTransport(TransportConfiguration(server: emulator.url)))
     }
 
     deinit { emulator.stop() }

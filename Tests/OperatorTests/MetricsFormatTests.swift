@@ -4,12 +4,14 @@ import Foundation
 import Kube
 import TestSupport
 import Testing
+@testable import MetricsSources
 @testable import Operator
+import TestDoubles
 import PrometheusText
 
 let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-@Suite("The operator's metrics format")
+@Suite("The operator's metrics format", .runsOnOwnThreads)
 struct MetricsFormatTests {
     @Test func histogramBucketsAreCumulative() {
         var h = Histogram()
@@ -42,10 +44,12 @@ struct MetricsFormatTests {
     }
 
     @Test func metricReadsAreCountedAndTimedPerSource() async throws {
-        let fixed = StaticMetricsSource([.p90: 0.1])
-        let router = MetricsSourceRouter(default: fixed, prometheus: PrometheusQuerySource(connection: nil), podScrape: PodScrapeSource())
-        let controller = PoolController(client: KubeClient(transport: KubeTransport(TransportConfiguration(server: "http://127.0.0.1:1"))),
-                                        namespace: nil, metrics: router, events: nil)
+        let fixed = ScriptedMetricsSource([.p90: 0.1])
+        let controller = PoolController(client: KubeClient(transport: HTTPTransport(TransportConfiguration(server: "http://127.0.0.1:1"))),
+                                        namespace: nil, metrics: fixed, events: nil)
+        // The controller's reads go through its instrumented source; this is the same.
+        let router = InstrumentedMetricsSource(MetricsSourceRouter(default: fixed, prometheus: PrometheusQuerySource(connection: nil), podScrape: PodScrapeSource()),
+                                               metrics: controller.telemetry, clock: SystemClock())
         let staticPool = try #require(ElasticInferencePool.check(poolObject(port: 1).removingMetrics, cache: ThresholdExpressionCache()).pool)
         let prometheusPool = try #require(ElasticInferencePool.check(poolObject(port: 1, source: "Prometheus", prometheus: ["address": "http://127.0.0.1:1"]),
                                                                      cache: ThresholdExpressionCache()).pool)

@@ -6,6 +6,7 @@ import KubeEmulator
 import Locking
 import Testing
 @testable import Operator
+import TestDoubles
 
 extension ControllerFixture {
     /// Template writes that went through: PATCHes of the Deployment itself (not `/scale`), answered 200.
@@ -69,7 +70,7 @@ struct WarmupTests {
         #expect(f.templateWrites() == 2)
 
         // The same state, reconciled a hundred times: no template write.
-        for _ in 0..<100 { _ = await f.controller.reconciler.reconcile(key: "default/pool") }
+        for _ in 0..<100 { _ = await f.controller.reconciler.reconcile(ObjectKey(namespace: "default", name: "pool")) }
         #expect(f.templateWrites() == 2)
 
         // Removing it from the pool removes it from the Deployment (one write), and the annotation with it.
@@ -131,10 +132,11 @@ struct WarmupTests {
         #expect(spec?["initContainers"]?.arrayValue?.map { $0["image"]?.stringValue ?? "" } == ["nvcr.io/triton:24.01", "loader:2"])
         #expect(spec?["containers"]?.arrayValue?.first?["image"] == .string(Defaults.pauseImage))
         #expect(ds["metadata"]?["ownerReferences"]?.arrayValue?.first?["name"] == "pool")
-        // Rolling out (the fake kubelet readies its pods after 0.1 s), then ready. (WarmupReady was
-        // already True, reason TemplateCurrent, before the images: wait for the reason.)
-        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["reason"] == "WarmupReady" })
-        #expect(await f.condition("pool", "WarmupReady")?["status"] == "True")
+        // Rolling out (the fake kubelet readies its pods after 0.1 s), then ready. (The DaemonSet is
+        // written before the status of the same reconcile: wait for the status to have seen it.)
+        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["reason"] != "TemplateCurrent" })
+        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["status"] == "True" })
+        #expect(await f.condition("pool", "WarmupReady")?["reason"] == "WarmupReady")
         let reasons = await f.eventReasons()
         #expect(reasons.contains("PrePullCreated"))
 
@@ -214,7 +216,7 @@ struct WarmupTests {
         // Every write to the Deployment is forbidden from now on.
         f.emulator.inject(Fault(verb: "patch", pathPrefix: "/apis/apps/v1/namespaces/default/deployments/model", status: 403, count: 1000))
         try await f.client.delete(.elasticInferencePools, namespace: "default", name: "pool")
-        #expect(await f.eventually(timeout: 60) { await f.pool("pool") == nil }, "a finalizer never holds a deletion forever")
+        #expect(await f.eventually(timeout: 60, upTo: .seconds(60)) { await f.pool("pool") == nil }, "a finalizer never holds a deletion forever")
         let events = (try? await f.client.list(.events, namespace: "default").items) ?? []
         let failed = events.first { $0["reason"] == "CleanupFailed" }
         #expect(failed?["message"]?.stringValue?.hasPrefix("could not remove init containers model-preload from Deployment model after \(Defaults.cleanupAttempts) attempts") == true,
@@ -236,16 +238,18 @@ struct WarmupTests {
         try await f.createDeployment("model", replicas: 2)
         try await f.createPool("pool", target: "model")
         #expect(await f.eventually { (await f.deployment())?["status"]?["readyReplicas"] == 2 })
+        #expect(await f.eventually { f.cachedReadyReplicas("model") == 2 }, "as the controller sees it: steps are taken from ready replicas")
         f.emulator.setPodStartDelay(30)  // a GPU cold start: the new replicas stay warming
         f.metrics.set([.p90: 0.5, .gpuUtil: 0.5])
         #expect(await f.eventually { await f.replicas("model") == 6 })
         // The rule keeps firing and the step period (1 s) passes three times over: still 6, since
         // steps are taken from the 2 ready replicas, not from the 6 asked for.
-        let periods = Date().addingTimeInterval(3.5)
-        while Date() < periods {
+        let reconciled = f.reconciles
+        for _ in 0..<14 {
+            await f.advance(by: .milliseconds(250))
             #expect(await f.replicas("model") == 6)
-            try await Task.sleep(nanoseconds: 250_000_000)
         }
+        #expect(f.reconciles - reconciled >= 3, "it decided again each poll")
         let status = await f.pool("pool")?["status"]
         #expect(status?["warmingReplicas"] == 4)
         #expect(status?["readyReplicas"] == 2)

@@ -34,7 +34,7 @@ enum Tools {
 }
 
 /// The kustomize layout (config/, in kubebuilder's shape) and the copies rendered from it.
-@Suite("Install layout", .enabled(if: Tools.hasKubectl, "kubectl is not installed (scripts/install-kubectl.sh)"))
+@Suite("Install layout", .runsOnOwnThreads, .enabled(if: Tools.hasKubectl, "kubectl is not installed (scripts/install-kubectl.sh)"))
 struct InstallLayoutTests {
     @Test func renderedCopiesAreCurrent() {
         // config/crd/bases is a copy of CRDs/, Manifests/operator.yaml a rendering of config/.
@@ -101,7 +101,7 @@ struct InstallLayoutTests {
 }
 
 /// The Makefile's targets, in kubebuilder's names, and the image build's inputs.
-@Suite("Make targets and image")
+@Suite("Make targets and image", .runsOnOwnThreads)
 struct MakeTargetTests {
     static let targets = ["help", "deps", "build", "test", "bench", "fuzz", "samples", "validate-samples", "manifests", "install", "uninstall", "deploy",
                           "undeploy", "build-installer", "run", "emulator", "docker-build", "docker-push", "docker-buildx", "fmt", "lint", "clean"]

@@ -7,7 +7,7 @@ import TestSupport
 /// `make deploy` and `make undeploy` against kube-emulator with kubectl 1.37: the kustomize install
 /// with an image, and the removal in its order (pools while the operator runs, then the operator,
 /// then the CRD), with the real `eip-operator` running out of cluster to run the pools' finalizers.
-@Suite("Install and remove on the emulator", .enabled(if: Tools.hasKubectl, "kubectl is not installed (scripts/install-kubectl.sh)"))
+@Suite("Install and remove on the emulator", .runsOnOwnThreads, .enabled(if: Tools.hasKubectl, "kubectl is not installed (scripts/install-kubectl.sh)"))
 struct InstallOnEmulatorTests {
     /// An emulator with its fake kubelet, and a kubeconfig for kubectl and the operator.
     final class Cluster: @unchecked Sendable {

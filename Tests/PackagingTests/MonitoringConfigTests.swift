@@ -5,7 +5,7 @@ import TestSupport
 import YAML
 
 /// config/prometheus (ServiceMonitor, alerts) and config/grafana (the dashboard).
-@Suite("Monitoring config")
+@Suite("Monitoring config", .runsOnOwnThreads)
 struct MonitoringConfigTests {
     static let promtool = "/usr/bin/promtool"
 

@@ -13,11 +13,11 @@ struct EngineScalerTests {
         let decision = engine.decide(Observation(time: 40, currentReplicas: 2, readyReplicas: 2, history: history))
         // ready 2 + max(4 pods, 100 % of 2)
         #expect(decision.replicas == 6)
-        #expect(decision.reason == ScalingDecision.Reason.scaleUpRule.rawValue)
+        #expect(decision.reason == ScalingDecision.Reason.Kind.scaleUpRule.rawValue)
         // Replicas still starting are capacity on its way: the rule still fires, the step is already taken.
         let again = engine.decide(Observation(time: 60, currentReplicas: 6, readyReplicas: 2, history: steadyHistory(seconds: 60, demand: 10_000, p90: 0.5)))
         #expect(again.replicas == 6)
-        #expect(again.reason == ScalingDecision.Reason.replicasWarming.rawValue)
+        #expect(again.reason == ScalingDecision.Reason.Kind.replicasWarming.rawValue)
     }
 
     @Test func theScaleDownWindowIsCarriedFromPollToPollAsInStatus() throws {
@@ -29,7 +29,7 @@ struct EngineScalerTests {
         let run = Simulator.run(EngineScaler(pool: pool, policy: policy), trace: trace, settings: SimulationSettings(initialReplicas: 6))
         #expect(run.events.map(\.time) == [300, 360, 420, 480])
         #expect(run.events.map(\.to) == [5, 4, 3, 2])
-        #expect(run.events.allSatisfy { $0.reason == ScalingDecision.Reason.scaleDownRule.rawValue })
+        #expect(run.events.allSatisfy { $0.reason == ScalingDecision.Reason.Kind.scaleDownRule.rawValue })
     }
 
     @Test func noReadyPodToScrapeMeansHold() throws {
@@ -38,7 +38,7 @@ struct EngineScalerTests {
         let decision = engine.decide(Observation(time: 30, currentReplicas: 4, readyReplicas: 0,
                                                  history: steadyHistory(seconds: 30, demand: 10_000, p90: 60)))
         #expect(decision.replicas == 4)
-        #expect(decision.reason == ScalingDecision.Reason.metricsUnknown.rawValue)
+        #expect(decision.reason == ScalingDecision.Reason.Kind.metricsUnknown.rawValue)
     }
 
     @Test func thePoolsMetricsSourceChoosesThePipeline() throws {

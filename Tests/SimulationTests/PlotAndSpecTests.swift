@@ -4,9 +4,10 @@ import FoundationXML
 #endif
 import LoadModel
 import Testing
+import TestSupport
 @testable import Simulation
 
-@Suite("The comparison plot")
+@Suite("The comparison plot", .runsOnOwnThreads)
 struct ComparisonPlotTests {
     func runs() throws -> ([ScalerRun], SimulationSettings) {
         let (pool, policy) = try standardPool()

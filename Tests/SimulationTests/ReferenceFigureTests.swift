@@ -1,5 +1,6 @@
 import LoadModel
 import Testing
+import TestSupport
 @testable import Simulation
 
 /// LOADMODEL.md's reference figures (SLO-violation s / replica-s / scale events), from an independent
@@ -9,7 +10,7 @@ import Testing
 /// KEDA's figures follow the page's HPA formula ⌈ready × value/target⌉, i.e. `metricType: Value`
 /// (`keda-p90-value`); KEDA's own default, `AverageValue` (`keda-p90`), proposes ⌈P90/target⌉
 /// replicas whatever the current count, and is compared in the README rather than here.
-@Suite("Reference figures of LOADMODEL.md")
+@Suite("Reference figures of LOADMODEL.md", .runsOnOwnThreads)
 struct ReferenceFigureTests {
     struct Figure: Sendable {
         let scaler: String

@@ -11,6 +11,9 @@
 /// 7. otherwise hold.
 /// The decision carries the facts behind it; its `message` is written from them when read.
 public enum DecisionEngine {
+    /// The decision for one poll. `now` is the clock reading; a reading older than
+    /// `pollIntervalSeconds × staleAfterPollIntervals` is unknown. `previous` is the state the last
+    /// decision left (from status); the result carries the next one.
     public static func decide(policy: ScalingPolicy, target: TargetSnapshot, sample: MetricSample,
                               now: Timestamp, state previous: ScalingState) -> ScalingDecision {
         let current = target.currentReplicas
@@ -32,19 +35,16 @@ public enum DecisionEngine {
                       unknown: policy.metrics.filter { values[$0] == nil }, state: state)
 
         if let other = target.otherAutoscalers.first {
-            d.facts.otherAutoscaler = other
-            return d.hold(.otherAutoscaler)
+            return d.hold(.otherAutoscaler(other))
         }
         if policy.paused {
             return d.hold(.paused)
         }
         if current < policy.minReplicas {
-            d.facts.bound = policy.minReplicas
-            return d.move(to: policy.minReplicas, .belowMinimum)
+            return d.move(to: policy.minReplicas, .belowMinimum(minReplicas: policy.minReplicas))
         }
         if current > policy.maxReplicas {
-            d.facts.bound = policy.maxReplicas
-            return d.move(to: policy.maxReplicas, .aboveMaximum)
+            return d.move(to: policy.maxReplicas, .aboveMaximum(maxReplicas: policy.maxReplicas))
         }
         if up.result == .true {
             return scaleUp(policy, &d, ready: ready, values: values, now: now)
@@ -64,80 +64,72 @@ public enum DecisionEngine {
         if step.stabilizationWindowSeconds > 0, let since = d.state.scaleUpCandidateSince {
             let held = now.seconds(since: since)
             if held < Double(step.stabilizationWindowSeconds) {
-                d.facts.heldSeconds = held
-                d.facts.windowSeconds = step.stabilizationWindowSeconds
-                return d.hold(.scaleUpStabilizing)
+                return d.hold(.scaleUpStabilizing(held: held, window: step.stabilizationWindowSeconds))
             }
         }
-        if let held = d.limits(atBound: d.current >= policy.maxReplicas, bound: policy.maxReplicas, .atMaximum,
-                               lastStep: d.state.lastScaleUpTime, period: step.periodSeconds, now: now, .scaleUpRateLimited) {
-            return held
+        if d.current >= policy.maxReplicas {
+            d.limited = true
+            return d.hold(.atMaximum(maxReplicas: policy.maxReplicas))
+        }
+        if let last = d.state.lastScaleUpTime, now.seconds(since: last) < Double(step.periodSeconds) {
+            return d.hold(.scaleUpRateLimited(sinceLastStep: now.seconds(since: last), period: step.periodSeconds))
         }
         // The step is taken from ready replicas: replicas still starting are capacity on its way,
         // so a rule that keeps firing while they warm does not stack another step.
         let amount = step.step(from: ready)
         var desired = ready + amount
-        d.facts.ready = ready
-        d.facts.stepPods = step.pods
-        d.facts.stepPercent = step.percent
-        d.facts.step = amount
+        var proportional: ProportionalEstimate?
         for clause in policy.proportionalClauses {
             guard let observed = values[clause.metric], observed > clause.threshold.value else { continue }
             let estimate = Int((Double(ready) * observed / clause.threshold.value).rounded(.up))
             if estimate > desired {
                 desired = estimate
-                d.facts.proportional = ProportionalEstimate(comparison: clause, observed: observed, estimate: estimate)
+                proportional = ProportionalEstimate(comparison: clause, observed: observed, estimate: estimate)
             }
         }
         let to = min(desired, policy.maxReplicas)
-        d.facts.proposed = to
         d.limited = desired > policy.maxReplicas
-        d.facts.capped = d.limited
-        d.facts.bound = policy.maxReplicas
+        let taken = UpStep(ready: ready, pods: step.pods, percent: step.percent, step: amount, proportional: proportional,
+                           to: to, cappedAt: d.limited ? policy.maxReplicas : nil)
         if to <= d.current {
-            return d.hold(.replicasWarming)
+            return d.hold(.replicasWarming(taken))
         }
         d.state.lastScaleUpTime = now
-        return d.move(to: to, .scaleUpRule)
+        return d.move(to: to, .scaleUpRule(taken))
     }
 
     private static func scaleDown(_ policy: ScalingPolicy, _ d: inout Draft, now: Timestamp) -> ScalingDecision {
         let step = policy.behavior.scaleDown
         let held = now.seconds(since: d.state.scaleDownCandidateSince ?? now)
-        d.facts.heldSeconds = held
-        d.facts.windowSeconds = step.stabilizationWindowSeconds
         if held < Double(step.stabilizationWindowSeconds) {
-            return d.hold(.scaleDownStabilizing)
+            return d.hold(.scaleDownStabilizing(held: held, window: step.stabilizationWindowSeconds))
         }
-        if let held = d.limits(atBound: d.current <= policy.minReplicas, bound: policy.minReplicas, .atMinimum,
-                               lastStep: d.state.lastScaleDownTime, period: step.periodSeconds, now: now, .scaleDownRateLimited) {
-            return held
+        if d.current <= policy.minReplicas {
+            d.limited = true
+            return d.hold(.atMinimum(minReplicas: policy.minReplicas))
+        }
+        if let last = d.state.lastScaleDownTime, now.seconds(since: last) < Double(step.periodSeconds) {
+            return d.hold(.scaleDownRateLimited(sinceLastStep: now.seconds(since: last), period: step.periodSeconds))
         }
         let amount = step.step(from: d.current)
-        d.facts.stepPods = step.pods
-        d.facts.stepPercent = step.percent
-        d.facts.step = amount
         d.limited = d.current - amount < policy.minReplicas
-        d.facts.capped = d.limited
-        d.facts.bound = policy.minReplicas
         d.state.lastScaleDownTime = now
-        return d.move(to: max(policy.minReplicas, d.current - amount), .scaleDownRule)
+        let taken = DownStep(held: held, pods: step.pods, percent: step.percent, step: amount, keptAt: d.limited ? policy.minReplicas : nil)
+        return d.move(to: max(policy.minReplicas, d.current - amount), .scaleDownRule(taken))
     }
 
     private static func metricsUnknown(_ policy: ScalingPolicy, _ d: inout Draft, sample: MetricSample, now: Timestamp, maxAge: Double) -> ScalingDecision {
-        d.facts.sourceFailure = sample.failure
-        d.facts.missing = d.unknown.map { metric in
+        let missing = MissingMetrics(metrics: d.unknown.map { metric in
             guard let reading = sample.readings[metric] else { return MissingMetric(metric: metric, why: .absent(reason: sample.unknownReasons[metric])) }
             guard reading.value.isFinite else { return MissingMetric(metric: metric, why: .notANumber) }
             return MissingMetric(metric: metric, why: .stale(ageSeconds: now.seconds(since: reading.sampledAt), limitSeconds: maxAge))
-        }
+        }, sourceFailure: sample.failure)
         let failures = d.state.consecutiveMetricFailures
         if let fallback = policy.behavior.fallback, failures >= fallback.failureThreshold {
-            d.facts.failures = failures
-            d.facts.fallback = fallback
-            return d.move(to: min(max(fallback.replicas, policy.minReplicas), policy.maxReplicas), .fallback)
+            return d.move(to: min(max(fallback.replicas, policy.minReplicas), policy.maxReplicas),
+                          .fallback(failures: failures, policy: fallback, missing))
         }
-        return d.hold(.metricsUnknown)
+        return d.hold(.metricsUnknown(missing))
     }
 }
 
@@ -149,7 +141,6 @@ private struct Draft {
     let down: ThresholdEvaluation
     let unknown: [MetricName]
     var state: ScalingState
-    var facts = DecisionFacts()
     var rulesOverlap = false
     var limited = false
 
@@ -164,27 +155,8 @@ private struct Draft {
 
     func hold(_ reason: ScalingDecision.Reason) -> ScalingDecision { move(to: current, reason) }
 
-    /// The hold that applies before a step in either direction: replicas already at the bound the
-    /// step heads for, or the last step in that direction less than a period ago. Nil when neither.
-    mutating func limits(atBound: Bool, bound: Int, _ boundReason: ScalingDecision.Reason,
-                         lastStep: Timestamp?, period: Int, now: Timestamp, _ periodReason: ScalingDecision.Reason) -> ScalingDecision? {
-        if atBound {
-            limited = true
-            facts.bound = bound
-            return hold(boundReason)
-        }
-        if let lastStep, now.seconds(since: lastStep) < Double(period) {
-            facts.sinceLastStep = now.seconds(since: lastStep)
-            facts.periodSeconds = period
-            return hold(periodReason)
-        }
-        return nil
-    }
-
     func move(to replicas: Int, _ reason: ScalingDecision.Reason) -> ScalingDecision {
-        let action: ScalingDecision.Action = replicas > current ? .scaleUp : replicas < current ? .scaleDown : .hold
-        return ScalingDecision(action: action, from: current, to: replicas, reason: reason, facts: facts, targetName: target,
-                               scaleUp: up, scaleDown: down, rulesOverlap: rulesOverlap, limited: limited,
-                               unknownMetrics: unknown, state: state)
+        ScalingDecision(from: current, to: replicas, reason: reason, targetName: target, scaleUp: up, scaleDown: down,
+                        rulesOverlap: rulesOverlap, limited: limited, unknownMetrics: unknown, state: state)
     }
 }

@@ -1,16 +1,23 @@
 /// A validated pool's policy with its expressions parsed: everything the decision engine reads
 /// from the pool. Built by ``ElasticInferencePool/check(_:cache:)``.
 public struct ScalingPolicy: Sendable, Hashable {
+    /// `spec.minReplicas`.
     public let minReplicas: Int
+    /// `spec.maxReplicas`.
     public let maxReplicas: Int
+    /// `spec.scaleUpThreshold`, parsed.
     public let scaleUp: ThresholdExpression
+    /// `spec.scaleDownThreshold`, parsed.
     public let scaleDown: ThresholdExpression
+    /// `spec.behavior`.
     public let behavior: ScalingBehavior
+    /// `spec.paused`.
     public let paused: Bool
     /// Comparisons of the scale-up rule that allow a proportional estimate: `gpu.util` or `qps`
     /// compared with `>`/`>=` and not under a `!`.
     let proportionalClauses: [Comparison]
 
+    /// A policy from its parts (``ElasticInferencePool/check(_:cache:)`` builds one from a pool).
     public init(minReplicas: Int, maxReplicas: Int, scaleUp: ThresholdExpression, scaleDown: ThresholdExpression,
                 behavior: ScalingBehavior = ScalingBehavior(), paused: Bool = false) {
         self.minReplicas = minReplicas
@@ -44,9 +51,12 @@ public struct ScalingPolicy: Sendable, Hashable {
 
 /// One metric value in its canonical unit (seconds, fraction, requests/s) and when it was sampled.
 public struct MetricReading: Sendable, Hashable {
+    /// In the metric's canonical unit: seconds, a fraction 0–1, requests/s.
     public var value: Double
+    /// When the value was sampled (a scrape's time, a query's evaluation time).
     public var sampledAt: Timestamp
 
+    /// A reading.
     public init(value: Double, sampledAt: Timestamp) {
         self.value = value
         self.sampledAt = sampledAt
@@ -56,6 +66,7 @@ public struct MetricReading: Sendable, Hashable {
 /// What a metrics source returned for one pool: the values it could read, and why it could not
 /// read the rest (a missing metric is unknown, never zero).
 public struct MetricSample: Sendable, Hashable {
+    /// The values read, by metric (a metric without a value is absent, never zero).
     public var readings: [MetricName: MetricReading]
     /// Why the source failed, if it failed as a whole (connection refused, bad response, …).
     public var failure: String?
@@ -65,6 +76,7 @@ public struct MetricSample: Sendable, Hashable {
     /// Which source answered, for status and logs: `PodScrape 3/4 pods`, `Prometheus http://…`.
     public var source: String?
 
+    /// A sample; the default has nothing (every metric unknown).
     public init(readings: [MetricName: MetricReading] = [:], failure: String? = nil,
                 unknownReasons: [MetricName: String] = [:], source: String? = nil) {
         self.readings = readings
@@ -90,6 +102,7 @@ public struct MetricSample: Sendable, Hashable {
 
 /// The target Deployment as the decision sees it.
 public struct TargetSnapshot: Sendable, Hashable {
+    /// The Deployment's name.
     public var name: String
     /// `spec.replicas` (1 when unset, as the API server defaults it).
     public var currentReplicas: Int
@@ -98,6 +111,7 @@ public struct TargetSnapshot: Sendable, Hashable {
     /// Other autoscalers that target the same Deployment, as `Kind/name`.
     public var otherAutoscalers: [String]
 
+    /// A snapshot.
     public init(name: String, currentReplicas: Int, readyReplicas: Int, otherAutoscalers: [String] = []) {
         self.name = name
         self.currentReplicas = currentReplicas

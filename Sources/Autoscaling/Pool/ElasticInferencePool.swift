@@ -4,21 +4,46 @@ import JSON
 /// warmup policy for one model-serving Deployment. Every optional field already carries its default
 /// (see ``Defaults``).
 public struct ElasticInferencePool: Sendable, Hashable {
+    /// The API group.
     public static let group = "aiops.example.com"
+    /// The served version.
     public static let version = "v1alpha2"
+    /// `aiops.example.com/v1alpha2`.
     public static let apiVersion = "\(group)/\(version)"
+    /// The kind.
     public static let kind = "ElasticInferencePool"
+    /// The resource name in paths.
     public static let plural = "elasticinferencepools"
 
+    /// `metadata.name`.
     public var name: String
     /// The namespace; "default" when the object does not say.
     public var namespace: String
+    /// `metadata.uid` (nil in a manifest): owner references name it.
     public var uid: String?
+    /// `metadata.generation`: the spec version that status's `observedGeneration` reports on.
     public var generation: Int?
+    /// `metadata.resourceVersion` as read (nil in a manifest).
     public var resourceVersion: String?
+    /// `spec`, with every default applied.
     public var spec: PoolSpec
     /// What the operator recorded in status to carry decisions across restarts.
     public var state: ScalingState
+    /// `status` as read: status writes are made only when they change it.
+    public var status: JSONObject
+
+    /// A pool from its parts (``check(_:cache:)`` reads one from an object).
+    public init(name: String, namespace: String, uid: String? = nil, generation: Int? = nil, resourceVersion: String? = nil,
+                spec: PoolSpec, state: ScalingState = ScalingState(), status: JSONObject = [:]) {
+        self.name = name
+        self.namespace = namespace
+        self.uid = uid
+        self.generation = generation
+        self.resourceVersion = resourceVersion
+        self.spec = spec
+        self.state = state
+        self.status = status
+    }
 }
 
 /// `spec` of a pool.
@@ -27,14 +52,19 @@ public struct PoolSpec: Sendable, Hashable {
     public var modelRef: String
     /// The Deployment to scale, in the pool's namespace (`targetRef.name`, default `modelRef`).
     public var targetName: String
+    /// At least this many replicas (1–1000; default 1).
     public var minReplicas: Int
+    /// At most this many replicas (≥ `minReplicas`, ≤ 1000).
     public var maxReplicas: Int
-    /// Threshold expressions as written (SPEC §3).
+    /// `spec.scaleUpThreshold`, as written (SPEC §3; ``ScalingPolicy`` holds it parsed).
     public var scaleUpThreshold: String
+    /// `spec.scaleDownThreshold`, as written.
     public var scaleDownThreshold: String
+    /// `spec.warmupStrategy`.
     public var warmup: WarmupStrategy
     /// Where metric values come from; nil means the operator-wide default source.
     public var metrics: MetricsSourceSpec?
+    /// `spec.behavior`: poll interval, steps, fallback.
     public var behavior: ScalingBehavior
     /// Stop changing replicas; keep reporting.
     public var paused: Bool
@@ -49,6 +79,7 @@ public struct WarmupStrategy: Sendable, Hashable {
     /// The command each pre-pull init container runs (default `sh -c true`).
     public var prePullCommand: [String]
 
+    /// A warmup strategy; the defaults are none, and `sh -c true` as the pre-pull command.
     public init(initContainers: [JSONObject] = [], preloadedImages: [String] = [], prePullCommand: [String] = Defaults.prePullCommand) {
         self.initContainers = initContainers
         self.preloadedImages = preloadedImages
@@ -61,11 +92,16 @@ public struct WarmupStrategy: Sendable, Hashable {
 
 /// `spec.behavior` (SPEC §4).
 public struct ScalingBehavior: Sendable, Hashable {
+    /// Seconds between decisions (`pollInterval`, 1 s–1 h; default 5 s).
     public var pollIntervalSeconds: Double
+    /// `scaleUp`: steps up (default: HPA's scale-up policy).
     public var scaleUp: StepPolicy
+    /// `scaleDown`: steps down (default: 1 pod or 10 %, per 60 s, after 300 s).
     public var scaleDown: StepPolicy
+    /// `fallback`: nil unless `fallback.replicas` is set.
     public var fallback: FallbackPolicy?
 
+    /// A behavior; every default is ``Defaults``'.
     public init(pollIntervalSeconds: Double = Defaults.pollIntervalSeconds, scaleUp: StepPolicy = .defaultScaleUp,
                 scaleDown: StepPolicy = .defaultScaleDown, fallback: FallbackPolicy? = nil) {
         self.pollIntervalSeconds = pollIntervalSeconds
@@ -78,11 +114,16 @@ public struct ScalingBehavior: Sendable, Hashable {
 /// How far and how often one direction may step: by the larger of `pods` and `percent`,
 /// at most once per `periodSeconds`, after the rule has held for `stabilizationWindowSeconds`.
 public struct StepPolicy: Sendable, Hashable {
+    /// Pods per step, at least (≥ 0).
     public var pods: Int
+    /// Or this percentage of the replicas stepped from, when larger (rounded up).
     public var percent: Int
+    /// Seconds between two steps in this direction, at least.
     public var periodSeconds: Int
+    /// Seconds the rule must have held before the first step.
     public var stabilizationWindowSeconds: Int
 
+    /// A step policy.
     public init(pods: Int, percent: Int, periodSeconds: Int, stabilizationWindowSeconds: Int) {
         self.pods = pods
         self.percent = percent
@@ -90,9 +131,11 @@ public struct StepPolicy: Sendable, Hashable {
         self.stabilizationWindowSeconds = stabilizationWindowSeconds
     }
 
+    /// 4 pods or 100 %, at most every 15 s, at once (HPA's default scale-up).
     public static let defaultScaleUp = StepPolicy(
         pods: Defaults.scaleUpPods, percent: Defaults.scaleUpPercent,
         periodSeconds: Defaults.scaleUpPeriodSeconds, stabilizationWindowSeconds: Defaults.scaleUpStabilizationWindowSeconds)
+    /// 1 pod or 10 %, at most every 60 s, after the rule held 300 s (SPEC §4).
     public static let defaultScaleDown = StepPolicy(
         pods: Defaults.scaleDownPods, percent: Defaults.scaleDownPercent,
         periodSeconds: Defaults.scaleDownPeriodSeconds, stabilizationWindowSeconds: Defaults.scaleDownStabilizationWindowSeconds)
@@ -105,9 +148,12 @@ public struct StepPolicy: Sendable, Hashable {
 
 /// `behavior.fallback`: replicas to go to after this many consecutive metric failures (KEDA's shape).
 public struct FallbackPolicy: Sendable, Hashable {
+    /// Decisions in a row without the metrics they need (default 3).
     public var failureThreshold: Int
+    /// Replicas to go to then (kept within the bounds).
     public var replicas: Int
 
+    /// A fallback.
     public init(failureThreshold: Int = Defaults.fallbackFailureThreshold, replicas: Int) {
         self.failureThreshold = failureThreshold
         self.replicas = replicas
@@ -116,6 +162,7 @@ public struct FallbackPolicy: Sendable, Hashable {
 
 /// `spec.metrics`: the pool's own metrics source (SPEC §6). Read by the metrics sources.
 public struct MetricsSourceSpec: Sendable, Hashable {
+    /// `spec.metrics.source`.
     public enum Kind: String, Sendable, Hashable { case prometheus = "Prometheus", podScrape = "PodScrape" }
 
     public var kind: Kind
@@ -125,6 +172,7 @@ public struct MetricsSourceSpec: Sendable, Hashable {
     public var prometheusQueries: [MetricName: String]
     /// `podScrape.port` and `.path` (Triton: 8002, /metrics).
     public var scrapePort: Int
+    /// `podScrape.path` (default `/metrics`).
     public var scrapePath: String
 }
 
@@ -135,11 +183,14 @@ public struct ScalingState: Sendable, Hashable {
     public var scaleUpCandidateSince: Timestamp?
     /// Since when the scale-down rule has been true (and the scale-up rule not) without a break.
     public var scaleDownCandidateSince: Timestamp?
+    /// When replicas were last stepped up (bound corrections aside); nil: never.
     public var lastScaleUpTime: Timestamp?
+    /// When replicas were last stepped down; nil: never.
     public var lastScaleDownTime: Timestamp?
     /// Decisions in a row that had to hold for want of metric values.
     public var consecutiveMetricFailures: Int
 
+    /// A state; the defaults are a new pool's.
     public init(scaleUpCandidateSince: Timestamp? = nil, scaleDownCandidateSince: Timestamp? = nil,
                 lastScaleUpTime: Timestamp? = nil, lastScaleDownTime: Timestamp? = nil, consecutiveMetricFailures: Int = 0) {
         self.scaleUpCandidateSince = scaleUpCandidateSince

@@ -3,12 +3,18 @@ import JSON
 /// The result of reading one pool object: the pool with defaults applied, its compiled policy,
 /// and every issue found. `policy` is nil exactly when there is an error.
 public struct PoolCheck: Sendable {
+    /// The pool with defaults applied; nil when the object is too broken to read one.
     public let pool: ElasticInferencePool?
+    /// The compiled policy; nil exactly when there is an error.
     public let policy: ScalingPolicy?
+    /// Every error and warning, in field order.
     public let issues: [FieldIssue]
 
+    /// The errors.
     public var errors: [FieldIssue] { issues.filter { $0.severity == .error } }
+    /// The warnings (lints).
     public var warnings: [FieldIssue] { issues.filter { $0.severity == .warning } }
+    /// No errors.
     public var isValid: Bool { policy != nil }
 }
 
@@ -72,7 +78,8 @@ extension ElasticInferencePool {
             ElasticInferencePool(
                 name: name, namespace: namespace,
                 uid: metadata?["uid"]?.stringValue, generation: metadata?["generation"]?.intValue,
-                resourceVersion: metadata?["resourceVersion"]?.stringValue, spec: $0, state: state)
+                resourceVersion: metadata?["resourceVersion"]?.stringValue, spec: $0, state: state,
+                status: top["status"]?.objectValue ?? [:])
         }
         let hasErrors = reader.issues.contains { $0.severity == .error }
         var policy: ScalingPolicy?
@@ -111,7 +118,7 @@ extension ElasticInferencePool {
             reader.error(targetPath.appending("apiVersion"), "only \"apps/v1\" is supported, not \"\(apiVersion)\"")
         }
         let explicitTarget = reader.string(targetRef, "name", at: targetPath, required: targetRef != nil)
-        let targetName = explicitTarget ?? modelRef
+        let targetName = Self.targetName(ofSpec: .object(spec)) ?? ""
         if !targetName.isEmpty, !KubernetesNames.isDNS1123Subdomain(targetName) {
             if explicitTarget != nil {
                 reader.error(targetPath.appending("name"), "\"\(targetName)\" is not a valid Deployment name")

@@ -79,12 +79,16 @@ public enum MetricKind: Sendable, Hashable {
 /// A number with its unit, as written in an expression or on the command line, and its value in
 /// the metric's canonical unit (seconds, fraction, requests per second).
 public struct Quantity: Sendable, Hashable {
+    /// The value in the metric's canonical unit.
     public let value: Double
+    /// As written: `200ms`, `85%`.
     public let text: String
 
     /// Why a quantity does not fit a metric. `offset` is 0-based within the quantity's text.
     public struct Problem: Error, Sendable, Equatable {
+        /// What is wrong.
         public let message: String
+        /// Where, 0-based within the quantity's text.
         public let offset: Int
     }
 

@@ -28,6 +28,7 @@ public enum Truth: String, Sendable, Hashable {
 public struct MetricValues: Sendable, Hashable {
     private var values: [Double?]
 
+    /// Values by metric, in canonical units.
     public init(_ pairs: [MetricName: Double] = [:]) {
         values = Array(repeating: nil, count: MetricName.allCases.count)
         for (name, value) in pairs { self[name] = value }
@@ -57,15 +58,21 @@ public struct MetricValues: Sendable, Hashable {
 
 /// The outcome of one comparison, for explanations.
 public struct ClauseResult: Sendable, Hashable {
+    /// The clause.
     public let comparison: Comparison
+    /// The metric's value (canonical unit); nil: unknown.
     public let observed: Double?
+    /// The clause's truth.
     public let result: Truth
 }
 
 /// The outcome of evaluating an expression, with each comparison's part in it.
 public struct ThresholdEvaluation: Sendable, Hashable {
+    /// The expression as written.
     public let expression: String
+    /// The truth of the whole expression (three-valued).
     public let result: Truth
+    /// Each comparison, in the order written.
     public let clauses: [ClauseResult]
 }
 

@@ -10,6 +10,8 @@ import JSON
 /// `ports[].protocol: TCP`, `env[].valueFrom.fieldRef.apiVersion: v1`; and everywhere, nulls,
 /// empty objects and empty lists (`resources: {}`).
 public enum ContainerComparison {
+    /// True when `a` and `b` (containers, or lists or objects holding them) are the same once the API
+    /// server's defaults and empty values are left out.
     public static func equivalent(_ a: JSONValue, _ b: JSONValue) -> Bool {
         normalized(a) == normalized(b)
     }
@@ -52,9 +54,11 @@ public enum ContainerComparison {
 
     /// core/v1's default: `Always` when the image has no tag or the tag `latest`, else `IfNotPresent`.
     public static func defaultPullPolicy(_ image: String) -> String {
-        if image.contains("@") { return "IfNotPresent" }
-        let lastComponent = image.split(separator: "/").last.map(String.init) ?? image
-        guard let colon = lastComponent.lastIndex(of: ":") else { return "Always" }
-        return lastComponent[lastComponent.index(after: colon)...] == "latest" ? "Always" : "IfNotPresent"
+        let bytes = image.utf8
+        if bytes.contains(UInt8(ascii: "@")) { return "IfNotPresent" }
+        // The tag is after the last ':' of the last path component (a registry's port comes before a '/').
+        let lastComponent = bytes.lastIndex(of: UInt8(ascii: "/")).map { bytes[bytes.index(after: $0)...] } ?? bytes[...]
+        guard let colon = lastComponent.lastIndex(of: UInt8(ascii: ":")) else { return "Always" }
+        return lastComponent[lastComponent.index(after: colon)...].elementsEqual("latest".utf8) ? "Always" : "IfNotPresent"
     }
 }

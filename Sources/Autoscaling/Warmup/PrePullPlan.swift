@@ -1,35 +1,20 @@
 import JSON
+import KubeObjects
+import Locking
 
 /// The image pre-pull DaemonSet of a pool (SPEC §5), computed without I/O: `<pool>-prepull`, owned
 /// by the pool (garbage-collected with it), scheduled where the target's pods may run, pulling each
 /// of `preloadedImages` in an init container that runs a trivial command, then holding the node's
 /// copy with a pause container on tiny requests.
 public struct PrePullPlan: Sendable, Hashable {
-    /// What to do with the DaemonSet.
-    public enum Action: Sendable, Hashable {
-        /// It is as it should be (or absent, and none is wanted).
-        case none
-        case create(JSONValue)
-        /// Replace it (the object carries the resourceVersion read: a concurrent edit gets a 409).
-        case replace(JSONValue)
-        case delete(name: String)
-    }
-
-    public let action: Action
+    /// What to do with the DaemonSet: create, replace or delete it; nil when it is as it should be
+    /// (or absent, and none is wanted).
+    public let change: PrePullChange?
     /// The DaemonSet the pool wants, nil when it has no images to pre-pull.
     public let desired: JSONValue?
     /// Rollout of the current DaemonSet: nodes scheduled, ready and updated; nil when there is none
     /// or it has not caught up with its spec yet.
-    public let rollout: Rollout?
-
-    /// A DaemonSet's rollout as its status reports it.
-    public struct Rollout: Sendable, Hashable {
-        public let desired: Int
-        public let ready: Int
-        public let updated: Int
-        /// Desired = ready = updated, for the current generation.
-        public var isComplete: Bool { ready == desired && updated == desired }
-    }
+    public let rollout: DaemonSetView.Rollout?
 
     /// The DaemonSet's name for a pool.
     public static func name(pool: String) -> String { "\(pool)-prepull" }
@@ -39,28 +24,54 @@ public struct PrePullPlan: Sendable, Hashable {
     ///   - pauseImage: the image that holds each pre-pull pod once its pulls are done.
     public static func plan(pool: ElasticInferencePool, target: DeploymentView, current: JSONValue?, pauseImage: String) -> PrePullPlan {
         let desired = pool.spec.warmup.preloadedImages.isEmpty ? nil : daemonSet(pool: pool, target: target, pauseImage: pauseImage)
-        let rollout = current.flatMap(Self.rollout(of:))
+        let rollout = current.flatMap { DaemonSetView($0).rollout }
         switch (desired, current) {
-        case (nil, nil): return PrePullPlan(action: .none, desired: nil, rollout: nil)
-        case (nil, .some): return PrePullPlan(action: .delete(name: name(pool: pool.name)), desired: nil, rollout: rollout)
-        case (.some(let wanted), nil): return PrePullPlan(action: .create(wanted), desired: wanted, rollout: nil)
+        case (nil, nil): return PrePullPlan(change: nil, desired: nil, rollout: nil)
+        case (nil, .some): return PrePullPlan(change: .delete, desired: nil, rollout: rollout)
+        case (.some(let wanted), nil): return PrePullPlan(change: .create(wanted), desired: wanted, rollout: nil)
         case (.some(let wanted), .some(let existing)):
             // The spec hash decides: the API server defaults a dozen fields into what it stores, so
             // comparing objects would see a change on every read.
             let hashNow = existing["metadata"]?["annotations"]?[Defaults.prePullSpecHashAnnotation]?.stringValue
             let hashWanted = wanted["metadata"]?["annotations"]?[Defaults.prePullSpecHashAnnotation]?.stringValue
-            guard hashNow != hashWanted else { return PrePullPlan(action: .none, desired: wanted, rollout: rollout) }
+            guard hashNow != hashWanted else { return PrePullPlan(change: nil, desired: wanted, rollout: rollout) }
             var replacement = wanted.objectValue ?? [:]
             if var metadata = replacement["metadata"]?.objectValue {
-                metadata["resourceVersion"] = existing["metadata"]?["resourceVersion"]
+                metadata["resourceVersion"] = ObjectMeta(existing).resourceVersion.map(JSONValue.string)
                 replacement["metadata"] = .object(metadata)
             }
-            return PrePullPlan(action: .replace(.object(replacement)), desired: wanted, rollout: nil)
+            return PrePullPlan(change: .replace(.object(replacement)), desired: wanted, rollout: nil)
         }
     }
 
+    /// What the DaemonSet is made from: the pool's names and images, the pause image, and the
+    /// target's placement.
+    private struct Inputs: Hashable {
+        let pool: String, namespace: String, uid: String?
+        let images: [String], command: [String], pauseImage: String
+        let nodeSelector: JSONValue?, nodeAffinity: JSONValue?, tolerations: JSONValue?, pullSecrets: JSONValue?
+    }
+
+    /// DaemonSets already built, by what they were built from: building one and fingerprinting its
+    /// spec is most of a reconcile's cost otherwise, and a steady pool asks for the same one each poll.
+    private static let built = Locked<[Inputs: JSONValue]>([:])
+
     /// The DaemonSet for the pool's images.
     static func daemonSet(pool: ElasticInferencePool, target: DeploymentView, pauseImage: String) -> JSONValue {
+        let template = target.podSpec
+        let inputs = Inputs(pool: pool.name, namespace: pool.namespace, uid: pool.uid, images: pool.spec.warmup.preloadedImages,
+                            command: pool.spec.warmup.prePullCommand, pauseImage: pauseImage, nodeSelector: template["nodeSelector"],
+                            nodeAffinity: template["affinity"]?["nodeAffinity"], tolerations: template["tolerations"], pullSecrets: template["imagePullSecrets"])
+        if let daemonSet = built.withLock({ $0[inputs] }) { return daemonSet }
+        let daemonSet = build(pool: pool, target: target, pauseImage: pauseImage)
+        built.withLock { built in
+            if built.count >= 4096 { built.removeAll(keepingCapacity: true) }
+            built[inputs] = daemonSet
+        }
+        return daemonSet
+    }
+
+    private static func build(pool: ElasticInferencePool, target: DeploymentView, pauseImage: String) -> JSONValue {
         let selectorLabel = JSONObject([(Defaults.prePullPoolLabel, .string(pool.name))])
         let tiny: JSONValue = ["requests": ["cpu": "1m", "memory": "8Mi"], "limits": ["cpu": "100m", "memory": "64Mi"]]
         let pulls: [JSONValue] = pool.spec.warmup.preloadedImages.enumerated().map { index, image in
@@ -98,13 +109,6 @@ public struct PrePullPlan: Sendable, Hashable {
                          "ownerReferences": [.object(owner)]],
             "spec": spec,
         ]
-    }
-
-    static func rollout(of daemonSet: JSONValue) -> Rollout? {
-        guard let status = daemonSet["status"],
-              (status["observedGeneration"]?.intValue ?? 0) >= (daemonSet["metadata"]?["generation"]?.intValue ?? 0) else { return nil }
-        return Rollout(desired: status["desiredNumberScheduled"]?.intValue ?? 0, ready: status["numberReady"]?.intValue ?? 0,
-                       updated: status["updatedNumberScheduled"]?.intValue ?? 0)
     }
 
     /// FNV-1a of the spec text, in hex: a short, stable fingerprint.

@@ -35,6 +35,8 @@ public struct WarmupPlan: Sendable, Hashable {
     /// Deployment changed since it was read: nobody else's edit is lost.
     public let patch: JSONValue?
 
+    /// The plan for making `deployment`'s pod template carry `warmup`'s init containers (and only those of its
+    /// own it already carries, by its annotation). Pure: compares, never writes.
     public static func plan(_ warmup: WarmupStrategy, for deployment: DeploymentView) -> WarmupPlan {
         let current = deployment.initContainers
         let owned = Set(deployment.ownedInitContainerNames)

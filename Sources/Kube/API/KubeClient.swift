@@ -2,41 +2,11 @@ import Foundation
 import JSON
 import Locking
 
-/// The body of a PATCH, by patch type.
-public enum Patch: Sendable {
-    /// JSON merge patch (RFC 7386): what `kubectl scale` and `kubectl patch --type merge` send.
-    case merge(JSONValue)
-    /// JSON patch (RFC 6902): a list of operations; a failed `test` is `.invalid`.
-    case json(JSONValue)
-    /// Strategic merge patch (built-in types only; custom resources answer `.unsupportedMediaType`).
-    case strategicMerge(JSONValue)
-    /// Server-side apply of the whole intended object as `fieldManager`.
-    case apply(JSONValue, fieldManager: String, force: Bool = false)
-
-    var contentType: String {
-        switch self {
-        case .merge: return "application/merge-patch+json"
-        case .json: return "application/json-patch+json"
-        case .strategicMerge: return "application/strategic-merge-patch+json"
-        case .apply: return "application/apply-patch+yaml"
-        }
-    }
-
-    var body: JSONValue {
-        switch self {
-        case .merge(let v), .json(let v), .strategicMerge(let v), .apply(let v, _, _): return v
-        }
-    }
-}
-
-/// What happens to dependents when an object is deleted.
-public enum PropagationPolicy: String, Sendable {
-    case background = "Background", foreground = "Foreground", orphan = "Orphan"
-}
-
 /// The items of a list and the resourceVersion to watch from.
 public struct ObjectList: Sendable {
+    /// The objects, each with `kind` and `apiVersion`.
     public let items: [JSONValue]
+    /// The list's resourceVersion: watch from it to miss nothing.
     public let resourceVersion: String
 }
 
@@ -44,19 +14,22 @@ public struct ObjectList: Sendable {
 /// objects as JSON values. Every call checks the HTTP status; error statuses become ``KubeError``s
 /// that keep the server's `Status`.
 public final class KubeClient: Sendable {
-    public let transport: KubeTransport
+    /// The connection to the API server.
+    public let transport: HTTPTransport
     /// The namespace of the current context (or the service account's), for callers that name none.
     public let defaultNamespace: String
 
-    public init(transport: KubeTransport, defaultNamespace: String = "default") {
+    /// A client over `transport`.
+    public init(transport: HTTPTransport, defaultNamespace: String = "default") {
         self.transport = transport
         self.defaultNamespace = defaultNamespace
     }
 
     // MARK: Verbs
 
+    /// GET one object (or its subresource). Throws `.notFound` when there is none.
     public func get(_ resource: ResourceRef, namespace: String?, name: String, subresource: String? = nil) async throws(KubeError) -> JSONValue {
-        try await call("GET", resource.path(namespace: namespace, name: name, subresource: subresource))
+        try await send(.get(resource, namespace: namespace, name: name, subresource: subresource))
     }
 
     /// Every matching object, following `continue` tokens page by page (`limit` per page). Items get
@@ -67,11 +40,11 @@ public final class KubeClient: Sendable {
         var token: String?
         var resourceVersion = ""
         repeat {
-            var query: [(String, String)] = [("limit", String(limit))]
-            if let labelSelector { query.append(("labelSelector", labelSelector)) }
-            if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
-            if let token { query.append(("continue", token)) }
-            let page = try await call("GET", resource.path(namespace: namespace) + Self.query(query))
+            var query = [KubeRequest.QueryItem("limit", String(limit))]
+            if let labelSelector { query.append(.init("labelSelector", labelSelector)) }
+            if let fieldSelector { query.append(.init("fieldSelector", fieldSelector)) }
+            if let token { query.append(.init("continue", token)) }
+            let page = try await send(KubeRequest(.list, resource, namespace: namespace, query: query))
             // The API server sends built-in list items without kind and apiVersion; fill them in from
             // the list, so that objects from a list look like objects from a get or a watch.
             let kind = page["kind"]?.stringValue.map { $0.hasSuffix("List") ? String($0.dropLast(4)) : $0 }
@@ -88,35 +61,29 @@ public final class KubeClient: Sendable {
         return ObjectList(items: items, resourceVersion: resourceVersion)
     }
 
+    /// POST: creates the object and answers it as stored. Throws `.alreadyExists`, `.invalid`, ….
     public func create(_ resource: ResourceRef, namespace: String?, _ object: JSONValue) async throws(KubeError) -> JSONValue {
-        try await call("POST", resource.path(namespace: namespace), body: object)
+        try await send(.create(resource, namespace: namespace, object))
     }
 
     /// PUT: replaces the object (409 `.conflict` when its resourceVersion is stale).
     public func replace(_ resource: ResourceRef, namespace: String?, name: String, _ object: JSONValue,
                         subresource: String? = nil) async throws(KubeError) -> JSONValue {
-        try await call("PUT", resource.path(namespace: namespace, name: name, subresource: subresource), body: object)
+        try await send(.update(resource, namespace: namespace, name: name, object, subresource: subresource))
     }
 
+    /// PATCH with the patch's type; answers the object as stored. Throws `.conflict` when a
+    /// `metadata.resourceVersion` in the patch is stale, `.invalid` when a JSON patch's `test` fails.
     public func patch(_ resource: ResourceRef, namespace: String?, name: String, _ patch: Patch,
                       subresource: String? = nil) async throws(KubeError) -> JSONValue {
-        var query: [(String, String)] = []
-        if case .apply(_, let manager, let force) = patch {
-            query.append(("fieldManager", manager))
-            if force { query.append(("force", "true")) }
-        }
-        return try await call("PATCH", resource.path(namespace: namespace, name: name, subresource: subresource) + Self.query(query),
-                              body: patch.body, contentType: patch.contentType)
+        try await send(.patch(resource, namespace: namespace, name: name, patch, subresource: subresource))
     }
 
     /// DELETE; answers the server's reply (a `Status`, or the object while finalizers hold it).
     @discardableResult
     public func delete(_ resource: ResourceRef, namespace: String?, name: String,
                        propagation: PropagationPolicy? = nil, preconditionUID: String? = nil) async throws(KubeError) -> JSONValue {
-        var options: JSONObject = ["kind": "DeleteOptions", "apiVersion": "v1"]
-        if let propagation { options["propagationPolicy"] = .string(propagation.rawValue) }
-        if let preconditionUID { options["preconditions"] = ["uid": .string(preconditionUID)] }
-        return try await call("DELETE", resource.path(namespace: namespace, name: name), body: .object(options))
+        try await send(.delete(resource, namespace: namespace, name: name, propagation: propagation, preconditionUID: preconditionUID))
     }
 
     /// The `autoscaling/v1` Scale of a Deployment (or anything with a `scale` subresource).
@@ -127,10 +94,17 @@ public final class KubeClient: Sendable {
     /// Sets replicas through the `scale` subresource with a merge patch, as `kubectl scale` does.
     @discardableResult
     public func setReplicas(_ resource: ResourceRef, namespace: String?, name: String, to replicas: Int) async throws(KubeError) -> JSONValue {
-        try await patch(resource, namespace: namespace, name: name, .merge(["spec": ["replicas": .integer(replicas)]]), subresource: "scale")
+        try await send(.scale(resource, namespace: namespace, name: name, replicas: replicas))
     }
 
     // MARK: Plumbing
+
+    /// Sends one request and answers the object (or `Status`, or list) the server returned. An HTTP
+    /// error status throws its ``KubeError`` (with the server's `Status`); so does a transfer that
+    /// failed, and an answer that is not JSON (`.malformedResponse`).
+    public func send(_ request: KubeRequest) async throws(KubeError) -> JSONValue {
+        try await call(request.method, request.path, body: request.body, contentType: request.contentType)
+    }
 
     func call(_ method: String, _ path: String, body: JSONValue? = nil, contentType: String = "application/json") async throws(KubeError) -> JSONValue {
         var headers: [(String, String)] = []
@@ -139,7 +113,12 @@ public final class KubeClient: Sendable {
             headers.append(("Content-Type", contentType))
             bytes = Array(body.compactText.utf8)
         }
-        let response = try await transport.send(method: method, path: path, headers: headers, body: bytes)
+        let response: HTTPResponse
+        do throws(HTTPClientError) {
+            response = try await transport.send(method: method, path: path, headers: headers, body: bytes)
+        } catch {
+            throw KubeError(error)
+        }
         guard (200..<300).contains(response.statusCode) else {
             throw KubeError.fromResponse(statusCode: response.statusCode, body: response.body,
                                          retryAfter: response.headers["retry-after"].flatMap(Double.init))
@@ -151,11 +130,6 @@ public final class KubeClient: Sendable {
         }
     }
 
-    /// `?name=value&…`, each value percent-encoded for a query string (`&=+,;?/` too); "" for none.
-    public static func query(_ items: [(String, String)]) -> String {
-        guard !items.isEmpty else { return "" }
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&=+,;?/")
-        return "?" + items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
-    }
+    /// `?name=value&…` (``HTTPTransport/query(_:)``); "" for none.
+    public static func query(_ items: [(String, String)]) -> String { HTTPTransport.query(items) }
 }

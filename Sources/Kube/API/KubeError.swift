@@ -1,3 +1,4 @@
+import HTTPClient
 import JSON
 
 /// An error from the Kubernetes API or the way to it. Match on ``kind`` (`error.kind == .conflict`);
@@ -18,30 +19,47 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         private let code: Code
         private init(_ code: Code) { self.code = code }
 
+        /// 404.
         public static let notFound = Kind(.notFound)
+        /// 409 with reason `AlreadyExists` (a create).
         public static let alreadyExists = Kind(.alreadyExists)
+        /// 409 otherwise: the resourceVersion sent is stale (read again and retry).
         public static let conflict = Kind(.conflict)
         /// 410: the resourceVersion is too old (HTTP status or a watch `ERROR` event): relist.
         public static let gone = Kind(.gone)
+        /// 422: the object fails validation (``KubeError/causes`` says where).
         public static let invalid = Kind(.invalid)
+        /// 403: RBAC does not allow it.
         public static let forbidden = Kind(.forbidden)
+        /// 401: the credentials were refused (after one refresh).
         public static let unauthorized = Kind(.unauthorized)
+        /// 429: throttled (``KubeError/retryAfter`` says how long to wait).
         public static let tooManyRequests = Kind(.tooManyRequests)
+        /// 504, or reason `Timeout`/`ServerTimeout`.
         public static let serverTimeout = Kind(.serverTimeout)
+        /// 500.
         public static let internalError = Kind(.internalError)
+        /// 503.
         public static let serviceUnavailable = Kind(.serviceUnavailable)
+        /// 400.
         public static let badRequest = Kind(.badRequest)
+        /// 405.
         public static let methodNotAllowed = Kind(.methodNotAllowed)
+        /// 415: a patch type the resource does not take (strategic merge on a custom resource).
         public static let unsupportedMediaType = Kind(.unsupportedMediaType)
         /// Another HTTP error status.
         public static let otherStatus = Kind(.otherStatus)
         /// The server's certificate did not verify against the CA (never silently skipped).
         public static let tlsVerification = Kind(.tlsVerification)
+        /// The server could not be reached, or the connection broke.
         public static let connectionFailed = Kind(.connectionFailed)
+        /// The connect or request timeout passed (or a watch was silent too long).
         public static let timedOut = Kind(.timedOut)
+        /// The caller cancelled the request.
         public static let cancelled = Kind(.cancelled)
         /// Another transport failure; the message is curl's.
         public static let transport = Kind(.transport)
+        /// The answer is not the JSON it should be.
         public static let malformedResponse = Kind(.malformedResponse)
         /// A kubeconfig, in-cluster or credential problem.
         public static let configuration = Kind(.configuration)
@@ -49,7 +67,9 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         public var description: String { code.rawValue }
     }
 
+    /// What went wrong.
     public let kind: Kind
+    /// The server's message (its `Status`), or the transport's.
     public let message: String
     /// The HTTP status, for API errors.
     public let statusCode: Int?
@@ -58,6 +78,7 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
     /// `Retry-After` in seconds, when the server sent one.
     public let retryAfter: Double?
 
+    /// An error from its parts.
     public init(_ kind: Kind, _ message: String, statusCode: Int? = nil, status: JSONValue? = nil, retryAfter: Double? = nil) {
         self.kind = kind
         self.message = message
@@ -105,6 +126,21 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         }
         return KubeError(kind, message.isEmpty ? "HTTP \(statusCode)" : message, statusCode: statusCode,
                          status: status?["kind"] == "Status" ? status : nil, retryAfter: retryAfter)
+    }
+
+    /// The error a failed transfer stands for: the same kind for connection trouble, timeouts, TLS and
+    /// cancellation; `.configuration` for credentials that could not be had; `.transport` otherwise.
+    public init(_ error: HTTPClientError) {
+        let kind: Kind
+        switch error.kind {
+        case .connectionFailed: kind = .connectionFailed
+        case .timedOut: kind = .timedOut
+        case .tlsVerification: kind = .tlsVerification
+        case .cancelled: kind = .cancelled
+        case .credentials: kind = .configuration
+        default: kind = .transport
+        }
+        self.init(kind, error.message)
     }
 
     /// The error an `ERROR` watch event carries.

@@ -13,8 +13,8 @@ public enum Retry {
             } catch {
                 guard error.isRetryable, attempt < attempts else { throw error }
                 attempt += 1
-                let wait = error.retryAfter ?? delays.next()
-                do { try await Task.sleep(nanoseconds: UInt64(max(0, wait) * 1e9)) } catch { throw KubeError(.cancelled, "cancelled while waiting to retry") }
+                let wait = error.retryAfterDuration ?? delays.next()
+                do { try await Task.sleep(for: max(.zero, wait)) } catch { throw KubeError(.cancelled, "cancelled while waiting to retry") }
             }
         }
     }
@@ -23,7 +23,7 @@ public enum Retry {
     /// afresh each time) again when it fails with 409 Conflict, up to `attempts` times (client-go's
     /// `RetryOnConflict` default: 5), with short jittered waits (10 ms doubling).
     public static func onConflict<T: Sendable>(attempts: Int = 5, _ body: () async throws(KubeError) -> T) async throws(KubeError) -> T {
-        var delays = Backoff(initial: 0.01, maximum: 0.5, jitter: 0.1)
+        var delays = Backoff(initial: .milliseconds(10), maximum: .milliseconds(500), jitter: 0.1)
         var attempt = 1
         while true {
             do throws(KubeError) {
@@ -31,7 +31,7 @@ public enum Retry {
             } catch {
                 guard error.kind == .conflict, attempt < attempts else { throw error }
                 attempt += 1
-                do { try await Task.sleep(nanoseconds: UInt64(delays.next() * 1e9)) } catch { throw KubeError(.cancelled, "cancelled while waiting to retry") }
+                do { try await Task.sleep(for: delays.next()) } catch { throw KubeError(.cancelled, "cancelled while waiting to retry") }
             }
         }
     }

@@ -1,18 +1,23 @@
 import Foundation
+import HTTPClient
 import JSON
 import Locking
 
 /// One watch event.
 public struct WatchEvent: Sendable {
+    /// The watch event types (an `ERROR` event is thrown, not yielded).
     public enum EventType: String, Sendable {
         case added = "ADDED", modified = "MODIFIED", deleted = "DELETED"
         /// Carries only `metadata.resourceVersion`: where to resume from.
         case bookmark = "BOOKMARK"
     }
 
+    /// What happened.
     public let type: EventType
+    /// The object as it is after the change (as it was, for `DELETED`).
     public let object: JSONValue
 
+    /// The object's resourceVersion: where a watch resumes from.
     public var resourceVersion: String? { object["metadata"]?["resourceVersion"]?.stringValue }
 }
 
@@ -81,7 +86,7 @@ extension KubeClient {
             continuation.onTermination = { _ in cancel.withLock { $0 = true } }
             let decoder = WatchDecoder(continuation)
             Task {
-                do throws(KubeError) {
+                do throws(HTTPClientError) {
                     let response = try await transport.stream(path: path, cancel: cancel) { decoder.feed($0) }
                     if !(200..<300).contains(response.statusCode) {
                         continuation.finish(throwing: KubeError.fromResponse(statusCode: response.statusCode, body: response.body,
@@ -92,7 +97,7 @@ extension KubeClient {
                         continuation.finish()
                     }
                 } catch {
-                    if error.kind == .cancelled { continuation.finish() } else { continuation.finish(throwing: error) }
+                    if error.kind == .cancelled { continuation.finish() } else { continuation.finish(throwing: KubeError(error)) }
                 }
             }
         }
@@ -124,8 +129,8 @@ extension KubeClient {
                         continue  // the server ended the stream: watch again at once
                     } catch let error as KubeError where error.isRetryable || error.kind == .transport {
                         if delivered { delays.reset() }
-                        let wait = error.retryAfter ?? delays.next()
-                        try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                        let wait = error.retryAfterDuration ?? delays.next()
+                        try? await Task.sleep(for: wait)
                     } catch {
                         continuation.finish(throwing: error)
                         return
@@ -141,23 +146,34 @@ extension KubeClient {
 /// Exponential backoff with jitter: `initial` doubling up to `maximum`, each wait ±`jitter`.
 /// client-go's reflector uses 800 ms → 30 s.
 public struct Backoff: Sendable {
-    public var initial: Double
-    public var maximum: Double
+    /// The first wait (default 800 ms).
+    public var initial: Duration
+    /// The longest wait (default 30 s).
+    public var maximum: Duration
+    /// Each wait is moved by up to this fraction either way (default 0.1), so that many clients
+    /// that failed together do not retry together.
     public var jitter: Double
     private var attempt = 0
 
-    public init(initial: Double = 0.8, maximum: Double = 30, jitter: Double = 0.1) {
+    /// A backoff; the defaults are client-go's reflector's.
+    public init(initial: Duration = .milliseconds(800), maximum: Duration = .seconds(30), jitter: Double = 0.1) {
         self.initial = initial
         self.maximum = maximum
         self.jitter = jitter
     }
 
-    /// The next wait, in seconds.
-    public mutating func next() -> Double {
-        let base = min(maximum, initial * pow(2, Double(attempt)))
+    /// The next wait.
+    public mutating func next() -> Duration {
+        let base = min(maximum, initial * (1 << min(attempt, 40)))
         attempt += 1
         return base * (1 + Double.random(in: -jitter...jitter))
     }
 
+    /// Starts over from `initial` (after a success).
     public mutating func reset() { attempt = 0 }
+}
+
+extension KubeError {
+    /// `Retry-After` as a duration, when the server sent one.
+    var retryAfterDuration: Duration? { retryAfter.map { .seconds($0) } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import JSON
 import YAML
 
@@ -6,12 +7,16 @@ import YAML
 /// and the default namespace. Made from a kubeconfig (``fromKubeconfig(paths:context:)``) or from
 /// the pod's service account (``inCluster(root:environment:)``).
 public struct ClientConfiguration: Sendable {
+    /// Where the API server is and how to trust it.
     public var transport: TransportConfiguration
+    /// Who we are to it: a token, a token file, an exec plugin; nil with client certificates or none.
     public var credentials: (any CredentialSource)?
+    /// The context's namespace (the service account's in a pod; default `default`).
     public var namespace: String
     /// The context used, for messages (`in-cluster` inside a pod).
     public var contextName: String
 
+    /// A configuration from its parts.
     public init(transport: TransportConfiguration, credentials: (any CredentialSource)?, namespace: String, contextName: String) {
         self.transport = transport
         self.credentials = credentials
@@ -21,8 +26,9 @@ public struct ClientConfiguration: Sendable {
 }
 
 extension KubeClient {
+    /// A client for a configuration (its transport, credentials and namespace).
     public convenience init(configuration: ClientConfiguration) {
-        self.init(transport: KubeTransport(configuration.transport, credentials: configuration.credentials),
+        self.init(transport: HTTPTransport(configuration.transport, credentials: configuration.credentials),
                   defaultNamespace: configuration.namespace)
     }
 }

@@ -9,6 +9,7 @@ public enum InformerEvent: Sendable {
     case updated(old: JSONValue, new: JSONValue)
     case deleted(JSONValue)
 
+    /// The object as it is now (as it was, for a deletion).
     public var object: JSONValue {
         switch self {
         case .added(let o), .deleted(let o): return o
@@ -23,6 +24,7 @@ public enum InformerEvent: Sendable {
 /// connections resumed), a 410 relists (the differences reach the handlers as events), and other
 /// failures back off 800 ms → 30 s.
 public final class Informer: Sendable {
+    /// What it lists and watches.
     public let resource: ResourceRef
     let client: KubeClient
     let namespace: String?
@@ -37,6 +39,8 @@ public final class Informer: Sendable {
     private let restarts = Locked(0)
     private let task = Locked<Task<Void, Never>?>(nil)
 
+    /// An informer of `resource` in `namespace` (nil: all), optionally by label; `transform` trims
+    /// each object before it is cached. Nothing happens until ``start()``.
     public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
                 transform: (@Sendable (JSONValue) -> JSONValue)? = nil) {
         self.client = client
@@ -46,25 +50,24 @@ public final class Informer: Sendable {
         self.transform = transform
     }
 
-    /// `namespace/name`, or `name` for cluster-scoped objects.
-    public static func key(of object: JSONValue) -> String {
-        let name = object["metadata"]?["name"]?.stringValue ?? ""
-        guard let namespace = object["metadata"]?["namespace"]?.stringValue, !namespace.isEmpty else { return name }
-        return "\(namespace)/\(name)"
-    }
 
     /// Called, in order, for every change (on the informer's task: keep it short; enqueue work).
     public func addHandler(_ handler: @escaping @Sendable (InformerEvent) -> Void) {
         handlers.withLock { $0.append(handler) }
     }
 
+    /// The first list is in the cache.
     public var hasSynced: Bool { synced.withLock { $0 } }
     /// Watches restarted after a failure or a 410 (for the operator's metrics).
     public var watchRestarts: Int { restarts.withLock { $0 } }
 
+    /// The cached object, nil when there is none.
     public func get(namespace: String?, name: String) -> JSONValue? {
         cache.withLock { $0[namespace ?? ""]?[name] }
     }
+
+    /// The cached object of a key ("" namespace: a cluster-scoped object).
+    public func get(_ key: ObjectKey) -> JSONValue? { get(namespace: key.namespace, name: key.name) }
 
     /// The cached objects, of one namespace or all.
     public func list(namespace: String? = nil) -> [JSONValue] {
@@ -74,11 +77,8 @@ public final class Informer: Sendable {
         }
     }
 
-    /// Where an object sits in the cache: its namespace ("" when cluster-scoped) and name.
-    private static func slot(of object: JSONValue) -> (namespace: String, name: String) {
-        (object["metadata"]?["namespace"]?.stringValue ?? "", object["metadata"]?["name"]?.stringValue ?? "")
-    }
 
+    /// Starts listing and watching (once; later calls do nothing).
     public func start() {
         task.withLock { t in
             guard t == nil else { return }
@@ -86,6 +86,7 @@ public final class Informer: Sendable {
         }
     }
 
+    /// Stops watching; the cache keeps what it has.
     public func stop() {
         task.withLock { $0?.cancel() }
     }
@@ -107,14 +108,16 @@ public final class Informer: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 restarts.withLock { $0 += 1 }
-                try? await Task.sleep(nanoseconds: UInt64(backoff.next() * 1e9))
+                // Real time whatever the controller's clock: a list or watch failure is the network's.
+                try? await Task.sleep(for: backoff.next())
             }
         }
     }
 
     private func apply(_ event: WatchEvent) {
         let object = transform?(event.object) ?? event.object
-        let (namespace, name) = Self.slot(of: object)
+        let key = ObjectKey(of: object)
+        let (namespace, name) = (key.namespace, key.name)
         let change: InformerEvent?
         switch event.type {
         case .bookmark:
@@ -141,7 +144,8 @@ public final class Informer: Sendable {
         cache.withLock { c in
             var next: [String: [String: JSONValue]] = [:]
             for item in items {
-                let (namespace, name) = Self.slot(of: item)
+                let key = ObjectKey(of: item)
+                let (namespace, name) = (key.namespace, key.name)
                 next[namespace, default: [:]][name] = item
                 if let old = c[namespace]?[name] {
                     if old["metadata"]?["resourceVersion"] != item["metadata"]?["resourceVersion"] { changes.append(.updated(old: old, new: item)) }
@@ -175,5 +179,26 @@ public final class Informer: Sendable {
 
     private func notify(_ change: InformerEvent) {
         for handler in handlers.withLock({ $0 }) { handler(change) }
+    }
+}
+
+/// Reads from the informers' caches: the operator's ``ObjectReader``, one informer per resource.
+/// A resource without an informer reads as empty.
+public struct CacheReader: ObjectReader {
+    let informers: [ResourceRef: Informer]
+
+    /// A reader over `informers`, one per resource.
+    public init(_ informers: [Informer]) {
+        self.informers = Dictionary(informers.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The cached object; never throws.
+    public func object(_ resource: ResourceRef, _ key: ObjectKey) async throws(KubeError) -> JSONValue? {
+        informers[resource]?.get(key)
+    }
+
+    /// The cached objects of a namespace; never throws.
+    public func objects(_ resource: ResourceRef, namespace: String) async throws(KubeError) -> [JSONValue] {
+        informers[resource]?.list(namespace: namespace) ?? []
     }
 }

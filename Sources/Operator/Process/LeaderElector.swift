@@ -9,30 +9,40 @@ import Locking
 /// agree), renew every retry period, and give up leadership when a renew has not succeeded for the
 /// renew deadline. ``release()`` empties the holder so a standby takes over at once.
 public final class LeaderElector: Sendable {
+    /// 15 s, 10 s, 2 s: client-go's and controller-runtime's defaults (SPEC §7).
     public struct Timing: Sendable {
-        /// 15 s, 10 s, 2 s: client-go's and controller-runtime's defaults (SPEC §7).
-        public var leaseDuration = 15.0
-        public var renewDeadline = 10.0
-        public var retryPeriod = 2.0
+        /// How long a Lease nobody renews is held (written in the Lease, in whole seconds; default 15 s).
+        public var leaseDuration: Duration = .seconds(15)
+        /// Leadership is given up when no renew has succeeded for this long (default 10 s).
+        public var renewDeadline: Duration = .seconds(10)
+        /// Time between attempts to acquire or renew (default 2 s).
+        public var retryPeriod: Duration = .seconds(2)
         public init() {}
     }
 
     let client: KubeClient
     let namespace: String
     let name: String
+    /// This candidate's name in the Lease (`hostname_random`).
     public let identity: String
     let timing: Timing
     let log: Logger?
-    private let observed = Locked<(record: JSONValue?, at: Date)>((nil, Date.distantPast))
+    /// Renew deadlines and expiry are measured on its monotonic time; Lease times are its wall time.
+    let clock: any Clock
+    /// The Lease record last seen and when it was first seen so (monotonic); nil before any.
+    private let observed = Locked<(record: JSONValue?, at: Duration?)>((nil, nil))
     private let leading = Locked(false)
 
-    public init(client: KubeClient, namespace: String, name: String, identity: String, timing: Timing = Timing(), log: Logger? = nil) {
+    /// A candidate for the Lease `namespace/name`; renew deadlines run on `clock`'s monotonic time.
+    public init(client: KubeClient, namespace: String, name: String, identity: String, timing: Timing = Timing(), log: Logger? = nil,
+                clock: any Clock = SystemClock()) {
         self.client = client
         self.namespace = namespace
         self.name = name
         self.identity = identity
         self.timing = timing
         self.log = log
+        self.clock = clock
     }
 
     /// `hostname_<random>`, as controller-runtime builds identities.
@@ -41,6 +51,7 @@ public final class LeaderElector: Sendable {
         return "\(host)_\(UUID().uuidString.prefix(8).lowercased())"
     }
 
+    /// This process holds the Lease now.
     public var isLeader: Bool { leading.withLock { $0 } }
 
     /// Waits until this process holds the Lease (trying every retry period).
@@ -51,20 +62,20 @@ public final class LeaderElector: Sendable {
                 log?.info("acquired the lease", [("lease", "\(namespace)/\(name)"), ("identity", identity)])
                 return
             }
-            try? await Task.sleep(nanoseconds: UInt64(timing.retryPeriod * 1e9))
+            try? await clock.sleep(for: timing.retryPeriod)
         }
     }
 
     /// Renews every retry period; returns when leadership is lost (no renew for the renew deadline)
     /// or the task is cancelled.
     public func renewUntilLost() async {
-        var lastRenew = Date()
+        var lastRenew = clock.monotonicNow()
         while !Task.isCancelled {
-            try? await Task.sleep(nanoseconds: UInt64(timing.retryPeriod * 1e9))
+            try? await clock.sleep(for: timing.retryPeriod)
             if Task.isCancelled { return }
             if await tryAcquireOrRenew() {
-                lastRenew = Date()
-            } else if Date().timeIntervalSince(lastRenew) > timing.renewDeadline {
+                lastRenew = clock.monotonicNow()
+            } else if clock.monotonicNow() - lastRenew > timing.renewDeadline {
                 leading.withLock { $0 = false }
                 log?.error("lost the lease", [("lease", "\(namespace)/\(name)"), ("identity", identity)])
                 return
@@ -81,7 +92,7 @@ public final class LeaderElector: Sendable {
         var spec = o["spec"]?.objectValue ?? [:]
         spec["holderIdentity"] = ""
         spec["leaseDurationSeconds"] = 1
-        spec["renewTime"] = .string(Self.microTime(Date()))
+        spec["renewTime"] = .string(Self.microTime(clock.now()))
         o["spec"] = .object(spec)
         _ = try? await client.replace(.leases, namespace: namespace, name: name, .object(o))
         log?.info("released the lease", [("lease", "\(namespace)/\(name)"), ("identity", identity)])
@@ -89,7 +100,8 @@ public final class LeaderElector: Sendable {
 
     /// One attempt: create the Lease, renew ours, or take over one that expired as we observed it.
     func tryAcquireOrRenew() async -> Bool {
-        let now = Date()
+        let now = clock.now()
+        let observedNow = clock.monotonicNow()
         let current: JSONValue
         do throws(KubeError) {
             current = try await client.get(.leases, namespace: namespace, name: name)
@@ -103,41 +115,45 @@ public final class LeaderElector: Sendable {
         let view = LeaseView(current)
         // Expiry is judged by when *we* last saw the record change, not by the times written in it.
         let record = current["spec"]
-        let observedAt = observed.withLock { o -> Date in
-            if o.record != record { o = (record, now) }
-            return o.at
+        let observedAt = observed.withLock { o -> Duration in
+            if o.record != record || o.at == nil { o = (record, observedNow) }
+            return o.at ?? observedNow
         }
         let holder = view.holderIdentity ?? ""
-        let duration = Double(view.leaseDurationSeconds ?? Int(timing.leaseDuration))
-        if holder != identity && !holder.isEmpty && now.timeIntervalSince(observedAt) < duration {
+        let duration = view.leaseDurationSeconds.map { Duration.seconds($0) } ?? timing.leaseDuration
+        if holder != identity && !holder.isEmpty && observedNow - observedAt < duration {
             return false
         }
         var updated = current.objectValue ?? [:]
         if holder == identity {
             var s = updated["spec"]?.objectValue ?? [:]
             s["renewTime"] = .string(Self.microTime(now))
-            s["leaseDurationSeconds"] = .integer(Int(timing.leaseDuration))
+            s["leaseDurationSeconds"] = .integer(leaseDurationSeconds)
             updated["spec"] = .object(s)
         } else {
             updated["spec"] = spec(acquireTime: now, transitions: view.leaseTransitions + 1)
         }
         // The resourceVersion read guards against a racing candidate (409 means it won).
         guard let written = try? await client.replace(.leases, namespace: namespace, name: name, .object(updated)) else { return false }
-        observed.withLock { $0 = (written["spec"], now) }
+        observed.withLock { $0 = (written["spec"], observedNow) }
         return true
     }
 
-    private func spec(acquireTime: Date, transitions: Int) -> JSONValue {
-        ["holderIdentity": .string(identity), "leaseDurationSeconds": .integer(Int(timing.leaseDuration)),
+    /// `spec.leaseDurationSeconds`: the lease duration in whole seconds (at least 1).
+    private var leaseDurationSeconds: Int { max(1, Int(timing.leaseDuration.inSeconds.rounded())) }
+
+    private func spec(acquireTime: Timestamp, transitions: Int) -> JSONValue {
+        ["holderIdentity": .string(identity), "leaseDurationSeconds": .integer(leaseDurationSeconds),
          "acquireTime": .string(Self.microTime(acquireTime)), "renewTime": .string(Self.microTime(acquireTime)),
          "leaseTransitions": .integer(transitions)]
     }
 
-    /// `metav1.MicroTime`: RFC 3339 with microseconds.
-    static func microTime(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let text = formatter.string(from: date)  // …:SS.mmmZ
-        return text.replacingOccurrences(of: "Z", with: "000Z")
+    /// `metav1.MicroTime`: RFC 3339 with microseconds (`2026-11-27T10:00:00.123456Z`).
+    static func microTime(_ time: Timestamp) -> String {
+        let whole = time.rfc3339  // …:SS Z, whole seconds
+        let seconds = time.secondsSinceEpoch
+        let micros = Int(((seconds - seconds.rounded(.down)) * 1e6).rounded(.down))
+        let digits = String(micros)
+        return String(whole.dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
     }
 }

@@ -5,31 +5,45 @@ import HTTPKit
 import JSON
 import Kube
 import Locking
+import MetricsSources
 
 /// The settings of an `eip-operator` process (flags, or `EIP_*` environment variables).
 public struct OperatorOptions: Sendable {
+    /// `--kubeconfig` (nil: in a pod, its service account; else `KUBECONFIG`, `~/.kube/config`).
     public var kubeconfig: String?
+    /// `--context` (nil: the current one).
     public var context: String?
     /// The namespace to watch; nil: all namespaces.
     public var namespace: String?
     /// `:8080`; `0` turns the endpoint off.
     public var metricsBindAddress = ":8080"
+    /// `/healthz` and `/readyz`: `:8081`; `0` turns them off.
     public var healthProbeBindAddress = ":8081"
+    /// Reconcile only while holding the Lease (off).
     public var leaderElect = false
+    /// The Lease's namespace (nil: the client's).
     public var leaderElectionNamespace: String?
+    /// The Lease's name.
     public var leaderElectionID = "eip-operator.aiops.example.com"
+    /// Lease duration, renew deadline, retry period (15 s, 10 s, 2 s).
     public var leaseTiming = LeaderElector.Timing()
+    /// Pools reconciled at once (2).
     public var workers = 2
+    /// `json`.
     public var logFormat = Logger.Format.json
+    /// `info`.
     public var logLevel = Logger.Level.info
     /// Where pools without `spec.metrics` get their values.
     public enum MetricsSourceKind: String, Sendable { case podScrape = "podscrape", prometheus, `static` }
+    /// The default source (direct scrape).
     public var metricsSource = MetricsSourceKind.podScrape
     /// The operator's Prometheus (its credentials go to this address only).
     public var prometheus: PrometheusConnection?
+    /// The query templates (Triton's).
     public var prometheusTemplates = QueryTemplates.triton
     /// Seconds a Prometheus query may take, the operator's Prometheus or a pool's own.
     public var prometheusTimeout = Defaults.prometheusQueryTimeoutSeconds
+    /// Seconds each pod has to answer a scrape (2).
     public var scrapeTimeout = Defaults.scrapeTimeoutSeconds
     /// The pre-pull DaemonSet's pause container image.
     public var pauseImage = Defaults.pauseImage
@@ -61,13 +75,17 @@ public struct OperatorOptions: Sendable {
 public final class OperatorProcess: Sendable {
     let options: OperatorOptions
     let log: Logger
+    /// The one clock of the process: decisions, status, Leases, logs, timers.
+    let clock: any Clock
     private let controller = Locked<PoolController?>(nil)
     private let elector = Locked<LeaderElector?>(nil)
     private let shuttingDown = Locked(false)
 
-    public init(options: OperatorOptions) {
+    /// A process with `options`, on `clock` (the system's).
+    public init(options: OperatorOptions, clock: any Clock = SystemClock()) {
         self.options = options
-        log = Logger(level: options.logLevel, format: options.logFormat)
+        self.clock = clock
+        log = Logger(level: options.logLevel, format: options.logFormat, clock: clock)
     }
 
     /// Runs until a signal or a lost Lease; returns the exit code.
@@ -118,12 +136,12 @@ public final class OperatorProcess: Sendable {
         let metrics = options.makeMetricsSource()
         log.info("metrics", [("defaultSource", metrics.kind), ("prometheus", options.prometheus?.address ?? "(none)")])
         let identity = LeaderElector.defaultIdentity()
-        let events = EventRecorder(client: client, instance: identity)
+        let events = EventRecorder.Source(instance: identity)
         let lost = Locked(false)
         let leadership = Task { [self] in
             if options.leaderElect {
                 let elector = LeaderElector(client: client, namespace: options.leaderElectionNamespace ?? configuration.namespace,
-                                            name: options.leaderElectionID, identity: identity, timing: options.leaseTiming, log: log)
+                                            name: options.leaderElectionID, identity: identity, timing: options.leaseTiming, log: log, clock: clock)
                 self.elector.withLock { $0 = elector }
                 log.info("waiting for the lease", [("lease", options.leaderElectionID), ("identity", identity)])
                 await elector.acquire()
@@ -156,17 +174,17 @@ public final class OperatorProcess: Sendable {
         if let controller = controller.withLock({ $0 }) {
             // Stop taking work; in-flight reconciles finish (bounded at 5 s overall).
             controller.shutDown()
-            let deadline = Date().addingTimeInterval(4)
-            while controller.queue.inFlight > 0 && Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+            let deadline = clock.monotonicNow() + .seconds(4)
+            while controller.queue.inFlight > 0 && clock.monotonicNow() < deadline { try? await clock.sleep(for: .milliseconds(20)) }
         }
         await elector.withLock({ $0 })?.release()
         log.info("stopped")
         return 0
     }
 
-    private func startController(client: KubeClient, metrics: any MetricsSource, events: EventRecorder) -> PoolController {
+    private func startController(client: KubeClient, metrics: any MetricsSource, events: EventRecorder.Source) -> PoolController {
         let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: events,
-                                        workers: options.workers, log: log, pauseImage: options.pauseImage)
+                                        workers: options.workers, clock: clock, log: log, pauseImage: options.pauseImage)
         self.controller.withLock { $0 = controller }
         controller.start()
         Task {

@@ -1,7 +1,7 @@
-import Foundation
+import Autoscaling
 import Locking
 
-/// A work queue of keys (`namespace/name`) with client-go's semantics:
+/// A work queue of keys (the controller's are ``ObjectKey``s) with client-go's semantics:
 /// - a key waiting to be processed is not queued twice;
 /// - a key is never handed to two workers at once;
 /// - a key added while it is being processed is processed again after ``done(_:)``;
@@ -9,29 +9,33 @@ import Locking
 ///   waits on one timer at most, the earliest asked for (client-go's delaying queue), so requeues
 ///   do not pile up: N events followed by N "look again in 5 s" still mean one look in 5 s;
 /// - ``shutDown()`` hands out what is queued no more; ``next()`` then answers nil.
-public final class WorkQueue: Sendable {
+public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     private struct State {
-        var queue: [String] = []
-        var dirty: Set<String> = []
-        var processing: Set<String> = []
-        var waiters: [CheckedContinuation<String?, Never>] = []
+        var queue: [Key] = []
+        var dirty: Set<Key> = []
+        var processing: Set<Key> = []
+        var waiters: [CheckedContinuation<Key?, Never>] = []
         var shuttingDown = false
-        /// When each key's pending timer fires (scheduler time).
-        var waiting: [String: Double] = [:]
+        /// When each key's pending timer fires (the clock's monotonic time).
+        var waiting: [Key: Duration] = [:]
     }
 
     private let state = Locked(State())
-    private let scheduler: any Scheduler
-    public let rateLimiter: any RateLimiter
+    private let clock: any Clock
+    /// The delays of ``addRateLimited(_:)`` (default: client-go's controller limiter).
+    public let rateLimiter: any RateLimiter<Key>
 
-    public init(scheduler: any Scheduler = DispatchScheduler(), rateLimiter: (any RateLimiter)? = nil) {
-        self.scheduler = scheduler
-        self.rateLimiter = rateLimiter ?? MaxOfRateLimiter.controllerDefault(scheduler: scheduler)
+    /// - Parameters:
+    ///   - clock: the delays' timers run on it (default: the system's).
+    ///   - rateLimiter: default ``MaxOfRateLimiter/controllerDefault(clock:)``.
+    public init(clock: any Clock = SystemClock(), rateLimiter: (any RateLimiter<Key>)? = nil) {
+        self.clock = clock
+        self.rateLimiter = rateLimiter ?? MaxOfRateLimiter<Key>.controllerDefault(clock: clock)
     }
 
     /// Queues `key` unless it is already waiting.
-    public func add(_ key: String) {
-        let waiter: CheckedContinuation<String?, Never>? = state.withLock { s in
+    public func add(_ key: Key) {
+        let waiter: CheckedContinuation<Key?, Never>? = state.withLock { s in
             guard !s.shuttingDown, !s.dirty.contains(key) else { return nil }
             s.dirty.insert(key)
             guard !s.processing.contains(key) else { return nil }  // re-queued by done()
@@ -46,17 +50,17 @@ public final class WorkQueue: Sendable {
         waiter?.resume(returning: key)
     }
 
-    /// Queues `key` after `delay` seconds.
-    public func addAfter(_ key: String, delay: Double) {
-        guard delay > 0 else { return add(key) }
-        let readyAt = scheduler.now() + delay
+    /// Queues `key` after `delay`.
+    public func addAfter(_ key: Key, delay: Duration) {
+        guard delay > .zero else { return add(key) }
+        let readyAt = clock.monotonicNow() + delay
         let schedule = state.withLock { s -> Bool in
             if let pending = s.waiting[key], pending <= readyAt { return false }  // an earlier timer covers it
             s.waiting[key] = readyAt
             return true
         }
         guard schedule else { return }
-        scheduler.schedule(after: delay) { [weak self] in
+        clock.schedule(after: delay) { [weak self] in
             guard let self else { return }
             // Only the key's current timer adds it; one replaced by an earlier one is void.
             let current = self.state.withLock { s -> Bool in
@@ -69,17 +73,17 @@ public final class WorkQueue: Sendable {
     }
 
     /// Queues `key` after its rate limiter's delay (after a failure).
-    public func addRateLimited(_ key: String) {
+    public func addRateLimited(_ key: Key) {
         addAfter(key, delay: rateLimiter.when(key))
     }
 
     /// Resets `key`'s backoff (after a success).
-    public func forget(_ key: String) { rateLimiter.forget(key) }
+    public func forget(_ key: Key) { rateLimiter.forget(key) }
 
     /// The next key to process, waiting for one; nil once shut down.
-    public func next() async -> String? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
-            let immediate: String?? = state.withLock { s in
+    public func next() async -> Key? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Key?, Never>) in
+            let immediate: Key?? = state.withLock { s in
                 if !s.queue.isEmpty {
                     let key = s.queue.removeFirst()
                     s.dirty.remove(key)
@@ -95,8 +99,8 @@ public final class WorkQueue: Sendable {
     }
 
     /// Marks `key` processed; if it was added meanwhile, it is queued again.
-    public func done(_ key: String) {
-        let waiter: (CheckedContinuation<String?, Never>, String)? = state.withLock { s in
+    public func done(_ key: Key) {
+        let waiter: (CheckedContinuation<Key?, Never>, Key)? = state.withLock { s in
             s.processing.remove(key)
             guard s.dirty.contains(key), !s.shuttingDown else { return nil }
             if !s.waiters.isEmpty {
@@ -112,7 +116,7 @@ public final class WorkQueue: Sendable {
 
     /// Stops handing out keys; waiting workers get nil.
     public func shutDown() {
-        let waiters = state.withLock { s -> [CheckedContinuation<String?, Never>] in
+        let waiters = state.withLock { s -> [CheckedContinuation<Key?, Never>] in
             s.shuttingDown = true
             s.queue.removeAll()
             s.dirty.removeAll()
@@ -126,4 +130,6 @@ public final class WorkQueue: Sendable {
     public var depth: Int { state.withLock { $0.queue.count } }
     /// Keys being processed now.
     public var inFlight: Int { state.withLock { $0.processing.count } }
+    /// Workers waiting in ``next()`` for a key.
+    public var waitingWorkers: Int { state.withLock { $0.waiters.count } }
 }

@@ -3,57 +3,75 @@ import Foundation
 import JSON
 import Kube
 import Locking
+import MetricsSources
 
 /// The pool controller: informers for pools, Deployments, HPAs, pre-pull DaemonSets and (trimmed)
-/// pods feed a work queue keyed by pool; workers reconcile each key (never one key twice at once),
-/// requeue it at its poll interval, and back off on failures. A Deployment or HPA change enqueues
-/// the pools that target it, a DaemonSet's rollout its pool; pods enqueue nothing (pools poll).
+/// pods feed a work queue keyed by pool (``ObjectKey``); workers reconcile each key (never one key
+/// twice at once), requeue it at its poll interval, and back off on failures. A Deployment or HPA
+/// change enqueues the pools that target it, a DaemonSet's rollout its pool; pods enqueue nothing
+/// (pools poll).
 public final class PoolController: Sendable {
+    /// The pools.
     public let pools: Informer
+    /// The Deployments (the pools' targets).
     public let deployments: Informer
+    /// The HorizontalPodAutoscalers (any on a target stops the pool's writes).
     public let autoscalers: Informer
     /// Pods, trimmed to what the direct scrape needs (their changes enqueue nothing: pools poll).
     public let pods: Informer
     /// The pre-pull DaemonSets the operator made (by label); their rollouts enqueue their pools.
     public let daemonSets: Informer
-    public let queue: WorkQueue
+    /// Pools waiting to be reconciled.
+    public let queue: WorkQueue<ObjectKey>
+    /// Reconciles one pool.
     public let reconciler: PoolReconciler
-    /// Where metric values come from (its read statistics feed `/metrics` when it is a router).
-    public let metrics: any MetricsSource
+    /// Every write of the controller goes through it.
+    public let writer: WriteExecutor
+    /// Reconciles and metric reads, counted and timed for `/metrics`.
+    public let telemetry: ControllerMetrics
+    /// Pools reconciled at once (default 2).
     let workers: Int
-    /// Reconciles done, by outcome (for the operator's metrics).
-    public let reconciles = Locked<[String: Int]>([:])
-    /// Reconcile durations, by outcome.
-    public let reconcileDurations = Locked<[String: Histogram]>([:])
-    /// Called after each reconcile with its key (benchmarks and tests measure with it).
-    public let onReconciled = Locked<(@Sendable (String) -> Void)?>(nil)
-
+    let clock: any Clock
     let log: Logger?
 
-    public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder?,
-                workers: Int = 2, clock: any WallClock = SystemWallClock(), scheduler: any Scheduler = DispatchScheduler(), log: Logger? = nil,
-                pauseImage: String = Defaults.pauseImage) {
+    /// - Parameters:
+    ///   - namespace: the namespace to watch; nil: all of them.
+    ///   - metrics: where metric values come from (each read is timed and counted in ``telemetry``).
+    ///   - events: who reports Events; nil: record none.
+    ///   - workers: pools reconciled at once (default 2, at least 1).
+    ///   - clock: wall time for decisions and status, monotonic time and timers for requeues and
+    ///     backoff (default: the system's).
+    ///   - log: one line per reconcile (`reconciled` at debug when nothing was written, else info).
+    ///   - pauseImage: the pre-pull DaemonSets' pause container.
+    public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder.Source?,
+                workers: Int = 2, clock: any Clock = SystemClock(), log: Logger? = nil, pauseImage: String = Defaults.pauseImage) {
         self.log = log
-        self.metrics = metrics
+        self.clock = clock
         pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace)
         deployments = Informer(client: client, resource: .deployments, namespace: namespace)
         autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace)
         pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials)
         daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator")
-        queue = WorkQueue(scheduler: scheduler)
-        reconciler = PoolReconciler(client: client, pools: pools, deployments: deployments, autoscalers: autoscalers, pods: pods,
-                                    daemonSets: daemonSets, metrics: metrics, events: events, clock: clock, pauseImage: pauseImage)
+        queue = WorkQueue(clock: clock)
+        let telemetry = ControllerMetrics()
+        self.telemetry = telemetry
+        let writer = WriteExecutor(client: client)
+        self.writer = writer
+        let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock) }
+        reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, pods, daemonSets]),
+                                    metrics: InstrumentedMetricsSource(metrics, metrics: telemetry, clock: clock),
+                                    writer: writer, events: recorder, clock: clock, pauseImage: pauseImage)
         self.workers = max(1, workers)
         let queue = self.queue
         let index = self.targets
         // A pool's own changes enqueue it, and keep the index of what it targets current.
         pools.addHandler { event in
-            let key = Informer.key(of: event.object)
+            let key = ObjectKey(of: event.object)
             index.withLock { targets in
-                if case .updated(let old, _) = event, let previous = Self.target(of: old) { targets[previous]?.remove(key) }
+                if case .updated(let old, _) = event, let previous = ElasticInferencePool.target(of: old) { targets[previous]?.remove(key) }
                 if case .deleted = event {
-                    if let target = Self.target(of: event.object) { targets[target]?.remove(key) }
-                } else if let target = Self.target(of: event.object) {
+                    if let target = ElasticInferencePool.target(of: event.object) { targets[target]?.remove(key) }
+                } else if let target = ElasticInferencePool.target(of: event.object) {
                     targets[target, default: []].insert(key)
                 }
             }
@@ -61,22 +79,17 @@ public final class PoolController: Sendable {
         }
         // A Deployment's changes enqueue the pools that target it (an index lookup, not a scan).
         deployments.addHandler { event in
-            guard let name = event.object["metadata"]?["name"]?.stringValue,
-                  let namespace = event.object["metadata"]?["namespace"]?.stringValue else { return }
-            for key in index.withLock({ $0["\(namespace)/\(name)"] ?? [] }) { queue.add(key) }
+            for key in index.withLock({ $0[ObjectKey(of: event.object)] ?? [] }) { queue.add(key) }
         }
         // A pre-pull DaemonSet's changes (its rollout) enqueue its pool.
         daemonSets.addHandler { event in
-            guard let pool = event.object["metadata"]?["labels"]?[Defaults.prePullPoolLabel]?.stringValue,
-                  let namespace = event.object["metadata"]?["namespace"]?.stringValue else { return }
-            queue.add("\(namespace)/\(pool)")
+            guard let pool = event.object["metadata"]?["labels"]?[Defaults.prePullPoolLabel]?.stringValue else { return }
+            queue.add(ObjectKey(namespace: ObjectKey(of: event.object).namespace, name: pool))
         }
         // So do HPAs that name a Deployment.
         autoscalers.addHandler { event in
-            let hpa = HorizontalPodAutoscalerView(event.object)
-            guard hpa.targetKind == "Deployment", let name = hpa.targetName,
-                  let namespace = event.object["metadata"]?["namespace"]?.stringValue else { return }
-            for key in index.withLock({ $0["\(namespace)/\(name)"] ?? [] }) { queue.add(key) }
+            guard let target = HorizontalPodAutoscalerView(event.object).targetDeployment else { return }
+            for key in index.withLock({ $0[target] ?? [] }) { queue.add(key) }
         }
     }
 
@@ -101,15 +114,8 @@ public final class PoolController: Sendable {
         return withoutStatus(old) != withoutStatus(new)
     }
 
-    /// Pools by the Deployment they target (`namespace/name`).
-    private let targets = Locked<[String: Set<String>]>([:])
-
-    /// `namespace/deployment` a pool targets: targetRef.name, else modelRef.
-    static func target(of pool: JSONValue) -> String? {
-        guard let namespace = pool["metadata"]?["namespace"]?.stringValue,
-              let name = pool["spec"]?["targetRef"]?["name"]?.stringValue ?? pool["spec"]?["modelRef"]?.stringValue else { return nil }
-        return "\(namespace)/\(name)"
-    }
+    /// Pools by the Deployment they target.
+    private let targets = Locked<[ObjectKey: Set<ObjectKey>]>([:])
 
     /// Starts the informers.
     public func start() {
@@ -120,9 +126,11 @@ public final class PoolController: Sendable {
         daemonSets.start()
     }
 
+    /// Every cache holds its first list.
     public var hasSynced: Bool { pools.hasSynced && deployments.hasSynced && autoscalers.hasSynced && pods.hasSynced && daemonSets.hasSynced }
 
-    /// Waits until every cache holds its first list.
+    /// Waits until every cache holds its first list (or the task is cancelled). The lists are I/O:
+    /// this polls in real time whatever the clock.
     public func waitForSync() async {
         while !hasSynced && !Task.isCancelled { try? await Task.sleep(nanoseconds: 20_000_000) }
     }
@@ -136,35 +144,31 @@ public final class PoolController: Sendable {
         }
     }
 
+    /// One worker: take a key, reconcile it, count and log it, requeue it.
     private func work() async {
         while let key = await queue.next() {
-            let started = Date()
-            let outcome = await reconciler.reconcile(key: key)
-            let result = outcome.error == nil ? "success" : "error"
-            let seconds = Date().timeIntervalSince(started)
-            reconcileDurations.withLock { $0[result, default: Histogram()].observe(seconds) }
+            let started = clock.monotonicNow()
+            let result = await reconciler.reconcile(key)
+            let duration = clock.monotonicNow() - started
+            telemetry.recordReconcile(succeeded: result.error == nil, duration: duration)
             if let log {
-                let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-                var fields: [(String, String)] = [("namespace", parts.first ?? ""), ("pool", parts.last ?? ""),
+                var fields: [(String, String)] = [("namespace", key.namespace), ("pool", key.name),
                                                   ("reconcileID", String(UUID().uuidString.prefix(8)).lowercased()),
-                                                  ("duration", String(format: "%.3fs", seconds))]
-                if !outcome.writes.isEmpty { fields.append(("writes", outcome.writes.joined(separator: ","))) }
-                if let error = outcome.error {
+                                                  ("duration", String(format: "%.3fs", duration.inSeconds))]
+                if !result.writes.isEmpty { fields.append(("writes", result.writes.map(\.description).joined(separator: ","))) }
+                if let error = result.error {
                     log.warning("reconcile failed", fields + [("error", error.description)])
                 } else {
-                    log.log(outcome.writes.isEmpty ? .debug : .info, "reconciled", fields)
+                    log.log(result.writes.isEmpty ? .debug : .info, "reconciled", fields)
                 }
             }
-            if outcome.error != nil {
-                reconciles.withLock { $0["error", default: 0] += 1 }
+            if result.error != nil {
                 queue.addRateLimited(key)
             } else {
-                reconciles.withLock { $0["success", default: 0] += 1 }
                 queue.forget(key)
-                if let after = outcome.requeueAfter { queue.addAfter(key, delay: after) }
+                if let after = result.requeueAfter { queue.addAfter(key, delay: after) }
             }
             queue.done(key)
-            onReconciled.withLock { $0 }?(key)
         }
     }
 

@@ -10,51 +10,40 @@ import Locking
 /// `Defaults.cleanupAttempts` tries, with a warning Event naming what was left behind: a finalizer
 /// must never hold a deletion forever.
 final class WarmupFinalizer: Sendable {
-    let client: KubeClient
-    let deployments: Informer
+    let reader: any ObjectReader
+    let writer: WriteExecutor
     let events: EventRecorder?
     /// Failed cleanups by pool uid.
     private let failures = Locked<[String: Int]>([:])
 
-    init(client: KubeClient, deployments: Informer, events: EventRecorder?) {
-        self.client = client
-        self.deployments = deployments
+    init(reader: any ObjectReader, writer: WriteExecutor, events: EventRecorder?) {
+        self.reader = reader
+        self.writer = writer
         self.events = events
     }
 
-    static func finalizers(of object: JSONValue) -> [String] {
-        (object["metadata"]?["finalizers"]?.arrayValue ?? []).compactMap(\.stringValue)
-    }
-
-    static func isDeleting(_ object: JSONValue) -> Bool {
-        guard let stamp = object["metadata"]?["deletionTimestamp"] else { return false }
-        return stamp != .null
-    }
-
-    /// Adds the finalizer to a pool that lacks it (the list is replaced whole, so the patch carries
+    /// Adds the finalizer to a pool that lacks it (the list is replaced whole, so the write carries
     /// the resourceVersion: a finalizer someone else adds meanwhile is not lost, we get a 409).
-    func ensure(on object: JSONValue) async throws(KubeError) -> Bool {
-        let current = Self.finalizers(of: object)
-        guard !current.contains(Defaults.warmupFinalizer) else { return false }
-        try await setFinalizers(object, to: current + [Defaults.warmupFinalizer])
-        return true
+    func ensure(on object: JSONValue) async throws(KubeError) {
+        let meta = ObjectMeta(object)
+        guard !meta.finalizers.contains(Defaults.warmupFinalizer) else { return }
+        try await writer.apply(.finalizers(pool: meta.key, meta.finalizers + [Defaults.warmupFinalizer], basedOn: meta.resourceVersion))
     }
 
     /// Cleans up for a pool being deleted, then releases it. Throws to be retried (rate-limited).
     func finalize(_ object: JSONValue) async throws(KubeError) {
-        guard Self.finalizers(of: object).contains(Defaults.warmupFinalizer) else { return }  // not ours to hold
         let meta = ObjectMeta(object)
-        let namespace = meta.namespace ?? "default"
-        let uid = meta.uid ?? "\(namespace)/\(meta.name)"
-        let target = object["spec"]?["targetRef"]?["name"]?.stringValue ?? object["spec"]?["modelRef"]?.stringValue ?? meta.name
+        guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return }  // not ours to hold
+        let uid = meta.uid ?? meta.key.description
 
         // Take the owned init containers (and the ownership annotation) out of the Deployment.
-        if let deployment = deployments.get(namespace: namespace, name: target).flatMap(DeploymentView.init),
+        if let target = ElasticInferencePool.target(of: object),
+           let deployment = try await reader.object(.deployments, target).flatMap(DeploymentView.init),
            let patch = WarmupPlan.plan(WarmupStrategy(), for: deployment).patch {
             do throws(KubeError) {
-                _ = try await client.patch(.deployments, namespace: namespace, name: target, .merge(patch))
+                try await writer.apply(.patchTemplate(deployment: target, patch: patch, basedOn: deployment.resourceVersion))
                 await events?.record(object, type: .normal, reason: "WarmupRemoved",
-                                     message: "removed init containers \(deployment.ownedInitContainerNames.joined(separator: ", ")) from Deployment \(target)")
+                                     message: "removed init containers \(deployment.ownedInitContainerNames.joined(separator: ", ")) from Deployment \(target.name)")
             } catch where error.kind == .notFound {
                 // Gone meanwhile: nothing left to clean.
             } catch {
@@ -64,22 +53,15 @@ final class WarmupFinalizer: Sendable {
                 }
                 guard attempts >= Defaults.cleanupAttempts else { throw error }
                 await events?.record(object, type: .warning, reason: "CleanupFailed",
-                                     message: "could not remove init containers \(deployment.ownedInitContainerNames.joined(separator: ", ")) from Deployment \(target) after \(attempts) attempts (\(error.message)); releasing the pool, remove them by hand")
+                                     message: "could not remove init containers \(deployment.ownedInitContainerNames.joined(separator: ", ")) from Deployment \(target.name) after \(attempts) attempts (\(error.message)); releasing the pool, remove them by hand")
             }
         }
 
         // Let the pool go (already gone is as good).
         do throws(KubeError) {
-            try await setFinalizers(object, to: Self.finalizers(of: object).filter { $0 != Defaults.warmupFinalizer })
+            try await writer.apply(.finalizers(pool: meta.key, meta.finalizers.filter { $0 != Defaults.warmupFinalizer }, basedOn: meta.resourceVersion))
         } catch where error.kind == .notFound {
         }
         failures.withLock { _ = $0.removeValue(forKey: uid) }
-    }
-
-    private func setFinalizers(_ object: JSONValue, to finalizers: [String]) async throws(KubeError) {
-        let meta = ObjectMeta(object)
-        var metadata: JSONObject = ["finalizers": .array(finalizers.map(JSONValue.string))]
-        if let rv = meta.resourceVersion { metadata["resourceVersion"] = .string(rv) }
-        _ = try await client.patch(.elasticInferencePools, namespace: meta.namespace, name: meta.name, .merge(["metadata": .object(metadata)]))
     }
 }

@@ -4,6 +4,7 @@ import JSON
 import Kube
 import KubeEmulator
 import Testing
+@testable import MetricsSources
 @testable import Operator
 
 /// Bare pods in the emulator, made Ready (or not) through `/status`, each with an exporter on its

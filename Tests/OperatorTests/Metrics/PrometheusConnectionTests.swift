@@ -1,9 +1,11 @@
 import Autoscaling
 import Foundation
 import HTTPKit
+import HTTPKitTLS
 import JSON
 import Testing
 import TestSupport
+@testable import MetricsSources
 @testable import Operator
 
 /// A stand-in Prometheus API answering every query with 0.25, to check what the source sends:

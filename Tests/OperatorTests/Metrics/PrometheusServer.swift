@@ -38,7 +38,7 @@ final class PrometheusServer: @unchecked Sendable {
 
     /// Waits (bounded) until `/-/ready` answers 200.
     func waitUntilReady(timeout: Double = 30) async -> Bool {
-        let transport = KubeTransport(TransportConfiguration(server: url))
+        let transport = HTTPTransport(TransportConfiguration(server: url))
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let response = try? await transport.send(method: "GET", path: "/-/ready"), response.statusCode == 200 { return true }

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Testing
 import TestSupport
+@testable import MetricsSources
 @testable import Operator
 
 /// A Triton exporter whose counters grow at 100 requests/s: per second 50 requests ≤ 10 ms, 30 more
@@ -77,7 +78,7 @@ final class PrometheusFixture: @unchecked Sendable {
     }
 }
 
-@Suite("Prometheus HTTP API source against a real Prometheus", .serialized, .enabled(if: PrometheusServer.isInstalled))
+@Suite("Prometheus HTTP API source against a real Prometheus", .serialized, .runsOnOwnThreads, .enabled(if: PrometheusServer.isInstalled))
 struct PrometheusSourceTests {
     @Test func defaultTemplatesReadTritonAndDCGMThroughPrometheus() async throws {
         let f = try PrometheusFixture()

@@ -1,6 +1,7 @@
 import Autoscaling
 import PrometheusText
 import Testing
+@testable import MetricsSources
 @testable import Operator
 
 /// Triton-shaped exposition text: the first-response histogram (ms), the request and duration

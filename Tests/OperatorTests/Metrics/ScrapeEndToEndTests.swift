@@ -4,6 +4,7 @@ import JSON
 import Kube
 import Locking
 import Testing
+@testable import MetricsSources
 @testable import Operator
 
 /// Per second and pod: 100 requests, 90 of them ≤ 100 ms (fast: P90 100 ms) or all of them in
@@ -58,6 +59,7 @@ struct ScrapeEndToEndTests {
         let statusNow = await f.pool("pool")?["status"]
         #expect(fastRead, "\(String(describing: statusNow))")
         #expect(await f.replicas("model") == 2)
+        #expect(await f.eventually { f.cachedReadyReplicas("model") == 2 }, "steps are taken from ready replicas, as the controller sees them")
 
         // Watch the pool's status from here on: the first one showing the breach must show the step too.
         let from = try #require(await f.pool("pool")?["metadata"]?["resourceVersion"]?.stringValue)

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPKit
+import HTTPKitTLS
 import Locking
 
 /// A `/metrics` endpoint on a loopback address for tests: serves whatever `body` says now, or

@@ -1,15 +1,20 @@
-import Autoscaling
 import JSON
 
-/// A status condition, as `metav1.Condition`.
-public struct Condition: Sendable, Equatable {
+/// A status condition, as `metav1.Condition`: a type, its status, a CamelCase reason and a message.
+public struct Condition: Sendable, Hashable {
+    /// `True`, `False` or `Unknown`, as written.
     public enum Status: String, Sendable { case `true` = "True", `false` = "False", unknown = "Unknown" }
 
+    /// `Ready`, `MetricsAvailable`, … (the constants below).
     public let type: String
+    /// Whether the condition holds.
     public let status: Status
+    /// Why, in CamelCase: `Reconciled`, `TargetNotFound`, a decision's reason.
     public let reason: String
+    /// Why, for people.
     public let message: String
 
+    /// A condition of `type`.
     public init(_ type: String, _ status: Status, reason: String, message: String) {
         self.type = type
         self.status = status
@@ -17,11 +22,17 @@ public struct Condition: Sendable, Equatable {
         self.message = message
     }
 
+    /// The pool's condition types, in the order status lists them.
     public static let ready = "Ready"
+    /// Every metric the rules read has a fresh value.
     public static let metricsAvailable = "MetricsAvailable"
+    /// The pool decides replicas (false: paused, another autoscaler, metrics unknown).
     public static let scalingActive = "ScalingActive"
+    /// The decision wanted replicas beyond the bounds.
     public static let scalingLimited = "ScalingLimited"
+    /// The template carries the warmup and the pre-pull DaemonSet has rolled out.
     public static let warmupReady = "WarmupReady"
+    static let order = [ready, metricsAvailable, scalingActive, scalingLimited, warmupReady]
 }
 
 /// Writing conditions as Kubernetes does: `lastTransitionTime` moves only when a condition's
@@ -39,49 +50,55 @@ enum Conditions {
             o["lastTransitionTime"] = changed ? .string(now.rfc3339) : (old?["lastTransitionTime"] ?? .string(now.rfc3339))
             result.append(.object(o))
         }
-        let order = [Condition.ready, Condition.metricsAvailable, Condition.scalingActive, Condition.scalingLimited, Condition.warmupReady]
-        return result.sorted { (order.firstIndex(of: $0["type"]?.stringValue ?? "") ?? 99) < (order.firstIndex(of: $1["type"]?.stringValue ?? "") ?? 99) }
+        return result.sorted { (Condition.order.firstIndex(of: $0["type"]?.stringValue ?? "") ?? 99) < (Condition.order.firstIndex(of: $1["type"]?.stringValue ?? "") ?? 99) }
+    }
+}
+
+extension ReconcilePlan {
+    /// The conditions a reconcile that reached a decision reports; `writeError` is the message of
+    /// the write that failed, if one did (then `Ready` is `False`, reason `WriteFailed`).
+    public func conditions(writeError: String? = nil) -> [Condition] {
+        conditions(writeError: writeError, message: decisionMessage)
     }
 
-    /// The conditions a reconcile that reached a decision reports.
-    static func forPlan(_ plan: ReconcilePlan, writeError: String?) -> [Condition] {
-        let d = plan.decision
+    func conditions(writeError: String?, message: String) -> [Condition] {
+        let d = decision
         var conditions: [Condition] = []
         conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
-                          ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to Deployment \(plan.target.name)"))
+                          ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to Deployment \(target.name)"))
         if d.unknownMetrics.isEmpty {
             conditions.append(Condition(Condition.metricsAvailable, .true, reason: "MetricsRead", message: "every metric the thresholds read has a fresh value"))
         } else {
             // Say why: the source's own failure, else each metric's reason (an empty result, a first scrape).
             var why: [String] = []
-            if let failure = plan.sample.failure { why.append("the metrics source failed: \(failure)") }
+            if let failure = sample.failure { why.append("the metrics source failed: \(failure)") }
             for metric in d.unknownMetrics {
-                if let reason = plan.sample.unknownReasons[metric] { why.append("\(metric.rawValue): \(reason)") }
+                if let reason = sample.unknownReasons[metric] { why.append("\(metric.rawValue): \(reason)") }
             }
-            conditions.append(Condition(Condition.metricsAvailable, .false, reason: plan.sample.failure == nil ? "MetricsUnknown" : "SourceFailed",
+            conditions.append(Condition(Condition.metricsAvailable, .false, reason: sample.failure == nil ? "MetricsUnknown" : "SourceFailed",
                                         message: "no fresh value for \(d.unknownMetrics.map(\.rawValue).joined(separator: ", "))"
                                             + (why.isEmpty ? "" : ": " + why.joined(separator: "; "))))
         }
-        switch d.reason {
+        let reason = d.reason.kind.rawValue
+        switch d.reason.kind {
         case .paused, .otherAutoscaler, .metricsUnknown:
-            conditions.append(Condition(Condition.scalingActive, .false, reason: d.reason.rawValue, message: d.message))
+            conditions.append(Condition(Condition.scalingActive, .false, reason: reason, message: message))
         default:
             let overlap = d.rulesOverlap ? "scaleUpThreshold and scaleDownThreshold are both true; scale-up wins. " : ""
-            conditions.append(Condition(Condition.scalingActive, .true, reason: d.rulesOverlap ? "RulesOverlap" : d.reason.rawValue, message: overlap + d.message))
+            conditions.append(Condition(Condition.scalingActive, .true, reason: d.rulesOverlap ? "RulesOverlap" : reason, message: overlap + message))
         }
         conditions.append(d.limited
-            ? Condition(Condition.scalingLimited, .true, reason: d.reason.rawValue, message: "the decision wanted replicas beyond minReplicas..maxReplicas")
+            ? Condition(Condition.scalingLimited, .true, reason: reason, message: "the decision wanted replicas beyond minReplicas..maxReplicas")
             : Condition(Condition.scalingLimited, .false, reason: "WithinBounds", message: "the decision fits minReplicas..maxReplicas"))
-        let w = plan.warmup
-        if !w.clashes.isEmpty {
+        if !warmup.clashes.isEmpty {
             conditions.append(Condition(Condition.warmupReady, .false, reason: "Conflict",
-                                        message: "Deployment \(plan.target.name) already has containers named \(w.clashes.joined(separator: ", ")) that the operator does not own; no template patch"))
-        } else if w.changesTemplate || w.changesAnnotation {
-            conditions.append(Condition(Condition.warmupReady, .false, reason: "Patching", message: w.changes.map(\.description).joined(separator: "; ")))
-        } else if let prePull = prePullCondition(plan) {
+                                        message: "Deployment \(target.name) already has containers named \(warmup.clashes.joined(separator: ", ")) that the operator does not own; no template patch"))
+        } else if warmup.changesTemplate || warmup.changesAnnotation {
+            conditions.append(Condition(Condition.warmupReady, .false, reason: "Patching", message: warmup.changes.map(\.description).joined(separator: "; ")))
+        } else if let prePull = prePullCondition {
             conditions.append(prePull)
         } else {
-            let images = plan.pool.spec.warmup.preloadedImages.count
+            let images = pool.spec.warmup.preloadedImages.count
             conditions.append(Condition(Condition.warmupReady, .true, reason: images > 0 ? "WarmupReady" : "TemplateCurrent",
                                         message: "the pod template carries the pool's init containers"
                                             + (images > 0 ? "; \(images) image(s) pre-pulled on every node the DaemonSet runs on" : "")))
@@ -91,15 +108,15 @@ enum Conditions {
 
     /// WarmupReady=False while the pre-pull DaemonSet is being written or is rolling out (desired =
     /// ready = updated, for its current generation, is done); nil when it is done or there is none.
-    private static func prePullCondition(_ plan: ReconcilePlan) -> Condition? {
-        let name = PrePullPlan.name(pool: plan.pool.name)
-        switch plan.prePull.action {
-        case .create: return Condition(Condition.warmupReady, .false, reason: "PrePullCreating", message: "creating DaemonSet \(name)")
-        case .replace: return Condition(Condition.warmupReady, .false, reason: "PrePullUpdating", message: "updating DaemonSet \(name): images or placement changed")
-        case .delete, .none: break
+    private var prePullCondition: Condition? {
+        let name = PrePullPlan.name(pool: pool.name)
+        switch prePull.change {
+        case .create?: return Condition(Condition.warmupReady, .false, reason: "PrePullCreating", message: "creating DaemonSet \(name)")
+        case .replace?: return Condition(Condition.warmupReady, .false, reason: "PrePullUpdating", message: "updating DaemonSet \(name): images or placement changed")
+        case .delete?, nil: break
         }
-        guard plan.prePull.desired != nil else { return nil }
-        guard let rollout = plan.prePull.rollout else {
+        guard prePull.desired != nil else { return nil }
+        guard let rollout = prePull.rollout else {
             return Condition(Condition.warmupReady, .false, reason: "PrePulling", message: "DaemonSet \(name) has not reported its rollout yet")
         }
         guard rollout.isComplete else {

@@ -1,9 +1,10 @@
 import COpenSSL
+import HTTPKit
 import Locking
 
 /// A TLS server configuration: certificate chain and key, loaded once, shared by every connection.
 /// OpenSSL's `SSL_CTX` is safe to share across threads once configured.
-public final class TLSServerContext: @unchecked Sendable {
+public final class TLSServerContext: ConnectionSecurity, @unchecked Sendable {
     private let context: OpaquePointer
 
     /// Loads a PEM certificate (chain) and private key. TLS 1.2 is the minimum, as the API server's.
@@ -34,7 +35,7 @@ public final class TLSServerContext: @unchecked Sendable {
     deinit { SSL_CTX_free(context) }
 
     /// Performs the server handshake on an accepted socket; nil when the client gives up or fails it.
-    func accept(_ socket: SocketStream) -> TLSStream? {
+    public func secure(_ socket: SocketStream) -> (any SecureStream)? {
         guard let ssl = SSL_new(context) else { return nil }
         SSL_set_fd(ssl, socket.fd)
         guard SSL_accept(ssl) == 1 else {
@@ -56,7 +57,7 @@ public final class TLSServerContext: @unchecked Sendable {
 /// TLS over an accepted socket. Owned by its connection's thread, which alone reads, writes and
 /// closes it (OpenSSL objects must not be used from two threads at once); other threads stop it by
 /// shutting the socket down, which makes the owner's next read or write fail.
-final class TLSStream: ByteStream, @unchecked Sendable {
+final class TLSStream: SecureStream, @unchecked Sendable {
     private let ssl: OpaquePointer
     private let socket: SocketStream
     private let state = Locked(false)  // closed

@@ -3,13 +3,18 @@ import JSON
 /// A Kubernetes label selector (`matchLabels` and `matchExpressions`), as a Deployment's
 /// `spec.selector` picks its pods.
 public struct LabelSelector: Sendable, Hashable {
+    /// Labels an object must carry with these values.
     public let matchLabels: [String: String]
     /// `(key, operator, values)`: In, NotIn, Exists, DoesNotExist.
     public let matchExpressions: [Requirement]
 
+    /// One `matchExpressions` entry.
     public struct Requirement: Sendable, Hashable {
+        /// The label.
         public let key: String
+        /// `In`, `NotIn`, `Exists` or `DoesNotExist` (another matches nothing).
         public let op: String
+        /// The values for `In` and `NotIn`.
         public let values: [String]
     }
 

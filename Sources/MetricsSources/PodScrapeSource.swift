@@ -1,7 +1,7 @@
 import Autoscaling
 import Foundation
 import JSON
-import Kube
+import HTTPClient
 import Locking
 import PrometheusText
 
@@ -13,9 +13,10 @@ import PrometheusText
 public final class PodScrapeSource: MetricsSource {
     /// Per-scrape timeout, seconds.
     let timeout: Double
-    private let transport: KubeTransport
-    private let histories = Locked<[String: ScrapeHistory]>([:])
+    private let transport: HTTPTransport
+    private let histories = Locked<[ObjectKey: ScrapeHistory]>([:])
 
+    /// `timeout`: seconds each pod has to answer (default 2).
     public init(timeout: Double = Defaults.scrapeTimeoutSeconds) {
         self.timeout = timeout
         var configuration = TransportConfiguration(server: "")  // each request names its pod's full URL
@@ -23,12 +24,13 @@ public final class PodScrapeSource: MetricsSource {
         configuration.requestTimeout = timeout
         configuration.userAgent = "eip-operator/0.1 (scrape)"
         configuration.maximumResponseBytes = Defaults.metricsResponseMaximumBytes  // a pod cannot make the operator hold a gigabyte
-        transport = KubeTransport(configuration)
+        transport = HTTPTransport(configuration)
     }
 
     public var kind: String { "podscrape" }
     public func wantsPods(_ pool: ElasticInferencePool) -> Bool { true }
 
+    /// Scrapes the query's Ready pods, all at once, and adds the answers to the pool's history.
     public func read(_ query: MetricsQuery) async -> MetricSample {
         let port = query.pool.spec.metrics?.scrapePort ?? Defaults.scrapePort
         let path = query.pool.spec.metrics?.scrapePath ?? Defaults.scrapePath
@@ -81,7 +83,7 @@ public final class PodScrapeSource: MetricsSource {
     private func scrape(_ pod: ReadyPod, port: Int, path: String, model: String, now: Timestamp) async -> Result<PodMetricsReading, ScrapeFailure> {
         let host = pod.ip.contains(":") ? "[\(pod.ip)]" : pod.ip  // IPv6 pod IPs
         let response: HTTPResponse
-        do throws(KubeError) {
+        do throws(HTTPClientError) {
             response = try await transport.send(method: "GET", path: "http://\(host):\(port)\(path)",
                                                 headers: [("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1")])
         } catch {
@@ -104,19 +106,17 @@ struct ScrapeFailure: Error, Sendable {
     let message: String
 }
 
-/// A pod that may be scraped: Ready, with an IP, and not being deleted.
+/// A pod that may be scraped: Ready (and not being deleted), with an IP.
 struct ReadyPod: Sendable {
     let name: String
     let uid: String
     let ip: String
 
-    init?(_ pod: JSONValue) {
-        guard pod["metadata"]?["deletionTimestamp"] == nil || pod["metadata"]?["deletionTimestamp"] == .null,
-              let ip = pod["status"]?["podIP"]?.stringValue, !ip.isEmpty,
-              let conditions = pod["status"]?["conditions"]?.arrayValue,
-              conditions.contains(where: { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }) else { return nil }
-        name = pod["metadata"]?["name"]?.stringValue ?? ip
-        uid = pod["metadata"]?["uid"]?.stringValue ?? name
+    init?(_ object: JSONValue) {
+        let pod = PodView(object)
+        guard pod.isReady, let ip = pod.podIP else { return nil }
+        name = pod.meta.name.isEmpty ? ip : pod.meta.name
+        uid = pod.meta.uid ?? name
         self.ip = ip
     }
 }

@@ -3,26 +3,11 @@ import Foundation
 import JSON
 import Kube
 
-/// A Prometheus histogram (cumulative buckets, sum, count); controller-runtime's reconcile buckets.
-public struct Histogram: Sendable {
-    public static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-    public private(set) var counts = [Int](repeating: 0, count: Histogram.bounds.count)
-    public private(set) var sum = 0.0
-    public private(set) var count = 0
-
-    public init() {}
-
-    public mutating func observe(_ value: Double) {
-        for (i, bound) in Self.bounds.enumerated() where value <= bound { counts[i] += 1 }
-        sum += value
-        count += 1
-    }
-}
-
 /// The operator's own metrics in the Prometheus text format (0.0.4), named as controller-runtime
 /// names them where it has a name: reconciles and their durations by result, queue depth, watch
 /// restarts, leadership, and per pool its desired and ready replicas and observed values.
 public enum OperatorMetrics {
+    /// The text of `/metrics` (a nil controller: a standby's, or one still starting).
     public static func render(controller: PoolController?, isLeader: Bool, leaseName: String) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
@@ -38,11 +23,11 @@ public enum OperatorMetrics {
         let controllerLabel = "controller=\"elasticinferencepool\""
 
         family("controller_runtime_reconcile_total", "counter", "Total number of reconciliations per controller.")
-        let totals = controller?.reconciles.withLock { $0 } ?? [:]
+        let totals = controller?.telemetry.reconciles ?? [:]
         for result in ["success", "error"] { out += "controller_runtime_reconcile_total{\(controllerLabel),result=\"\(result)\"} \(totals[result] ?? 0)\n" }
 
         family("controller_runtime_reconcile_time_seconds", "histogram", "Length of time per reconciliation per controller.")
-        let durations = controller?.reconcileDurations.withLock { $0 } ?? [:]
+        let durations = controller?.telemetry.reconcileDurations ?? [:]
         for result in ["success", "error"] {
             histogram("controller_runtime_reconcile_time_seconds", "\(controllerLabel),result=\"\(result)\"", durations[result] ?? Histogram())
         }
@@ -55,7 +40,7 @@ public enum OperatorMetrics {
             out += "eip_watch_restarts_total{resource=\"\(informer.resource.plural)\"} \(informer.watchRestarts)\n"
         }
 
-        let reads = ((controller?.metrics as? MetricsSourceRouter)?.statistics.withLock { $0 } ?? [:]).sorted { $0.key < $1.key }
+        let reads = (controller?.telemetry.metricsReads ?? [:]).sorted { $0.key < $1.key }
         family("eip_metrics_reads_total", "counter", "Metric reads, per source (prometheus, podscrape, static).")
         for (source, stats) in reads { out += "eip_metrics_reads_total{source=\"\(source)\"} \(stats.reads)\n" }
         family("eip_metrics_read_errors_total", "counter", "Metric reads that failed as a whole (source down, no pod answered), per source.")

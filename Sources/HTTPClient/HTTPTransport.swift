@@ -2,7 +2,7 @@ import CCurl
 import Foundation
 import Locking
 
-/// How to reach and trust the API server, and how long to wait.
+/// How to reach and trust a server, and how long to wait.
 public struct TransportConfiguration: Sendable {
     /// A certificate, key or CA: a PEM file or PEM bytes.
     public enum PEMSource: Sendable, Equatable {
@@ -10,10 +10,14 @@ public struct TransportConfiguration: Sendable {
         case data([UInt8])
     }
 
-    /// `https://host:port` (or `http://` for tests).
+    /// `https://host:port` (or `http://`), prefixed to every request's path; "" when each request
+    /// names its whole URL (the direct scrape of pods).
     public var server: String
+    /// The CA to verify the server against; nil: the system's.
     public var certificateAuthority: PEMSource?
+    /// A client certificate (x509 authentication), with its key.
     public var clientCertificate: PEMSource?
+    /// The client certificate's key.
     public var clientKey: PEMSource?
     /// Skip certificate verification. Only when a kubeconfig says `insecure-skip-tls-verify: true`.
     public var insecureSkipTLSVerify = false
@@ -24,31 +28,40 @@ public struct TransportConfiguration: Sendable {
     /// Seconds a watch may stay silent before it is given up (default 70, as kopf does; the
     /// server's bookmarks come every ~60 s).
     public var watchInactivityTimeout = 70.0
+    /// The `User-Agent` sent.
     public var userAgent = "eip-operator/0.1"
-    /// A response body longer than this is refused (`.transport` error) rather than held in memory;
+    /// A response body longer than this is refused (`.responseTooLarge`) rather than held in memory;
     /// nil for none. Watches are not affected (they stream).
     public var maximumResponseBytes: Int?
 
+    /// A configuration for `server`, every other setting at its default.
     public init(server: String) { self.server = server }
 }
 
-/// An HTTP response.
+/// An HTTP response: its status, headers (names in lower case) and body.
 public struct HTTPResponse: Sendable {
+    /// The HTTP status.
     public let statusCode: Int
+    /// By lower-case name; a repeated header keeps its last value.
     public let headers: [String: String]
+    /// The body, whole.
     public let body: [UInt8]
 }
 
-/// Sends HTTP requests to the API server through libcurl: TLS verified against the cluster CA
-/// (file or in memory), client certificates, bearer tokens from a credential source, connection
-/// reuse, timeouts, and cancellation that stops a transfer within a second. Blocking transfers run
-/// on their own threads, never on Swift's cooperative pool.
-public final class KubeTransport: Sendable {
+/// Sends HTTP requests through libcurl: TLS verified against a CA (file or in memory), client
+/// certificates, an `Authorization` header from a credential source, connection reuse, timeouts,
+/// and cancellation that stops a transfer within a second. Blocking transfers run on their own
+/// threads, never on Swift's cooperative pool. The Kubernetes client, the direct scrape of pods and
+/// the Prometheus source each hold one; HTTP error statuses are answers, other failures throw
+/// ``HTTPClientError``.
+public final class HTTPTransport: Sendable {
+    /// Where and how it connects.
     public let configuration: TransportConfiguration
     let credentials: (any CredentialSource)?
     private let idleHandles = Locked<[EasyHandle]>([])
     static let maximumIdleHandles = 8
 
+    /// A transport; `credentials` give each request its `Authorization` header (none without).
     public init(_ configuration: TransportConfiguration, credentials: (any CredentialSource)? = nil) {
         self.configuration = configuration
         self.credentials = credentials
@@ -57,9 +70,17 @@ public final class KubeTransport: Sendable {
         }
     }
 
+    /// `?name=value&…`, each value percent-encoded for a query string (`&=+,;?/` too); "" for none.
+    public static func query(_ items: [(String, String)]) -> String {
+        guard !items.isEmpty else { return "" }
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+,;?/")
+        return "?" + items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
+    }
+
     /// One request and its whole response. HTTP error statuses are returned, not thrown; transport
     /// failures throw. A 401 makes the credential source refresh once and the request go again.
-    public func send(method: String, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws(KubeError) -> HTTPResponse {
+    public func send(method: String, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws(HTTPClientError) -> HTTPResponse {
         let first = try await perform(method: method, path: path, headers: headers, body: body, streaming: nil)
         if first.statusCode == 401, let credentials, credentials.refreshAfterUnauthorized() {
             return try await perform(method: method, path: path, headers: headers, body: body, streaming: nil)
@@ -71,19 +92,19 @@ public final class KubeTransport: Sendable {
     /// transfer's thread, and returns false to stop. Setting `cancel` stops it within a second.
     /// Returns the response (its body filled only for non-2xx) when the stream ends; throws
     /// `.cancelled` when stopped, `.timedOut` after the inactivity timeout.
-    func stream(path: String, headers: [(String, String)] = [], cancel: Locked<Bool>,
-                onData: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool) async throws(KubeError) -> HTTPResponse {
+    public func stream(path: String, headers: [(String, String)] = [], cancel: Locked<Bool>,
+                onData: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool) async throws(HTTPClientError) -> HTTPResponse {
         try await perform(method: "GET", path: path, headers: headers, body: nil, streaming: (onData, cancel))
     }
 
     private func perform(method: String, path: String, headers: [(String, String)], body: [UInt8]?,
-                         streaming: (onData: @Sendable (UnsafeRawBufferPointer) -> Bool, cancel: Locked<Bool>?)?) async throws(KubeError) -> HTTPResponse {
+                         streaming: (onData: @Sendable (UnsafeRawBufferPointer) -> Bool, cancel: Locked<Bool>?)?) async throws(HTTPClientError) -> HTTPResponse {
         let requestHeaders = headers
         let transfer = CurlTransfer(cancelled: streaming?.cancel ?? Locked(false))
         transfer.onData = streaming?.onData
         transfer.maximumBodyBytes = configuration.maximumResponseBytes
-        let outcome: Result<HTTPResponse, KubeError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, KubeError>, Never>) in
+        let outcome: Result<HTTPResponse, HTTPClientError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPClientError>, Never>) in
                 Thread.detachNewThread { [self] in
                     continuation.resume(returning: run(transfer, method: method, path: path, headers: requestHeaders, body: body,
                                                        streaming: streaming != nil))
@@ -97,16 +118,16 @@ public final class KubeTransport: Sendable {
 
     /// The blocking part, on the transfer's own thread.
     private func run(_ transfer: CurlTransfer, method: String, path: String, headers requestHeaders: [(String, String)], body: [UInt8]?,
-                     streaming: Bool) -> Result<HTTPResponse, KubeError> {
+                     streaming: Bool) -> Result<HTTPResponse, HTTPClientError> {
         // The token is fetched here, on the transfer's thread: an exec plugin blocks while it runs.
         var headers = requestHeaders
-        do throws(KubeError) {
+        do throws(HTTPClientError) {
             if let credentials, let value = try credentials.authorizationHeader() { headers.append(("Authorization", value)) }
         } catch {
             return .failure(error)
         }
         guard let handle = idleHandles.withLock({ $0.popLast() }) ?? EasyHandle() else {
-            return .failure(KubeError(.transport, "cannot create a libcurl handle"))
+            return .failure(HTTPClientError(.transport, "cannot create a libcurl handle"))
         }
         defer {
             curl_easy_reset(handle.raw)  // keeps the connection cache
@@ -201,23 +222,23 @@ public final class KubeTransport: Sendable {
         }
     }
 
-    static func transportError(_ code: CURLcode, _ transfer: CurlTransfer) -> KubeError {
+    static func transportError(_ code: CURLcode, _ transfer: CurlTransfer) -> HTTPClientError {
         if transfer.bodyTooLarge {
-            return KubeError(.transport, "the response is larger than \(transfer.maximumBodyBytes ?? 0) bytes; refused")
+            return HTTPClientError(.responseTooLarge, "the response is larger than \(transfer.maximumBodyBytes ?? 0) bytes; refused")
         }
         let detail = String(decoding: transfer.errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         switch code {
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
-            return KubeError(.tlsVerification, message)
+            return HTTPClientError(.tlsVerification, message)
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_SSL_CONNECT_ERROR:
-            return KubeError(.connectionFailed, message)
+            return HTTPClientError(.connectionFailed, message)
         case CURLE_OPERATION_TIMEDOUT:
-            return KubeError(.timedOut, message)
+            return HTTPClientError(.timedOut, message)
         case CURLE_ABORTED_BY_CALLBACK:
-            return KubeError(.cancelled, "the request was cancelled")
+            return HTTPClientError(.cancelled, "the request was cancelled")
         default:
-            return KubeError(.transport, message)
+            return HTTPClientError(.transport, message)
         }
     }
 }

@@ -16,14 +16,17 @@ public enum ScrapedFamilies {
     public static let latencySummaries = ["nv_inference_request_summary_us"]
     /// Cumulative request duration and request count counters (Triton's defaults): the mean.
     public static let durationCounter = "nv_inference_request_duration_us"
+    /// Triton's request counter.
     public static let requestCounter = "nv_inference_request_success"
     /// Cumulative queue time counter (Triton): `queue` is its growth over the request count's.
     public static let queueCounter = "nv_inference_queue_duration_us"
     /// GPU utilisation gauges: Triton's is a fraction 0–1, DCGM's a percentage.
     public static let gpuUtilFraction = "nv_gpu_utilization"
+    /// DCGM's GPU utilisation, a percentage.
     public static let gpuUtilPercent = "DCGM_FI_DEV_GPU_UTIL"
     /// GPU memory: Triton's used and total bytes; DCGM's used and free MiB.
     public static let gpuMemoryUsedBytes = "nv_gpu_memory_used_bytes", gpuMemoryTotalBytes = "nv_gpu_memory_total_bytes"
+    /// DCGM's framebuffer memory used and free, MiB.
     public static let gpuMemoryUsedMiB = "DCGM_FI_DEV_FB_USED", gpuMemoryFreeMiB = "DCGM_FI_DEV_FB_FREE"
 
     /// Units per second of a family, from its name's suffix (`_us`, `_ms`, else seconds). Values are

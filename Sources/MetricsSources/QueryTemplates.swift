@@ -97,6 +97,7 @@ public enum QueryTemplates {
 
 /// A template that cannot be used: an unknown preset or placeholder.
 public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong.
     public let description: String
     init(_ description: String) { self.description = description }
 }

@@ -1,19 +1,20 @@
 import Foundation
-import JSON
 import Locking
 
-/// Where bearer tokens come from.
+/// Where the `Authorization` header comes from: a bearer token (fixed, from a file, from a kubeconfig
+/// exec plugin) or basic auth. Called on the transfer's own thread, so it may block.
 public protocol CredentialSource: Sendable {
     /// The token to send now, or nil for none.
-    func bearerToken() throws(KubeError) -> String?
+    func bearerToken() throws(HTTPClientError) -> String?
     /// After a 401: forget what is cached; true when a fresh token may fix it (so the request is retried once).
     func refreshAfterUnauthorized() -> Bool
     /// The whole `Authorization` header value; by default `Bearer <token>` (basic auth overrides it).
-    func authorizationHeader() throws(KubeError) -> String?
+    func authorizationHeader() throws(HTTPClientError) -> String?
 }
 
 extension CredentialSource {
-    public func authorizationHeader() throws(KubeError) -> String? {
+    /// `Bearer <token>`, or nil without a token.
+    public func authorizationHeader() throws(HTTPClientError) -> String? {
         try bearerToken().map { "Bearer \($0)" }
     }
 }
@@ -21,8 +22,11 @@ extension CredentialSource {
 /// A fixed token (kubeconfig `token`).
 public struct StaticToken: CredentialSource {
     let token: String
+    /// A source that always gives `token`.
     public init(_ token: String) { self.token = token }
-    public func bearerToken() throws(KubeError) -> String? { token }
+    /// The token.
+    public func bearerToken() throws(HTTPClientError) -> String? { token }
+    /// A fixed token cannot get better: no retry.
     public func refreshAfterUnauthorized() -> Bool { false }
 }
 
@@ -34,24 +38,28 @@ public final class TokenFile: CredentialSource {
     let maximumAge: Double
     private let cache = Locked<(token: String, read: Date, modified: Date?)?>(nil)
 
+    /// `maximumAge`: seconds a read token is used before the file is read again (default 60).
     public init(path: String, maximumAge: Double = 60) {
         self.path = path
         self.maximumAge = maximumAge
     }
 
-    public func bearerToken() throws(KubeError) -> String? {
+    /// The file's token (trimmed), re-read when the file changed or is older than `maximumAge`.
+    /// Throws `.credentials` when the file cannot be read.
+    public func bearerToken() throws(HTTPClientError) -> String? {
         let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
         if let cached = cache.withLock({ $0 }), cached.modified == modified, Date().timeIntervalSince(cached.read) < maximumAge {
             return cached.token
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw KubeError(.configuration, "cannot read the token file \(path)")
+            throw HTTPClientError(.credentials, "cannot read the token file \(path)")
         }
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         cache.withLock { $0 = (token, Date(), modified) }
         return token
     }
 
+    /// Forgets the token (it may have rotated): the retry reads the file again.
     public func refreshAfterUnauthorized() -> Bool {
         cache.withLock { $0 = nil }
         return true

@@ -1,7 +1,7 @@
 import Autoscaling
 import Foundation
 import JSON
-import Kube
+import HTTPClient
 import Locking
 
 /// How to reach a Prometheus server: its address, credentials and CA, and how long a query may take.
@@ -10,14 +10,16 @@ public struct PrometheusConnection: Sendable, Equatable {
     public var address: String
     /// A bearer token, re-read from this file as it rotates.
     public var bearerTokenFile: String?
-    /// Basic auth: the user name, and a file holding the password.
+    /// Basic auth: the user name (with ``basicAuthPasswordFile``).
     public var basicAuthUsername: String?
+    /// Basic auth: a file holding the password, re-read for every request (a rotated Secret works).
     public var basicAuthPasswordFile: String?
     /// A PEM CA bundle to verify an `https://` address against (else the system's).
     public var caFile: String?
     /// Seconds a query may take.
     public var timeout = Defaults.prometheusQueryTimeoutSeconds
 
+    /// A connection to `address`, without credentials.
     public init(address: String) { self.address = address }
 }
 
@@ -31,7 +33,7 @@ public final class PrometheusQuerySource: MetricsSource {
     let templates: [MetricName: String]
     /// Query timeout for pools that name a Prometheus of their own.
     let timeout: Double
-    private let transports = Locked<[String: KubeTransport]>([:])
+    private let transports = Locked<[String: HTTPTransport]>([:])
 
     /// `connection`: the operator-wide Prometheus (nil: only pools that name one can use this source).
     public init(connection: PrometheusConnection?, templates: [MetricName: String] = QueryTemplates.triton,
@@ -43,6 +45,7 @@ public final class PrometheusQuerySource: MetricsSource {
 
     public var kind: String { "prometheus" }
 
+    /// One instant query per metric the rules read, all at once.
     public func read(_ query: MetricsQuery) async -> MetricSample {
         guard let connection = connection(for: query.pool) else {
             return MetricSample(failure: "no Prometheus address: set the pool's metrics.prometheus.address or the operator's --prometheus-address",
@@ -110,7 +113,7 @@ public final class PrometheusQuerySource: MetricsSource {
         return trimmed(a) == trimmed(b)
     }
 
-    private func transport(for connection: PrometheusConnection) -> KubeTransport {
+    private func transport(for connection: PrometheusConnection) -> HTTPTransport {
         transports.withLock { transports in
             let key = "\(connection.address)|\(connection.bearerTokenFile ?? "")|\(connection.basicAuthUsername ?? "")|\(connection.caFile ?? "")"
             if let existing = transports[key] { return existing }
@@ -127,17 +130,17 @@ public final class PrometheusQuerySource: MetricsSource {
             } else {
                 credentials = nil
             }
-            let transport = KubeTransport(configuration, credentials: credentials)
+            let transport = HTTPTransport(configuration, credentials: credentials)
             transports[key] = transport
             return transport
         }
     }
 
     /// One instant query: its single number and the time Prometheus evaluated it at.
-    static func instantQuery(_ promql: String, transport: KubeTransport, timeout: Double) async -> Result<MetricReading, QueryFailure> {
-        let path = "/api/v1/query" + KubeClient.query([("query", promql), ("timeout", "\(Int(max(1, timeout.rounded(.down))))s")])
+    static func instantQuery(_ promql: String, transport: HTTPTransport, timeout: Double) async -> Result<MetricReading, QueryFailure> {
+        let path = "/api/v1/query" + HTTPTransport.query([("query", promql), ("timeout", "\(Int(max(1, timeout.rounded(.down))))s")])
         let response: HTTPResponse
-        do throws(KubeError) {
+        do throws(HTTPClientError) {
             response = try await transport.send(method: "GET", path: path)
         } catch {
             return .failure(QueryFailure(message: "\(error.message) (query \(promql))", isTransport: true))
@@ -191,13 +194,13 @@ final class BasicAuthFile: CredentialSource {
         self.passwordFile = passwordFile
     }
 
-    func bearerToken() throws(KubeError) -> String? { nil }
+    func bearerToken() throws(HTTPClientError) -> String? { nil }
     /// A 401 may follow a rotated password: the file is read for every request, so retry once.
     func refreshAfterUnauthorized() -> Bool { true }
 
-    func authorizationHeader() throws(KubeError) -> String? {
+    func authorizationHeader() throws(HTTPClientError) -> String? {
         guard let password = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-            throw KubeError(.configuration, "cannot read the Prometheus password file \(passwordFile)")
+            throw HTTPClientError(.credentials, "cannot read the Prometheus password file \(passwordFile)")
         }
         let trimmed = password.trimmingCharacters(in: .newlines)
         return "Basic " + Data("\(username):\(trimmed)".utf8).base64EncodedString()
