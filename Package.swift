@@ -33,8 +33,8 @@ let package = Package(
         // A blocking HTTP/1.1 server (plain or TLS) for the emulator and the operator's endpoints.
         .target(name: "HTTPKit", dependencies: ["COpenSSL", "Locking"]),
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
-        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "Locking"]),
-        .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "Locking", "LoadModel"]),
+        .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport", "LoadModel"]),
         // libcurl, for the Kubernetes client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The Kubernetes client: kubeconfig and in-cluster config, raw HTTPS through libcurl, verbs, watches.
