@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "eipctl", targets: ["eipctl"]),
         .executable(name: "eip-operator", targets: ["eip-operator"]),
         .executable(name: "kube-emulator", targets: ["kube-emulator"]),
+        .executable(name: "eip-demo", targets: ["eip-demo"]),
         .library(name: "Autoscaling", targets: ["Autoscaling"]),
         .library(name: "YAML", targets: ["YAML"]),
         .library(name: "JSON", targets: ["JSON"]),
@@ -54,6 +55,9 @@ let package = Package(
         .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "Operator", "LoadModel", "Simulation"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
         .executableTarget(name: "eip-operator", dependencies: ["Operator", "Autoscaling", "CommandLineSupport"]),
+        // `make demo`: the real operator on kube-emulator's simulated serving pods, through a traffic spike.
+        .target(name: "Demo", dependencies: ["KubeEmulator", "Kube", "LoadModel", "Simulation", "Autoscaling", "JSON", "YAML", "CommandLineSupport", "Locking"]),
+        .executableTarget(name: "eip-demo", dependencies: ["Demo", "CommandLineSupport"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
         .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "Operator", "PrometheusText", "HTTPKit", "LoadModel", "Simulation"]),
 
