@@ -226,6 +226,13 @@ public enum DemoRun {
                 lines.append("          (the second row: the same pool, uncompressed, in eipctl simulate; the live run polls every \(Compression.duration(manifests.compression.applied.pollIntervalSeconds * options.speed)) of trace and reads P90 over \(Int(30 * options.speed)) s of it)")
             }
             lines.append("Events    " + (events.reasons.isEmpty ? "none" : events.reasons.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")))
+            let report = summary.json(trace: trace, speed: options.speed, wallSeconds: wall, interrupted: interrupted, operatorPID: pid,
+                                      events: events.reasons, asked: run.asked)
+            do {
+                try (report.prettyText + "\n").write(toFile: output + "/summary.json", atomically: true, encoding: .utf8)
+            } catch {
+                lines.append("Summary   not written to \(output)/summary.json: \(error.localizedDescription)")
+            }
             let plot = output + "/demo.svg"
             let svg = summary.svg(title: "eip-operator live on kube-emulator: \(manifests.pool.namespace)/\(manifests.pool.name) on \(trace.name)",
                                   subtitle: "\(profile.name), cold start \(LiveView.number(profile.coldStart))s, \(LiveView.number(options.speed))x faster than the trace; the real operator scraping simulated Triton pods")

@@ -1,4 +1,5 @@
 import Autoscaling
+import JSON
 import KubeEmulator
 import LoadModel
 import Simulation
@@ -43,6 +44,28 @@ struct DemoSummary {
                 .joined(separator: "  "))
         }
         return lines
+    }
+
+    /// `summary.json`: the scores, the scale events, the operator's Events by reason and the replicas
+    /// asked second by second, for scripts and tests.
+    func json(trace: Trace, speed: Double, wallSeconds: Double, interrupted: Bool, operatorPID: Int32?, events: [String: Int], asked: [Int]) -> JSONValue {
+        func scores(_ run: ScalerRun) -> JSONValue {
+            let s = run.scores
+            return ["name": .string(run.name), "sloViolationSeconds": .integer(s.sloViolationSeconds), "replicaSeconds": .integer(s.replicaSeconds),
+                    "scaleEvents": .integer(s.scaleEvents), "droppedPercent": .double(NumberText.rounded(s.droppedPercent, 3)),
+                    "peakReplicas": .integer(s.peakReplicas)]
+        }
+        var object: JSONObject = [
+            "trace": .string(trace.name), "traceSeconds": .integer(trace.duration), "playedSeconds": .integer(live.series.demand.count),
+            "speed": .double(speed), "wallSeconds": .double(NumberText.rounded(wallSeconds, 1)), "interrupted": .bool(interrupted),
+            "sloSeconds": .double(settings.slo), "live": scores(live),
+            "scaleEvents": .array(live.events.map { ["time": .integer($0.time), "from": .integer($0.from), "to": .integer($0.to)] }),
+            "events": .object(JSONObject(events.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.integer($0.value)) })),
+            "asked": .array(asked.map { .integer($0) }),
+        ]
+        if let simulated { object["simulated"] = scores(simulated) }
+        if let operatorPID { object["operatorPid"] = .integer(Int(operatorPID)) }
+        return .object(object)
     }
 
     /// The SVG: the live run's panel, then the simulator's.

@@ -67,6 +67,12 @@ public struct ReplicaShare: Sendable, Hashable {
     public let p90: Double
     /// Its GPU utilisation, a fraction.
     public let gpuUtilisation: Double
+
+    public init(served: Double, p90: Double, gpuUtilisation: Double) {
+        self.served = served
+        self.p90 = p90
+        self.gpuUtilisation = gpuUtilisation
+    }
 }
 
 /// A pool of model-server replicas as a fluid queue with one-second ticks (LOADMODEL.md, "The pool").
