@@ -27,7 +27,8 @@ DEMO_ARGS ?=
 demo: ## The main job: the real operator on kube-emulator's simulated Triton pods through a traffic spike (DEMO_ARGS='--cold-start 120s')
 	bash scripts/demo.sh $(DEMO_ARGS)
 
-build: deps ## Build every product (debug)
+build: ## Build every product (debug; installs the build's packages when missing: libcurl and OpenSSL headers)
+	@bash scripts/install-deps.sh build
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
 test: ## Run the whole test suite (the README's test command)
