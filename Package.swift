@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "LoadModelTests", dependencies: ["LoadModel", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "LoadModel", "Autoscaling", "JSON", "YAML", "TestSupport"]),
         // The install layout (config/, Manifests/, the Dockerfile, the Makefile) and the monitoring config.
-        .testTarget(name: "PackagingTests", dependencies: ["JSON", "YAML", "TestSupport"]),
+        .testTarget(name: "PackagingTests", dependencies: ["JSON", "YAML", "KubeEmulator", "TestSupport"]),
         // The demo: kube-emulator's simulated serving pods as the operator reads them, and eip-demo end to end.
         .testTarget(name: "DemoTests", dependencies: ["Demo", "KubeEmulator", "LoadModel", "Operator", "PrometheusText", "Simulation", "Autoscaling", "JSON", "YAML", "Locking", "TestSupport"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "TestSupport"]),

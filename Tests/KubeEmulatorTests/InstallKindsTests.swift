@@ -52,6 +52,8 @@ struct InstallKindsTests {
              body: ["metadata": ["name": "vwc"], "webhooks": [webhook]], namespaced: false, columns: ["Name", "Webhooks", "Age"]),
         Kind(collection: "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
              body: ["metadata": ["name": "mwc"], "webhooks": [webhook]], namespaced: false, columns: ["Name", "Webhooks", "Age"]),
+        Kind(collection: "/apis/scheduling.k8s.io/v1/priorityclasses", body: ["metadata": ["name": "pc"], "value": 1000],
+             namespaced: false, columns: ["Name", "Value", "Global-Default", "Age", "PreemptionPolicy"]),
     ]
 
     func table(_ cluster: TestCluster, _ path: String) throws -> JSONValue {
@@ -145,6 +147,20 @@ struct InstallKindsTests {
         let role = cluster.post(path, ["metadata": ["name": "to-a-role"], "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"]])
         #expect(role.status == 422)
         #expect(role.json["details"]?["causes"]?.arrayValue?.first?["message"] == "Unsupported value: \"Role\": supported values: \"ClusterRole\"")
+    }
+
+    @Test func aPriorityClassIsDefaultedAndKeepsItsValue() throws {
+        let cluster = try TestCluster()
+        let path = Self.kinds[10].collection
+        let created = cluster.post(path, Self.kinds[10].body).json
+        #expect(created["preemptionPolicy"] == "PreemptLowerPriority")
+        let changed = cluster.request("PATCH", path + "/pc", ["value": 2000], contentType: "application/merge-patch+json")
+        #expect(changed.status == 422)
+        #expect(changed.json["details"]?["causes"]?.arrayValue?.first?["message"] == "Forbidden: may not be changed in an update.")
+        let tooHigh = cluster.post(path, ["metadata": ["name": "high"], "value": 2_000_000_000])
+        #expect(tooHigh.status == 422)
+        let reserved = cluster.post(path, ["metadata": ["name": "system-mine"], "value": 1])
+        #expect(reserved.json["details"]?["causes"]?.arrayValue?.first?["field"] == "metadata.name")
     }
 
     @Test func aDisruptionBudgetIsMinAvailableOrMaxUnavailable() throws {

@@ -21,13 +21,20 @@ struct InstallManifestTests {
         #expect(first.status == 0, "\(first.stderr)")
         #expect(verdicts(first.stdout) == [
             "namespace/eip-system created", "serviceaccount/eip-operator created",
-            "clusterrole.rbac.authorization.k8s.io/eip-operator created", "clusterrolebinding.rbac.authorization.k8s.io/eip-operator created",
-            "role.rbac.authorization.k8s.io/eip-operator-leader-election created", "rolebinding.rbac.authorization.k8s.io/eip-operator-leader-election created",
-            "deployment.apps/eip-operator created", "service/eip-operator-metrics created",
+            "role.rbac.authorization.k8s.io/eip-operator-leader-election created", "clusterrole.rbac.authorization.k8s.io/eip-operator created",
+            "clusterrole.rbac.authorization.k8s.io/eip-operator-elasticinferencepool-editor created",
+            "clusterrole.rbac.authorization.k8s.io/eip-operator-elasticinferencepool-viewer created",
+            "rolebinding.rbac.authorization.k8s.io/eip-operator-leader-election created", "clusterrolebinding.rbac.authorization.k8s.io/eip-operator created",
+            "service/eip-operator-metrics created", "priorityclass.scheduling.k8s.io/eip-operator created",
+            "deployment.apps/eip-operator created", "poddisruptionbudget.policy/eip-operator created",
         ])
         #expect(first.stderr.isEmpty, "no warnings (version skew, validation): \(first.stderr)")
+        // Unchanged, but for the PodDisruptionBudget: kubectl's three-way patch of its selector
+        // (patchStrategy replace) is never empty, as on a cluster; the server changes nothing.
+        let revision = s.cluster.emulator.resourceVersion
         let again = s.kubectl("apply", "-f", Self.operatorManifest)
-        #expect(verdicts(again.stdout).allSatisfy { $0.hasSuffix(" unchanged") }, "\(again.stdout)")
+        #expect(verdicts(again.stdout).filter { !$0.hasSuffix(" unchanged") } == ["poddisruptionbudget.policy/eip-operator configured"], "\(again.stdout)")
+        #expect(s.cluster.emulator.resourceVersion == revision, "no object changed")
         let diff = s.kubectl("diff", "-f", Self.operatorManifest)
         #expect(diff.status == 0, "\(diff.stdout)\(diff.stderr)")
         let binding = s.kubectl("get", "clusterrolebinding", "eip-operator", "-o", "wide").stdout
@@ -51,13 +58,6 @@ struct InstallManifestTests {
         - extras.yaml
         """.write(toFile: dir + "/kustomization.yaml", atomically: true, encoding: .utf8)
         try """
-        apiVersion: policy/v1
-        kind: PodDisruptionBudget
-        metadata: {name: eip-operator}
-        spec:
-          maxUnavailable: 1
-          selector: {matchLabels: {app.kubernetes.io/name: eip-operator}}
-        ---
         apiVersion: v1
         kind: Secret
         metadata: {name: eip-webhook-tls}
@@ -89,7 +89,7 @@ struct InstallManifestTests {
 
         let applied = s.kubectl("apply", "-k", dir)
         #expect(applied.status == 0, "\(applied.stderr)")
-        for line in ["poddisruptionbudget.policy/eip-operator created", "secret/eip-webhook-tls created", "statefulset.apps/eip-shard created",
+        for line in ["poddisruptionbudget.policy/eip-operator created", "priorityclass.scheduling.k8s.io/eip-operator created", "secret/eip-webhook-tls created", "statefulset.apps/eip-shard created",
                      "validatingwebhookconfiguration.admissionregistration.k8s.io/eip-operator created", "deployment.apps/eip-operator created"] {
             #expect(verdicts(applied.stdout).contains(line), "\(line) in \(applied.stdout)")
         }
@@ -107,7 +107,10 @@ struct InstallManifestTests {
         #expect(s.kubectl("diff", "-k", dir).status == 0)
 
         let pdb = s.kubectl("get", "pdb", "-n", "eip-system").stdout
-        #expect(pdb.hasPrefix("NAME           MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE\neip-operator   N/A             1                 0                     "), "\(pdb)")
+        #expect(pdb.hasPrefix("NAME           MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE\neip-operator   1               N/A               0                     "), "\(pdb)")
+        let priority = s.kubectl("get", "priorityclass", "eip-operator").stdout
+        #expect(priority.hasPrefix("NAME           VALUE     GLOBAL-DEFAULT   AGE   PREEMPTIONPOLICY\neip-operator   1000000   false            "), "\(priority)")
+        #expect(priority.hasSuffix("   Never\n"), "\(priority)")
         let webhooks = s.kubectl("get", "validatingwebhookconfigurations").stdout
         #expect(webhooks.hasPrefix("NAME           WEBHOOKS   AGE\neip-operator   1          "), "\(webhooks)")
         let secret = s.kubectl("get", "secret", "eip-webhook-tls", "-n", "eip-system").stdout
@@ -118,7 +121,7 @@ struct InstallManifestTests {
 
         let deleted = s.kubectl("delete", "-k", dir, "--timeout=50s")
         #expect(deleted.status == 0, "\(deleted.stderr)")
-        #expect(verdicts(deleted.stdout).count == 12, "\(deleted.stdout)")
+        #expect(verdicts(deleted.stdout).count == 15, "\(deleted.stdout)")
         #expect(s.kubectl("get", "validatingwebhookconfigurations", "eip-operator").status != 0)
     }
 }

@@ -12,6 +12,11 @@ enum Tools {
     static var hasKubectl: Bool { FileManager.default.isExecutableFile(atPath: kubectl) }
     static var hasKubernetesValidate: Bool { FileManager.default.fileExists(atPath: kubernetesValidate + "/kubernetes_validate") }
 
+    /// A product built next to the test bundle (scripts/test.sh builds every product first).
+    static func binary(_ name: String) -> String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
     /// The oldest Kubernetes the README supports: every install manifest must apply there.
     static let oldestSupportedKubernetes = "1.27.0"
 

@@ -20,12 +20,35 @@ enum BuiltInValidation {
             if object["spec"]?["minAvailable"] != nil, object["spec"]?["maxUnavailable"] != nil {
                 causes = [invalid("spec", "\"object\"", "minAvailable and maxUnavailable cannot be both set")]
             }
+        case ("scheduling.k8s.io", "priorityclasses"):
+            causes = priorityClass(object, old: old)
         case ("admissionregistration.k8s.io", "validatingwebhookconfigurations"), ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"):
             causes = webhooks(object["webhooks"]?.arrayValue ?? [])
         default:
             return
         }
         guard causes.isEmpty else { throw APIError.invalid(type, object["metadata"]?["name"]?.stringValue ?? "", causes: causes) }
+    }
+
+    // MARK: PriorityClass
+
+    /// `ValidatePriorityClass` and `ValidatePriorityClassUpdate`: a value no higher than one billion for
+    /// user classes (`HighestUserDefinablePriority`), the `system-` prefix reserved, and the value and
+    /// preemption policy fixed once created.
+    private static func priorityClass(_ object: JSONObject, old: JSONObject?) -> [APIError.Cause] {
+        var causes: [APIError.Cause] = []
+        let name = object["metadata"]?["name"]?.stringValue ?? ""
+        if name.hasPrefix("system-") {
+            causes.append(invalid("metadata.name", "\"\(name)\"", "priority class names with 'system-' prefix are reserved"))
+        }
+        if let value = object["value"]?.intValue, value > 1_000_000_000 {
+            causes.append(forbidden("value", "maximum allowed value of a user defined priority is 1000000000"))
+        }
+        if let old {
+            if old["value"] != object["value"] { causes.append(forbidden("value", "may not be changed in an update.")) }
+            if old["preemptionPolicy"] != object["preemptionPolicy"] { causes.append(invalid("preemptionPolicy", "\"\(object["preemptionPolicy"]?.stringValue ?? "")\"", "field is immutable")) }
+        }
+        return causes
     }
 
     // MARK: RBAC
@@ -167,6 +190,10 @@ enum BuiltInValidation {
 
     private static func invalid(_ field: String, _ value: String, _ detail: String) -> APIError.Cause {
         APIError.Cause(reason: "FieldValueInvalid", field: field, message: "Invalid value: \(value): \(detail)")
+    }
+
+    private static func forbidden(_ field: String, _ detail: String) -> APIError.Cause {
+        APIError.Cause(reason: "FieldValueForbidden", field: field, message: "Forbidden: \(detail)")
     }
 
     private static func notSupported(_ field: String, _ value: String, _ supported: [String]) -> APIError.Cause {

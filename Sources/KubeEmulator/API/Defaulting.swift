@@ -28,6 +28,9 @@ enum Defaulting {
             o["spec"] = .object(podSpec(o["spec"]?.objectValue ?? JSONObject()))
         case "secrets":
             o = secret(o)
+        case "priorityclasses":
+            // scheduling/v1 SetDefaults_PriorityClass.
+            if o["preemptionPolicy"] == nil { o["preemptionPolicy"] = "PreemptLowerPriority" }
         case "validatingwebhookconfigurations", "mutatingwebhookconfigurations":
             if let webhooks = o["webhooks"]?.arrayValue {
                 o["webhooks"] = .array(webhooks.map { webhook($0, mutating: type.plural == "mutatingwebhookconfigurations") })

@@ -69,7 +69,7 @@ public struct ResourceType: Sendable, Hashable {
         ResourceType(group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", singular: "customresourcedefinition",
                      kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], hasStatus: true, hasGeneration: true),
         // What an operator's install manifests carry besides its workload (issue 20 §4): service
-        // accounts and secrets, RBAC, disruption budgets, admission webhooks, StatefulSets. Stored,
+        // accounts and secrets, RBAC, disruption budgets, priority classes, admission webhooks, StatefulSets. Stored,
         // defaulted and validated as the API server does; RBAC is not enforced and webhooks are not
         // called (docs/kube-emulator.md).
         ResourceType(group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true,
@@ -86,6 +86,8 @@ public struct ResourceType: Sendable, Hashable {
                      namespaced: false),
         ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", singular: "clusterrolebinding",
                      kind: "ClusterRoleBinding", namespaced: false),
+        ResourceType(group: "scheduling.k8s.io", version: "v1", plural: "priorityclasses", singular: "priorityclass", kind: "PriorityClass",
+                     namespaced: false, shortNames: ["pc"]),
         ResourceType(group: "admissionregistration.k8s.io", version: "v1", plural: "validatingwebhookconfigurations",
                      singular: "validatingwebhookconfiguration", kind: "ValidatingWebhookConfiguration", namespaced: false, hasGeneration: true),
         ResourceType(group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations",

@@ -107,6 +107,15 @@ enum TableConversion {
                 .string("\($0["roleRef"]?["kind"]?.stringValue ?? "")/\($0["roleRef"]?["name"]?.stringValue ?? "")")
             }
             return [role, age, subjects("User", "Users"), subjects("Group", "Groups"), subjects("ServiceAccount", "ServiceAccounts")]
+        case ("scheduling.k8s.io", "priorityclasses"):
+            // printers.go: NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY.
+            return [computed("Value", "Value is the integer value of this priority class", type: "integer") { $0["value"] ?? 0 },
+                    computed("Global-Default", "GlobalDefault specifies whether this PriorityClass should be considered as the default priority.",
+                             type: "boolean") { $0["globalDefault"] ?? false },
+                    age,
+                    computed("PreemptionPolicy", "PreemptionPolicy is the Policy for preempting pods with lower priority.") {
+                        $0["preemptionPolicy"] ?? "PreemptLowerPriority"
+                    }]
         case ("admissionregistration.k8s.io", "validatingwebhookconfigurations"), ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"):
             return [computed("Webhooks", "Webhooks indicates the number of webhooks in the configuration", type: "integer") { count($0["webhooks"]) }, age]
         default:
