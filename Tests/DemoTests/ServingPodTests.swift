@@ -79,7 +79,7 @@ struct ServingPodTests {
         let elapsed = Date().timeIntervalSince(start)
         let before = try Reading(first), after = try Reading(second)
         let rate = (after.requests - before.requests) / elapsed
-        #expect(abs(rate - 6_000) / 6_000 < 0.25, "\(rate) req/s")
+        #expect(abs(rate - 6_000) / 6_000 < 0.35, "\(rate) req/s")
         let increases = zip(after.buckets, before.buckets).map { (upperBound: $0.upperBound, count: $0.count - $1.count) }
         let p90 = HistogramQuantile.quantile(0.9, buckets: increases)
         let rho = 12_000.0 / (2 * ServerProfile.h100BERT.capacity)

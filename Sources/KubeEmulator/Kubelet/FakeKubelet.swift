@@ -24,11 +24,9 @@ final class FakeKubelet: Sendable {
     /// Seconds from a pod's creation to Ready (tests change it to make new pods warm slowly).
     let startDelay: Locked<Double>
     private let nodes: Int
-    private let wake = DispatchSemaphore(value: 0)
-    private let running = Locked(true)
     private let readyAt = Locked<[String: Date]>([:])  // pod uid → when it becomes Ready
     private let nextIP = Locked(0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let loop = Locked<BackgroundLoop?>(nil)
     /// Simulated serving: Deployment pods' exporters (opened at Ready, stopped when the pod goes).
     private let serving: ServingSimulation?
 
@@ -37,34 +35,18 @@ final class FakeKubelet: Sendable {
         self.serving = serving
         self.startDelay = Locked(startDelay)
         self.nodes = max(1, nodes)
-        api.store.observeChanges { [wake] storageKey in
-            if ["apps/deployments", "apps/daemonsets", "apps/statefulsets", "/pods"].contains(storageKey) { wake.signal() }
+        // Each round waits for a change, or for the next pod due to turn Ready (or 5 s).
+        let loop = BackgroundLoop(wait: { [readyAt] in
+            readyAt.withLock { $0.values.min() }.map { .now() + max(0, $0.timeIntervalSinceNow) } ?? .now() + 5
+        }, work: { [self] in reconcile() })
+        self.loop.withLock { $0 = loop }
+        api.store.observeChanges { storageKey in
+            if ["apps/deployments", "apps/daemonsets", "apps/statefulsets", "/pods"].contains(storageKey) { loop.wake() }
         }
-        Thread.detachNewThread { [self] in loop() }
     }
 
     /// Stops the loop and waits for it to end (idempotent).
-    func stop() {
-        let wasRunning = running.withLock { r in
-            defer { r = false }
-            return r
-        }
-        guard wasRunning else { return }
-        wake.signal()
-        finished.wait()
-    }
-
-    private func loop() {
-        defer { finished.signal() }
-        while running.withLock({ $0 }) {
-            let next = readyAt.withLock { $0.values.min() }
-            let timeout: DispatchTime = next.map { .now() + max(0, $0.timeIntervalSinceNow) } ?? .now() + 5
-            _ = wake.wait(timeout: timeout)
-            guard running.withLock({ $0 }) else { return }
-            while wake.wait(timeout: .now()) == .success {}  // coalesce a burst of changes
-            reconcile()
-        }
-    }
+    func stop() { loop.withLock { $0 }?.stop() }
 
     /// The workload controllers stood in for.
     private enum Workload {
@@ -156,9 +138,13 @@ final class FakeKubelet: Sendable {
                 readyAt.withLock { $0[podUID] = now.addingTimeInterval(startDelay.withLock { $0 }) }
                 continue
             }
-            if due <= now, markReady(pod, podType) {
+            guard due <= now else { continue }
+            if markReady(pod, podType) {
                 readyAt.withLock { _ = $0.removeValue(forKey: podUID) }
                 ready += 1
+            } else {
+                // No address to serve on, or the pod went meanwhile: try again in a second, not at once.
+                readyAt.withLock { $0[podUID] = now.addingTimeInterval(1) }
             }
         }
         writeStatus(owner, type: type, workload: workload, pods: pods.count + old.count, ready: ready + old.count, updated: pods.count,

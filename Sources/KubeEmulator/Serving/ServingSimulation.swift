@@ -28,9 +28,7 @@ public final class ServingSimulation: Sendable {
     private let addresses = LoopbackAddresses()
     private let exporters = Locked<[String: PodExporter]>([:])  // pod uid → exporter
     private let state: Locked<State>
-    private let running = Locked(true)
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let clock = Locked<BackgroundLoop?>(nil)
     /// Wall time of model second 0 (the model's clock runs from the emulator's start).
     private let origin = Date()
 
@@ -55,7 +53,16 @@ public final class ServingSimulation: Sendable {
         self.configuration = configuration
         self.store = store
         state = Locked(State())
-        Thread.detachNewThread { [self] in loop() }
+        // Each round steps every second of trace time that has passed, then sleeps until the next one ends.
+        let speed = max(configuration.speed, 1e-6)
+        let clock = BackgroundLoop(wait: { [self] in
+            .now() + max(0.001, origin.addingTimeInterval(Double(state.withLock { $0.stepped } + 1) / speed).timeIntervalSinceNow)
+        }, work: { [self] in
+            let due = Int((Date().timeIntervalSince(origin) * speed).rounded(.down))
+            let stepped = state.withLock { $0.stepped }
+            if due > stepped { step(from: stepped, to: min(due, stepped + 3_600)) }
+        })
+        self.clock.withLock { $0 = clock }
     }
 
     // MARK: Control and results
@@ -118,28 +125,8 @@ public final class ServingSimulation: Sendable {
 
     /// Stops the clock and every exporter, and waits for the clock's thread to end (idempotent).
     func stop() {
-        let wasRunning = running.withLock { r in
-            defer { r = false }
-            return r
-        }
-        guard wasRunning else { return }
-        wake.signal()
-        finished.wait()
+        clock.withLock { $0 }?.stop()
         for exporter in exporters.withLock({ e in defer { e.removeAll() }; return Array(e.values) }) { exporter.stop() }
-    }
-
-    // MARK: The clock
-
-    private func loop() {
-        defer { finished.signal() }
-        let speed = max(configuration.speed, 1e-6)
-        while running.withLock({ $0 }) {
-            let due = Int((Date().timeIntervalSince(origin) * speed).rounded(.down))
-            let stepped = state.withLock { $0.stepped }
-            if due > stepped { step(from: stepped, to: min(due, stepped + 3_600)) }
-            let next = origin.addingTimeInterval(Double(state.withLock { $0.stepped } + 1) / speed)
-            _ = wake.wait(timeout: .now() + max(0.001, next.timeIntervalSinceNow))
-        }
     }
 
     /// The Deployments and their pods as the store has them now.
