@@ -67,7 +67,7 @@ public struct DemoOptions: Sendable {
             OptionSpec(["--crds"], value: "DIR", help: "The CRD manifests to apply (default CRDs)."),
             OptionSpec(["--speed"], value: "N", help: "Trace seconds per wall second (default 15: the spike in 2 minutes)."),
             OptionSpec(["--slo"], value: "DURATION", help: "The P90 SLO the summary counts against (default 200ms)."),
-            OptionSpec(["--output"], value: "DIR", help: "Where demo.svg, operator.log and the kubeconfig go (default .build/demo)."),
+            OptionSpec(["--output"], value: "DIR", help: "Where demo.svg, summary.json, operator.log and the kubeconfig go (default .build/demo)."),
             OptionSpec(["--operator"], value: "PATH", help: "The eip-operator binary (default: the one beside eip-demo)."),
             OptionSpec(["--plain"], help: "Plain line output, even on a terminal."),
             OptionSpec(["--setup-timeout"], value: "SECONDS", help: "Wall seconds the cluster and the operator have to get ready (default 90)."),

@@ -6,7 +6,7 @@ import LoadModel
 let spec = CommandSpec(
     name: "kube-emulator",
     abstract: "A throwaway Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).",
-    usage: "kube-emulator [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--token-file FILE] [--kubeconfig-out FILE]",
+    usage: "kube-emulator [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--token-file FILE] [--kubeconfig-out FILE] [--serve-trace TRACE [--speed N] [--cold-start 10s]]",
     discussion: """
     Serves the Kubernetes API over HTTPS (with --tls-cert and --tls-key) or plain HTTP. The first line
     on standard output is 'listening on URL'. With --token-file, requests need 'Authorization: Bearer T'

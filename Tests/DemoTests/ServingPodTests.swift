@@ -164,3 +164,48 @@ func waitUntil(timeout: Double = 20, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+@Suite("kube-emulator --serve-trace")
+struct ServeTraceFlagTests {
+    static var binary: String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("kube-emulator").path
+    }
+
+    @Test func theFlagsAreCheckedAndWrongOnesSaySo() {
+        #expect(run(Self.binary, ["--help"]).stdout.contains("--serve-trace"))
+        #expect(run(Self.binary, ["--serve-trace", "builtin:spike", "--speed", "0"]).status == 2)
+        #expect(run(Self.binary, ["--cold-start", "10s"]).stderr.contains("--cold-start goes with --serve-trace"))
+        #expect(run(Self.binary, ["--serve-trace", "builtin:spike", "--pod-start-delay", "1s"]).status == 2)
+        let unknown = run(Self.binary, ["--serve-trace", "builtin:flat"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no built-in trace 'flat'; the built-ins are builtin:spike, builtin:diurnal"))
+        let missing = run(Self.binary, ["--serve-trace", "/nonexistent.csv"])
+        #expect(missing.status == 1 && missing.stderr.contains("/nonexistent.csv: error: cannot read the file"))
+    }
+
+    @Test func itSaysWhatItServesAndStopsItsPodsListenersOnSIGTERM() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["--listen", "127.0.0.1:0", "--serve-trace", "builtin:spike", "--speed", "20", "--cold-start", "2s"]
+        let out = Pipe()
+        process.standardOutput = out
+        let lines = LineCollector(reading: out.fileHandleForReading)
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        #expect(waitUntil(timeout: 10) { lines.lines.count >= 2 })
+        let url = String(lines.lines.first?.dropFirst("listening on ".count) ?? "")
+        #expect(lines.lines.last?.hasPrefix("simulated serving pods: builtin:spike (1800 s) at 20x, profile h100-bert") == true)
+        _ = run("/usr/bin/curl", ["-s", "-X", "POST", "-H", "Content-Type: application/json", url + "/apis/apps/v1/namespaces/default/deployments", "-d",
+                                  #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"bert"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"bert"}},"template":{"metadata":{"labels":{"app":"bert"}},"spec":{"containers":[{"name":"triton","image":"t"}]}}}}"#])
+        var ip = ""
+        #expect(waitUntil(timeout: 20) {
+            let pods = try? JSONValue(parsing: run("/usr/bin/curl", ["-s", url + "/api/v1/namespaces/default/pods"]).stdout)
+            ip = pods?["items"]?.arrayValue?.first?["status"]?["podIP"]?.stringValue ?? ""
+            return !ip.isEmpty
+        })
+        #expect(waitUntil(timeout: 10) { ServingCluster.scrape(ip)?.contains("nv_inference_request_success{model=\"bert\",version=\"1\"}") == true })
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(ServingCluster.scrape(ip) == nil, "a pod's listener outlived the emulator process")
+    }
+}
