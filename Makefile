@@ -5,7 +5,7 @@ SWIFT ?= swift
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug
 
-.PHONY: help deps build test bench fuzz samples validate-samples manifests install uninstall deploy undeploy build-installer \
+.PHONY: help deps demo build test bench fuzz samples validate-samples manifests install uninstall deploy undeploy build-installer \
 	run emulator docker-build docker-push docker-buildx fmt lint clean
 
 KUBECTL ?= kubectl
@@ -23,7 +23,12 @@ help: ## List the targets
 deps: ## Install the system packages the build and tests need (Debian)
 	@bash scripts/install-deps.sh
 
-build: deps ## Build every product (debug)
+DEMO_ARGS ?=
+demo: ## The main job: the real operator on kube-emulator's simulated Triton pods through a traffic spike (DEMO_ARGS='--cold-start 120s')
+	bash scripts/demo.sh $(DEMO_ARGS)
+
+build: ## Build every product (debug; installs the build's packages when missing: libcurl and OpenSSL headers)
+	@bash scripts/install-deps.sh build
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
 test: ## Run the whole test suite (the README's test command)
@@ -41,7 +46,7 @@ fuzz: ## Fuzz the exposition parser with libFuzzer (new inputs in .build/fuzz/co
 	cd .build/fuzz && ./exposition-fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=4096 \
 		corpus ../../Tests/PrometheusTextTests/FuzzCorpus ../../Tests/PrometheusTextTests/Fixtures
 
-samples: ## The main job on the bundled samples: validate them, then dry-run reconciles
+samples: ## Validate the bundled samples, then dry-run reconciles (writes nothing)
 	bash scripts/run-samples.sh
 
 validate-samples: build ## Validate the samples only

@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "eipctl", targets: ["eipctl"]),
         .executable(name: "eip-operator", targets: ["eip-operator"]),
         .executable(name: "kube-emulator", targets: ["kube-emulator"]),
+        .executable(name: "eip-demo", targets: ["eip-demo"]),
         .library(name: "Autoscaling", targets: ["Autoscaling"]),
         .library(name: "YAML", targets: ["YAML"]),
         .library(name: "JSON", targets: ["JSON"]),
@@ -38,8 +39,8 @@ let package = Package(
         // Server-side TLS for HTTPKit (the emulator's listener); the operator does not link it.
         .target(name: "HTTPKitTLS", dependencies: ["HTTPKit", "COpenSSL", "Locking"]),
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
-        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "HTTPKitTLS", "Locking"]),
-        .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "HTTPKitTLS", "Locking", "LoadModel"]),
+        .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport", "LoadModel"]),
         // libcurl, for the HTTP client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // An HTTP client over libcurl (TLS, credentials, timeouts, streaming), with its own errors: the Kubernetes client, pod scrapes and Prometheus use it.
@@ -63,6 +64,9 @@ let package = Package(
         .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "MetricsSources", "Operator", "LoadModel", "Simulation"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
         .executableTarget(name: "eip-operator", dependencies: ["Operator", "MetricsSources", "Autoscaling", "CommandLineSupport"]),
+        // `make demo`: the real operator on kube-emulator's simulated serving pods, through a traffic spike.
+        .target(name: "Demo", dependencies: ["KubeEmulator", "Kube", "LoadModel", "Simulation", "Autoscaling", "JSON", "YAML", "CommandLineSupport", "Locking"]),
+        .executableTarget(name: "eip-demo", dependencies: ["Demo", "CommandLineSupport"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
         .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "MetricsSources", "Operator", "PrometheusText", "HTTPKit", "LoadModel", "Simulation"]),
 
@@ -81,6 +85,8 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "LoadModel", "Autoscaling", "JSON", "YAML", "TestSupport"]),
         // The install layout (config/, Manifests/, the Dockerfile, the Makefile) and the monitoring config.
         .testTarget(name: "PackagingTests", dependencies: ["JSON", "YAML", "KubeEmulator", "TestSupport"]),
+        // The demo: kube-emulator's simulated serving pods as the operator reads them, and eip-demo end to end.
+        .testTarget(name: "DemoTests", dependencies: ["Demo", "KubeEmulator", "LoadModel", "MetricsSources", "PrometheusText", "Simulation", "Autoscaling", "JSON", "YAML", "Locking", "TestSupport"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

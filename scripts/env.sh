@@ -1,4 +1,5 @@
-# Sourced by the scripts: puts the Swift toolchain on PATH and installs missing system packages.
+# Sourced by the scripts: puts the Swift toolchain on PATH and installs missing system packages:
+# those of EIP_DEPS (install-deps.sh: build, or test, the default).
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
   export PATH="/opt/swift/usr/bin:$PATH"
 fi
@@ -8,4 +9,4 @@ tested_swift=$(cat "$(dirname "${BASH_SOURCE[0]}")/../.swift-version" 2>/dev/nul
 if [ -n "$tested_swift" ] && ! swift --version 2>/dev/null | grep -q "Swift version $tested_swift"; then
   echo "warning: this project is tested with Swift $tested_swift; $(swift --version 2>/dev/null | head -1)" >&2
 fi
-bash "$(dirname "${BASH_SOURCE[0]}")/install-deps.sh"
+bash "$(dirname "${BASH_SOURCE[0]}")/install-deps.sh" "${EIP_DEPS:-test}"

@@ -3,6 +3,7 @@
 # what the operator would do for each sample pool (eipctl reconcile --dry-run), writing nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+EIP_DEPS=build   # the samples need only what building needs (no Prometheus, no cluster)
 source scripts/env.sh
 swift build --product eipctl
 eipctl=.build/debug/eipctl

@@ -30,6 +30,10 @@ public final class KubeEmulator: Sendable {
         /// How a new watch from a resourceVersion older than the history is answered. Default: as
         /// the real API server does (HTTP 200, then an `ERROR` event with a 410 `Status`).
         public var expiredWatchAnswer = ExpiredWatchAnswer.errorEvent
+        /// Simulated serving pods: Deployment pods serve a Triton-like `/metrics` driven by the load
+        /// model, and become Ready after the profile's cold start (compressed by the speed), which
+        /// then replaces `podStartDelaySeconds`. Nil (the default): pods serve nothing.
+        public var servingPods: SimulatedServing?
 
         public init() {}
     }
@@ -47,6 +51,8 @@ public final class KubeEmulator: Sendable {
     let api: KubeAPI
     private let server: HTTPServer
     private let kubelet: FakeKubelet?
+    /// The simulated serving pods' clock, pools and results (`Configuration.servingPods`); nil without them.
+    public let serving: ServingSimulation?
     /// `https://127.0.0.1:PORT` (or `http://…`).
     public let url: String
     public var port: Int { server.port }
@@ -57,6 +63,11 @@ public final class KubeEmulator: Sendable {
         case (let cert?, let key?): tls = try TLSServerContext(certificateFile: cert, keyFile: key, clientCAFile: configuration.clientCAFile)
         case (nil, nil): tls = nil
         default: throw EmulatorError("--tls-cert and --tls-key go together")
+        }
+        if let servingPods = configuration.servingPods {
+            guard servingPods.speed > 0, servingPods.speed.isFinite else { throw EmulatorError("simulated serving: the speed must be a positive number") }
+            guard (1...65535).contains(servingPods.port) else { throw EmulatorError("simulated serving: port \(servingPods.port) is not a TCP port") }
+            guard servingPods.trace.duration > 0 else { throw EmulatorError("simulated serving: the trace is empty") }
         }
         let store = ObjectStore(historyLimit: configuration.historyLimit)
         let api = KubeAPI(store: store, tokenFile: configuration.tokenFile, bookmarkInterval: configuration.bookmarkIntervalSeconds,
@@ -71,15 +82,23 @@ public final class KubeEmulator: Sendable {
         server = try HTTPServer(host: configuration.host, port: configuration.port, tls: tls) { request, writer in
             api.handle(request, writer)
         }
-        kubelet = configuration.podStartDelaySeconds.map { FakeKubelet(api: api, startDelay: $0, nodes: configuration.nodes) }
+        if let servingPods = configuration.servingPods {
+            let serving = ServingSimulation(servingPods, store: store)
+            self.serving = serving
+            kubelet = FakeKubelet(api: api, startDelay: servingPods.podStartDelaySeconds, nodes: configuration.nodes, serving: serving)
+        } else {
+            serving = nil
+            kubelet = configuration.podStartDelaySeconds.map { FakeKubelet(api: api, startDelay: $0, nodes: configuration.nodes) }
+        }
         url = "\(tls == nil ? "http" : "https")://\(configuration.host):\(server.port)"
         api.serverAddress.withLock { $0 = "\(configuration.host):\(server.port)" }
     }
 
-    /// Stops listening, drops every connection, stops the fake kubelet.
+    /// Stops listening, drops every connection, stops the fake kubelet and every simulated pod's listener.
     public func stop() {
         server.stop()
         kubelet?.stop()
+        serving?.stop()
     }
 
     deinit { stop() }

@@ -67,6 +67,12 @@ public struct ReplicaShare: Sendable, Hashable {
     public let p90: Double
     /// Its GPU utilisation, a fraction.
     public let gpuUtilisation: Double
+
+    public init(served: Double, p90: Double, gpuUtilisation: Double) {
+        self.served = served
+        self.p90 = p90
+        self.gpuUtilisation = gpuUtilisation
+    }
 }
 
 /// A pool of model-server replicas as a fluid queue with one-second ticks (LOADMODEL.md, "The pool").
@@ -84,16 +90,19 @@ public struct PoolModel: Sendable {
     public static let noCapacityP90 = 60.0
 
     /// The server every replica is.
-    public let profile: ServerProfile
+    public var profile: ServerProfile { queue.profile }
     /// Every replica that exists, in creation order.
     public private(set) var replicas: [Replica]
-    /// Requests waiting, carried from tick to tick.
-    public private(set) var backlog: Double = 0
+    /// The requests and their service, tick by tick.
+    private var queue: ServingQueue
     private var nextID = 0
+
+    /// Requests waiting, carried from tick to tick.
+    public var backlog: Double { queue.backlog }
 
     /// A pool with `readyReplicas` replicas already Ready at `time`.
     public init(profile: ServerProfile, readyReplicas: Int, at time: Double = 0) {
-        self.profile = profile
+        queue = ServingQueue(profile: profile)
         replicas = []
         for _ in 0..<max(0, readyReplicas) {
             replicas.append(Replica(id: nextID, createdAt: time, readyAt: time))
@@ -126,34 +135,9 @@ public struct PoolModel: Sendable {
         }
     }
 
-    /// Runs one tick of `seconds` starting at `time` with offered load `demand` (requests/s):
-    /// arrivals join the backlog, the ready replicas serve what they can, requests older than the
-    /// clients' patience give up, and the tick's P90 and GPU utilisation follow from the load.
+    /// Runs one tick of `seconds` starting at `time` with offered load `demand` (requests/s) on
+    /// the replicas Ready at `time` (``ServingQueue/step(at:demand:seconds:ready:replicas:)``).
     public mutating func step(at time: Double, demand: Double, seconds: Double = 1) -> PoolTick {
-        let demand = max(0, demand.isFinite ? demand : 0)
-        let ready = readyCount(at: time)
-        let serviceRate = Double(ready) * profile.capacity
-        let arrivals = demand * seconds
-        let capacity = serviceRate * seconds
-        let served = min(capacity, backlog + arrivals)
-        backlog += arrivals - served
-        let patience = Self.patienceSeconds * demand
-        var dropped = 0.0
-        if backlog > patience {
-            dropped = backlog - patience
-            backlog = patience
-        }
-        let load = capacity > 0 ? arrivals / capacity : .infinity
-        let p90: Double
-        if ready == 0 {
-            p90 = Self.noCapacityP90
-        } else {
-            let q = min(load, Self.maximumQueueingLoad)
-            let queueing = profile.baseLatency * Self.queueingFactor * q / (1 - q)
-            p90 = profile.baseLatency + queueing + backlog / serviceRate
-        }
-        return PoolTick(time: time, demand: demand, served: served, dropped: dropped, backlog: backlog,
-                        replicas: replicas.count, ready: ready, load: load, p90: p90,
-                        gpuUtilisation: profile.gpuUtilisation.at(load))
+        queue.step(at: time, demand: demand, seconds: seconds, ready: readyCount(at: time), replicas: replicas.count)
     }
 }

@@ -15,6 +15,23 @@ public struct Scores: Sendable, Hashable {
     /// The most replicas that existed at once.
     public let peakReplicas: Int
 
+    /// The scores of recorded ticks (one per second): a run measured rather than simulated, such as
+    /// the live demo's, scored exactly as ``Simulator`` scores its own.
+    public init(ticks: [PoolTick], slo: Double, scaleEvents: Int) {
+        var accumulator = ScoreAccumulator(slo: slo)
+        for tick in ticks { accumulator.add(tick) }
+        self = accumulator.scores(scaleEvents: scaleEvents)
+    }
+
+    init(sloViolationSeconds: Int, replicaSeconds: Int, scaleEvents: Int, offeredRequests: Double, droppedRequests: Double, peakReplicas: Int) {
+        self.sloViolationSeconds = sloViolationSeconds
+        self.replicaSeconds = replicaSeconds
+        self.scaleEvents = scaleEvents
+        self.offeredRequests = offeredRequests
+        self.droppedRequests = droppedRequests
+        self.peakReplicas = peakReplicas
+    }
+
     /// `replicaSeconds` as GPU-hours (one GPU per replica).
     public var gpuHours: Double { Double(replicaSeconds) / 3600 }
 

@@ -23,6 +23,14 @@ public struct ScalerRun: Sendable {
     public let scores: Scores
     public let series: RunSeries
     public let events: [ScaleEvent]
+
+    /// A run recorded elsewhere (the live demo's), to score, report and plot as a simulated one.
+    public init(name: String, scores: Scores, series: RunSeries, events: [ScaleEvent]) {
+        self.name = name
+        self.scores = scores
+        self.series = series
+        self.events = events
+    }
 }
 
 /// A change of the replica count asked for, with the scaler's reason.
@@ -32,6 +40,13 @@ public struct ScaleEvent: Sendable, Hashable {
     public let from: Int
     public let to: Int
     public let reason: String
+
+    public init(time: Int, from: Int, to: Int, reason: String) {
+        self.time = time
+        self.from = from
+        self.to = to
+        self.reason = reason
+    }
 }
 
 /// Per-second series of a run (index = second).
@@ -48,6 +63,18 @@ public struct RunSeries: Sendable {
     public var ready: [Int] = []
     /// The pool's true P90, seconds.
     public var p90: [Double] = []
+
+    public init() {}
+
+    /// The series of recorded ticks (one per second), as ``Simulator`` records them.
+    public init(ticks: [PoolTick]) {
+        demand = ticks.map(\.demand)
+        served = ticks.map(\.served)
+        dropped = ticks.map(\.dropped)
+        replicas = ticks.map(\.replicas)
+        ready = ticks.map(\.ready)
+        p90 = ticks.map(\.p90)
+    }
 }
 
 /// Runs scalers against the load model, one second at a time (LOADMODEL.md): at each of a scaler's

@@ -62,6 +62,44 @@ struct FakeKubeletTests {
         #expect(cluster.get(deployments + "/web").json["status"]?["observedGeneration"] == 2)
     }
 
+    @Test func aRollingUpdateKeepsTheReadyMinimumAndStaysWithinTheSurge() throws {
+        // replicas 4, the defaults (25 % each): at most 5 pods, never fewer than 3 Ready.
+        let cluster = try TestCluster(podStartDelay: 0.3)
+        cluster.createDeployment("web", replicas: 4)
+        #expect(eventually { cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 4 })
+        let before = Set(pods(cluster).compactMap { $0["metadata"]?["name"]?.stringValue })
+        _ = cluster.request("PATCH", deployments + "/web", ["spec": ["template": ["spec": ["initContainers": [["name": "model-preload", "image": "loader:2"]]]]]],
+                            contentType: "application/strategic-merge-patch+json")
+        var fewestReady = 4, most = 4
+        let replaced = eventually(timeout: 20) {
+            let all = pods(cluster)
+            fewestReady = min(fewestReady, all.filter { $0["status"]?["phase"] == "Running" }.count)
+            most = max(most, all.count)
+            let names = Set(all.compactMap { $0["metadata"]?["name"]?.stringValue })
+            return names.count == 4 && names.isDisjoint(with: before) && all.allSatisfy { $0["status"]?["phase"] == "Running" }
+        }
+        #expect(replaced)
+        #expect(fewestReady >= 3, "maxUnavailable 25% of 4 is 1")
+        #expect(most <= 5, "maxSurge 25% of 4 is 1")
+        let status = cluster.get(deployments + "/web").json["status"]
+        #expect(status?["updatedReplicas"] == 4 && status?["replicas"] == 4 && status?["observedGeneration"] == 2)
+    }
+
+    @Test func recreateReplacesEveryPodAtOnce() throws {
+        let cluster = try TestCluster(podStartDelay: 0.5)
+        _ = cluster.post("/apis/apps/v1/namespaces/default/deployments", [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "web"],
+            "spec": ["replicas": 2, "strategy": ["type": "Recreate"], "selector": ["matchLabels": ["app": "web"]],
+                     "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
+        ])
+        #expect(eventually { cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 2 })
+        _ = cluster.request("PATCH", deployments + "/web", ["spec": ["template": ["spec": ["containers": [["name": "server", "image": "triton:24.02"]]]]]],
+                            contentType: "application/strategic-merge-patch+json")
+        // Right after the change no pod is Ready: the old ones are gone, the new ones are starting.
+        #expect(eventually { pods(cluster).count == 2 && pods(cluster).allSatisfy { $0["status"]?["phase"] != "Running" } })
+        #expect(eventually { cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 2 })
+    }
+
     @Test func daemonSetsGetAPodPerNodeAndTheirStatus() throws {
         let cluster = try TestCluster(podStartDelay: 0.1, nodes: 3)
         _ = cluster.post("/apis/apps/v1/namespaces/default/daemonsets", [

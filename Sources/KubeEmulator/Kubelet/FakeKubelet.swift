@@ -6,11 +6,14 @@ import Locking
 /// Stands in for the Deployment, DaemonSet and StatefulSet controllers, the scheduler and the kubelets:
 /// - a Deployment's `spec.replicas` become Pods (owned by it, labelled from its template plus
 ///   `pod-template-hash`) that turn Ready after the start delay, with pod IPs on loopback
-///   (127.1.x.y, so tests can serve a pod's endpoints on its IP);
+///   (127.1.x.y, so tests can serve a pod's endpoints on its IP; with simulated serving, a
+///   Deployment's pods get the address their `/metrics` exporter listens on, see ``ServingSimulation``);
 /// - a StatefulSet's become Pods named by ordinal (`web-0`, `web-1`, …; labelled
 ///   `controller-revision-hash`, `statefulset.kubernetes.io/pod-name` and `apps.kubernetes.io/pod-index`),
 ///   removed from the highest ordinal down;
-/// - a changed pod template replaces the pods (all at once, as the Recreate strategy does);
+/// - a changed pod template replaces a Deployment's pods as its strategy says: RollingUpdate (the
+///   default) starts new pods first, within `maxSurge`, and removes old Ready ones as new ones turn
+///   Ready, keeping `desired - maxUnavailable` Ready; Recreate (and StatefulSets) replace all at once;
 /// - DaemonSets get one Pod per emulated node (`emulator-node-N`);
 /// - Deployment, DaemonSet and StatefulSet status (replicas, ready, updated, available,
 ///   observedGeneration) are kept as the real controllers keep them, through the `status`
@@ -21,44 +24,29 @@ final class FakeKubelet: Sendable {
     /// Seconds from a pod's creation to Ready (tests change it to make new pods warm slowly).
     let startDelay: Locked<Double>
     private let nodes: Int
-    private let wake = DispatchSemaphore(value: 0)
-    private let running = Locked(true)
     private let readyAt = Locked<[String: Date]>([:])  // pod uid → when it becomes Ready
     private let nextIP = Locked(0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let loop = Locked<BackgroundLoop?>(nil)
+    /// Simulated serving: Deployment pods' exporters (opened at Ready, stopped when the pod goes).
+    private let serving: ServingSimulation?
 
-    init(api: KubeAPI, startDelay: Double, nodes: Int = 1) {
+    init(api: KubeAPI, startDelay: Double, nodes: Int = 1, serving: ServingSimulation? = nil) {
         self.api = api
+        self.serving = serving
         self.startDelay = Locked(startDelay)
         self.nodes = max(1, nodes)
-        api.store.observeChanges { [wake] storageKey in
-            if ["apps/deployments", "apps/daemonsets", "apps/statefulsets", "/pods"].contains(storageKey) { wake.signal() }
+        // Each round waits for a change, or for the next pod due to turn Ready (or 5 s).
+        let loop = BackgroundLoop(wait: { [readyAt] in
+            readyAt.withLock { $0.values.min() }.map { .now() + max(0, $0.timeIntervalSinceNow) } ?? .now() + 5
+        }, work: { [self] in reconcile() })
+        self.loop.withLock { $0 = loop }
+        api.store.observeChanges { storageKey in
+            if ["apps/deployments", "apps/daemonsets", "apps/statefulsets", "/pods"].contains(storageKey) { loop.wake() }
         }
-        Thread.detachNewThread { [self] in loop() }
     }
 
     /// Stops the loop and waits for it to end (idempotent).
-    func stop() {
-        let wasRunning = running.withLock { r in
-            defer { r = false }
-            return r
-        }
-        guard wasRunning else { return }
-        wake.signal()
-        finished.wait()
-    }
-
-    private func loop() {
-        defer { finished.signal() }
-        while running.withLock({ $0 }) {
-            let next = readyAt.withLock { $0.values.min() }
-            let timeout: DispatchTime = next.map { .now() + max(0, $0.timeIntervalSinceNow) } ?? .now() + 5
-            _ = wake.wait(timeout: timeout)
-            guard running.withLock({ $0 }) else { return }
-            while wake.wait(timeout: .now()) == .success {}  // coalesce a burst of changes
-            reconcile()
-        }
-    }
+    func stop() { loop.withLock { $0 }?.stop() }
 
     /// The workload controllers stood in for.
     private enum Workload {
@@ -99,15 +87,28 @@ final class FakeKubelet: Sendable {
             (pod["metadata"]?["ownerReferences"]?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid }
                 && pod["metadata"]?["deletionTimestamp"] == nil
         }
-        // A new template replaces the old pods.
-        for pod in pods where !current(pod) { delete(pod, podType) }
+        // A new template replaces the old pods: a Deployment's RollingUpdate keeps old Ready pods until
+        // new ones are Ready (at most desired + maxSurge pods, at least desired - maxUnavailable Ready);
+        // Recreate, StatefulSets and DaemonSets replace them all at once.
+        var old = pods.filter { !current($0) }
         pods.removeAll { !current($0) }
+        var wanted = desired
+        if let rolling = workload == .deployment ? Self.rollingUpdate(owner, desired: desired) : nil, !old.isEmpty {
+            for pod in old where !Self.isRunning(pod) { delete(pod, podType) }
+            old.removeAll { !Self.isRunning($0) }
+            let removable = max(0, old.count + pods.filter(Self.isRunning).count - (desired - rolling.maxUnavailable))
+            let victims = Self.newestFirst(old).prefix(removable)
+            for pod in victims { delete(pod, podType) }
+            let gone = Set(victims.compactMap { $0["metadata"]?["uid"]?.stringValue })
+            old.removeAll { gone.contains($0["metadata"]?["uid"]?.stringValue ?? "") }
+            wanted = max(0, min(desired, desired + rolling.maxSurge - old.count))
+        } else {
+            for pod in old { delete(pod, podType) }
+            old = []
+        }
         // Scale down (newest first; a StatefulSet's highest ordinals first), or up.
-        if pods.count > desired {
-            let extra = pods.sorted { a, b in
-                if workload == .statefulSet { return Self.ordinal(a) > Self.ordinal(b) }
-                return (a["metadata"]?["creationTimestamp"]?.stringValue ?? "") > (b["metadata"]?["creationTimestamp"]?.stringValue ?? "")
-            }.prefix(pods.count - desired)
+        if pods.count > wanted {
+            let extra = (workload == .statefulSet ? pods.sorted { Self.ordinal($0) > Self.ordinal($1) } : Self.newestFirst(pods)).prefix(pods.count - wanted)
             for pod in extra { delete(pod, podType) }
             let gone = Set(extra.compactMap { $0["metadata"]?["uid"]?.stringValue })
             pods.removeAll { gone.contains($0["metadata"]?["uid"]?.stringValue ?? "") }
@@ -115,7 +116,7 @@ final class FakeKubelet: Sendable {
         let used = Set(pods.compactMap { $0["spec"]?["nodeName"]?.stringValue })
         var freeNodes = (1...nodes).map { "emulator-node-\($0)" }.filter { !used.contains($0) }
         var ordinals = Set(pods.map(Self.ordinal))
-        while pods.count < desired {
+        while pods.count < wanted {
             let node = workload == .daemonSet ? (freeNodes.isEmpty ? "emulator-node-1" : freeNodes.removeFirst()) : "emulator-node-\(pods.count % nodes + 1)"
             var identity = PodIdentity.generated(prefix: "\(name)-\(hash)-")
             if workload == .statefulSet {
@@ -137,12 +138,39 @@ final class FakeKubelet: Sendable {
                 readyAt.withLock { $0[podUID] = now.addingTimeInterval(startDelay.withLock { $0 }) }
                 continue
             }
-            if due <= now, markReady(pod, podType) {
+            guard due <= now else { continue }
+            if markReady(pod, podType) {
                 readyAt.withLock { _ = $0.removeValue(forKey: podUID) }
                 ready += 1
+            } else {
+                // No address to serve on, or the pod went meanwhile: try again in a second, not at once.
+                readyAt.withLock { $0[podUID] = now.addingTimeInterval(1) }
             }
         }
-        writeStatus(owner, type: type, workload: workload, pods: pods.count, ready: ready, desired: desired, revision: revision)
+        writeStatus(owner, type: type, workload: workload, pods: pods.count + old.count, ready: ready + old.count, updated: pods.count,
+                    desired: desired, revision: revision)
+    }
+
+    private static func isRunning(_ pod: JSONObject) -> Bool { pod["status"]?["phase"] == "Running" }
+
+    private static func newestFirst(_ pods: [JSONObject]) -> [JSONObject] {
+        pods.sorted { ($0["metadata"]?["creationTimestamp"]?.stringValue ?? "") > ($1["metadata"]?["creationTimestamp"]?.stringValue ?? "") }
+    }
+
+    /// A Deployment's RollingUpdate bounds (`spec.strategy.rollingUpdate`, defaulted to 25 % each),
+    /// resolved against `desired` as the deployment controller resolves them (`ResolveFenceposts`:
+    /// surge rounded up, unavailable down, and 1 unavailable when both come to 0); nil for Recreate.
+    static func rollingUpdate(_ owner: JSONObject, desired: Int) -> (maxSurge: Int, maxUnavailable: Int)? {
+        let strategy = owner["spec"]?["strategy"]
+        guard strategy?["type"]?.stringValue != "Recreate" else { return nil }
+        func resolve(_ value: JSONValue?, roundUp: Bool) -> Int {
+            if let n = value?.intValue { return max(0, n) }
+            guard let text = value?.stringValue, text.hasSuffix("%"), let percent = Int(text.dropLast()) else { return roundUp ? (desired * 25 + 99) / 100 : desired * 25 / 100 }
+            return roundUp ? (desired * percent + 99) / 100 : desired * percent / 100
+        }
+        let surge = resolve(strategy?["rollingUpdate"]?["maxSurge"], roundUp: true)
+        let unavailable = resolve(strategy?["rollingUpdate"]?["maxUnavailable"], roundUp: false)
+        return (surge, surge == 0 && unavailable == 0 ? 1 : unavailable)
     }
 
     /// How a new pod is named: generated (Deployments, DaemonSets), or by ordinal (StatefulSets).
@@ -187,9 +215,15 @@ final class FakeKubelet: Sendable {
     }
 
     private func markReady(_ pod: JSONObject, _ podType: ResourceType) -> Bool {
-        let ip = nextIP.withLock { n -> String in
-            defer { n += 1 }
-            return "127.1.\(n / 254).\(n % 254 + 1)"
+        let ip: String
+        switch serving?.podBecomesReady(pod) ?? .notServed {
+        case .exporter(let address): ip = address
+        case .unavailable: return false
+        case .notServed:
+            ip = nextIP.withLock { n -> String in
+                defer { n += 1 }
+                return "127.1.\(n / 254).\(n % 254 + 1)"
+            }
         }
         let time = JSONValue.string(ObjectSemantics.now())
         let containers = (pod["spec"]?["containers"]?.arrayValue ?? []).map { container -> JSONValue in
@@ -217,10 +251,13 @@ final class FakeKubelet: Sendable {
 
     private func delete(_ pod: JSONObject, _ podType: ResourceType) {
         _ = try? api.store.remove(podType, namespace: pod["metadata"]?["namespace"]?.stringValue ?? "", name: pod["metadata"]?["name"]?.stringValue ?? "")
-        if let uid = pod["metadata"]?["uid"]?.stringValue { readyAt.withLock { _ = $0.removeValue(forKey: uid) } }
+        if let uid = pod["metadata"]?["uid"]?.stringValue {
+            readyAt.withLock { _ = $0.removeValue(forKey: uid) }
+            serving?.podGoes(uid: uid)
+        }
     }
 
-    private func writeStatus(_ owner: JSONObject, type: ResourceType, workload: Workload, pods: Int, ready: Int, desired: Int, revision: String) {
+    private func writeStatus(_ owner: JSONObject, type: ResourceType, workload: Workload, pods: Int, ready: Int, updated: Int, desired: Int, revision: String) {
         let generation = owner["metadata"]?["generation"] ?? .integer(1)
         let status: JSONValue
         switch workload {
@@ -236,7 +273,7 @@ final class FakeKubelet: Sendable {
             if pods > 0 { s["currentReplicas"] = .integer(pods); s["updatedReplicas"] = .integer(pods) }
             status = .object(s)
         case .deployment:
-            var s: JSONObject = ["observedGeneration": generation, "replicas": .integer(pods), "updatedReplicas": .integer(pods),
+            var s: JSONObject = ["observedGeneration": generation, "replicas": .integer(pods), "updatedReplicas": .integer(updated),
                                  "readyReplicas": .integer(ready), "availableReplicas": .integer(ready)]
             if pods - ready > 0 { s["unavailableReplicas"] = .integer(pods - ready) }
             s["conditions"] = [["type": "Available", "status": .string(ready >= desired ? "True" : "False"),
