@@ -280,8 +280,8 @@ extension LearnedState {
 }
 
 /// Request rates as people read them: three significant digits with k or M, `950`, `8.41k`, `99.6k`, `1.2M`.
-enum RateText {
-    static func compact(_ rate: Double) -> String {
+public enum RateText {
+    public static func compact(_ rate: Double) -> String {
         guard rate.isFinite else { return "NaN" }
         let (scaled, suffix): (Double, String) = rate >= 999_500 ? (rate / 1e6, "M") : rate >= 999.5 ? (rate / 1e3, "k") : (rate, "")
         let digits = scaled >= 100 ? 0 : scaled >= 10 ? 1 : 2
