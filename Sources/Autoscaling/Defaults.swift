@@ -43,7 +43,54 @@ public enum Defaults {
     // MARK: Fallback (SPEC §4 rule 6; KEDA's `fallback` block)
 
     /// `fallback.failureThreshold`: 3 consecutive failed reads, as in KEDA's fallback examples.
+    /// Counted per poll interval, not per reconcile (KEDA counts per polling cycle, keda#6053): a
+    /// rollout that triggers extra reconciles does not bring fallback sooner.
     public static let fallbackFailureThreshold = 3
+
+    // MARK: Sizing from what the pool has learned (issue 13)
+
+    /// Healthy for learning capacity: a latency clause of the scale-up rule at no more than half its
+    /// threshold. Latency grows without bound as a server nears saturation (queueing), so the
+    /// throughput seen at half the latency limit still leaves room before the limit; a rate seen at
+    /// the limit itself would leave none.
+    public static let healthyLatencyFraction = 0.5
+    /// Healthy for learning capacity: a utilisation or rate clause of the scale-up rule at no more
+    /// than 90 % of its threshold. These grow in proportion to load, so a tenth below the limit is
+    /// already a tenth of headroom.
+    public static let healthyProportionalFraction = 0.9
+    /// The learned capacity halves without new evidence in a day. Slow on purpose: it is a lower
+    /// bound that only healthy polls raise; a slower model or hardware shows at once as a breach
+    /// with every replica Ready, which cuts it immediately (``CapacityEstimate``).
+    public static let capacityHalfLifeSeconds = 86_400.0
+    /// Replicas are sized for demand at 100 % of the learned capacity: that capacity was itself
+    /// observed with latency at most half its threshold, which is the headroom; sizing below it
+    /// would keep replicas from ever running at the rate that raises the estimate.
+    public static let capacityTargetUtilization = 1.0
+    /// Cold start assumed before this pool has measured one: half a minute, between a small model's
+    /// few seconds (H100 calibration: 4–8 s to the first inference) and the minutes of a large image
+    /// and weights. Replaced by the median of measured scale-ups after the first.
+    public static let coldStartPriorSeconds = 30.0
+    /// Scale-ups kept for the cold-start median: five, so one slow node does not move it.
+    public static let coldStartSamples = 5
+    /// The demand trend's fast average spans a minute (its slow one four): a minute averages the
+    /// per-second noise of a busy service to a few tenths of a percent, and still follows a ramp
+    /// that a two-minute cold start has to meet.
+    public static let demandTrendSeconds = 60.0
+    /// A trend counts when the averages' gap is three standard deviations of the fast average's
+    /// noise: noise alone gets there about once in a thousand polls.
+    public static let trendSignificance = 3.0
+    /// Fast path: a latency clause of the scale-up rule at twice its threshold or more is a sudden
+    /// breach, acted on at the poll it is seen instead of after `scaleUp.periodSeconds`. Twice the
+    /// threshold is past any breach a step period would correct by itself (the period exists to let
+    /// the last step show), and far past noise.
+    public static let fastPathFactor = 2.0
+    /// A demand jump: the request rate grew by more than four times its noise since the last poll,
+    /// and by a tenth at least. A busy service's per-second noise of a few percent averages to about
+    /// 2 % over a 5 s poll, so a tenth is several standard deviations even before the trend has
+    /// measured the noise.
+    public static let demandJumpNoiseMultiple = 4.0
+    /// The least rise in one poll that is a jump, as a fraction of the previous demand.
+    public static let demandJumpMinimumFraction = 0.1
 
     // MARK: Metrics sources (SPEC §6)
 

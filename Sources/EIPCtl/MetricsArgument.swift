@@ -3,6 +3,8 @@ import CommandLineSupport
 import Foundation
 
 /// `--metrics 'P90=250ms,gpu.util=91%'`: metric values for an offline dry run, all sampled at `now`.
+/// `qps=0` with no latency is an idle pool (`--metrics 'qps=0,gpu.util=2%'`): nothing was served,
+/// so the latencies are not unknown but idle.
 enum MetricsArgument {
     static func parse(_ text: String, sampledAt now: Timestamp) throws(UsageError) -> MetricSample {
         var readings: [MetricName: MetricReading] = [:]
@@ -21,6 +23,6 @@ enum MetricsArgument {
                 readings[metric] = MetricReading(value: quantity.value, sampledAt: now)
             }
         }
-        return MetricSample(readings: readings)
+        return MetricSample(readings: readings, idle: MetricSample.isIdle(readings))
     }
 }

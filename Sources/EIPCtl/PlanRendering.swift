@@ -65,6 +65,7 @@ struct PlanRendering {
             line("Warmup    the pod template already matches")
         }
         line("Pre-pull  \(prePullSummary)")
+        line("Learned   \(learnedSummary)")
         line()
         line("Writes (\(writes.count)), in order:")
         for (i, write) in writes.enumerated() {
@@ -126,6 +127,18 @@ struct PlanRendering {
         o["warnings"] = .array(warnings.map(JSONValue.string))
         o["notes"] = .array(notes.map(JSONValue.string))
         return .object(o)
+    }
+
+    /// What the engine has learned, as the decision leaves it (chain it with `--state`).
+    private var learnedSummary: String {
+        let learned = decision.state.learned
+        var parts: [String] = []
+        parts.append(learned.capacity.map { "capacity \(RateText.compact($0.requestsPerReplica)) req/s per ready replica" } ?? "capacity not learned yet (a healthy poll with every replica Ready for a metrics window)")
+        parts.append("cold start \(learned.statusFields["coldStart"]?.stringValue ?? "")")
+        if let trend = learned.demand {
+            parts.append("demand \(RateText.compact(trend.level)) req/s, trend \(RateText.compact(trend.slope)) req/s per second\(trend.isRising(pollSeconds: plan.pool.spec.behavior.pollIntervalSeconds) ? " (rising)" : "")")
+        }
+        return parts.joined(separator: "; ")
     }
 
     private static func json(_ evaluation: ThresholdEvaluation) -> JSONValue {

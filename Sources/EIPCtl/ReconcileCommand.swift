@@ -19,7 +19,9 @@ enum ReconcileCommand {
         would), the metric values from --metrics (a metric left out is unknown). Without --deployment
         the dry run assumes the target Deployment at minReplicas with all replicas ready, and says so.
         The decision reads the state the operator keeps in the pool's status (scale-down window, last
-        scale times); --state replaces it with the status fields of another file.
+        scale times, what the engine learned: capacity per replica, cold start, demand trend);
+        --state replaces it with the status fields of another file: a pool, a bare status, or this
+        command's own -o yaml|json output (its `state`), so dry runs chain poll after poll.
 
         Live mode (no -f): reads the pool (and the state in its status), its Deployment and any HPAs
         from the cluster of the kubeconfig, and plans exactly as the operator's reconciler does. The
@@ -40,7 +42,7 @@ enum ReconcileCommand {
             OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The target Deployment (and any HPAs) as manifests."),
             OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue."),
             OptionSpec(["--now"], value: "RFC3339", help: "The time to decide at (default: the clock)."),
-            OptionSpec(["--state"], value: "FILE", help: "A pool (or a bare status) whose status fields replace the pool's."),
+            OptionSpec(["--state"], value: "FILE", help: "A pool, a bare status, or a previous dry run's -o yaml|json output, whose status fields (its state) replace the pool's."),
             OptionSpec(["-o", "--output"], value: "FORMAT", help: "text (default), yaml or json."),
             OptionSpec(["-n", "--namespace"], value: "NAMESPACE", help: "Live mode: the pool's namespace (default: the context's)."),
             OptionSpec(["--kubeconfig"], value: "FILE", help: "Live mode: the kubeconfig (default: KUBECONFIG, else ~/.kube/config)."),
@@ -198,7 +200,9 @@ enum ReconcileCommand {
             guard let first = objects.first else {
                 return .failure(ManifestLoadError(file: file, mark: nil, message: "no status in the file"))
             }
-            let status = first.value["status"] ?? first.value
+            // A pool (its status), this command's own -o json|yaml output (its `state`, so that dry runs
+            // chain poll after poll as the operator carries status), or a bare status.
+            let status = first.value["status"] ?? first.value["state"] ?? first.value
             guard var object = pool.value.objectValue else { return .success(pool) }
             object["status"] = status
             return .success(ManifestObject(value: .object(object), file: pool.file, document: pool.document, prefix: pool.prefix))

@@ -39,7 +39,7 @@ enum SimulateCommand {
         """,
         options: [
             OptionSpec(["-f", "--filename"], value: "FILE", repeatable: true, help: "The pool manifest (a file, a directory, or - for standard input)."),
-            OptionSpec(["--trace"], value: "FILE|builtin:NAME", help: "Required: a CSV or Prometheus range-query JSON file, or builtin:spike, builtin:diurnal."),
+            OptionSpec(["--trace"], value: "FILE|builtin:NAME", help: "Required: a CSV or Prometheus range-query JSON file, or builtin:spike, builtin:diurnal, builtin:step, builtin:bursts, builtin:ramp, builtin:idle, builtin:walk."),
             OptionSpec(["--profile"], value: "FILE|builtin:NAME", help: "The server profile: a YAML/JSON file, or builtin:h100-bert (default), builtin:gpu-bound."),
             OptionSpec(["--cold-start"], value: "DURATION", help: "Seconds from asking for a replica to its being Ready (default: the profile's, 10s)."),
             OptionSpec(["--slo"], value: "DURATION", help: "The P90 latency SLO the scores count against (default 200ms)."),

@@ -58,7 +58,8 @@ public struct StaticMetricsSource: MetricsSource {
     public var kind: String { "static" }
 
     public func read(_ query: MetricsQuery) async -> MetricSample {
-        MetricSample(readings: values.mapValues { MetricReading(value: $0, sampledAt: query.now) }, source: "static")
+        let readings = values.mapValues { MetricReading(value: $0, sampledAt: query.now) }
+        return MetricSample(readings: readings, source: "static", idle: MetricSample.isIdle(readings))
     }
 }
 

@@ -77,7 +77,8 @@ public final class PodScrapeSource: MetricsSource {
             return MetricSample(failure: "no pod answered: " + failures.joined(separator: "; "), source: source)
         }
         let failed = failures.isEmpty ? "" : " (failed: \(failures.joined(separator: "; ")))"
-        return MetricSample(readings: aggregate.readings, unknownReasons: aggregate.unknown, source: source + failed)
+        return MetricSample(readings: aggregate.readings, unknownReasons: aggregate.unknown, source: source + failed, idle: aggregate.idle,
+                            demand: aggregate.demand.map { MetricReading(value: $0, sampledAt: query.now) })
     }
 
     private func scrape(_ pod: ReadyPod, port: Int, path: String, model: String, now: Timestamp) async -> Result<PodMetricsReading, ScrapeFailure> {

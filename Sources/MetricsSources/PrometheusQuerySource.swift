@@ -56,9 +56,11 @@ public final class PrometheusQuerySource: MetricsSource {
         templates.merge(query.pool.spec.metrics?.prometheusQueries ?? [:]) { _, pool in pool }
         let values = ["namespace": query.pool.namespace, "pool": query.pool.name, "model": query.pool.spec.modelRef, "target": query.target.name]
 
-        // Only the metrics the rules read: each is a query on every poll of every pool, and a
-        // Prometheus serving a thousand pools feels each extra one.
-        let wanted = query.metrics
+        // Only the metrics the rules read, and qps where a template gives it (the engine sizes the
+        // pool from it and tells idle from failing by it): each is a query on every poll of every
+        // pool, and a Prometheus serving a thousand pools feels each extra one.
+        var wanted = query.metrics
+        if !wanted.contains(.qps), templates[.qps] != nil { wanted.append(.qps) }
         var unknown: [MetricName: String] = [:]
         var promql: [(MetricName, String)] = []
         for metric in wanted {
@@ -85,7 +87,10 @@ public final class PrometheusQuerySource: MetricsSource {
         var failures: [String] = []
         for (metric, answer) in answers {
             switch answer {
-            case .success(let reading): readings[metric] = reading
+            case .success(var reading):
+                // Fresh by when the operator read it; the server's own time stays as sampledAt (skew is reported).
+                reading.readAt = query.now
+                readings[metric] = reading
             case .failure(let failure):
                 unknown[metric] = failure.message
                 if failure.isTransport { failures.append(failure.message) }
@@ -95,7 +100,9 @@ public final class PrometheusQuerySource: MetricsSource {
         if readings.isEmpty, !promql.isEmpty, failures.count == promql.count {
             return MetricSample(failure: failures[0], unknownReasons: unknown, source: source)
         }
-        return MetricSample(readings: readings, unknownReasons: unknown, source: source)
+        // Idle: a request rate of exactly zero (latency queries over no requests answer NaN).
+        let idle = readings[.qps]?.value == 0
+        return MetricSample(readings: readings, unknownReasons: unknown, source: source, idle: idle)
     }
 
     /// The pool's own Prometheus when it names one (credentials only when it is the operator's), else the operator's.

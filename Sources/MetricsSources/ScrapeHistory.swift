@@ -27,8 +27,18 @@ struct ScrapeHistory: Sendable {
         pods = pods.filter { _, readings in readings.last.map { $0.time >= cutoff } ?? false }
     }
 
+    /// What a read of the pool's pods comes to: the values, why the others are missing, whether the
+    /// pool served no request over the window (idle), and the request rate over the newest scrape
+    /// interval (the demand the engine sizes from).
+    struct Aggregate {
+        var readings: [MetricName: MetricReading]
+        var unknown: [MetricName: String]
+        var idle: Bool
+        var demand: Double?
+    }
+
     /// The pool's values from the latest scrape of each of `current` (the pods that answered now).
-    func aggregate(current: [String], at now: Timestamp) -> (readings: [MetricName: MetricReading], unknown: [MetricName: String]) {
+    func aggregate(current: [String], at now: Timestamp) -> Aggregate {
         let series = current.compactMap { pods[$0] }.filter { !$0.isEmpty }
         var values: [MetricName: Double] = [:]
         var unknown: [MetricName: String] = [:]
@@ -72,6 +82,7 @@ struct ScrapeHistory: Sendable {
         // Means and rates from counters.
         var totals: [String: Double] = [:]
         var qps = 0.0
+        var demand: Double?
         var counted = Set<String>()
         for readings in withRates {
             let increases = Self.increases(readings)
@@ -79,6 +90,10 @@ struct ScrapeHistory: Sendable {
             counted.formUnion(increases.keys)
             let seconds = readings[readings.count - 1].time.seconds(since: readings[0].time)
             if let requests = increases["requests"], seconds > 0 { qps += requests / seconds }
+            // The newest scrape interval alone: the demand as of now, not as of half a window ago.
+            let last = Array(readings.suffix(2))
+            let interval = last[1].time.seconds(since: last[0].time)
+            if let requests = Self.increases(last)["requests"], interval > 0 { demand = (demand ?? 0) + requests / interval }
         }
         let requests = totals["requests"] ?? 0
         for (metric, key, name) in [(MetricName.mean, "duration", ScrapedFamilies.durationCounter), (.queue, "queue", ScrapedFamilies.queueCounter)] {
@@ -112,7 +127,9 @@ struct ScrapeHistory: Sendable {
         for (metric, value) in values {
             if value.isFinite { readings[metric] = MetricReading(value: value, sampledAt: sampledAt) } else { unknown[metric] = "the value is \(value)" }
         }
-        return (readings, unknown)
+        // Idle: the request counters grew by nothing over a window with rates (not a first scrape).
+        let idle = !withRates.isEmpty && counted.contains("requests") && requests <= 0
+        return Aggregate(readings: readings, unknown: unknown, idle: idle, demand: demand)
     }
 
     /// Each counter's increase across the readings: the sum of adjacent differences, where a

@@ -61,7 +61,9 @@ public struct EngineScaler: Scaler {
     }
 
     /// The sample the pool's source would return: the direct scrape fails with no Ready pod to
-    /// scrape; a window that served no request has no latency (idle), as `ScrapeHistory` says.
+    /// scrape; a window that served no request has no latency (idle), as `ScrapeHistory` says. The
+    /// demand is the rate over the last poll interval (a direct scrape's newest counter increase),
+    /// or `qps` through Prometheus.
     private func sample(_ o: Observation, now: Timestamp) -> MetricSample {
         if case .directScrape = pipeline, o.readyReplicas == 0 {
             return MetricSample(failure: "no Ready pods of Deployment \(pool.spec.targetName) to scrape", source: "simulated PodScrape")
@@ -76,6 +78,12 @@ public struct EngineScaler: Scaler {
                 unknown[metric] = reading.seconds == 0 ? "first scrape; rates need a second" : "no requests in the last \(reading.seconds)s"
             }
         }
-        return MetricSample(readings: readings, unknownReasons: unknown, source: "simulated")
+        let idle = reading.seconds > 0 && reading.p90 == nil && (reading.qps ?? 0) == 0
+        var demand: MetricReading?
+        if case .directScrape = pipeline {
+            let interval = max(1, Int(pollInterval.rounded()))
+            demand = o.history.meanDemand(o.time - interval, o.time).map { MetricReading(value: $0, sampledAt: now) }
+        }
+        return MetricSample(readings: readings, unknownReasons: unknown, source: "simulated", idle: idle, demand: demand)
     }
 }

@@ -49,14 +49,21 @@ struct ScaleUpRuleTests {
         // 15 s later, still hot, only the 2 old replicas are ready: 2 + 4 = 6, already asked for.
         let d = sim.step(hot, after: 15, ready: 2)
         #expect((d.action, d.to, d.reason.kind) == (.hold, 6, .replicasWarming))
-        // Once they are ready, the next step is taken from 6.
-        #expect(sim.step(hot, after: 15, ready: 6).to == 12)
+        // Ready, but the metrics window (max(30 s, 4 polls)) still holds the breach they answer: no step yet.
+        let landed = sim.step(hot, after: 5, ready: 6)
+        #expect((landed.action, landed.reason.kind) == (.hold, .replicasWarming))
+        #expect(landed.message.contains("the metrics window still shows the breach"), "\(landed.message)")
+        // Ready for a whole window and still breaching: the next step is taken from 6.
+        #expect(sim.step(hot, after: 30, ready: 6).to == 12)
     }
 
     @Test func atMostOneStepPerPeriod() throws {
-        var sim = Simulation(policy: try makePolicy(max: 100), replicas: 2)
+        var behavior = ScalingBehavior()
+        behavior.scaleUp.periodSeconds = 60
+        var sim = Simulation(policy: try makePolicy(max: 100, behavior: behavior), replicas: 2)
         _ = sim.step(hot)
-        let early = sim.step(hot, after: 14.9, ready: 6)
+        _ = sim.step(hot, after: 10, ready: 6)                    // the 4 new replicas Ready 10 s later
+        let early = sim.step(hot, after: 49.9, ready: 6)          // a window later, still breaching: but 59.9 s since the step
         #expect((early.action, early.reason.kind) == (.hold, .scaleUpRateLimited))
         #expect(early.message.contains("next step in 0.1s"))
         #expect(sim.step(hot, after: 0.1, ready: 6).action == .scaleUp)
@@ -193,7 +200,9 @@ struct MissingMetricsRuleTests {
         #expect(sim.step([:]).reason.kind == .metricsUnknown)
         #expect(sim.step([:], after: 5).reason.kind == .metricsUnknown)
         let d = sim.step([:], after: 5)
-        #expect((d.to, d.reason.kind) == (4, .fallback))
+        // A floor, never a cut (SPEC §4 rule 6): 8 busy replicas stay 8, not 4.
+        #expect((d.to, d.reason.kind) == (8, .fallback))
+        #expect(d.message.contains("fallback.replicas 4 is a floor, never a cut: holding at 8"), "\(d.message)")
         #expect(sim.step([:], after: 5).reason.kind == .fallback)   // stays there
         #expect(sim.step(steady, after: 5).state.consecutiveMetricFailures == 0)
     }

@@ -55,8 +55,29 @@ struct Arbitrary {
 
     mutating func state(around now: Timestamp) -> ScalingState {
         func maybe() -> Timestamp? { bool() ? now + Double(-int(0...900)) : nil }
+        func rate() -> Double { Double(int(1...5000)) }
+        var learned = LearnedState()
+        if bool() { learned.capacity = CapacityEstimate(requestsPerReplica: rate(), updatedAt: now + Double(-int(0...90_000))) }
+        if bool() { learned.coldStart = ColdStartEstimate(samples: (0..<int(1...5)).map { _ in Double(int(1...300)) }) }
+        if bool() {
+            let level = rate()
+            learned.demand = DemandTrend(level: level, baseline: level * Double(int(50...150)) / 100, noise: Double(int(0...500)),
+                                         at: now + Double(-int(1...30)), since: now + Double(-int(0...900)))
+        }
+        learned.readySince = maybe()
+        learned.lastDemand = bool() ? rate() : nil
+        learned.surgeForecast = bool() ? rate() * 3 : nil
+        if bool() { learned.pendingScaleUp = PendingScaleUp(replicas: int(1...40), since: now + Double(-int(0...300))) }
         return ScalingState(scaleUpCandidateSince: maybe(), scaleDownCandidateSince: maybe(), lastScaleUpTime: maybe(),
-                            lastScaleDownTime: maybe(), consecutiveMetricFailures: int(0...6))
+                            lastScaleDownTime: maybe(), consecutiveMetricFailures: int(0...6), metricsFailingSince: maybe(), learned: learned)
+    }
+
+    /// A sample of `values`, sometimes with a short-window demand, sometimes idle.
+    mutating func sample(_ values: [MetricName: Double], at now: Timestamp) -> MetricSample {
+        var s = AutoscalingTests.sample(values, at: now)
+        if bool() { s.demand = MetricReading(value: Double(int(0...5000)), sampledAt: now) }
+        s.idle = int(0...4) == 0
+        return s
     }
 }
 
@@ -68,7 +89,7 @@ struct DecisionPropertyTests {
             let policy = try a.policy()
             let current = a.int(0...60)
             let t = target(current, ready: a.int(0...current))
-            let d = DecisionEngine.decide(policy: policy, target: t, sample: sample(a.values(dropSome: a.bool()), at: t0), now: t0, state: a.state(around: t0))
+            let d = DecisionEngine.decide(policy: policy, target: t, sample: a.sample(a.values(dropSome: a.bool()), at: t0), now: t0, state: a.state(around: t0))
             if policy.paused {
                 #expect(d.to == current)
             } else {
@@ -84,15 +105,15 @@ struct DecisionPropertyTests {
     @Test func noSecondStepAtTheSameInstant() throws {
         var a = Arbitrary(rng: SeededGenerator(seed: 2))
         var steps = 0
-        for _ in 0..<2000 {
+        for _ in 0..<5000 {
             let policy = try a.policy()
             let current = a.int(0...40)
             let ready = a.int(0...current)
-            let s = sample(a.values(dropSome: a.bool()), at: t0)
+            let s = a.sample(a.values(dropSome: a.bool()), at: t0)
             let first = DecisionEngine.decide(policy: policy, target: target(current, ready: ready), sample: s, now: t0, state: a.state(around: t0))
             let second = DecisionEngine.decide(policy: policy, target: target(first.to, ready: first.to), sample: s, now: t0, state: first.state)
             switch first.reason.kind {
-            case .scaleUpRule:
+            case .scaleUpRule, .scaleUpForecast:
                 steps += 1
                 #expect(second.action != .scaleUp, "\(first.message) then \(second.message)")
             case .scaleDownRule:
@@ -132,8 +153,13 @@ struct DecisionPropertyTests {
                                    paused: false)
             let values = a.values(dropSome: true)
             let current = a.int(policy.minReplicas...policy.maxReplicas)
-            let d = DecisionEngine.decide(policy: policy, target: target(current), sample: sample(values, at: t0), now: t0, state: a.state(around: t0))
-            if d.action == .scaleDown {
+            let ready = a.int(0...current)
+            let d = DecisionEngine.decide(policy: policy, target: target(current, ready: ready), sample: sample(values, at: t0), now: t0,
+                                          state: a.state(around: t0))
+            if d.reason.kind == .trimStarting {
+                // Giving back replicas still starting removes no ready one, and only on a known breach's numbers.
+                #expect(d.to >= ready && d.scaleUp.result != .unknown, "\(d.message)")
+            } else if d.action == .scaleDown {
                 // Only on known data: the up rule false and the down rule true.
                 #expect(d.scaleUp.result == .false && d.scaleDown.result == .true, "\(d.message)")
             }
@@ -143,6 +169,60 @@ struct DecisionPropertyTests {
             }
         }
         #expect(checked > 100, "the generator must produce unknown cases")
+    }
+}
+
+@Suite("Properties of the learned sizing")
+struct SizingPropertyTests {
+    /// A pool sized from the learned capacity (up or down) is never smaller than the demand needs at
+    /// that capacity: replicas × capacity ≥ the demand sized for.
+    @Test func learnedCapacityNeverMakesThePoolSmallerThanTheDemandNeeds() throws {
+        var a = Arbitrary(rng: SeededGenerator(seed: 7))
+        var checked = 0
+        for _ in 0..<3000 {
+            let policy = try a.policy()
+            let current = a.int(policy.minReplicas...policy.maxReplicas)
+            let d = DecisionEngine.decide(policy: policy, target: target(current, ready: a.int(0...current)),
+                                          sample: a.sample(a.values(dropSome: a.bool()), at: t0), now: t0, state: a.state(around: t0))
+            var sized: CapacitySizing?
+            switch d.reason {
+            case .scaleUpRule(let step), .scaleUpForecast(let step):
+                switch step.sizing {
+                case .capacity(let s): sized = s
+                case .surge(let s): sized = s.capacity
+                case .forecast(let f): sized = f.capacity
+                case .step: break
+                }
+            case .scaleDownRule(let step): sized = step.sizing
+            case .trimStarting(let trim): sized = trim.sizing
+            default: break
+            }
+            guard let sized, d.to < policy.maxReplicas else { continue }
+            checked += 1
+            #expect(Double(d.to) * sized.perReplica * sized.utilization >= sized.demand * (1 - 1e-9), "\(d.message)")
+        }
+        #expect(checked > 100, "the generator must produce learned sizings: \(checked)")
+    }
+
+    /// An idle pool (a healthy source that counted no request) never counts a failure, never holds
+    /// for unknown latency, and never falls back.
+    @Test func idleNeverCountsAsAFailure() throws {
+        var a = Arbitrary(rng: SeededGenerator(seed: 8))
+        for _ in 0..<2000 {
+            let policy = try a.policy()
+            var values = a.values(dropSome: false)
+            for metric in MetricName.allCases where metric.kind == .duration { values[metric] = nil }
+            values[.qps] = 0
+            var s = sample(values, at: t0)
+            s.idle = true
+            var state = a.state(around: t0)
+            state.metricsFailingSince = nil
+            state.consecutiveMetricFailures = 0
+            let current = a.int(policy.minReplicas...policy.maxReplicas)
+            let d = DecisionEngine.decide(policy: policy, target: target(current), sample: s, now: t0, state: state)
+            #expect(d.state.consecutiveMetricFailures == 0, "\(d.message)")
+            #expect(d.reason.kind != .fallback && d.reason.kind != .metricsUnknown, "\(d.message)")
+        }
     }
 }
 

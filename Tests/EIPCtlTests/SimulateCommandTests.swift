@@ -133,7 +133,7 @@ struct SimulateCommandTests {
     @Test func anUnknownBuiltinListsTheBuiltins() throws {
         let r = try Eipctl.run(["simulate", "-f", Self.standard, "--trace", "builtin:weekly"])
         #expect(r.status == 1)
-        #expect(r.stderr == "error: --trace: no built-in trace 'weekly'; the built-ins are builtin:spike, builtin:diurnal\n")
+        #expect(r.stderr == "error: --trace: no built-in trace 'weekly'; the built-ins are builtin:spike, builtin:diurnal, builtin:step, builtin:bursts, builtin:ramp, builtin:idle, builtin:walk\n")
     }
 
     @Test func helpDescribesTheCommand() throws {

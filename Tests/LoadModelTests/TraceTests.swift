@@ -22,6 +22,21 @@ struct TraceTests {
         #expect(diurnal.trace(seed: 1).duration == 7_200)
     }
 
+    @Test func theOtherShapesAreWhatTheirNamesSay() {
+        #expect((BuiltinTrace.step.rate(at: 599), BuiltinTrace.step.rate(at: 600), BuiltinTrace.step.rate(at: 3_599)) == (12_000, 36_000, 36_000))
+        let bursts = BuiltinTrace.bursts
+        #expect((bursts.rate(at: 299), bursts.rate(at: 300), bursts.rate(at: 329), bursts.rate(at: 330), bursts.rate(at: 900)) == (12_000, 48_000, 48_000, 12_000, 48_000))
+        #expect((BuiltinTrace.ramp.rate(at: 0), BuiltinTrace.ramp.rate(at: 1_800), BuiltinTrace.ramp.rate(at: 5_000)) == (10_000, 45_000, 80_000))
+        let idle = BuiltinTrace.idle
+        #expect((idle.rate(at: 1_199), idle.rate(at: 1_200), idle.rate(at: 2_400)) == (20_000, 0, 20_000))
+        #expect(idle.trace(seed: 1).demand[1_200..<2_400].allSatisfy { $0 == 0 }, "idle means no request at all")
+        let walk = BuiltinTrace.walk.trace(seed: 3)
+        #expect(walk == BuiltinTrace.walk.trace(seed: 3) && walk != BuiltinTrace.walk.trace(seed: 4))
+        #expect(walk.demand.allSatisfy { (4_999...150_001).contains($0) })
+        #expect(zip(walk.demand, walk.demand.dropFirst()).allSatisfy { abs($1 / $0 - 1) < 0.06 }, "steps of about 1 %")
+        #expect(BuiltinTrace.allCases.map { $0.trace(seed: 1).duration } == [1_800, 7_200, 3_600, 3_600, 5_400, 7_200, 7_200])
+    }
+
     @Test func noiseIsSeededGaussianOfTheStatedSize() {
         let a = BuiltinTrace.spike.trace(seed: 7), b = BuiltinTrace.spike.trace(seed: 7), c = BuiltinTrace.spike.trace(seed: 8)
         #expect(a == b)

@@ -22,10 +22,18 @@ enum DecisionMessage {
         case .scaleUpRateLimited(let since, let period):
             body = "\(upRule) but the last scale-up was \(seconds(since)) ago; next step in \(seconds(Double(period) - since)) (scaleUp.periodSeconds \(period))\(overlap)"
         case .replicasWarming(let step):
-            body = "\(upRule); \(stepText(step)) gives \(step.to), and \(d.from) replicas (\(d.from - step.ready) still starting) already cover it\(overlap)"
+            let starting = d.from - step.ready
+            let cover = starting > 0 ? "\(d.from) replicas (\(starting) still starting) already cover it" : "the \(d.from) ready replicas already cover it (the metrics window still shows the breach they answer)"
+            body = "\(upRule); \(stepText(step)) gives \(step.to), and \(cover)\(overlap)"
         case .scaleUpRule(let step):
             let capped = step.cappedAt.map { " (capped at maxReplicas \($0))" } ?? ""
-            body = "\(upRule); \(stepText(step))\(capped)\(overlap)"
+            body = "\(upRule)\(fastPathText(step)); \(stepText(step))\(capped)\(overlap)"
+        case .scaleUpForecast(let step):
+            let capped = step.cappedAt.map { " (capped at maxReplicas \($0))" } ?? ""
+            body = "demand is rising; \(stepText(step))\(capped)"
+        case .trimStarting(let trim):
+            let floor = trim.floor.map { "; a rising forecast keeps \($0.capacity.replicas)" } ?? ""
+            body = "the jump stopped short of the \(rate(trim.surgeForecast)) req/s the fast path sized for: \(capacityText(trim.sizing))\(floor); giving back \(d.from - trim.to) replicas still starting (\(trim.ready) ready, none of them removed)"
         case .scaleDownStabilizing(let held, let window):
             body = "\(downRule) for \(seconds(held)) of the \(window)s window; scale-down in \(seconds(Double(window) - held)) if it stays true"
         case .atMinimum(let minReplicas):
@@ -34,11 +42,18 @@ enum DecisionMessage {
             body = "\(downRule) but the last scale-down was \(seconds(since)) ago; next step in \(seconds(Double(period) - since)) (scaleDown.periodSeconds \(period))"
         case .scaleDownRule(let step):
             let capped = step.keptAt.map { " (kept at minReplicas \($0))" } ?? ""
-            body = "\(downRule) for \(seconds(step.held)); step max(\(step.pods) pods, \(step.percent)% of \(d.from)) = \(step.step)\(capped)"
+            let idle = step.idle ? " (idle: no request served, latencies read as low)" : ""
+            var sized = "step max(\(step.pods) pods, \(step.percent)% of \(d.from)) = \(step.step)"
+            if let sizing = step.sizing { sized = "\(capacityText(sizing)), within the \(sized)" }
+            if let floor = step.floor { sized += "; kept at \(floor.capacity.replicas) for \(forecastText(floor))" }
+            body = "\(downRule)\(idle) for \(seconds(step.held)); \(sized)\(capped)"
+        case .forecastHolds(let floor):
+            body = "\(downRule), but \(forecastText(floor)): \(capacityText(floor.capacity)); holding at \(d.from)"
         case .metricsUnknown(let missing):
             body = "cannot decide without metric values\(missingText(missing)); holding at \(d.from), never scaling down on missing data"
         case .fallback(let failures, let policy, let missing):
-            body = "metrics missing for \(failures) decisions in a row (fallback.failureThreshold \(policy.failureThreshold))\(missingText(missing)); using fallback.replicas \(policy.replicas)"
+            let floor = d.to > d.from ? "raising to fallback.replicas \(d.to)" : "fallback.replicas \(policy.replicas) is a floor, never a cut: holding at \(d.from)"
+            body = "metrics missing for \(failures) polls in a row (fallback.failureThreshold \(policy.failureThreshold))\(missingText(missing)); \(floor)"
         case .withinThresholds:
             body = "neither threshold is true (up: \(d.scaleUp.clauseSummary); down: \(d.scaleDown.clauseSummary)); holding at \(d.from)"
         }
@@ -46,11 +61,38 @@ enum DecisionMessage {
     }
 
     private static func stepText(_ step: UpStep) -> String {
+        switch step.sizing {
+        case .step: break
+        case .capacity(let sizing): return capacityText(sizing)
+        case .surge(let surge):
+            return "demand jumped from \(rate(surge.previous)) to \(rate(surge.now)) req/s in \(seconds(surge.interval)); "
+                + "\(seconds(surge.ahead)) ahead (cold start \(surge.coldStartMeasured ? "measured" : "assumed") + a poll) at that pace: \(capacityText(surge.capacity))"
+        case .forecast(let forecast):
+            return forecastText(forecast) + ": " + capacityText(forecast.capacity)
+        }
         if let p = step.proportional {
             return "proportional estimate \(step.ready) × \(Quantity.format(p.observed, as: p.comparison.metric.kind)) / \(p.comparison.threshold.text) = \(p.estimate)"
         }
         return "from \(step.ready) ready, step max(\(step.pods) pods, \(step.percent)% of \(step.ready)) = \(step.step)"
     }
+
+    /// `demand 99.6k req/s ÷ (6.12k/replica × 100%) = 17`.
+    static func capacityText(_ s: CapacitySizing) -> String {
+        "demand \(rate(s.demand)) req/s ÷ (\(rate(s.perReplica))/replica learned × \(Quantity.trimmed(s.utilization * 100))%) = \(s.replicas)"
+    }
+
+    static func forecastText(_ f: ForecastSizing) -> String {
+        "demand rising \(rate(f.slope)) req/s per second from \(rate(f.level)) req/s, \(rate(f.capacity.demand)) req/s forecast \(seconds(f.ahead)) ahead "
+            + "(cold start \(f.coldStartMeasured ? "measured" : "assumed") + a poll)"
+    }
+
+    static func fastPathText(_ step: UpStep) -> String {
+        guard let fast = step.fastPath else { return "" }
+        let times = Quantity.trimmed((fast.observed / fast.comparison.threshold.value * 10).rounded() / 10)
+        return " (\(fast.comparison.metric.rawValue) at \(times)× its threshold: fast path, no scaleUp.periodSeconds wait)"
+    }
+
+    static func rate(_ value: Double) -> String { RateText.compact(value) }
 
     private static func missingText(_ missing: MissingMetrics) -> String {
         var why: [String] = []

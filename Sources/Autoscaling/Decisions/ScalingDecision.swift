@@ -24,10 +24,17 @@ public struct ScalingDecision: Sendable, Hashable {
         case atMaximum(maxReplicas: Int)
         /// The scale-up rule is true but the last step was `sinceLastStep` seconds ago, less than `period` (`scaleUp.periodSeconds`).
         case scaleUpRateLimited(sinceLastStep: Double, period: Int)
-        /// The scale-up rule is true; the step from ready replicas is covered by replicas still starting.
+        /// The scale-up rule is true; what the pool needs is covered by replicas still starting (or,
+        /// once the metrics window still shows a breach the ready replicas already cover, by them).
         case replicasWarming(UpStep)
-        /// The scale-up rule fired and a step was taken (rule 3).
+        /// The scale-up rule fired and replicas were added, sized as ``UpStep/sizing`` says (rule 3).
         case scaleUpRule(UpStep)
+        /// The scale-up rule is not true, but demand rises clearly and the replicas it will need one
+        /// cold start from now are more than the pool has: they start now (issue 13 §2).
+        case scaleUpForecast(UpStep)
+        /// Replicas a fast-path scale-up asked for beyond what the demand turned out to need, still
+        /// starting, are given back before they are Ready (no ready replica is removed).
+        case trimStarting(TrimStep)
         /// The scale-down rule is true but has held `held` seconds of its `window` (`scaleDown.stabilizationWindowSeconds`).
         case scaleDownStabilizing(held: Double, window: Int)
         /// The scale-down rule is true but replicas are at `minReplicas`.
@@ -36,10 +43,13 @@ public struct ScalingDecision: Sendable, Hashable {
         case scaleDownRateLimited(sinceLastStep: Double, period: Int)
         /// The scale-down rule held for the window and a step was taken (rule 4).
         case scaleDownRule(DownStep)
+        /// The scale-down rule held for the window, but demand trends up and its forecast one cold
+        /// start ahead needs every replica: hold.
+        case forecastHolds(ForecastSizing)
         /// Not enough fresh metric values to decide: hold (rule 6).
         case metricsUnknown(MissingMetrics)
-        /// Metrics were missing `failures` decisions in a row, at least `fallback.failureThreshold`:
-        /// go to `fallback.replicas` (rule 6).
+        /// Metrics were missing for `failures` polls in a row, at least `fallback.failureThreshold`:
+        /// `fallback.replicas` is a floor (rule 6), so replicas go up to it, never down.
         case fallback(failures: Int, policy: FallbackPolicy, MissingMetrics)
         /// Neither rule is true.
         case withinThresholds
@@ -49,9 +59,10 @@ public struct ScalingDecision: Sendable, Hashable {
             case otherAutoscaler = "OtherAutoscaler", paused = "Paused"
             case belowMinimum = "BelowMinimum", aboveMaximum = "AboveMaximum"
             case scaleUpStabilizing = "ScaleUpStabilizing", atMaximum = "AtMaximum", scaleUpRateLimited = "ScaleUpRateLimited"
-            case replicasWarming = "ReplicasWarming", scaleUpRule = "ScaleUpRule"
+            case replicasWarming = "ReplicasWarming", scaleUpRule = "ScaleUpRule", scaleUpForecast = "ScaleUpForecast"
+            case trimStarting = "TrimStartingReplicas"
             case scaleDownStabilizing = "ScaleDownStabilizing", atMinimum = "AtMinimum", scaleDownRateLimited = "ScaleDownRateLimited"
-            case scaleDownRule = "ScaleDownRule"
+            case scaleDownRule = "ScaleDownRule", forecastHolds = "ForecastHolds"
             case metricsUnknown = "MetricsUnknown", fallback = "Fallback", withinThresholds = "WithinThresholds"
         }
 
@@ -66,10 +77,13 @@ public struct ScalingDecision: Sendable, Hashable {
             case .scaleUpRateLimited: return .scaleUpRateLimited
             case .replicasWarming: return .replicasWarming
             case .scaleUpRule: return .scaleUpRule
+            case .scaleUpForecast: return .scaleUpForecast
+            case .trimStarting: return .trimStarting
             case .scaleDownStabilizing: return .scaleDownStabilizing
             case .atMinimum: return .atMinimum
             case .scaleDownRateLimited: return .scaleDownRateLimited
             case .scaleDownRule: return .scaleDownRule
+            case .forecastHolds: return .forecastHolds
             case .metricsUnknown: return .metricsUnknown
             case .fallback: return .fallback
             case .withinThresholds: return .withinThresholds
@@ -108,9 +122,14 @@ public struct ScalingDecision: Sendable, Hashable {
     public var message: String { DecisionMessage.text(for: self) }
 }
 
-/// A scale-up step (rule 3): from `ready` replicas by max(`pods`, `percent`% of ready), or a larger
-/// proportional estimate; `to` is the result after the `maxReplicas` cap.
+/// A scale-up (rule 3, issue 13 §1–3): the replicas the sizing in ``sizing`` asked for; `to` is the
+/// result after the `maxReplicas` cap. SPEC §4's step (max(`pods`, `percent`% of ready) from ready)
+/// sizes it when nothing is learned yet, or when a breach persists with every replica Ready.
 public struct UpStep: Sendable, Hashable {
+    /// What sized it.
+    public let sizing: UpSizing
+    /// The breach far past its threshold that made this a fast-path step (no scale-up period), if any.
+    public let fastPath: FastPath?
     /// Ready replicas the step is taken from.
     public let ready: Int
     /// `scaleUp.pods`.
@@ -127,8 +146,16 @@ public struct UpStep: Sendable, Hashable {
     public let cappedAt: Int?
 }
 
-/// A scale-down step (rule 4): by max(`pods`, `percent`% of current) after the rule held `held` seconds.
+/// A scale-down step (rule 4): after the rule held `held` seconds, to the replicas the demand needs
+/// (``sizing``) but by at most max(`pods`, `percent`% of current), or by that step when the learned
+/// capacity cannot say (or says all are needed, which the rule overrules).
 public struct DownStep: Sendable, Hashable {
+    /// The demand sizing that set the step, when it asked for fewer than the whole step removes would leave.
+    public let sizing: CapacitySizing?
+    /// The rule held with the pool idle (no request served; latencies read as low).
+    public let idle: Bool
+    /// The rising demand's forecast that kept the step short, if one did.
+    public let floor: ForecastSizing?
     /// Seconds the scale-down rule has held.
     public let held: Double
     /// `scaleDown.pods`.
@@ -139,6 +166,81 @@ public struct DownStep: Sendable, Hashable {
     public let step: Int
     /// `minReplicas`, when the step was cut to it.
     public let keptAt: Int?
+}
+
+/// How a scale-up was sized (issue 13 §5: every decision says which sizing produced it).
+public enum UpSizing: Sendable, Hashable {
+    /// SPEC §4's step from ready replicas: nothing learned yet, or a breach that persists with every
+    /// replica Ready for a metrics window (the learned capacity was cut to what was seen).
+    case step
+    /// The demand at the learned capacity per replica.
+    case capacity(CapacitySizing)
+    /// A sudden jump of demand, extrapolated over the cold start (fast path).
+    case surge(SurgeSizing)
+    /// A rising trend, forecast one cold start ahead.
+    case forecast(ForecastSizing)
+}
+
+/// `ceil(demand / (perReplica × utilization))`: the ready replicas a demand needs.
+public struct CapacitySizing: Sendable, Hashable {
+    /// Requests/s sized for.
+    public let demand: Double
+    /// The learned requests/s per ready replica.
+    public let perReplica: Double
+    /// ``Defaults/capacityTargetUtilization``.
+    public let utilization: Double
+    /// The replicas.
+    public let replicas: Int
+}
+
+/// A demand jump since the last poll, extrapolated over the cold start and a poll.
+public struct SurgeSizing: Sendable, Hashable {
+    /// Requests/s at the previous poll and now.
+    public let previous: Double
+    public let now: Double
+    /// Seconds between the two.
+    public let interval: Double
+    /// Seconds ahead: the cold start and one poll.
+    public let ahead: Double
+    /// Whether the cold start was measured on this pool (else assumed).
+    public let coldStartMeasured: Bool
+    /// The sizing of the extrapolated demand.
+    public let capacity: CapacitySizing
+}
+
+/// A rising demand trend, forecast one cold start (and a poll) ahead.
+public struct ForecastSizing: Sendable, Hashable {
+    /// The demand trend's level (requests/s) and slope (requests/s per second).
+    public let level: Double
+    public let slope: Double
+    /// Seconds ahead.
+    public let ahead: Double
+    /// Whether the cold start was measured on this pool (else assumed).
+    public let coldStartMeasured: Bool
+    /// The sizing of the forecast demand.
+    public let capacity: CapacitySizing
+}
+
+/// A breach far past its threshold (``Defaults/fastPathFactor``), acted on at once.
+public struct FastPath: Sendable, Hashable {
+    /// The clause (`P90>200ms`).
+    public let comparison: Comparison
+    /// Its observed value, canonical unit.
+    public let observed: Double
+}
+
+/// Replicas still starting given back after a fast-path scale-up: the pool keeps `to`.
+public struct TrimStep: Sendable, Hashable {
+    /// Ready replicas (never removed).
+    public let ready: Int
+    /// The demand the fast path sized for, requests/s.
+    public let surgeForecast: Double
+    /// What the demand needs now.
+    public let sizing: CapacitySizing
+    /// A rising trend's forecast, when it keeps more.
+    public let floor: ForecastSizing?
+    /// Replicas kept.
+    public let to: Int
 }
 
 /// The metrics a decision needed and did not have, and why the source failed, if it did.
@@ -181,7 +283,7 @@ extension ThresholdEvaluation {
     public var clauseSummary: String {
         clauses.map { clause in
             let c = clause.comparison
-            let observed = clause.observed.map { Quantity.format($0, as: c.metric.kind) } ?? "unknown"
+            let observed = clause.observed.map { Quantity.format($0, as: c.metric.kind) } ?? (clause.idle ? "idle" : "unknown")
             return "\(c.metric.rawValue)=\(observed) \(c.op.rawValue) \(c.threshold.text): \(clause.result.rawValue)"
         }.joined(separator: ", ")
     }

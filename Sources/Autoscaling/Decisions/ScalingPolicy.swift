@@ -16,6 +16,9 @@ public struct ScalingPolicy: Sendable, Hashable {
     /// Comparisons of the scale-up rule that allow a proportional estimate: `gpu.util` or `qps`
     /// compared with `>`/`>=` and not under a `!`.
     let proportionalClauses: [Comparison]
+    /// Comparisons of the scale-up rule that fire on a value too high (`>`/`>=`, not under a `!`),
+    /// with a positive threshold: what "healthy with headroom" and "a breach far past the threshold" are measured against.
+    let breachClauses: [Comparison]
 
     /// A policy from its parts (``ElasticInferencePool/check(_:cache:)`` builds one from a pool).
     public init(minReplicas: Int, maxReplicas: Int, scaleUp: ThresholdExpression, scaleDown: ThresholdExpression,
@@ -26,20 +29,21 @@ public struct ScalingPolicy: Sendable, Hashable {
         self.scaleDown = scaleDown
         self.behavior = behavior
         self.paused = paused
-        var clauses: [Comparison] = []
+        var breaches: [Comparison] = []
         func walk(_ node: ThresholdExpression.Node, negated: Bool) {
             switch node {
             case .not(let inner): walk(inner, negated: !negated)
             case .and(let a, let b), .or(let a, let b): walk(a, negated: negated); walk(b, negated: negated)
             case .comparison(let i):
                 let c = scaleUp.comparisons[i]
-                if !negated, c.metric == .gpuUtil || c.metric == .qps, c.op == .greater || c.op == .greaterOrEqual, c.threshold.value > 0 {
-                    clauses.append(c)
+                if !negated, c.op == .greater || c.op == .greaterOrEqual, c.threshold.value > 0 {
+                    breaches.append(c)
                 }
             }
         }
         walk(scaleUp.root, negated: false)
-        proportionalClauses = clauses
+        breachClauses = breaches
+        proportionalClauses = breaches.filter { $0.metric == .gpuUtil || $0.metric == .qps }
         var all = scaleUp.metrics
         for m in scaleDown.metrics where !all.contains(m) { all.append(m) }
         metrics = all
@@ -49,18 +53,26 @@ public struct ScalingPolicy: Sendable, Hashable {
     public let metrics: [MetricName]
 }
 
-/// One metric value in its canonical unit (seconds, fraction, requests/s) and when it was sampled.
+/// One metric value in its canonical unit (seconds, fraction, requests/s), when the source sampled
+/// it, and when the operator read it.
 public struct MetricReading: Sendable, Hashable {
     /// In the metric's canonical unit: seconds, a fraction 0–1, requests/s.
     public var value: Double
-    /// When the value was sampled (a scrape's time, a query's evaluation time).
+    /// When the value was sampled, by the source's clock (a scrape's time, a query's evaluation time).
     public var sampledAt: Timestamp
+    /// When the operator read it, by the operator's clock. Freshness is judged by this (issue 13 §4):
+    /// a source whose clock runs behind the operator's must not make every value stale.
+    public var readAt: Timestamp
 
-    /// A reading.
-    public init(value: Double, sampledAt: Timestamp) {
+    /// A reading; `readAt` defaults to `sampledAt` (a source on the operator's own clock).
+    public init(value: Double, sampledAt: Timestamp, readAt: Timestamp? = nil) {
         self.value = value
         self.sampledAt = sampledAt
+        self.readAt = readAt ?? sampledAt
     }
+
+    /// Seconds the source's clock is behind the operator's at this reading (negative: ahead).
+    public var clockSkew: Double { readAt.seconds(since: sampledAt) }
 }
 
 /// What a metrics source returned for one pool: the values it could read, and why it could not
@@ -75,22 +87,46 @@ public struct MetricSample: Sendable, Hashable {
     public var unknownReasons: [MetricName: String]
     /// Which source answered, for status and logs: `PodScrape 3/4 pods`, `Prometheus http://…`.
     public var source: String?
+    /// The source is healthy and counted no request over its window (issue 13 §4): latencies have no
+    /// value because nothing was served, not because reading failed. Idle is not a failure, and the
+    /// rules read a latency comparison as satisfied when it asks for low latency and as not breached
+    /// when it asks for high (``ThresholdExpression/evaluate(_:idle:)``).
+    public var idle: Bool
+    /// The request rate over the source's shortest window (the last scrape interval of a direct
+    /// scrape), requests/s: the demand the engine sizes from. Nil: it uses `qps`.
+    public var demand: MetricReading?
 
     /// A sample; the default has nothing (every metric unknown).
     public init(readings: [MetricName: MetricReading] = [:], failure: String? = nil,
-                unknownReasons: [MetricName: String] = [:], source: String? = nil) {
+                unknownReasons: [MetricName: String] = [:], source: String? = nil, idle: Bool = false, demand: MetricReading? = nil) {
         self.readings = readings
         self.failure = failure
         self.unknownReasons = unknownReasons
         self.source = source
+        self.idle = idle
+        self.demand = demand
     }
 
-    /// The values fresh at `now`: a reading older than `maxAge` seconds, NaN or infinite is unknown.
+    /// Whether fixed values describe an idle pool: a request rate of zero and no latency (as
+    /// `--metrics 'qps=0,gpu.util=2%'` and `--static-metrics` give them).
+    public static func isIdle(_ readings: [MetricName: MetricReading]) -> Bool {
+        readings[.qps]?.value == 0 && !readings.keys.contains { $0.kind == .duration }
+    }
+
+    /// The largest clock skew between the source and the operator, seconds (positive: the source is
+    /// behind), when some reading has one of more than a second; nil otherwise.
+    public var clockSkew: Double? {
+        let skew = readings.values.map(\.clockSkew).max { abs($0) < abs($1) } ?? 0
+        return abs(skew) > 1 ? skew : nil
+    }
+
+    /// The values fresh at `now`: a reading the operator read more than `maxAge` seconds ago, NaN or
+    /// infinite is unknown.
     public func freshValues(at now: Timestamp, maxAge: Double) -> (values: MetricValues, stale: [MetricName]) {
         var values = MetricValues()
         var stale: [MetricName] = []
         for (name, reading) in readings {
-            if now.seconds(since: reading.sampledAt) > maxAge {
+            if now.seconds(since: reading.readAt) > maxAge {
                 stale.append(name)
             } else {
                 values[name] = reading.value

@@ -129,7 +129,7 @@ public struct ReconcilePlan: Sendable {
                     unknownMetrics: decision.unknownMetrics, state: decision.state,
                     replicas: target.replicas, readyReplicas: target.readyReplicas, targetName: target.name,
                     values: sample.readings.mapValues(\.value), failure: sample.failure, unknownReasons: sample.unknownReasons,
-                    source: sample.source, warmupChanges: warmup.changes, warmupClashes: warmup.clashes,
+                    source: sample.source, idle: sample.idle, clockSkew: sample.clockSkew.map { $0.rounded() }, warmupChanges: warmup.changes, warmupClashes: warmup.clashes,
                     changesAnnotation: warmup.changesAnnotation, prePullChange: prePull.change.map(\.kind),
                     wantsPrePull: prePull.desired != nil, rollout: prePull.rollout, images: pool.spec.warmup.preloadedImages.count,
                     writeError: writeError)
@@ -161,7 +161,6 @@ public struct ReconcilePlan: Sendable {
         ]
         for (key, value) in d.state.statusFields { status[key] = value }
         // Absent windows are written as null so that a merge patch clears them.
-        for key in ["scaleUpCandidateSince", "scaleDownCandidateSince"] where status[key] == nil { status[key] = .null }
         return status
     }
 }
@@ -186,6 +185,8 @@ public struct StatusBasis: Sendable, Hashable {
     let failure: String?
     let unknownReasons: [MetricName: String]
     let source: String?
+    let idle: Bool
+    let clockSkew: Double?
     let warmupChanges: [WarmupPlan.Change]
     let warmupClashes: [String]
     let changesAnnotation: Bool

@@ -177,7 +177,7 @@ public struct MetricsSourceSpec: Sendable, Hashable {
 }
 
 /// What the operator keeps in the pool's status so that a restart or a leader change neither
-/// resets nor skips a window (SPEC §4 rule 4).
+/// resets nor skips a window (SPEC §4 rule 4), nor forgets what the engine learned (issue 13).
 public struct ScalingState: Sendable, Hashable {
     /// Since when the scale-up rule has been true without a break; nil when it is not.
     public var scaleUpCandidateSince: Timestamp?
@@ -187,27 +187,39 @@ public struct ScalingState: Sendable, Hashable {
     public var lastScaleUpTime: Timestamp?
     /// When replicas were last stepped down; nil: never.
     public var lastScaleDownTime: Timestamp?
-    /// Decisions in a row that had to hold for want of metric values.
+    /// Polls in a row that had to hold for want of metric values: counted per poll interval since
+    /// ``metricsFailingSince``, not per reconcile (SPEC §4 rule 6).
     public var consecutiveMetricFailures: Int
+    /// Since when the metrics the rules need have been missing without a break; nil when they are not.
+    public var metricsFailingSince: Timestamp?
+    /// What the engine has learned about the pool.
+    public var learned: LearnedState
 
     /// A state; the defaults are a new pool's.
     public init(scaleUpCandidateSince: Timestamp? = nil, scaleDownCandidateSince: Timestamp? = nil,
-                lastScaleUpTime: Timestamp? = nil, lastScaleDownTime: Timestamp? = nil, consecutiveMetricFailures: Int = 0) {
+                lastScaleUpTime: Timestamp? = nil, lastScaleDownTime: Timestamp? = nil, consecutiveMetricFailures: Int = 0,
+                metricsFailingSince: Timestamp? = nil, learned: LearnedState = LearnedState()) {
         self.scaleUpCandidateSince = scaleUpCandidateSince
         self.scaleDownCandidateSince = scaleDownCandidateSince
         self.lastScaleUpTime = lastScaleUpTime
         self.lastScaleDownTime = lastScaleDownTime
         self.consecutiveMetricFailures = consecutiveMetricFailures
+        self.metricsFailingSince = metricsFailingSince
+        self.learned = learned
     }
 
-    /// The state as status fields (absent values left out).
+    /// The state as status fields. Absent times are written as null, so that a merge patch clears
+    /// them; `learned` is written whole.
     public var statusFields: JSONObject {
+        func time(_ t: Timestamp?) -> JSONValue { t.map { .string($0.rfc3339) } ?? .null }
         var o = JSONObject()
-        if let t = scaleUpCandidateSince { o["scaleUpCandidateSince"] = .string(t.rfc3339) }
-        if let t = scaleDownCandidateSince { o["scaleDownCandidateSince"] = .string(t.rfc3339) }
+        o["scaleUpCandidateSince"] = time(scaleUpCandidateSince)
+        o["scaleDownCandidateSince"] = time(scaleDownCandidateSince)
         if let t = lastScaleUpTime { o["lastScaleUpTime"] = .string(t.rfc3339) }
         if let t = lastScaleDownTime { o["lastScaleDownTime"] = .string(t.rfc3339) }
         o["consecutiveMetricFailures"] = .integer(consecutiveMetricFailures)
+        o["metricsFailingSince"] = time(metricsFailingSince)
+        o["learned"] = .object(learned.statusFields)
         return o
     }
 }

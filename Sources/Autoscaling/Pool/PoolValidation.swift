@@ -277,9 +277,11 @@ extension ElasticInferencePool {
             }
             return t
         }
+        let learned = LearnedState.decode(status["learned"]) { field, message in reader.warning(path.appending(field), message) }
         return ScalingState(
             scaleUpCandidateSince: time("scaleUpCandidateSince"), scaleDownCandidateSince: time("scaleDownCandidateSince"),
             lastScaleUpTime: time("lastScaleUpTime"), lastScaleDownTime: time("lastScaleDownTime"),
-            consecutiveMetricFailures: max(0, status["consecutiveMetricFailures"]?.intValue ?? 0))
+            consecutiveMetricFailures: max(0, status["consecutiveMetricFailures"]?.intValue ?? 0),
+            metricsFailingSince: time("metricsFailingSince"), learned: learned)
     }
 }

@@ -66,8 +66,16 @@ extension ReconcilePlan {
         var conditions: [Condition] = []
         conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
                           ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to Deployment \(target.name)"))
-        if d.unknownMetrics.isEmpty {
-            conditions.append(Condition(Condition.metricsAvailable, .true, reason: "MetricsRead", message: "every metric the thresholds read has a fresh value"))
+        // A source whose clock differs from the operator's by more than a poll is said once here
+        // (values are fresh by when the operator read them, so it does not make them stale).
+        let skew = sample.clockSkew.flatMap { abs($0) > pool.spec.behavior.pollIntervalSeconds ? $0 : nil }.map {
+            "; the source's clock is \(DecisionMessage.seconds(abs($0))) \($0 > 0 ? "behind" : "ahead of") the operator's (freshness is judged by when the operator read each value)"
+        } ?? ""
+        if d.unknownMetrics.isEmpty, sample.idle {
+            conditions.append(Condition(Condition.metricsAvailable, .true, reason: "Idle",
+                                        message: "the pool served no request in the source's window: its latencies read as low, and it is not a failure" + skew))
+        } else if d.unknownMetrics.isEmpty {
+            conditions.append(Condition(Condition.metricsAvailable, .true, reason: "MetricsRead", message: "every metric the thresholds read has a fresh value" + skew))
         } else {
             // Say why: the source's own failure, else each metric's reason (an empty result, a first scrape).
             var why: [String] = []
@@ -77,7 +85,7 @@ extension ReconcilePlan {
             }
             conditions.append(Condition(Condition.metricsAvailable, .false, reason: sample.failure == nil ? "MetricsUnknown" : "SourceFailed",
                                         message: "no fresh value for \(d.unknownMetrics.map(\.rawValue).joined(separator: ", "))"
-                                            + (why.isEmpty ? "" : ": " + why.joined(separator: "; "))))
+                                            + (why.isEmpty ? "" : ": " + why.joined(separator: "; ")) + skew))
         }
         let reason = d.reason.kind.rawValue
         switch d.reason.kind {

@@ -64,6 +64,9 @@ public struct ClauseResult: Sendable, Hashable {
     public let observed: Double?
     /// The clause's truth.
     public let result: Truth
+    /// The metric had no value because the pool served no request (an idle latency), and the
+    /// result is the idle reading of the clause.
+    public var idle: Bool = false
 }
 
 /// The outcome of evaluating an expression, with each comparison's part in it.
@@ -76,37 +79,62 @@ public struct ThresholdEvaluation: Sendable, Hashable {
     public let clauses: [ClauseResult]
 }
 
-extension ThresholdExpression {
-    /// Evaluates the expression with three-valued logic.
-    public func evaluate(_ values: MetricValues) -> ThresholdEvaluation {
-        var results = [Truth](repeating: .unknown, count: comparisons.count)
-        for (i, c) in comparisons.enumerated() {
-            if let observed = values[c.metric] { results[i] = c.holds(for: observed) ? .true : .false }
+extension Comparison {
+    /// The clause on an idle pool (no request served in the source's window), when its metric has
+    /// no value: a latency (any duration per request) is read as low, since nothing waited, so a
+    /// clause asking for low latency (`<`, `<=`) holds and one asking for high (`>`, `>=`) does not;
+    /// `==` and `!=` stay unknown. Nil for a metric that has a value or is not a latency.
+    @inline(__always)
+    func idleTruth(valueMissing: Bool) -> Truth? {
+        guard valueMissing, metric.kind == .duration else { return nil }
+        switch op {
+        case .less, .lessOrEqual: return .true
+        case .greater, .greaterOrEqual: return .false
+        case .equal, .notEqual: return .unknown
         }
-        let clauses = comparisons.enumerated().map { ClauseResult(comparison: $1, observed: values[$1.metric], result: results[$0]) }
+    }
+}
+
+extension ThresholdExpression {
+    /// Evaluates the expression with three-valued logic; `idle`: the pool served no request, so a
+    /// missing latency reads as described by ``Comparison/idleTruth(valueMissing:)``.
+    public func evaluate(_ values: MetricValues, idle: Bool = false) -> ThresholdEvaluation {
+        var results = [Truth](repeating: .unknown, count: comparisons.count)
+        var idleClauses = [Bool](repeating: false, count: comparisons.count)
+        for (i, c) in comparisons.enumerated() {
+            if let observed = values[c.metric] {
+                results[i] = c.holds(for: observed) ? .true : .false
+            } else if idle, let truth = c.idleTruth(valueMissing: true) {
+                results[i] = truth
+                idleClauses[i] = true
+            }
+        }
+        let clauses = comparisons.enumerated().map {
+            ClauseResult(comparison: $1, observed: values[$1.metric], result: results[$0], idle: idleClauses[$0])
+        }
         return ThresholdEvaluation(expression: source, result: Self.combine(root, results), clauses: clauses)
     }
 
     /// Only the result, without building the explanation.
-    public func truth(_ values: MetricValues) -> Truth {
-        Self.truth(root, comparisons, values)
+    public func truth(_ values: MetricValues, idle: Bool = false) -> Truth {
+        Self.truth(root, comparisons, values, idle)
     }
 
-    private static func truth(_ node: Node, _ comparisons: [Comparison], _ values: MetricValues) -> Truth {
+    private static func truth(_ node: Node, _ comparisons: [Comparison], _ values: MetricValues, _ idle: Bool) -> Truth {
         switch node {
         case .comparison(let i):
             let c = comparisons[i]
-            guard let observed = values[c.metric] else { return .unknown }
+            guard let observed = values[c.metric] else { return idle ? c.idleTruth(valueMissing: true) ?? .unknown : .unknown }
             return c.holds(for: observed) ? .true : .false
-        case .not(let inner): return !truth(inner, comparisons, values)
+        case .not(let inner): return !truth(inner, comparisons, values, idle)
         case .and(let a, let b):
-            let left = truth(a, comparisons, values)
+            let left = truth(a, comparisons, values, idle)
             if left == .false { return .false }
-            return left && truth(b, comparisons, values)
+            return left && truth(b, comparisons, values, idle)
         case .or(let a, let b):
-            let left = truth(a, comparisons, values)
+            let left = truth(a, comparisons, values, idle)
             if left == .true { return .true }
-            return left || truth(b, comparisons, values)
+            return left || truth(b, comparisons, values, idle)
         }
     }
 

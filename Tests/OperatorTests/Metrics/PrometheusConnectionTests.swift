@@ -40,7 +40,9 @@ struct PrometheusConnectionTests {
         let server = try cannedPrometheus()
         defer { server.stop() }
         let sample = try await readP90(PrometheusConnection(address: server.url))
-        #expect(sample.readings[.p90] == MetricReading(value: 0.25, sampledAt: Timestamp(secondsSinceEpoch: 1700000000.5)))
+        // The value and Prometheus' own evaluation time; freshness is judged by when the operator read it.
+        #expect(sample.readings[.p90]?.value == 0.25)
+        #expect(sample.readings[.p90]?.sampledAt == Timestamp(secondsSinceEpoch: 1700000000.5))
         #expect(server.lastHeaders.withLock { $0["authorization"] } == nil)
     }
 
