@@ -34,7 +34,7 @@ let spec = CommandSpec(
         OptionSpec(["--nodes"], value: "N", help: "Fake kubelet: nodes to pretend (DaemonSets get one Pod each; default 1)."),
         OptionSpec(["--expired-watch-answer"], value: "FORM",
                    help: "How a watch from an expired resourceVersion is answered: error-event (HTTP 200 and an ERROR event with the 410 Status, as the API server does; the default) or http-status (HTTP 410)."),
-        OptionSpec(["--serve-trace"], value: "TRACE", help: "Simulated serving pods on this traffic: builtin:spike, builtin:diurnal, or a CSV (time,qps) or Prometheus range-query JSON file."),
+        OptionSpec(["--serve-trace"], value: "TRACE", help: "Simulated serving pods on this traffic: builtin:NAME (spike, diurnal, step, bursts, ramp, idle, walk), or a CSV (time,qps) or Prometheus range-query JSON file."),
         OptionSpec(["--serve-profile"], value: "PROFILE", help: "With --serve-trace: the server each pod is: builtin:h100-bert (default), builtin:gpu-bound, or a YAML/JSON profile file."),
         OptionSpec(["--cold-start"], value: "DURATION", help: "With --serve-trace: trace time from a pod's creation to Ready (default: the profile's, 10s)."),
         OptionSpec(["--speed"], value: "N", help: "With --serve-trace: trace seconds played per wall second (default 1)."),
