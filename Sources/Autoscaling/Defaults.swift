@@ -109,6 +109,10 @@ public enum Defaults {
     /// longer). 30 s is `rate()` over 2 of Prometheus' 15 s scrapes, the shortest window Prometheus
     /// advises; at a 5 s poll it spans 6 scrapes, enough to smooth one pod's jitter.
     public static let scrapeRateWindowSeconds = 30.0
+    /// Through Prometheus, a reading sums up its queries' `rate(…[1m])` and the scrape interval (15 s,
+    /// Prometheus' usual) it lags by: 75 s. The engine waits this long before it reads a breach as
+    /// the pool's own (its query templates may say otherwise; this is the presets').
+    public static let prometheusMetricsWindowSeconds = 75.0
     /// Prometheus HTTP API: seconds a query may take (the API's own `timeout` parameter is set to
     /// it too). Prometheus' default query timeout is 2 min; a decision cannot wait that long.
     public static let prometheusQueryTimeoutSeconds = 5.0

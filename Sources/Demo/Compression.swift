@@ -6,17 +6,23 @@ import JSON
 /// (and the cold start with it). The engine is the production one; only the pool's fields change.
 ///
 /// Limits of the CRD hold: the poll interval is at least 1 s (held there, and said so), a step
-/// period at least 1 s; windows round to whole seconds. The direct scrape's rate window,
-/// max(30 s, 4 polls), belongs to the operator and is not compressed.
+/// period at least 1 s; windows round to whole seconds. The direct scrape's rate window
+/// (`metrics.podScrape.rateWindow`, 30 s) is compressed too, down to the CRD's 1 s minimum; the
+/// operator reads over at least 4 polls of it whatever the window says.
 struct Compression: Sendable {
     let speed: Double
     /// The behavior as written (trace time) and as applied (wall time).
     let original: ScalingBehavior
     let applied: ScalingBehavior
+    /// The direct scrape's rate window as written and as applied, seconds.
+    let originalRateWindow: Double
+    let appliedRateWindow: Double
 
-    init(behavior: ScalingBehavior, speed: Double) {
+    init(behavior: ScalingBehavior, rateWindow: Double = Defaults.scrapeRateWindowSeconds, speed: Double) {
         self.speed = speed
         original = behavior
+        originalRateWindow = rateWindow
+        appliedRateWindow = max(1, (rateWindow / speed * 1000).rounded() / 1000)
         var applied = behavior
         applied.pollIntervalSeconds = max(Defaults.minimumPollIntervalSeconds, (behavior.pollIntervalSeconds / speed * 1000).rounded() / 1000)
         applied.scaleUp = Self.compress(behavior.scaleUp, speed)
@@ -56,7 +62,8 @@ struct Compression: Sendable {
         func step(_ name: String, _ a: StepPolicy, _ b: StepPolicy) -> String {
             "\(name) period \(a.periodSeconds)s -> \(b.periodSeconds)s, window \(a.stabilizationWindowSeconds)s -> \(b.stabilizationWindowSeconds)s"
         }
-        return [poll, step("scale-up", original.scaleUp, applied.scaleUp), step("scale-down", original.scaleDown, applied.scaleDown)]
+        let window = "direct-scrape rate window \(Self.duration(originalRateWindow)) -> \(Self.duration(appliedRateWindow)) (read over at least 4 polls: \(Self.duration(max(appliedRateWindow, 4 * applied.pollIntervalSeconds) * speed)) of trace)"
+        return [poll, step("scale-up", original.scaleUp, applied.scaleUp), step("scale-down", original.scaleDown, applied.scaleDown), window]
     }
 
     /// `5s`, `1250ms`: Go-style, as the CRD's pattern accepts.

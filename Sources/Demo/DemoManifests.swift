@@ -46,8 +46,11 @@ struct DemoManifests {
         }
         self.pool = pool
         self.policy = policy
-        compression = Compression(behavior: pool.spec.behavior, speed: options.speed)
+        compression = Compression(behavior: pool.spec.behavior, rateWindow: pool.spec.metrics?.scrapeRateWindowSeconds ?? Defaults.scrapeRateWindowSeconds,
+                                  speed: options.speed)
         appliedPool = object.setting(["spec", "behavior"], to: compression.behaviorJSON(keeping: object["spec"]?["behavior"]))
+            .setting(["spec", "metrics", "source"], to: .string(MetricsSourceSpec.Kind.podScrape.rawValue))
+            .setting(["spec", "metrics", "podScrape", "rateWindow"], to: .string(Compression.duration(compression.appliedRateWindow)))
         // The applied pool must be valid too (a compressed window is still in range).
         let appliedCheck = ElasticInferencePool.check(appliedPool)
         guard appliedCheck.isValid else {

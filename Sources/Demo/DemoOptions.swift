@@ -50,9 +50,8 @@ public struct DemoOptions: Sendable {
 
         Time runs --speed times faster than the trace: 15 plays the 30-minute spike in 2 minutes. The
         pool's behavior is compressed by the same factor (poll interval, stabilisation windows, step
-        periods), and so is the cold start; a poll interval below the CRD's 1 s minimum is held at 1 s.
-        The operator's own direct-scrape rate window (30 s wall) is not compressed: it spans 30 x speed
-        seconds of trace.
+        periods, the direct scrape's rate window), and so is the cold start; a poll interval below the
+        CRD's 1 s minimum is held at 1 s, and the operator reads over at least 4 polls.
 
         EXIT CODES: 0 the demo ran; 1 it could not run (bad input, a setup that did not get ready, the
         operator exiting early); 2 the command line is wrong; 130 interrupted (Ctrl-C).

@@ -223,7 +223,7 @@ public enum DemoRun {
             lines.append("Summary   \(trace.name): \(played) of traffic in \(LiveView.clock(Int(wall.rounded()))) (\(LiveView.number(options.speed))x); SLO: P90 <= \(LiveView.latency(options.slo)) (the load model's true P90)")
             lines += summary.table.map { "          " + $0 }
             if summary.simulated != nil {
-                lines.append("          (the second row: the same pool, uncompressed, in eipctl simulate; the live run polls every \(Compression.duration(manifests.compression.applied.pollIntervalSeconds * options.speed)) of trace and reads P90 over \(Int(30 * options.speed)) s of it)")
+                lines.append("          (the second row: the same pool, uncompressed, in eipctl simulate; the live run polls every \(Compression.duration(manifests.compression.applied.pollIntervalSeconds * options.speed)) of trace and reads P90 over \(Compression.duration(max(manifests.compression.appliedRateWindow, 4 * manifests.compression.applied.pollIntervalSeconds) * options.speed)) of it)")
             }
             lines.append("Events    " + (events.reasons.isEmpty ? "none" : events.reasons.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")))
             let report = summary.json(trace: trace, speed: options.speed, wallSeconds: wall, interrupted: interrupted, operatorPID: pid,
@@ -258,7 +258,7 @@ public enum DemoRun {
                  "Traffic   \(trace.name): \(LiveView.clock(trace.duration)), \(LiveView.rate(trace.demand.max() ?? 0)) at peak; \(profile.name): \(LiveView.rate(profile.capacity)) per Ready pod, cold start \(LiveView.number(profile.coldStart))s",
                  "Time      \(LiveView.number(options.speed))x: 1 s here is \(LiveView.number(options.speed)) s of traffic. The pool's behavior is compressed by the same factor:")
         for line in manifests.compression.lines { view.say("            " + line) }
-        view.say("            cold start \(LiveView.number(profile.coldStart))s -> \(NumberText.fixed(profile.coldStart / options.speed, 2))s; the operator's 30 s direct-scrape rate window is its own (\(Int(30 * options.speed)) s of traffic)",
+        view.say("            cold start \(LiveView.number(profile.coldStart))s -> \(NumberText.fixed(profile.coldStart / options.speed, 2))s",
                  "          Times in the operator's messages are wall seconds. Counters grow by the trace's req/s per wall second.")
         for note in manifests.notes { view.say("Note      " + note) }
         view.say("Cluster   kube-emulator at \(emulator.url) (kubeconfig \(output)/kubeconfig)",

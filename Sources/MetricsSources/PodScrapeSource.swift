@@ -53,7 +53,8 @@ public final class PodScrapeSource: MetricsSource {
         }
 
         // Keep the answers in the pool's history; aggregate what answered now.
-        let window = max(Defaults.scrapeRateWindowSeconds, 4 * query.pool.spec.behavior.pollIntervalSeconds)
+        let window = max(query.pool.spec.metrics?.scrapeRateWindowSeconds ?? Defaults.scrapeRateWindowSeconds,
+                         4 * query.pool.spec.behavior.pollIntervalSeconds)
         var answered: [String] = []
         var failures: [String] = []
         let aggregate = histories.withLock { histories in

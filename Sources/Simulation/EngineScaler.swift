@@ -40,7 +40,7 @@ public struct EngineScaler: Scaler {
         switch source ?? pool.spec.metrics?.kind ?? .podScrape {
         case .podScrape:
             // The rate window of `PodScrapeSource`: max(30 s, 4 poll intervals).
-            let window = max(Defaults.scrapeRateWindowSeconds, 4 * policy.behavior.pollIntervalSeconds)
+            let window = max(pool.spec.metrics?.scrapeRateWindowSeconds ?? Defaults.scrapeRateWindowSeconds, 4 * policy.behavior.pollIntervalSeconds)
             pipeline = .directScrape(rateWindow: Int(window.rounded(.up)))
         case .prometheus:
             pipeline = .typicalPrometheus

@@ -129,7 +129,7 @@ public enum DecisionEngine {
             // While replicas start or have just become Ready, the metrics window still shows the
             // breach they answer: the learned sizing alone decides. A breach that persists with every
             // replica Ready for two windows is the pool's own: the step too (the capacity was cut).
-            let persists = Sizing.breachPersists(d.state, at: now, poll: sizing.poll)
+            let persists = sizing.breachPersists(d.state, at: now)
             if !persists || learned.replicas >= desired {
                 upSizing = learned.sizing
                 desired = learned.replicas

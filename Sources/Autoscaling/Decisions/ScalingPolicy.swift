@@ -20,9 +20,16 @@ public struct ScalingPolicy: Sendable, Hashable {
     /// with a positive threshold: what "healthy with headroom" and "a breach far past the threshold" are measured against.
     let breachClauses: [Comparison]
 
-    /// A policy from its parts (``ElasticInferencePool/check(_:cache:)`` builds one from a pool).
+    /// Seconds of history one metric reading sums up (``MetricsSourceSpec/metricsWindowSeconds(pollInterval:)``):
+    /// how long the engine waits before a breach is the pool's as it is now, and before a healthy
+    /// reading says what the replicas serve.
+    public let metricsWindowSeconds: Double
+
+    /// A policy from its parts (``ElasticInferencePool/check(_:cache:)`` builds one from a pool);
+    /// `metricsWindowSeconds` defaults to the direct scrape's, max(30 s, 4 polls).
     public init(minReplicas: Int, maxReplicas: Int, scaleUp: ThresholdExpression, scaleDown: ThresholdExpression,
-                behavior: ScalingBehavior = ScalingBehavior(), paused: Bool = false) {
+                behavior: ScalingBehavior = ScalingBehavior(), paused: Bool = false, metricsWindowSeconds: Double? = nil) {
+        self.metricsWindowSeconds = metricsWindowSeconds ?? max(Defaults.scrapeRateWindowSeconds, 4 * behavior.pollIntervalSeconds)
         self.minReplicas = minReplicas
         self.maxReplicas = maxReplicas
         self.scaleUp = scaleUp

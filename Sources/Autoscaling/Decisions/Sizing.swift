@@ -27,7 +27,7 @@ enum Learning {
         // Capacity: qps per ready replica over a metrics window that saw only this capacity; a
         // breach only once it outlasts the queue the replicas found when they became Ready (whose
         // requests, served late, fill the next window too).
-        let window = Sizing.metricsWindow(poll: policy.behavior.pollIntervalSeconds)
+        let window = policy.metricsWindowSeconds
         let settled = learned.settledSeconds(at: now)
         if settled >= window, ready > 0, let qps = values[.qps], qps > 0 {
             let rate = qps / Double(ready)
@@ -35,7 +35,7 @@ enum Learning {
                 learned.capacity = previous.capacity?.observingHealthy(rate: rate, at: now)
                     ?? CapacityEstimate(requestsPerReplica: LearnedRounding.value(rate), updatedAt: now.wholeSeconds)
             } else if up.result == .true, let since = upSince,
-                      now.seconds(since: max(since, learned.readySince ?? now)) >= Sizing.persistentBreachSeconds(poll: policy.behavior.pollIntervalSeconds),
+                      now.seconds(since: max(since, learned.readySince ?? now)) >= 2 * policy.metricsWindowSeconds,
                       let capacity = previous.capacity {
                 learned.capacity = capacity.observingBreach(rate: rate, at: now)
             }
@@ -80,19 +80,15 @@ struct Sizing {
     /// Ready replicas now.
     let readyReplicas: Int
 
-    /// Seconds a metrics window spans: the direct scrape's rate window, max(30 s, 4 polls).
-    static func metricsWindow(poll: Double) -> Double { max(Defaults.scrapeRateWindowSeconds, 4 * poll) }
-    var metricsWindow: Double { Self.metricsWindow(poll: poll) }
-    /// Seconds every replica must have been Ready before a breach is the pool's own: two metrics
-    /// windows, one for the queue the replicas found when they became Ready to drain, one to see
-    /// only what came after.
-    static func persistentBreachSeconds(poll: Double) -> Double { 2 * metricsWindow(poll: poll) }
+    /// Seconds a metrics reading sums up (``ScalingPolicy/metricsWindowSeconds``).
+    var metricsWindow: Double { policy.metricsWindowSeconds }
 
-    /// The scale-up rule has been true, with every replica Ready, for ``persistentBreachSeconds(poll:)``:
-    /// a breach of the pool as it is, not the tail of one its newest replicas answer.
-    static func breachPersists(_ state: ScalingState, at now: Timestamp, poll: Double) -> Bool {
+    /// The scale-up rule has been true, with every replica Ready, for two metrics windows (one for
+    /// the queue the replicas found when they became Ready to drain, one to see only what came
+    /// after): a breach of the pool as it is, not the tail of one its newest replicas answer.
+    func breachPersists(_ state: ScalingState, at now: Timestamp) -> Bool {
         guard let upSince = state.scaleUpCandidateSince, let readySince = state.learned.readySince else { return false }
-        return now.seconds(since: max(upSince, readySince)) >= persistentBreachSeconds(poll: poll)
+        return now.seconds(since: max(upSince, readySince)) >= 2 * metricsWindow
     }
 
     /// Seconds ahead a replica asked for now is Ready and seen: the cold start and a poll.

@@ -174,6 +174,18 @@ public struct MetricsSourceSpec: Sendable, Hashable {
     public var scrapePort: Int
     /// `podScrape.path` (default `/metrics`).
     public var scrapePath: String
+    /// `podScrape.rateWindow`, seconds: counters become rates and histograms quantiles over at
+    /// least this (and 4 poll intervals); default ``Defaults/scrapeRateWindowSeconds``.
+    public var scrapeRateWindowSeconds: Double = Defaults.scrapeRateWindowSeconds
+
+    /// Seconds of history a reading of this source sums up: the direct scrape's rate window, at
+    /// least 4 polls; through Prometheus, its usual `rate(…[1m])` and a 15 s scrape behind it.
+    public func metricsWindowSeconds(pollInterval: Double) -> Double {
+        switch kind {
+        case .podScrape: return max(scrapeRateWindowSeconds, 4 * pollInterval)
+        case .prometheus: return max(Defaults.prometheusMetricsWindowSeconds, 4 * pollInterval)
+        }
+    }
 }
 
 /// What the operator keeps in the pool's status so that a restart or a leader change neither

@@ -85,7 +85,8 @@ extension ElasticInferencePool {
         var policy: ScalingPolicy?
         if !hasErrors, let spec = decoded, let up, let down {
             policy = ScalingPolicy(minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas, scaleUp: up, scaleDown: down,
-                                   behavior: spec.behavior, paused: spec.paused)
+                                   behavior: spec.behavior, paused: spec.paused,
+                                   metricsWindowSeconds: spec.metrics?.metricsWindowSeconds(pollInterval: spec.behavior.pollIntervalSeconds))
         }
         return PoolCheck(pool: pool, policy: policy, issues: reader.issues)
     }
@@ -216,12 +217,21 @@ extension ElasticInferencePool {
         }
         let scrapePath = path.appending("podScrape")
         let scrape = reader.object(metrics["podScrape"], at: scrapePath)
-        if let scrape { reader.rejectUnknownFields(scrape, known: ["port", "path"], at: scrapePath) }
+        if let scrape { reader.rejectUnknownFields(scrape, known: ["port", "path", "rateWindow"], at: scrapePath) }
         let port = reader.integer(scrape, "port", at: scrapePath, default: Defaults.scrapePort, range: 1...65535) ?? Defaults.scrapePort
         let urlPath = reader.string(scrape, "path", at: scrapePath) ?? Defaults.scrapePath
         if !urlPath.hasPrefix("/") { reader.error(scrapePath.appending("path"), "must start with '/'") }
+        var rateWindow = Defaults.scrapeRateWindowSeconds
+        if let text = reader.string(scrape, "rateWindow", at: scrapePath) {
+            if let seconds = DurationText.seconds(text), seconds >= 1, seconds <= 600 {
+                rateWindow = seconds
+            } else {
+                reader.error(scrapePath.appending("rateWindow"), "expected a duration from 1s to 10m such as \"30s\", not \"\(text)\"")
+            }
+        }
         guard let kind else { return nil }
-        return MetricsSourceSpec(kind: kind, prometheusAddress: address, prometheusQueries: queries, scrapePort: port, scrapePath: urlPath)
+        return MetricsSourceSpec(kind: kind, prometheusAddress: address, prometheusQueries: queries, scrapePort: port, scrapePath: urlPath,
+                                 scrapeRateWindowSeconds: rateWindow)
     }
 
     private static func decodeBehavior(_ value: JSONValue?, at path: FieldPath, replicas: ClosedRange<Int>,
