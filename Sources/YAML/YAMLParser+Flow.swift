@@ -89,7 +89,7 @@ extension YAMLParser {
         var anchor: String?
         var tag: String?
         while let c = peek(), c == "&" || c == "!" {
-            if c == "&" { anchor = try parseAnchorName() } else { tag = try parseTag() }
+            try parseProperty(anchor: &anchor, tag: &tag)
             try skipFlowSpace()
         }
         let start = mark
