@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses in Fuzz/ and runs each for a bounded time, seeded from the test
+# fixtures and the minimized corpora kept in Fuzz/Corpus. A crash, a hang, a memory error or a
+# broken round trip fails the run and leaves the input in .build/fuzz/crashes/; make it a test.
+#
+#   scripts/fuzz.sh [--seconds N] [--opt -O|-Onone] [HARNESS ...]
+#
+# HARNESS is any of: exposition yaml json threshold kubeconfig http (default: all).
+# --seconds: per harness (default $FUZZ_SECONDS, else 120). --opt: the optimisation the harnesses
+# are built with (default -O; CI uses -Onone, which compiles several times faster and still finds
+# what a few seconds can find). New inputs libFuzzer finds go to .build/fuzz/corpus/HARNESS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v swiftc >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swiftc ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
+
+seconds="${FUZZ_SECONDS:-120}"
+opt="-O"
+harnesses=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --opt) opt="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) harnesses+=("$1"); shift ;;
+  esac
+done
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(exposition yaml json threshold kubeconfig http)
+
+out=.build/fuzz
+mkdir -p "$out/lib" "$out/bin" "$out/crashes"
+flags=("$opt" -sanitize=fuzzer,address -parse-as-library -swift-version 6)
+
+# Compiler output goes to a log (the linker's notes about ASan's symbols are noise), shown on failure.
+compile() {
+  if ! swiftc "${flags[@]}" -I "$out/lib" "$@" >> "$out/build.log" 2>&1; then
+    grep -v "ld.gold: warning" "$out/build.log" | tail -40 >&2
+    echo "fuzz: build failed (whole log: $out/build.log)" >&2
+    exit 1
+  fi
+}
+
+# The modules the harnesses link, each a static library built once per run.
+library() {  # name, sources...
+  local name="$1"; shift
+  compile -module-name "$name" -emit-module -emit-module-path "$out/lib/$name.swiftmodule" \
+    -emit-library -static -o "$out/lib/lib$name.a" "$@"
+}
+
+# One harness: the module under test compiled with its harness, linked with the libraries it needs.
+harness() {  # name, module, "libraries", sources...
+  local name="$1" module="$2" libs="$3"; shift 3
+  local link=()
+  for lib in $libs; do link+=("-l$lib"); done
+  compile -L "$out/lib" -module-name "$module" "$@" "${link[@]}" -lm -o "$out/bin/$name-fuzzer"
+}
+
+needs() { for h in "${harnesses[@]}"; do for n in "$@"; do [ "$h" = "$n" ] && return 0; done; done; return 1; }
+
+build_start=$SECONDS
+: > "$out/build.log"
+needs threshold http && library Locking Sources/Locking/*.swift
+needs threshold && library NameSuggestion Sources/NameSuggestion/*.swift
+needs yaml kubeconfig && library JSON Sources/JSON/*.swift
+needs kubeconfig && library YAML Sources/YAML/*.swift
+for h in "${harnesses[@]}"; do
+  case "$h" in
+    exposition) harness exposition PrometheusText "" Sources/PrometheusText/*.swift Fuzz/ExpositionFuzzer.swift ;;
+    yaml) harness yaml YAML "JSON" Sources/YAML/*.swift Fuzz/YAMLFuzzer.swift ;;
+    json) harness json JSON "" Sources/JSON/*.swift Fuzz/JSONFuzzer.swift ;;
+    threshold) harness threshold Autoscaling "NameSuggestion Locking" Sources/Autoscaling/Thresholds/*.swift Fuzz/ThresholdFuzzer.swift ;;
+    kubeconfig) harness kubeconfig Kube "YAML JSON" Sources/Kube/Config/Kubeconfig.swift Sources/Kube/API/KubeError.swift Fuzz/KubeconfigFuzzer.swift ;;
+    http) harness http HTTPKit "Locking" Sources/HTTPKit/HTTPMessage.swift Sources/HTTPKit/ByteStream.swift Fuzz/HTTPRequestFuzzer.swift ;;
+    *) echo "fuzz: unknown harness '$h'" >&2; exit 2 ;;
+  esac
+done
+echo "fuzz: built ${#harnesses[@]} harnesses ($opt) in $((SECONDS - build_start)) s"
+
+# Seeds: the test fixtures, and the minimized corpus kept for each harness in Fuzz/Corpus (which the
+# parsers' tests replay).
+seeds() {
+  case "$1" in
+    exposition) echo Tests/PrometheusTextTests/FuzzCorpus Tests/PrometheusTextTests/Fixtures ;;
+    yaml) echo Fuzz/Corpus/yaml Fuzz/Corpus/kubeconfig Manifests Manifests/samples CRDs ;;
+    json) echo Fuzz/Corpus/json ;;
+    threshold) echo Fuzz/Corpus/threshold ;;
+    kubeconfig) echo Fuzz/Corpus/kubeconfig ;;
+    http) echo Fuzz/Corpus/http ;;
+  esac
+}
+
+failed=()
+printf '%-11s %8s %10s %9s %6s %6s\n' harness seconds runs execs/s cov ft > "$out/summary.txt"
+for h in "${harnesses[@]}"; do
+  mkdir -p "$out/corpus/$h"
+  dict=(); [ -f "Fuzz/$h.dict" ] && dict=(-dict="Fuzz/$h.dict")
+  log="$out/$h.log"
+  echo "fuzz: $h for $seconds s"
+  set +e
+  "$out/bin/$h-fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+    -artifact_prefix="$out/crashes/$h-" "${dict[@]}" "$out/corpus/$h" $(seeds "$h") > "$log" 2>&1
+  status=$?
+  set -e
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  printf '%-11s %8s %10s %9s %6s %6s\n' "$h" "$seconds" "${runs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" >> "$out/summary.txt"
+  if [ $status -ne 0 ]; then
+    failed+=("$h")
+    echo "fuzz: $h FAILED (exit $status); its log is $log:" >&2
+    grep -E "ERROR|Fatal error|fatal error|SUMMARY|Test unit written|artifact" "$log" | head -20 >&2 || true
+    echo "fuzz: reproduce with $out/bin/$h-fuzzer <the crash file>, then add the input to a test" >&2
+  fi
+done
+cat "$out/summary.txt"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: failures in ${failed[*]}" >&2
+  exit 1
+fi
