@@ -77,4 +77,32 @@ struct KubectlReadingTests {
         let read = try JSONValue(parsing: result.stdout)
         #expect(read["data"] == .object(data), "\(read["data"]?.compactText ?? result.stderr)")
     }
+
+    /// Every manifest in the repository (the CRD, the operator's manifests, the samples) reads here
+    /// as kubectl reads it, object by object.
+    @Test(arguments: RepositoryManifestTests.files)
+    func repositoryManifestsReadAsKubectlReadsThem(file: String) throws {
+        let path = repositoryRoot + "/" + file
+        let ours = try YAMLReader.jsonValues(in: try String(contentsOfFile: path, encoding: .utf8))
+        let result = run(kubectlPath, ["label", "--local", "-f", path, "case=1", "-o", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // kubectl prints one indented JSON object after another; each ends with a "}" line.
+        var theirs: [JSONValue] = []
+        var current = ""
+        for line in result.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+            current += line + "\n"
+            if line == "}" {
+                var object = try #require(try JSONValue(parsing: current).objectValue)
+                var metadata = object["metadata"]?.objectValue ?? [:]
+                var labels = metadata["labels"]?.objectValue ?? [:]
+                labels["case"] = nil
+                metadata["labels"] = labels.isEmpty ? nil : .object(labels)
+                object["metadata"] = .object(metadata)
+                theirs.append(.object(object))
+                current = ""
+            }
+        }
+        #expect(theirs.count == ours.count)
+        for (a, b) in zip(ours, theirs) { #expect(a == b, "\(file): \(a["kind"]?.stringValue ?? "")") }
+    }
 }
