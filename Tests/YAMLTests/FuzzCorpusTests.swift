@@ -20,7 +20,13 @@ struct YAMLFuzzCorpusTests {
             do {
                 values = try YAMLReader.jsonValues(in: text)
             } catch {
-                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+                // Lines as the reader counts them: ended by LF, CRLF, CR or NEL.
+                var lines = 1
+                var previous: Unicode.Scalar = " "
+                for c in text.unicodeScalars {
+                    if c == "\r" || c == "\u{85}" || (c == "\n" && previous != "\r") { lines += 1 }
+                    previous = c
+                }
                 #expect(error.mark.line >= 1 && error.mark.line <= lines + 1, "\(file): \(error)")
                 #expect(error.mark.column >= 1, "\(file): \(error)")
                 continue
