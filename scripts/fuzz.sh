@@ -33,21 +33,33 @@ done
 
 out=.build/fuzz
 mkdir -p "$out/lib" "$out/bin" "$out/crashes"
-flags=("$opt" -sanitize=fuzzer,address -parse-as-library -swift-version 6)
+flags=("$opt" -wmo -sanitize=fuzzer,address -parse-as-library -swift-version 6)
 
-# Compiler output goes to a log (the linker's notes about ASan's symbols are noise), shown on failure.
-compile() {
-  if ! swiftc "${flags[@]}" -I "$out/lib" "$@" >> "$out/build.log" 2>&1; then
-    grep -v "ld.gold: warning" "$out/build.log" | tail -40 >&2
-    echo "fuzz: build failed (whole log: $out/build.log)" >&2
-    exit 1
+# Compiler output goes to a log per product (the linker's notes about ASan's symbols are noise),
+# shown on failure. Products build in the background, one per core (swiftc -wmo uses one core).
+compile() {  # product, swiftc arguments...
+  local log="$out/build-$1.log"; shift
+  if ! swiftc "${flags[@]}" -I "$out/lib" "$@" > "$log" 2>&1; then
+    grep -v "ld.gold: warning" "$log" | tail -40 >&2
+    echo "fuzz: build failed (whole log: $log)" >&2
+    return 1
   fi
+}
+
+cores=$(nproc 2>/dev/null || echo 2)
+pids=()
+background() { "$@" & pids+=($!); [ ${#pids[@]} -lt "$cores" ] || settle; }
+settle() {
+  local failed=0
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  pids=()
+  [ $failed -eq 0 ] || exit 1
 }
 
 # The modules the harnesses link, each a static library built once per run.
 library() {  # name, sources...
   local name="$1"; shift
-  compile -module-name "$name" -emit-module -emit-module-path "$out/lib/$name.swiftmodule" \
+  compile "lib$name" -module-name "$name" -emit-module -emit-module-path "$out/lib/$name.swiftmodule" \
     -emit-library -static -o "$out/lib/lib$name.a" "$@"
 }
 
@@ -56,28 +68,34 @@ harness() {  # name, module, "libraries", sources...
   local name="$1" module="$2" libs="$3"; shift 3
   local link=()
   for lib in $libs; do link+=("-l$lib"); done
-  compile -L "$out/lib" -module-name "$module" "$@" "${link[@]}" -lm -o "$out/bin/$name-fuzzer"
+  compile "$name" -L "$out/lib" -module-name "$module" "$@" "${link[@]}" -lm -o "$out/bin/$name-fuzzer"
 }
 
 needs() { for h in "${harnesses[@]}"; do for n in "$@"; do [ "$h" = "$n" ] && return 0; done; done; return 1; }
 
-build_start=$SECONDS
-: > "$out/build.log"
-needs threshold http && library Locking Sources/Locking/*.swift
-needs threshold && library NameSuggestion Sources/NameSuggestion/*.swift
-needs yaml kubeconfig && library JSON Sources/JSON/*.swift
-needs kubeconfig && library YAML Sources/YAML/*.swift
-for h in "${harnesses[@]}"; do
-  case "$h" in
+build() {  # harness
+  case "$1" in
     exposition) harness exposition PrometheusText "" Sources/PrometheusText/*.swift Fuzz/ExpositionFuzzer.swift ;;
     yaml) harness yaml YAML "JSON" Sources/YAML/*.swift Fuzz/YAMLFuzzer.swift ;;
     json) harness json JSON "" Sources/JSON/*.swift Fuzz/JSONFuzzer.swift ;;
     threshold) harness threshold Autoscaling "NameSuggestion Locking" Sources/Autoscaling/Thresholds/*.swift Fuzz/ThresholdFuzzer.swift ;;
     kubeconfig) harness kubeconfig Kube "YAML JSON" Sources/Kube/Config/Kubeconfig.swift Sources/Kube/API/KubeError.swift Fuzz/KubeconfigFuzzer.swift ;;
     http) harness http HTTPKit "Locking" Sources/HTTPKit/HTTPMessage.swift Sources/HTTPKit/ByteStream.swift Fuzz/HTTPRequestFuzzer.swift ;;
-    *) echo "fuzz: unknown harness '$h'" >&2; exit 2 ;;
+    *) echo "fuzz: unknown harness '$1'" >&2; return 2 ;;
   esac
-done
+}
+
+build_start=$SECONDS
+# The libraries first (YAML after JSON), then the harnesses, kubeconfig's after YAML's library.
+needs threshold http && background library Locking Sources/Locking/*.swift
+needs threshold && background library NameSuggestion Sources/NameSuggestion/*.swift
+needs yaml kubeconfig && background library JSON Sources/JSON/*.swift
+settle
+needs kubeconfig && background library YAML Sources/YAML/*.swift
+for h in "${harnesses[@]}"; do [ "$h" = kubeconfig ] || background build "$h"; done
+settle
+needs kubeconfig && background build kubeconfig
+settle
 echo "fuzz: built ${#harnesses[@]} harnesses ($opt) in $((SECONDS - build_start)) s"
 
 # The corpus kept for each harness (the parsers' tests replay it).
