@@ -1,5 +1,5 @@
-/// A recursive-descent YAML reader over Unicode scalars. This file holds the stream,
-/// document and block-collection structure; scalars and flow collections are in their own files.
+/// A recursive-descent YAML reader over Unicode scalars. This file holds the stream, documents,
+/// nodes and their properties; block collections, flow collections and scalars have their own files.
 ///
 /// Supported: block and flow collections; plain, quoted and block scalars; comments;
 /// several documents; anchors, aliases and merge keys; explicit (`? `) scalar keys in block
