@@ -60,6 +60,8 @@ struct KubectlReadingTests {
             #expect(kubectlValue == kubectlExpected, "\(c.name): kubectl read \(kubectlValue?.compactText ?? result.stderr)")
         case (.refuses, _):
             #expect(kubectlValue == nil, "\(c.name): kubectl read \(kubectlValue?.compactText ?? "")")
+        case (.readsOneOf(let values), _):
+            #expect(kubectlValue.map { values.contains($0) } == true, "\(c.name): kubectl read \(kubectlValue?.compactText ?? result.stderr)")
         }
     }
 
