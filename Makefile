@@ -39,12 +39,8 @@ bench: deps ## Print benchmark figures (release build; medians of many runs)
 	.build/release/eip-bench
 
 FUZZ_SECONDS ?= 120
-fuzz: ## Fuzz the exposition parser with libFuzzer (new inputs in .build/fuzz/corpus; crashes fail)
-	mkdir -p .build/fuzz/corpus
-	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name PrometheusText \
-		Sources/PrometheusText/*.swift Fuzz/ExpositionFuzzer.swift -o .build/fuzz/exposition-fuzzer
-	cd .build/fuzz && ./exposition-fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=5 -max_len=4096 \
-		corpus ../../Tests/PrometheusTextTests/FuzzCorpus ../../Tests/PrometheusTextTests/Fixtures
+fuzz: ## Fuzz every parser with libFuzzer, FUZZ_SECONDS each (YAML, JSON, thresholds, kubeconfig, HTTP, exposition); crashes fail
+	bash scripts/fuzz.sh --seconds $(FUZZ_SECONDS)
 
 samples: ## Validate the bundled samples, then dry-run reconciles (writes nothing)
 	bash scripts/run-samples.sh

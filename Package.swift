@@ -87,6 +87,8 @@ let package = Package(
         .testTarget(name: "PackagingTests", dependencies: ["JSON", "YAML", "KubeEmulator", "TestSupport"]),
         // The demo: kube-emulator's simulated serving pods as the operator reads them, and eip-demo end to end.
         .testTarget(name: "DemoTests", dependencies: ["Demo", "KubeEmulator", "LoadModel", "MetricsSources", "PrometheusText", "Simulation", "Autoscaling", "JSON", "YAML", "Locking", "TestSupport"]),
+        // HTTPKit's request reader and chunked bodies: the bugs its fuzz harness found, kept as tests.
+        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit"]),
         .testTarget(name: "EIPCtlTests", dependencies: ["EIPCtl", "CommandLineSupport", "Autoscaling", "JSON", "Kube", "KubeEmulator", "YAML", "HTTPKit", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,6 @@
 // libFuzzer entry point for the exposition parser (`make fuzz`). Built with
-// `swiftc -sanitize=fuzzer,address` together with Sources/PrometheusText; any crash, hang or
-// memory error is a bug. Inputs it finds interesting go to Fuzz/corpus/exposition.
+// `swiftc -sanitize=fuzzer,address` together with Sources/PrometheusText (see scripts/fuzz.sh);
+// any crash, hang or memory error is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzExposition(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)

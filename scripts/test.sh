@@ -11,3 +11,9 @@ swift build
 # their own (the `.runsOnOwnThreads` trait, Tests/TestSupport/OwnThreads.swift), never on Swift's
 # cooperative pool, and the controller's time comes from a manual clock, not sleeps.
 swift test --disable-xctest "$@"
+# A short run of every fuzz harness (the long one is `make fuzz`): each parser meets a few thousand
+# to a few hundred thousand mutated inputs, seeded from the fixtures and Fuzz/Corpus. Only for the
+# whole suite, not for a filtered run. About a minute and a half on two cores, most of it compiling.
+if [ $# -eq 0 ]; then
+  bash scripts/fuzz.sh --seconds "${TEST_FUZZ_SECONDS:-5}"
+fi

@@ -34,6 +34,7 @@ public struct HTTPRequest: Sendable {
 struct HTTPRequestReader {
     let stream: any ByteStream
     private var buffer: [UInt8] = []
+    private var chunk = [UInt8](repeating: 0, count: 16 * 1024)
     static let maximumHeaderBytes = 64 * 1024
     static let maximumBodyBytes = 16 * 1024 * 1024
 
@@ -43,7 +44,7 @@ struct HTTPRequestReader {
 
     /// The next request, or `.closed` when the peer closed the connection between requests.
     mutating func next() throws(ReadError) -> HTTPRequest {
-        let headerEnd = try fill(until: { $0.firstRange(of: [13, 10, 13, 10]) }, limit: Self.maximumHeaderBytes)
+        let headerEnd = try fill(toFind: [13, 10, 13, 10], limit: Self.maximumHeaderBytes)
         let head = String(decoding: buffer[..<headerEnd.lowerBound], as: UTF8.self)
         buffer.removeSubrange(..<headerEnd.upperBound)
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
@@ -61,9 +62,11 @@ struct HTTPRequestReader {
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
             body = try readChunkedBody()
         } else if let lengthText = headers["content-length"] {
-            guard let length = Int(lengthText), length >= 0 else { throw .malformed("bad Content-Length") }
+            // RFC 9110 §8.6: one or more digits, nothing else (Swift's Int("+5") would take a sign).
+            guard !lengthText.isEmpty, lengthText.utf8.count <= 18, lengthText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let length = Int(lengthText) else { throw .malformed("bad Content-Length") }
             guard length <= Self.maximumBodyBytes else { throw .tooLarge }
-            _ = try fill(until: { $0.count >= length ? $0.startIndex..<$0.startIndex : nil }, limit: length)
+            try fill(toHold: length)
             body = Array(buffer.prefix(length))
             buffer.removeFirst(length)
         } else {
@@ -77,32 +80,64 @@ struct HTTPRequestReader {
     private mutating func readChunkedBody() throws(ReadError) -> [UInt8] {
         var body: [UInt8] = []
         while true {
-            let lineEnd = try fill(until: { $0.firstRange(of: [13, 10]) }, limit: 1024)
+            let lineEnd = try fill(toFind: [13, 10], limit: 1024)
             let sizeText = String(decoding: buffer[..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
             buffer.removeSubrange(..<lineEnd.upperBound)
-            guard let size = Int(sizeText.trimmingSpaces(), radix: 16) else { throw .malformed("bad chunk size") }
+            let size = try Self.chunkSize(sizeText.trimmingSpaces())
             if size == 0 {
-                _ = try fill(until: { $0.firstRange(of: [13, 10]) }, limit: 1024)
-                if let end = buffer.firstRange(of: [13, 10]) { buffer.removeSubrange(..<end.upperBound) }
-                return body
+                // The trailer: header lines, each ended by CRLF, up to an empty line; as much as a head may be.
+                var trailerBytes = 0
+                while true {
+                    let end = try fill(toFind: [13, 10], limit: 1024)
+                    buffer.removeSubrange(..<end.upperBound)
+                    if end.lowerBound == 0 { return body }
+                    trailerBytes += end.upperBound
+                    guard trailerBytes <= Self.maximumHeaderBytes else { throw .tooLarge }
+                }
             }
-            guard body.count + size <= Self.maximumBodyBytes else { throw .tooLarge }
-            _ = try fill(until: { $0.count >= size + 2 ? $0.startIndex..<$0.startIndex : nil }, limit: size + 2)
+            guard size <= Self.maximumBodyBytes - body.count else { throw .tooLarge }
+            try fill(toHold: size + 2)
+            guard buffer[size] == 13, buffer[size + 1] == 10 else { throw .malformed("a chunk is not followed by CRLF") }
             body += buffer.prefix(size)
             buffer.removeFirst(size + 2)
         }
     }
 
-    /// Reads until `found` locates something in the buffer; throws when the stream ends first.
-    private mutating func fill(until found: ([UInt8]) -> Range<Int>?, limit: Int) throws(ReadError) -> Range<Int> {
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+    /// A chunk size (RFC 9112 §7.1): hex digits only. Swift's `Int(_:radix:)` would take a sign, so
+    /// `-1` was a negative size that crashed the reader; more than 8 digits is over any body we take.
+    static func chunkSize(_ text: String) throws(ReadError) -> Int {
+        guard !text.isEmpty, text.utf8.allSatisfy({ hexDigit($0) }) else { throw .malformed("bad chunk size") }
+        guard text.utf8.count <= 8, let size = Int(text, radix: 16) else { throw .tooLarge }
+        return size
+    }
+
+    private static func hexDigit(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66)
+    }
+
+    /// Reads until the buffer holds `pattern`, and returns where. Each read searches only the bytes
+    /// it added (and the pattern's length less one before them, for a pattern split across reads),
+    /// so a client sending a byte at a time costs linear time, not quadratic. Throws `.tooLarge`
+    /// past `limit` bytes, and when the stream ends first.
+    private mutating func fill(toFind pattern: [UInt8], limit: Int) throws(ReadError) -> Range<Int> {
+        var searched = 0
         while true {
-            if let range = found(buffer) { return range }
-            if buffer.count > limit + 4 { throw .tooLarge }
-            let n = chunk.withUnsafeMutableBytes { stream.read(into: $0) }
-            if n == 0 { throw buffer.isEmpty ? .closed : .malformed("connection closed mid-request") }
-            buffer += chunk.prefix(n)
+            if let range = buffer[max(0, searched - pattern.count + 1)...].firstRange(of: pattern) { return range }
+            searched = buffer.count
+            if buffer.count > limit + pattern.count { throw .tooLarge }
+            try readMore()
         }
+    }
+
+    /// Reads until the buffer holds at least `count` bytes; throws when the stream ends first.
+    private mutating func fill(toHold count: Int) throws(ReadError) {
+        while buffer.count < count { try readMore() }
+    }
+
+    private mutating func readMore() throws(ReadError) {
+        let n = chunk.withUnsafeMutableBytes { stream.read(into: $0) }
+        if n == 0 { throw buffer.isEmpty ? .closed : .malformed("connection closed mid-request") }
+        buffer += chunk.prefix(n)
     }
 
     static func splitTarget(_ target: String) -> (String, [String: String]) {

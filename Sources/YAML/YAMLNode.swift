@@ -41,16 +41,31 @@ public struct YAMLNode: Sendable {
         case mapping([(key: YAMLNode, value: YAMLNode)])
     }
 
-    public var content: Content
+    public var content: Content {
+        didSet { height = Self.height(of: content) }
+    }
     /// Where the node's content starts (the quote of a quoted scalar, the first key of a mapping, …).
     public var mark: YAMLMark
     /// An explicit tag such as `!!str`, if one was written.
     public var tag: String?
+    /// Levels of nodes from this one down to its deepest scalar (1 for a scalar), aliases expanded.
+    /// The reader keeps it under its depth limit, so that nothing walking the tree (the JSON
+    /// conversion, releasing it) recurses deeper than that, however aliases nest.
+    private(set) var height: Int
 
     public init(_ content: Content, at mark: YAMLMark, tag: String? = nil) {
         self.content = content
         self.mark = mark
         self.tag = tag
+        self.height = Self.height(of: content)
+    }
+
+    private static func height(of content: Content) -> Int {
+        switch content {
+        case .scalar: return 1
+        case .sequence(let items): return 1 + (items.map(\.height).max() ?? 0)
+        case .mapping(let pairs): return 1 + (pairs.map { max($0.key.height, $0.value.height) }.max() ?? 0)
+        }
     }
 
     /// The scalar's text when this node is a scalar.

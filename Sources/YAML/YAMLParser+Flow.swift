@@ -28,6 +28,7 @@ extension YAMLParser {
             try skipFlowSpace()
             guard let c = peek() else { throw error("unterminated flow sequence (opened at line \(start.line), column \(start.column)); expected ']'") }
             if c == "]" { advance(); break }
+            if c == "," { throw error("an empty entry in a flow sequence; remove the extra ','") }
             let itemMark = mark
             let item = try parseFlowNode()
             try skipFlowSpace()
@@ -36,7 +37,8 @@ extension YAMLParser {
                 advance()
                 try skipFlowSpace()
                 let value = (peek() == "," || peek() == "]") ? YAMLNode(.scalar("", .plain), at: mark) : try parseFlowNode()
-                items.append(YAMLNode(.mapping([(item, value)]), at: itemMark))
+                guard case .scalar = item.content else { throw error("a mapping key must be a scalar", at: itemMark) }
+                items.append(try collection(.mapping([(item, value)]), at: itemMark))
                 try skipFlowSpace()
             } else {
                 items.append(item)
@@ -46,7 +48,7 @@ extension YAMLParser {
             if next == "]" { advance(); break }
             throw error("expected ',' or ']' in a flow sequence")
         }
-        return YAMLNode(.sequence(items), at: start)
+        return try collection(.sequence(items), at: start)
     }
 
     private mutating func parseFlowMapping() throws(YAMLError) -> YAMLNode {
@@ -58,6 +60,7 @@ extension YAMLParser {
             try skipFlowSpace()
             guard let c = peek() else { throw error("unterminated flow mapping (opened at line \(start.line), column \(start.column)); expected '}'") }
             if c == "}" { advance(); break }
+            if c == "," { throw error("an empty entry in a flow mapping; remove the extra ','") }
             let keyMark = mark
             let key = try parseFlowNode()
             guard case .scalar(let keyText, _) = key.content else { throw error("a mapping key must be a scalar", at: keyMark) }
@@ -78,7 +81,7 @@ extension YAMLParser {
             if next == "}" { advance(); break }
             throw error("expected ',' or '}' in a flow mapping")
         }
-        return YAMLNode(.mapping(pairs), at: start)
+        return try collection(.mapping(pairs), at: start)
     }
 
     /// One node inside a flow collection.
@@ -86,7 +89,7 @@ extension YAMLParser {
         var anchor: String?
         var tag: String?
         while let c = peek(), c == "&" || c == "!" {
-            if c == "&" { anchor = try parseAnchorName() } else { tag = try parseTag() }
+            try parseProperty(anchor: &anchor, tag: &tag)
             try skipFlowSpace()
         }
         let start = mark

@@ -115,8 +115,24 @@ extension YAMLParser {
 
     // MARK: Plain scalars
 
-    /// A plain mapping key: the text up to `: ` on this line.
-    mutating func parsePlainKey() throws(YAMLError) -> YAMLNode {
+    /// Refuses a plain scalar that starts with an indicator, as libyaml does (`found character that
+    /// cannot start any token`): `@`, `` ` ``, `%`, `|`, `>` and the flow indicators, and `-`, `?`
+    /// or `:` followed by a blank. In a flow collection `?` (an explicit key) is refused too.
+    func checkPlainScalarStart(inFlow: Bool) throws(YAMLError) {
+        guard let c = peek() else { return }
+        if "@`%|>,[]{}#&*!'\"".unicodeScalars.contains(c) {
+            throw error("a plain scalar cannot start with '\(c)'; quote the value")
+        }
+        if inFlow, c == "?" {
+            throw error("explicit keys ('?') are not supported in flow collections; write {key: value}")
+        }
+        if "-?:".unicodeScalars.contains(c), isBlankOrEnd(1) {
+            throw error("a plain scalar cannot start with '\(c)' followed by a space; quote the value")
+        }
+    }
+
+    /// A plain mapping key: the text up to `: ` on this line (the caller has checked there is one).
+    mutating func parsePlainKey() -> YAMLNode {
         let start = mark
         var key = String.UnicodeScalarView()
         while let c = peek(), c != "\n" {
@@ -132,9 +148,7 @@ extension YAMLParser {
     /// in flow context it stops at `,[]{}` too.
     mutating func parsePlainScalar(parent: Int, inFlow: Bool) throws(YAMLError) -> YAMLNode {
         let start = mark
-        if let c = peek(), "-?:".unicodeScalars.contains(c), isBlankOrEnd(1) || (inFlow && isFlowIndicator(peek(1))) {
-            throw error("a plain scalar cannot start with '\(c)' followed by a space; quote the value")
-        }
+        try checkPlainScalarStart(inFlow: inFlow)
         var result = scanPlainLine(inFlow: inFlow).unicodeScalars
         // Continuation lines: fold a single break into a space, keep one newline per empty line.
         while true {
@@ -186,11 +200,11 @@ extension YAMLParser {
     }
 
     /// The plain text on the current line, trimmed, stopping before `: `, ` #`, the line break,
-    /// and in flow context before `,[]{}` and `:` followed by one of them.
+    /// and in flow context before `,[]{}` (so `[a:]` is the string "a:", as go-yaml v2 reads it).
     private mutating func scanPlainLine(inFlow: Bool) -> String {
         var text = String.UnicodeScalarView()
         while let c = peek(), c != "\n" {
-            if c == ":" && (isBlankOrEnd(1) || (inFlow && isFlowIndicator(peek(1)))) { break }
+            if c == ":" && isBlankOrEnd(1) { break }
             if c == "#", let last = text.last, last == " " || last == "\t" { break }
             if inFlow && isFlowIndicator(c) { break }
             text.append(c)
@@ -265,7 +279,9 @@ extension YAMLParser {
             chunks.append(contentsOf: breaks.unicodeScalars)
             let leadingNonSpace = first != " " && first != "\t"
             while let c = peek(), c != "\n" { chunks.append(c); advance() }
-            lineBreak = atEnd ? "" : "\n"
+            // The end of the input ends the last line as a line break would: `|` then `text` at the
+            // very end reads "text\n" under clip chomping, as kubectl reads it.
+            lineBreak = "\n"
             if !atEnd { advance() }
             breaks = consumeBlockBreaks(indent: indent)
             // Is there another content line?

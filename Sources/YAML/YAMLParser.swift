@@ -1,10 +1,12 @@
-/// A recursive-descent YAML reader over Unicode scalars. This file holds the stream,
-/// document and block-collection structure; scalars and flow collections are in their own files.
+/// A recursive-descent YAML reader over Unicode scalars. This file holds the stream, documents,
+/// nodes and their properties; block collections, flow collections and scalars have their own files.
 ///
 /// Supported: block and flow collections; plain, quoted and block scalars; comments;
-/// several documents; anchors, aliases and merge keys; the core tags (`!!str`, `!!int`, …).
-/// Rejected with an error: complex (`?`) keys, collections as keys, `%TAG` directives,
-/// custom tags, tabs used as indentation.
+/// several documents; anchors, aliases and merge keys; explicit (`? `) scalar keys in block
+/// mappings; the core tags (`!!str`, `!!int`, `!!binary`, …).
+/// Rejected with an error and its position: collections as keys, `? ` in flow collections,
+/// directives (`%YAML`, `%TAG`), custom tags, tabs used as indentation, and what kubectl's
+/// parser (go-yaml v2) rejects too. The README's YAML section lists every case.
 struct YAMLParser {
     let text: [Unicode.Scalar]
     var index = 0
@@ -12,21 +14,47 @@ struct YAMLParser {
     var lineStart = 0
     var anchors: [String: YAMLNode] = [:]
     var depth = 0
+    /// Nesting limit, for the parser's recursion and for the tree once aliases are expanded.
     static let maximumDepth = 256
+    /// go-yaml (libyaml) gives up on an implicit key whose `:` is more than 1,024 characters from
+    /// where the key starts (`could not find expected ':'`); so do we, rather than accept a file kubectl refuses.
+    static let maximumImplicitKeyLength = 1024
 
     init(_ source: String) {
         var scalars: [Unicode.Scalar] = []
         scalars.reserveCapacity(source.unicodeScalars.count)
         var previousWasCR = false
         for scalar in source.unicodeScalars {
-            // Normalise CRLF and CR line breaks to LF.
+            // Normalise CRLF, CR and NEL line breaks to LF (libyaml reads NEL as a line break too).
             if scalar == "\r" { scalars.append("\n"); previousWasCR = true; continue }
             if scalar == "\n" && previousWasCR { previousWasCR = false; continue }
             previousWasCR = false
-            scalars.append(scalar)
+            scalars.append(scalar == "\u{85}" ? "\n" : scalar)
         }
         if scalars.first == "\u{FEFF}" { scalars.removeFirst() }
         text = scalars
+    }
+
+    /// True for what may appear unescaped in a YAML stream, as libyaml's reader allows it: tab,
+    /// line breaks and the printable characters. Not C0/C1 controls, DEL, U+FFFE or U+FFFF; nor
+    /// U+2028/U+2029, which libyaml reads as line breaks and we do not (write `\L` or `\P`).
+    static func isAllowed(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x09, 0x0A, 0x20...0x7E: return true
+        case 0x2028, 0x2029: return false
+        case 0xA0...0xD7FF: return true
+        case 0xE000...0xFFFD: return true
+        case 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
+
+    /// Refuses the first character no YAML reader may take raw, at its position.
+    mutating func checkCharacters() throws(YAMLError) {
+        guard let bad = text.firstIndex(where: { !Self.isAllowed($0) }) else { return }
+        while index < bad { advance() }
+        let code = String(text[bad].value, radix: 16, uppercase: true)
+        throw error("the character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code) is not allowed in YAML; write it as an escape in a double-quoted string")
     }
 
     // MARK: Position
@@ -117,13 +145,13 @@ struct YAMLParser {
     // MARK: Stream and documents
 
     mutating func parseStream() throws(YAMLError) -> [YAMLDocument] {
+        try checkCharacters()
         var documents: [YAMLDocument] = []
         while true {
             try skipToContent()
             if atEnd { break }
             if column == 0, peek() == "%" {
-                try parseDirective()
-                continue
+                try refuseDirective()
             }
             var explicitStart = false
             if atDocumentMarker("---") {
@@ -151,14 +179,14 @@ struct YAMLParser {
         }
     }
 
-    mutating func parseDirective() throws(YAMLError) {
-        let start = mark
+    /// Directives are refused, `%YAML` included: kubectl splits a file into documents at its `---`
+    /// lines before it parses them, which leaves a directive without the document it introduces
+    /// (`did not find expected <document start>`), so no file with one can be applied.
+    mutating func refuseDirective() throws(YAMLError) {
         var name = ""
-        while let c = peek(), c != " ", c != "\t", c != "\n" { name.unicodeScalars.append(c); advance() }
-        guard name == "%YAML" else {
-            throw error("the directive \(name) is not supported (only %YAML)", at: start)
-        }
-        while let c = peek(), c != "\n" { advance() }
+        var offset = 0
+        while let c = peek(offset), c != " ", c != "\t", c != "\n" { name.unicodeScalars.append(c); offset += 1 }
+        throw error("the directive \(name) is not supported: kubectl cannot read a file with a directive (it splits documents at '---' before parsing); remove it")
     }
 
     // MARK: Nodes
@@ -180,17 +208,17 @@ struct YAMLParser {
             guard continuesNode(parent: parent, sequenceAtParent: sequenceAtParent) else { return YAMLNode(.scalar("", .plain), at: emptyMark) }
         }
 
+        // A block mapping whose first key is on this line. Properties written before that key
+        // (`&a key: value`) are the key's, so the mapping starts here and reads every key alike.
+        if onNewLine || mappingOnThisLine, startsBlockMappingEntry() {
+            return try parseBlockMapping(indent: column)
+        }
+
         // Properties: an anchor and/or a tag, in either order.
         var anchor: String?
         var tag: String?
         while let c = peek(), c == "&" || c == "!" {
-            if c == "&" {
-                if anchor != nil { throw error("a node may have only one anchor") }
-                anchor = try parseAnchorName()
-            } else {
-                if tag != nil { throw error("a node may have only one tag") }
-                tag = try parseTag()
-            }
+            try parseProperty(anchor: &anchor, tag: &tag)
             skipSpacesInLine()
             if atLineEnd() {
                 try skipToContent()
@@ -228,16 +256,21 @@ struct YAMLParser {
             }
             return try parseBlockSequence(indent: column)
         }
+        if mappingAllowed, startsBlockMappingEntry() {
+            return try parseBlockMapping(indent: column)
+        }
         switch c {
         case "?" where isBlankOrEnd(1):
-            throw error("complex mapping keys ('? ') are not supported")
+            throw error("an explicit key ('? ') must start its own line")
         case "|", ">":
             return try parseBlockScalar(parent: parent)
         case "*":
             let name = try parseAliasName()
             guard let target = anchors[name] else { throw error("unknown alias '*\(name)'", at: start) }
             skipSpacesInLine()
-            if peek() == ":" && isBlankOrEnd(1) { throw error("aliases as mapping keys are not supported", at: start) }
+            if peek() == ":" && isBlankOrEnd(1) {
+                throw error("a mapping cannot start on the same line as another key; put it on its own line, indented", at: start)
+            }
             var node = target
             node.mark = start
             return node
@@ -248,15 +281,8 @@ struct YAMLParser {
                 throw error("a flow collection cannot be a mapping key", at: start)
             }
             return node
-        case "@", "`":
-            throw error("a plain scalar cannot start with '\(c)'; quote the value")
-        case "%" where column == 0:
-            throw error("a directive ('%') is only allowed before a document starts")
         default:
             break
-        }
-        if mappingAllowed, implicitKeyAhead() {
-            return try parseBlockMapping(indent: column)
         }
         let node: YAMLNode
         if c == "\"" || c == "'" {
@@ -271,10 +297,26 @@ struct YAMLParser {
         return node
     }
 
-    /// True when the cursor's line starts an implicit key: `key: …` or `"key": …`.
+    /// True when the cursor starts an entry of a block mapping: an explicit key (`? `) or an implicit
+    /// one (`key: …`, `"key": …`, `&a !!str key: …`). A sequence entry or a flow collection is not
+    /// one, even when a `: ` follows (`- a: 1`, `[a: 1]`); a flow collection used as a key is refused
+    /// where it is read.
+    func startsBlockMappingEntry() -> Bool {
+        guard let c = peek(), !atSequenceEntry() else { return false }
+        if c == "?" && isBlankOrEnd(1) { return true }
+        if c == "[" || c == "{" { return false }
+        return implicitKeyAhead()
+    }
+
+    /// True when the cursor's line starts an implicit key: `key: …` or `"key": …`, after any
+    /// properties (`&anchor`, `!tag`).
     func implicitKeyAhead() -> Bool {
         var offset = 0
-        guard let first = peek() else { return false }
+        while let c = peek(offset), c == "&" || c == "!" {
+            while let s = peek(offset), s != " ", s != "\t", s != "\n" { offset += 1 }
+            while let s = peek(offset), s == " " || s == "\t" { offset += 1 }
+        }
+        guard let first = peek(offset) else { return false }
         if first == "\"" || first == "'" {
             offset = 1
             while let c = peek(offset), c != "\n" {
@@ -289,88 +331,52 @@ struct YAMLParser {
             }
             return false
         }
+        let start = offset
         while let c = peek(offset), c != "\n" {
             if c == ":" && isBlankOrEnd(offset + 1) { return true }
-            if c == "#" && offset > 0, let p = peek(offset - 1), p == " " || p == "\t" { return false }
+            if c == "#" && offset > start, let p = peek(offset - 1), p == " " || p == "\t" { return false }
             offset += 1
         }
         return false
     }
 
-    // MARK: Block collections
-
-    mutating func parseBlockMapping(indent: Int) throws(YAMLError) -> YAMLNode {
-        let start = mark
-        var pairs: [(key: YAMLNode, value: YAMLNode)] = []
-        var seen: [String: YAMLMark] = [:]
-        while true {
-            let keyMark = mark
-            if atSequenceEntry() { throw error("expected a mapping key, found a sequence entry '- '") }
-            guard implicitKeyAhead() else {
-                throw error("expected a mapping key ('key: value') at this indentation")
-            }
-            let key: YAMLNode
-            if let c = peek(), c == "\"" || c == "'" {
-                key = try parseQuotedScalar()
-            } else {
-                key = try parsePlainKey()
-            }
-            skipSpacesInLine()
-            guard peek() == ":" else { throw error("expected ':' after the mapping key") }
-            advance()
-            if let keyText = key.scalarText {
-                if let first = seen[keyText], keyText != "<<" {
-                    throw error("duplicate mapping key \"\(keyText)\" (first at line \(first.line))", at: keyMark)
-                }
-                seen[keyText] = keyMark
-            }
-            let value = try parseNode(parent: indent, mappingOnThisLine: false, sequenceAtParent: true)
-            pairs.append((key, value))
-            try skipToContent()
-            if atEnd || atDocumentMarker() || column < indent { break }
-            if column > indent { throw error("unexpected indentation: expected a key at column \(indent + 1)") }
-        }
-        return YAMLNode(.mapping(pairs), at: start)
-    }
-
-    mutating func parseBlockSequence(indent: Int) throws(YAMLError) -> YAMLNode {
-        let start = mark
-        var items: [YAMLNode] = []
-        while true {
-            advance()  // the '-'
-            items.append(try parseNode(parent: indent, mappingOnThisLine: true, sequenceAtParent: false))
-            try skipToContent()
-            if atEnd || atDocumentMarker() || column < indent { break }
-            if column == indent {
-                if atSequenceEntry() { continue }
-                break  // a key of the enclosing mapping, aligned with this sequence
-            }
-            throw error("unexpected indentation in a sequence: expected '- ' at column \(indent + 1)")
-        }
-        return YAMLNode(.sequence(items), at: start)
-    }
-
     // MARK: Properties
+
+    /// Reads the property at the cursor, `&anchor` or `!tag`; a node's second anchor or tag is an error.
+    mutating func parseProperty(anchor: inout String?, tag: inout String?) throws(YAMLError) {
+        if peek() == "&" {
+            if anchor != nil { throw error("a node may have only one anchor") }
+            anchor = try parseAnchorName()
+        } else {
+            if tag != nil { throw error("a node may have only one tag") }
+            tag = try parseTag()
+        }
+    }
 
     mutating func parseAnchorName() throws(YAMLError) -> String {
         advance()  // '&'
-        let name = scanName()
+        let name = try scanName()
         if name.isEmpty { throw error("expected an anchor name after '&'") }
         return name
     }
 
     mutating func parseAliasName() throws(YAMLError) -> String {
         advance()  // '*'
-        let name = scanName()
+        let name = try scanName()
         if name.isEmpty { throw error("expected an alias name after '*'") }
         return name
     }
 
-    private mutating func scanName() -> String {
+    /// An anchor or alias name as libyaml scans it: ASCII letters, digits, `-` and `_`, ended by a
+    /// blank or one of `?:,]}%@`` ` (so `*a: 1` is the alias `a` used as a key).
+    private mutating func scanName() throws(YAMLError) -> String {
         var name = ""
-        while let c = peek(), c != " ", c != "\t", c != "\n", c != ",", c != "[", c != "]", c != "{", c != "}" {
+        while let c = peek(), c.isASCII, ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || c == "-" || c == "_" {
             name.unicodeScalars.append(c)
             advance()
+        }
+        if !isBlankOrEnd(), let c = peek(), !"?:,]}%@`".unicodeScalars.contains(c) {
+            throw error("an anchor or alias name takes only letters, digits, '-' and '_', not '\(c)'")
         }
         return name
     }

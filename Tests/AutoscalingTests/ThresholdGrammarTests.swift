@@ -113,5 +113,45 @@ struct ThresholdErrorTests {
         let source = String(repeating: "(", count: 500) + "qps>1" + String(repeating: ")", count: 500)
         let error = #expect(throws: ThresholdExpressionError.self) { try ThresholdExpression(parsing: source) }
         #expect(error?.message.contains("nests more than 100 levels") == true)
+        let notNot = String(repeating: "!", count: 101) + "qps>1"
+        #expect((#expect(throws: ThresholdExpressionError.self) { try ThresholdExpression(parsing: notNot) })?.column == 101)
+        #expect(throws: Never.self) { try ThresholdExpression(parsing: String(repeating: "!", count: 99) + "qps>1") }
+    }
+
+    /// The case: ~88 KB of `&&`-joined comparisons, read by `eipctl validate` from a file,
+    /// made a left-deep tree that overflowed a 1 MB stack when evaluated. Now it is refused at once.
+    @Test func aGeneratedExpressionOfEightyEightKilobytesIsRefused() {
+        let source = Array(repeating: "P90>200ms", count: 7_400).joined(separator: " && ")
+        #expect(source.utf8.count > 88_000)
+        let error = #expect(throws: ThresholdExpressionError.self) { try ThresholdExpression(parsing: source) }
+        #expect(error?.column == 1025)
+        #expect(error?.message == "the expression is \(source.count) characters long; at most 1024 are allowed (the CRD's maxLength)")
+    }
+
+    /// The longest expression allowed is the deepest tree there can be (146 comparisons), and it
+    /// parses, evaluates, lints and prints; one more character is refused at column 1025.
+    @Test func theLongestExpressionAllowedWorksThroughout() throws {
+        var source = "qps>1" + String(repeating: "&&qps>1", count: 145)
+        source += String(repeating: " ", count: 1024 - source.count)
+        #expect(source.count == 1024)
+        let expression = try ThresholdExpression(parsing: source)
+        #expect(expression.comparisons.count == 146)
+        #expect(expression.truth(MetricValues([.qps: 2])) == .true)
+        #expect(expression.evaluate(MetricValues([.qps: 0])).result == .false)
+        #expect(expression.grouped.hasPrefix(String(repeating: "(", count: 145)))
+        let lints = ThresholdLint.lint(scaleUp: expression, scaleDown: try ThresholdExpression(parsing: "qps<2"))
+        #expect(lints.map(\.message) == ["overlaps scaleUpThreshold: both are true when qps=1.5 (scale-up wins)"])
+        let error = #expect(throws: ThresholdExpressionError.self) { try ThresholdExpression(parsing: source + " ") }
+        #expect(error?.column == 1025)
+        // Characters, not bytes: 1,024 'µ'-bearing characters are within the limit.
+        let micro = Array(repeating: "P90>1µs", count: 114).joined(separator: "||")
+        #expect(micro.unicodeScalars.count == 1024 && micro.utf8.count > 1024)
+        #expect(throws: Never.self) { try ThresholdExpression(parsing: micro) }
+    }
+
+    @Test func aNumberTooLargeForADoubleIsRefused() {
+        let error = #expect(throws: ThresholdExpressionError.self) { try ThresholdExpression(parsing: "qps>" + String(repeating: "9", count: 400)) }
+        #expect(error?.column == 5)
+        #expect(error?.message.hasSuffix("is too large a number") == true)
     }
 }

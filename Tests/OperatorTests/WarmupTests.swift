@@ -132,11 +132,11 @@ struct WarmupTests {
         #expect(spec?["initContainers"]?.arrayValue?.map { $0["image"]?.stringValue ?? "" } == ["nvcr.io/triton:24.01", "loader:2"])
         #expect(spec?["containers"]?.arrayValue?.first?["image"] == .string(Defaults.pauseImage))
         #expect(ds["metadata"]?["ownerReferences"]?.arrayValue?.first?["name"] == "pool")
-        // Rolling out (the fake kubelet readies its pods after 0.1 s), then ready. (The DaemonSet is
-        // written before the status of the same reconcile: wait for the status to have seen it.)
-        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["reason"] != "TemplateCurrent" })
-        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["status"] == "True" })
-        #expect(await f.condition("pool", "WarmupReady")?["reason"] == "WarmupReady")
+        // Rolling out (the fake kubelet readies its pods after 0.1 s), then ready. Wait for the reason
+        // too: until the reconcile that made the DaemonSet writes status, the condition is still the
+        // earlier True (TemplateCurrent).
+        #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["reason"] == "WarmupReady" })
+        #expect(await f.condition("pool", "WarmupReady")?["status"] == "True")
         let reasons = await f.eventReasons()
         #expect(reasons.contains("PrePullCreated"))
 

@@ -96,8 +96,9 @@ struct DocumentTests {
         #expect(try YAMLReader.jsonValues(in: text) == [["a": 1], ["b": 2], ["x"]])
     }
 
-    @Test func yamlDirectiveAccepted() throws {
-        #expect(try YAMLReader.jsonValues(in: "%YAML 1.2\n---\na: 1\n") == [["a": 1]])
+    @Test func directivesAreRefusedAsKubectlCannotReadThem() {
+        let error = #expect(throws: YAMLError.self) { try YAMLReader.jsonValues(in: "%YAML 1.2\n---\na: 1\n") }
+        #expect(error?.message.contains("kubectl cannot read a file with a directive") == true)
     }
 
     @Test func emptyStreamHasNoDocuments() throws {

@@ -8,8 +8,19 @@
 /// unary      := "!" unary | "(" or ")" | comparison
 /// comparison := metric ( "<" | "<=" | ">" | ">=" | "==" | "!=" ) quantity
 /// ```
+/// At most ``maximumLength`` characters and ``maximumNesting`` levels of `!` and `(`; longer or
+/// deeper text is an error, never a deep recursion (`eipctl validate` and the dry run read files
+/// that never went through the CRD's own limit).
 /// Parse with ``init(parsing:)``; evaluate with ``evaluate(_:)``.
 public struct ThresholdExpression: Sendable, Hashable {
+    /// The longest expression, in characters (Unicode scalars, as Kubernetes counts `maxLength`):
+    /// the CRD's `maxLength` for `scaleUpThreshold` and `scaleDownThreshold`, so that what the API
+    /// server would refuse is refused offline too. It also bounds the syntax tree: at 7 characters
+    /// for the shortest `&&`-joined comparison (`qps>1&&`), no tree is deeper than ~250 levels.
+    public static let maximumLength = 1024
+    /// The deepest nesting of `!` and parentheses.
+    public static let maximumNesting = 100
+
     /// The text as written.
     public let source: String
     /// The syntax tree.

@@ -132,6 +132,7 @@ struct ThresholdLexer {
                 let numberText = String(decoding: bytes[start..<numberEnd], as: UTF8.self)
                 let unit = String(decoding: bytes[numberEnd..<index], as: UTF8.self)
                 guard let number = Double(numberText) else { throw fail("'\(numberText)' is not a number", at: start) }
+                guard number.isFinite else { throw fail("'\(numberText)' is too large a number", at: start) }
                 tokens.append(token(.quantity(number: number, numberText: numberText, unit: unit), from: start, length: index - start))
                 continue
             }

@@ -17,6 +17,11 @@ struct ThresholdParser {
     }
 
     mutating func parse() throws(ThresholdExpressionError) -> (ThresholdExpression.Node, [Comparison]) {
+        let length = source.unicodeScalars.count
+        let limit = ThresholdExpression.maximumLength
+        if length > limit {
+            throw fail("the expression is \(length) characters long; at most \(limit) are allowed (the CRD's maxLength)", at: limit + 1)
+        }
         tokens = try ThresholdLexer.tokens(source)
         if current.kind == .end {
             throw fail("the expression is empty; expected a comparison such as P90>200ms", at: 1)
@@ -50,7 +55,8 @@ struct ThresholdParser {
     private mutating func parseUnary() throws(ThresholdExpressionError) -> ThresholdExpression.Node {
         depth += 1
         defer { depth -= 1 }
-        if depth > 100 { throw fail("the expression nests more than 100 levels deep") }
+        let limit = ThresholdExpression.maximumNesting
+        if depth > limit { throw fail("the expression nests more than \(limit) levels deep") }
         switch current.kind {
         case .not:
             position += 1

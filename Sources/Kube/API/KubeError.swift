@@ -1,4 +1,3 @@
-import HTTPClient
 import JSON
 
 /// An error from the Kubernetes API or the way to it. Match on ``kind`` (`error.kind == .conflict`);
@@ -126,21 +125,6 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         }
         return KubeError(kind, message.isEmpty ? "HTTP \(statusCode)" : message, statusCode: statusCode,
                          status: status?["kind"] == "Status" ? status : nil, retryAfter: retryAfter)
-    }
-
-    /// The error a failed transfer stands for: the same kind for connection trouble, timeouts, TLS and
-    /// cancellation; `.configuration` for credentials that could not be had; `.transport` otherwise.
-    public init(_ error: HTTPClientError) {
-        let kind: Kind
-        switch error.kind {
-        case .connectionFailed: kind = .connectionFailed
-        case .timedOut: kind = .timedOut
-        case .tlsVerification: kind = .tlsVerification
-        case .cancelled: kind = .cancelled
-        case .credentials: kind = .configuration
-        default: kind = .transport
-        }
-        self.init(kind, error.message)
     }
 
     /// The error an `ERROR` watch event carries.

@@ -1,7 +1,5 @@
 import Foundation
 import HTTPClient
-import JSON
-import YAML
 
 /// Everything needed to build a ``KubeClient``: where the server is, how to trust it, who we are,
 /// and the default namespace. Made from a kubeconfig (``fromKubeconfig(paths:context:)``) or from
@@ -43,103 +41,54 @@ extension ClientConfiguration {
         return [(environment["HOME"] ?? NSHomeDirectory()) + "/.kube/config"]
     }
 
-    /// Reads kubeconfig files as kubectl does: clusters, users and contexts merged by name (the first
-    /// file to define a name wins), the first `current-context` set, or `context` when given.
-    /// Relative file paths inside a kubeconfig are relative to that file.
+    /// Reads kubeconfig files as kubectl does (see ``Kubeconfig``): clusters, users and contexts merged
+    /// by name (the first file to define a name wins), the first `current-context` set, or `context`
+    /// when given. Relative file paths inside a kubeconfig are relative to that file.
     public static func fromKubeconfig(paths: [String]? = nil, context: String? = nil,
                                       environment: [String: String] = ProcessInfo.processInfo.environment) throws(KubeError) -> ClientConfiguration {
         let files = paths ?? defaultKubeconfigPaths(environment: environment)
-        var clusters: [String: (JSONValue, String)] = [:]
-        var users: [String: (JSONValue, String)] = [:]
-        var contexts: [String: JSONValue] = [:]
-        var current: String?
+        var merged = Kubeconfig()
         var readAny = false
         for file in files {
             guard FileManager.default.fileExists(atPath: file) else { continue }
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw KubeError(.configuration, "cannot read the kubeconfig \(file)")
             }
-            let document: JSONValue
-            do throws(YAMLError) {
-                document = try YAMLReader.jsonValues(in: text).first ?? .object([:])
-            } catch {
-                throw KubeError(.configuration, "\(file):\(error.mark.line):\(error.mark.column): \(error.message)")
-            }
+            merged.merge(try Kubeconfig(parsing: text, file: file))
             readAny = true
-            let directory = (file as NSString).deletingLastPathComponent
-            for entry in document["clusters"]?.arrayValue ?? [] {
-                if let name = entry["name"]?.stringValue, clusters[name] == nil { clusters[name] = (entry["cluster"] ?? .object([:]), directory) }
-            }
-            for entry in document["users"]?.arrayValue ?? [] {
-                if let name = entry["name"]?.stringValue, users[name] == nil { users[name] = (entry["user"] ?? .object([:]), directory) }
-            }
-            for entry in document["contexts"]?.arrayValue ?? [] {
-                if let name = entry["name"]?.stringValue, contexts[name] == nil { contexts[name] = entry["context"] ?? .object([:]) }
-            }
-            if current == nil, let name = document["current-context"]?.stringValue, !name.isEmpty { current = name }
         }
         guard readAny else {
             throw KubeError(.configuration, "no kubeconfig found (looked at \(files.joined(separator: ", "))); set KUBECONFIG or pass --kubeconfig")
         }
-        guard let contextName = context ?? current else {
-            throw KubeError(.configuration, "no current context is set in \(files.joined(separator: ", ")); pass --context")
-        }
-        guard let contextEntry = contexts[contextName] else {
-            throw KubeError(.configuration, "context \"\(contextName)\" not found in \(files.joined(separator: ", "))")
-        }
-        let clusterName = contextEntry["cluster"]?.stringValue ?? ""
-        guard let (cluster, clusterDirectory) = clusters[clusterName] else {
-            throw KubeError(.configuration, "context \"\(contextName)\" names cluster \"\(clusterName)\", which is not defined")
-        }
-        guard let server = cluster["server"]?.stringValue, !server.isEmpty else {
-            throw KubeError(.configuration, "cluster \"\(clusterName)\" has no server")
-        }
-        var transport = TransportConfiguration(server: server.hasSuffix("/") ? String(server.dropLast()) : server)
-        transport.certificateAuthority = try pem(cluster, file: "certificate-authority", data: "certificate-authority-data", in: clusterDirectory)
-        transport.insecureSkipTLSVerify = cluster["insecure-skip-tls-verify"]?.boolValue ?? false
+        let (contextName, contextEntry, cluster, user) = try merged.resolve(context: context, files: files.joined(separator: ", "))
+        var transport = TransportConfiguration(server: cluster.server.hasSuffix("/") ? String(cluster.server.dropLast()) : cluster.server)
+        transport.certificateAuthority = try pem(file: cluster.certificateAuthority, data: cluster.certificateAuthorityData, field: "certificate-authority")
+        transport.insecureSkipTLSVerify = cluster.insecureSkipTLSVerify
 
         var credentials: (any CredentialSource)?
-        if let userName = contextEntry["user"]?.stringValue, !userName.isEmpty {
-            guard let (user, userDirectory) = users[userName] else {
-                throw KubeError(.configuration, "context \"\(contextName)\" names user \"\(userName)\", which is not defined")
-            }
-            transport.clientCertificate = try pem(user, file: "client-certificate", data: "client-certificate-data", in: userDirectory)
-            transport.clientKey = try pem(user, file: "client-key", data: "client-key-data", in: userDirectory)
-            if let token = user["token"]?.stringValue, !token.isEmpty {
+        if let user {
+            transport.clientCertificate = try pem(file: user.clientCertificate, data: user.clientCertificateData, field: "client-certificate")
+            transport.clientKey = try pem(file: user.clientKey, data: user.clientKeyData, field: "client-key")
+            if let token = user.token, !token.isEmpty {
                 credentials = StaticToken(token)
-            } else if let tokenFile = user["tokenFile"]?.stringValue, !tokenFile.isEmpty {
-                credentials = TokenFile(path: resolve(tokenFile, in: userDirectory))
-            } else if let exec = user["exec"] {
-                guard let command = exec["command"]?.stringValue else { throw KubeError(.configuration, "user \"\(userName)\": exec has no command") }
-                let env = (exec["env"]?.arrayValue ?? []).compactMap { e -> (String, String)? in
-                    guard let n = e["name"]?.stringValue else { return nil }
-                    return (n, e["value"]?.stringValue ?? "")
-                }
+            } else if let tokenFile = user.tokenFile {
+                credentials = TokenFile(path: tokenFile)
+            } else if let exec = user.exec {
                 credentials = ExecCredentialPlugin(.init(
-                    apiVersion: exec["apiVersion"]?.stringValue ?? "client.authentication.k8s.io/v1",
-                    command: command.contains("/") ? resolve(command, in: userDirectory) : command,
-                    args: exec["args"]?.arrayValue?.compactMap(\.stringValue) ?? [], env: env))
+                    apiVersion: exec.apiVersion ?? "client.authentication.k8s.io/v1",
+                    command: exec.command, args: exec.args, env: exec.env.map { ($0.name, $0.value) }))
             }
         }
-        let namespace = contextEntry["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let namespace = contextEntry.namespace.isEmpty ? "default" : contextEntry.namespace
         return ClientConfiguration(transport: transport, credentials: credentials, namespace: namespace, contextName: contextName)
     }
 
-    private static func resolve(_ path: String, in directory: String) -> String {
-        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
-    }
-
-    private static func pem(_ entry: JSONValue, file: String, data: String, in directory: String) throws(KubeError) -> TransportConfiguration.PEMSource? {
-        if let encoded = entry[data]?.stringValue, !encoded.isEmpty {
-            guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
-                throw KubeError(.configuration, "\(data) is not valid base64")
-            }
-            return .data([UInt8](bytes))
-        }
-        if let path = entry[file]?.stringValue, !path.isEmpty {
-            let full = resolve(path, in: directory)
-            guard FileManager.default.isReadableFile(atPath: full) else { throw KubeError(.configuration, "\(file) \(full) cannot be read") }
-            return .file(full)
+    /// PEM bytes given inline win over a file, as in kubectl; the file must be readable.
+    private static func pem(file: String?, data: [UInt8]?, field: String) throws(KubeError) -> TransportConfiguration.PEMSource? {
+        if let data { return .data(data) }
+        if let file {
+            guard FileManager.default.isReadableFile(atPath: file) else { throw KubeError(.configuration, "\(field) \(file) cannot be read") }
+            return .file(file)
         }
         return nil
     }
