@@ -84,7 +84,7 @@ final class DemoUnderTest: @unchecked Sendable {
     static func exists(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
 }
 
-@Suite("eip-demo end to end", .serialized)
+@Suite("eip-demo end to end", .runsOnOwnThreads, .serialized)
 struct DemoEndToEndTests {
     @Test func theOperatorScalesUpThroughTheSpikeAndBackDownAndEverythingStops() throws {
         let demo = try DemoUnderTest()

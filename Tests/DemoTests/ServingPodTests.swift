@@ -58,7 +58,7 @@ final class ServingCluster: Sendable {
     }
 }
 
-@Suite("Simulated serving pods")
+@Suite("Simulated serving pods", .runsOnOwnThreads)
 struct ServingPodTests {
     @Test func readyPodsServeTheTraceOnTheirOwnAddressesAsTheLoadModelSays() throws {
         let cluster = try ServingCluster(demand: 12_000, speed: 20)
@@ -165,7 +165,7 @@ func waitUntil(timeout: Double = 20, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
-@Suite("kube-emulator --serve-trace")
+@Suite("kube-emulator --serve-trace", .runsOnOwnThreads)
 struct ServeTraceFlagTests {
     static var binary: String {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("kube-emulator").path

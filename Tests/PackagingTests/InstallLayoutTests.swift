@@ -101,7 +101,7 @@ struct InstallLayoutTests {
 }
 
 /// The Makefile's targets, in kubebuilder's names, and the image build's inputs.
-@Suite("Make targets and image", .runsOnOwnThreads)
+@Suite("Make targets and image", .runsOnOwnThreads, .serialized)
 struct MakeTargetTests {
     static let targets = ["help", "deps", "demo", "build", "test", "bench", "fuzz", "samples", "validate-samples", "manifests", "install", "uninstall", "deploy",
                           "undeploy", "build-installer", "run", "emulator", "docker-build", "docker-push", "docker-buildx", "fmt", "lint", "clean"]

@@ -1,6 +1,7 @@
 import Autoscaling
 import LoadModel
 import Testing
+import TestSupport
 @testable import Simulation
 
 /// The engine through the adapter: the operator's planning code, poll by poll, with its state carried.
@@ -59,7 +60,7 @@ struct EngineScalerTests {
     }
 }
 
-@Suite("The simulator")
+@Suite("The simulator", .runsOnOwnThreads)
 struct SimulatorTests {
     @Test func thePoolHasHistoryBeforeSecondZeroSoNoPipelineStartsBlind() throws {
         // A Prometheus pool with a fallback after 3 failed polls: with an empty history its first

@@ -26,13 +26,14 @@ extension Trait where Self == RunsOnOwnThreads {
 
 /// A task executor on a pool of threads that grows when every thread is busy (or blocked) and keeps
 /// idle threads for later jobs.
-final class OwnThreadsExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = OwnThreadsExecutor()
+public final class OwnThreadsExecutor: TaskExecutor, @unchecked Sendable {
+    /// The one pool of such threads the tests share.
+    public static let shared = OwnThreadsExecutor()
 
     private let state = Locked<(jobs: [UnownedJob], idle: Int)>(([], 0))
     private let wake = DispatchSemaphore(value: 0)
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let startThread = state.withLock { s -> Bool in
             s.jobs.append(job)

@@ -37,7 +37,7 @@ private let kubectlPath = repositoryRoot + "/.build/tools/kubectl/bin/kubectl"
 /// Each of ``ReadingCases`` read by kubectl itself, so that "as kubectl reads it" is measured, not
 /// remembered: the case goes in a ConfigMap and `kubectl label --local -f - -o json` prints what
 /// kubectl made of it (no cluster needed).
-@Suite("kubectl reads the same", .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
+@Suite("kubectl reads the same", .runsOnOwnThreads, .serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
                                            "kubectl not installed (scripts/install-kubectl.sh)"))
 struct KubectlReadingTests {
     @Test(arguments: ReadingCases.all)

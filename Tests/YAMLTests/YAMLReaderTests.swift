@@ -142,7 +142,7 @@ struct AnchorTests {
     }
 }
 
-@Suite("Every manifest in the repository")
+@Suite("Every manifest in the repository", .runsOnOwnThreads)
 struct RepositoryManifestTests {
     static let root = repositoryRoot
 
