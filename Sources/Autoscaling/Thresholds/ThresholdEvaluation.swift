@@ -26,32 +26,26 @@ public enum Truth: String, Sendable, Hashable {
 
 /// The metric values one decision sees, in canonical units; a missing metric is unknown.
 public struct MetricValues: Sendable, Hashable {
-    private var values: [Double?]
+    /// The built-ins' values, by their index.
+    private var builtIn: [Double?]
+    /// A pool's own metrics' values, by name (empty for most pools).
+    private var custom: [String: Double] = [:]
 
     /// Values by metric, in canonical units.
     public init(_ pairs: [MetricName: Double] = [:]) {
-        values = Array(repeating: nil, count: MetricName.allCases.count)
+        builtIn = Array(repeating: nil, count: MetricName.builtIns.count)
         for (name, value) in pairs { self[name] = value }
     }
 
     /// Reading gives nil for unknown; NaN and infinities are stored as unknown.
     public subscript(name: MetricName) -> Double? {
-        get { values[Self.index(name)] }
-        set { values[Self.index(name)] = newValue.flatMap { $0.isFinite ? $0 : nil } }
-    }
-
-    @inline(__always)
-    static func index(_ name: MetricName) -> Int {
-        switch name {
-        case .p50: return 0
-        case .p90: return 1
-        case .p95: return 2
-        case .p99: return 3
-        case .gpuUtil: return 4
-        case .gpuMem: return 5
-        case .qps: return 6
-        case .queue: return 7
-        case .mean: return 8
+        get {
+            if let index = name.builtInIndex { return builtIn[index] }
+            return custom.isEmpty ? nil : custom[name.rawValue]
+        }
+        set {
+            let value = newValue.flatMap { $0.isFinite ? $0 : nil }
+            if let index = name.builtInIndex { builtIn[index] = value } else { custom[name.rawValue] = value }
         }
     }
 }

@@ -26,8 +26,10 @@ public struct ThresholdExpression: Sendable, Hashable {
     }
 
     /// Parses `source`; the error names the column and what was expected.
-    public init(parsing source: String) throws(ThresholdExpressionError) {
-        var parser = ThresholdParser(source: source)
+    /// - Parameter catalog: the metrics names may name (default: the built-ins); a pool's own
+    ///   metrics come from its `spec.metrics` (``MetricsSourceSpec/catalog``).
+    public init(parsing source: String, catalog: MetricCatalog = .builtIn) throws(ThresholdExpressionError) {
+        var parser = ThresholdParser(source: source, catalog: catalog)
         let (root, comparisons) = try parser.parse()
         self.source = source
         self.root = root
