@@ -84,8 +84,8 @@ struct PlanRendering {
 
     private var metricsSummary: String {
         if sample.readings.isEmpty { return "(none)" }
-        return MetricName.allCases.compactMap { metric in
-            sample.readings[metric].map { "\(metric.rawValue)=\(Quantity.format($0.value, as: metric.kind))" }
+        return sample.readings.sorted { $0.key < $1.key }.map { metric, reading in
+            "\(metric.rawValue)=\(Quantity.format(reading.value, as: metric.kind))"
         }.joined(separator: " ")
     }
 
@@ -101,8 +101,8 @@ struct PlanRendering {
                        "currentReplicas": .integer(target.replicas), "readyReplicas": .integer(target.readyReplicas),
                        "assumed": .bool(assumedTarget)]
         var metrics = JSONObject()
-        for metric in MetricName.allCases {
-            if let reading = sample.readings[metric] { metrics[metric.rawValue] = .string(Quantity.format(reading.value, as: metric.kind)) }
+        for (metric, reading) in sample.readings {
+            metrics[metric.rawValue] = .string(Quantity.format(reading.value, as: metric.kind))
         }
         o["metrics"] = .object(metrics)
         o["evaluations"] = ["scaleUpThreshold": Self.json(decision.scaleUp), "scaleDownThreshold": Self.json(decision.scaleDown)]

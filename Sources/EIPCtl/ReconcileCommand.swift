@@ -38,7 +38,7 @@ enum ReconcileCommand {
             OptionSpec(["--dry-run"], help: "Required: compute and print, write nothing."),
             OptionSpec(["-f", "--filename"], value: "FILE", repeatable: true, help: "The pool manifest (a file, a directory, or - for standard input)."),
             OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The target Deployment (and any HPAs) as manifests."),
-            OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue."),
+            OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue mean, or the pool's own (waiting=12)."),
             OptionSpec(["--now"], value: "RFC3339", help: "The time to decide at (default: the clock)."),
             OptionSpec(["--state"], value: "FILE", help: "A pool (or a bare status) whose status fields replace the pool's."),
             OptionSpec(["-o", "--output"], value: "FORMAT", help: "text (default), yaml or json."),
@@ -62,12 +62,13 @@ enum ReconcileCommand {
             guard let parsed = Timestamp(rfc3339: text) else { throw UsageError("--now: '\(text)' is not an RFC 3339 time such as 2026-11-27T10:00:00Z") }
             now = parsed
         }
-        let sample = try MetricsArgument.parse(args.value("metrics") ?? "", sampledAt: now)
+        let metricsText = args.value("metrics") ?? ""
+        try MetricsArgument.checkForm(metricsText)
         if args.all("filename").isEmpty {
             guard let name = args.positionals.first else {
                 throw UsageError("reconcile --dry-run needs a pool: -f POOL.yaml, or the name of a live pool (with -n NAMESPACE)")
             }
-            return try live(name, args: args, io: io, format: format, sample: sample, now: now, clock: clock)
+            return try live(name, args: args, io: io, format: format, metrics: metricsText, now: now, clock: clock)
         }
 
         // Inputs: the pool, then the Deployment and any HPAs.
@@ -102,6 +103,7 @@ enum ReconcileCommand {
             io.err("error: the pool is invalid; the operator would set Ready=False (InvalidSpec), emit an Event, and leave the Deployment untouched")
             return .invalidInput
         }
+        let sample = try MetricsArgument.parse(metricsText, catalog: pool.spec.metricCatalog, sampledAt: now)
 
         // The cluster the files describe: the pool's Deployment (or one assumed at minReplicas, all
         // ready) and any HPAs, read through the same gathering as the operator's.
@@ -132,7 +134,7 @@ enum ReconcileCommand {
 
     /// The live mode: the pool, its Deployment, HPAs and pre-pull DaemonSet read from the cluster
     /// through the same gathering as the reconciler's (GETs where it reads its caches).
-    private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, sample given: MetricSample, now: Timestamp,
+    private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, metrics metricsText: String, now: Timestamp,
                              clock: any Clock) throws(UsageError) -> ExitCode {
         guard let configuration = EIPCtl.clientConfiguration(args, io: io) else { return .invalidInput }
         let client = KubeClient(configuration: configuration)
@@ -153,6 +155,7 @@ enum ReconcileCommand {
             io.err("error: the pool is invalid; the operator sets Ready=False, emits an Event, and leaves the Deployment untouched")
             return .invalidInput
         }
+        let given = try MetricsArgument.parse(metricsText, catalog: pool.spec.metricCatalog, sampledAt: now)
         var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
         let metrics: any MetricsSource = args.value("metrics") == nil ? try LiveMetrics.source(for: pool, args: args, clock: clock) : FixedSampleSource(given)
         let inputs: PlanInputs

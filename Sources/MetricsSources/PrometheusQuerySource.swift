@@ -52,9 +52,8 @@ public final class PrometheusQuerySource: MetricsSource {
                                 source: "Prometheus")
         }
         let source = "Prometheus \(connection.address)"
-        var templates = self.templates
-        templates.merge(query.pool.spec.metrics?.prometheusQueries ?? [:]) { _, pool in pool }
-        let values = ["namespace": query.pool.namespace, "pool": query.pool.name, "model": query.pool.spec.modelRef, "target": query.target.name]
+        let templates = QueryTemplates.templates(for: query.pool, base: self.templates)
+        let values = QueryTemplate.values(for: query.pool, target: query.target.name)
 
         // Only the metrics the rules read: each is a query on every poll of every pool, and a
         // Prometheus serving a thousand pools feels each extra one.
@@ -63,7 +62,8 @@ public final class PrometheusQuerySource: MetricsSource {
         var promql: [(MetricName, String)] = []
         for metric in wanted {
             guard let template = templates[metric] else {
-                unknown[metric] = "no query template for \(metric.rawValue): add metrics.prometheus.queries.\(metric.rawValue)"
+                unknown[metric] = metric.isBuiltIn ? "no query template for \(metric.rawValue): add metrics.prometheus.queries.\(metric.rawValue)"
+                    : "no query for \(metric.rawValue): add its prometheus.query in metrics.custom, or metrics.prometheus.queries.\(metric.rawValue)"
                 continue
             }
             switch QueryTemplates.render(template, values) {
@@ -83,9 +83,13 @@ public final class PrometheusQuerySource: MetricsSource {
         }
         var readings: [MetricName: MetricReading] = [:]
         var failures: [String] = []
+        let units = query.pool.spec.metrics
         for (metric, answer) in answers {
             switch answer {
-            case .success(let reading): readings[metric] = reading
+            case .success(var reading):
+                // A pool's own metric is queried in its declared unit (a percentage, milliseconds, …).
+                if let unit = units?.definition(of: metric)?.unit { reading.value /= unit.perCanonical }
+                readings[metric] = reading
             case .failure(let failure):
                 unknown[metric] = failure.message
                 if failure.isTransport { failures.append(failure.message) }

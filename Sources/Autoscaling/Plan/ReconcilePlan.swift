@@ -147,11 +147,13 @@ public struct ReconcilePlan: Sendable {
         status["readyReplicas"] = .integer(target.readyReplicas)
         status["warmingReplicas"] = .integer(max(0, target.replicas - target.readyReplicas))
         var observed = JSONObject()
-        for metric in MetricName.allCases {
-            if let reading = sample.readings[metric], reading.value.isFinite {
-                observed[metric.statusKey] = .string(Quantity.format(reading.value, as: metric.kind))
-            }
+        var custom = JSONObject()
+        for (metric, reading) in sample.readings.sorted(by: { $0.key < $1.key }) where reading.value.isFinite {
+            let text = JSONValue.string(Quantity.format(reading.value, as: metric.kind))
+            if metric.isBuiltIn { observed[metric.statusKey] = text } else { custom[metric.rawValue] = text }
         }
+        if !custom.isEmpty { observed["custom"] = .object(custom) }
+        if let summary = observedSummary { observed["summary"] = .string(summary) }
         if let newest = sample.readings.values.map(\.sampledAt).max() { observed[StatusUpdate.sampleTime] = .string(newest.rfc3339) }
         if let source = sample.source { observed["source"] = .string(source) }
         status["observed"] = .object(observed)
@@ -163,6 +165,23 @@ public struct ReconcilePlan: Sendable {
         // Absent windows are written as null so that a merge patch clears them.
         for key in ["scaleUpCandidateSince", "scaleDownCandidateSince"] where status[key] == nil { status[key] = .null }
         return status
+    }
+}
+
+extension ReconcilePlan {
+    /// The values the rules read, in the order they first name them, for `kubectl get -o wide`
+    /// (`status.observed.summary`): `P90=333ms waiting=12 kv_cache=?` (`?`: no value). Nil when
+    /// the rules read nothing.
+    var observedSummary: String? {
+        var metrics: [MetricName] = []
+        for clause in decision.scaleUp.clauses + decision.scaleDown.clauses where !metrics.contains(clause.comparison.metric) {
+            metrics.append(clause.comparison.metric)
+        }
+        guard !metrics.isEmpty else { return nil }
+        return metrics.map { metric in
+            let value = sample.readings[metric].flatMap { $0.value.isFinite ? Quantity.format($0.value, as: metric.kind) : nil }
+            return "\(metric.rawValue)=\(value ?? "?")"
+        }.joined(separator: " ")
     }
 }
 

@@ -160,20 +160,64 @@ public struct FallbackPolicy: Sendable, Hashable {
     }
 }
 
-/// `spec.metrics`: the pool's own metrics source (SPEC §6). Read by the metrics sources.
+/// `spec.metrics`: the pool's own metrics source (SPEC §6), and the metrics it declares (its
+/// preset's and its custom ones), with which series are its model's. Read by the metrics sources.
 public struct MetricsSourceSpec: Sendable, Hashable {
     /// `spec.metrics.source`.
     public enum Kind: String, Sendable, Hashable { case prometheus = "Prometheus", podScrape = "PodScrape" }
 
-    public var kind: Kind
+    /// `source`; nil: the operator-wide default (`--metrics-source`).
+    public var kind: Kind?
     /// `prometheus.address`, such as `http://prometheus.monitoring:9090`.
     public var prometheusAddress: String?
-    /// `prometheus.queries`: per-metric PromQL templates overriding the defaults.
+    /// `prometheus.queries`: per-metric PromQL templates overriding the defaults (built-in or the pool's own).
     public var prometheusQueries: [MetricName: String]
     /// `podScrape.port` and `.path` (Triton: 8002, /metrics).
     public var scrapePort: Int
     /// `podScrape.path` (default `/metrics`).
     public var scrapePath: String
+    /// `preset`: the serving stack whose signals the pool reads (vLLM, TGI, Triton); nil: none.
+    public var preset: ServerPreset?
+    /// `model`: which series are the pool's model (default: `modelRef` on the preset's model label,
+    /// else on `model` or `model_name`).
+    public var model: ModelMatch
+    /// The pool's own metrics: the preset's, then `custom` (a custom one replaces the preset's of the same name).
+    public var custom: [CustomMetric]
+    /// The metrics the pool's expressions may name: the built-ins and ``custom``.
+    public let catalog: MetricCatalog
+
+    /// A metrics spec; the defaults are the operator's source, no preset, no metrics of its own.
+    public init(kind: Kind? = nil, prometheusAddress: String? = nil, prometheusQueries: [MetricName: String] = [:],
+                scrapePort: Int = Defaults.scrapePort, scrapePath: String = Defaults.scrapePath, preset: ServerPreset? = nil,
+                model: ModelMatch, custom: [CustomMetric] = []) {
+        self.kind = kind
+        self.prometheusAddress = prometheusAddress
+        self.prometheusQueries = prometheusQueries
+        self.scrapePort = scrapePort
+        self.scrapePath = scrapePath
+        self.preset = preset
+        self.model = model
+        var own: [CustomMetric] = []
+        for metric in (preset?.metrics ?? []) + custom {
+            own.removeAll { $0.name.rawValue.lowercased() == metric.name.rawValue.lowercased() }
+            own.append(metric)
+        }
+        self.custom = own
+        catalog = MetricCatalog(custom: own.map(\.name))
+    }
+
+    /// The declaration of one of the pool's own metrics; nil for a built-in or an unknown one.
+    public func definition(of metric: MetricName) -> CustomMetric? {
+        guard !metric.isBuiltIn else { return nil }
+        return custom.first { $0.name == metric }
+    }
+}
+
+extension PoolSpec {
+    /// The metrics the pool's expressions may name: the built-ins, and its own when `spec.metrics` declares some.
+    public var metricCatalog: MetricCatalog { metrics?.catalog ?? .builtIn }
+    /// Which series are the pool's model: `spec.metrics.model`, else `modelRef` on the usual labels.
+    public var modelMatch: ModelMatch { metrics?.model ?? ModelMatch(name: modelRef) }
 }
 
 /// What the operator keeps in the pool's status so that a restart or a leader change neither

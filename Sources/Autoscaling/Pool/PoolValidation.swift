@@ -65,8 +65,9 @@ extension ElasticInferencePool {
         var up: ThresholdExpression?
         var down: ThresholdExpression?
         if let spec = decoded {
-            up = parseThreshold(spec.scaleUpThreshold, at: specPath.appending("scaleUpThreshold"), cache: cache, reader: &reader)
-            down = parseThreshold(spec.scaleDownThreshold, at: specPath.appending("scaleDownThreshold"), cache: cache, reader: &reader)
+            let catalog = spec.metricCatalog
+            up = parseThreshold(spec.scaleUpThreshold, at: specPath.appending("scaleUpThreshold"), catalog: catalog, cache: cache, reader: &reader)
+            down = parseThreshold(spec.scaleDownThreshold, at: specPath.appending("scaleDownThreshold"), catalog: catalog, cache: cache, reader: &reader)
             if let up, let down {
                 for lint in ThresholdLint.lint(scaleUp: up, scaleDown: down) {
                     reader.warning(specPath.appending(lint.rule.rawValue), lint.message, column: lint.column)
@@ -90,12 +91,12 @@ extension ElasticInferencePool {
         return PoolCheck(pool: pool, policy: policy, issues: reader.issues)
     }
 
-    private static func parseThreshold(_ text: String, at path: FieldPath, cache: ThresholdExpressionCache?,
+    private static func parseThreshold(_ text: String, at path: FieldPath, catalog: MetricCatalog, cache: ThresholdExpressionCache?,
                                        reader: inout FieldReader) -> ThresholdExpression? {
         guard !text.isEmpty else { return nil }  // already reported as required
         do throws(ThresholdExpressionError) {
-            if let cache { return try cache.expression(for: text) }
-            return try ThresholdExpression(parsing: text)
+            if let cache { return try cache.expression(for: text, catalog: catalog) }
+            return try ThresholdExpression(parsing: text, catalog: catalog)
         } catch {
             reader.error(path, error.message, column: error.column)
             return nil
@@ -135,7 +136,7 @@ extension ElasticInferencePool {
         let up = reader.string(spec, "scaleUpThreshold", at: path, required: true) ?? ""
         let down = reader.string(spec, "scaleDownThreshold", at: path, required: true) ?? ""
         let warmup = decodeWarmup(spec["warmupStrategy"], at: path.appending("warmupStrategy"), reader: &reader)
-        let metrics = decodeMetrics(spec["metrics"], at: path.appending("metrics"), reader: &reader)
+        let metrics = decodeMetrics(spec["metrics"], at: path.appending("metrics"), modelRef: modelRef, reader: &reader)
         let behavior = decodeBehavior(spec["behavior"], at: path.appending("behavior"),
                                       replicas: minReplicas...max(minReplicas, maxReplicas ?? minReplicas), reader: &reader)
         let paused = reader.bool(spec, "paused", at: path, default: false)
@@ -183,45 +184,6 @@ extension ElasticInferencePool {
             if given.isEmpty { reader.error(path.appending("prePullCommand"), "must not be empty") } else { command = given }
         }
         return WarmupStrategy(initContainers: containers, preloadedImages: uniqueImages, prePullCommand: command)
-    }
-
-    private static func decodeMetrics(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> MetricsSourceSpec? {
-        guard let metrics = reader.object(value, at: path) else { return nil }
-        reader.rejectUnknownFields(metrics, known: ["source", "prometheus", "podScrape"], at: path)
-        let sourceText = reader.string(metrics, "source", at: path, required: true) ?? ""
-        let kind = MetricsSourceSpec.Kind(rawValue: sourceText)
-        if kind == nil, !sourceText.isEmpty {
-            reader.error(path.appending("source"), "expected \"Prometheus\" or \"PodScrape\", not \"\(sourceText)\"")
-        }
-        let promPath = path.appending("prometheus")
-        // No address: the operator's own Prometheus (--prometheus-address), with its credentials.
-        let prometheus = reader.object(metrics["prometheus"], at: promPath)
-        if let prometheus { reader.rejectUnknownFields(prometheus, known: ["address", "queries"], at: promPath) }
-        let address = reader.string(prometheus, "address", at: promPath)
-        if let address, !address.isEmpty, !(address.hasPrefix("http://") || address.hasPrefix("https://")) {
-            reader.error(promPath.appending("address"), "expected an http:// or https:// URL, not \"\(address)\"")
-        }
-        var queries: [MetricName: String] = [:]
-        let queriesPath = promPath.appending("queries")
-        for (key, query) in reader.object(prometheus?["queries"], at: queriesPath) ?? JSONObject() {
-            guard let metric = MetricName(name: key) else {
-                reader.error(queriesPath.appending(key), MetricName.unknownNameMessage(key))
-                continue
-            }
-            guard let text = query.stringValue, !text.isEmpty else {
-                reader.error(queriesPath.appending(key), "expected a non-empty PromQL query")
-                continue
-            }
-            queries[metric] = text
-        }
-        let scrapePath = path.appending("podScrape")
-        let scrape = reader.object(metrics["podScrape"], at: scrapePath)
-        if let scrape { reader.rejectUnknownFields(scrape, known: ["port", "path"], at: scrapePath) }
-        let port = reader.integer(scrape, "port", at: scrapePath, default: Defaults.scrapePort, range: 1...65535) ?? Defaults.scrapePort
-        let urlPath = reader.string(scrape, "path", at: scrapePath) ?? Defaults.scrapePath
-        if !urlPath.hasPrefix("/") { reader.error(scrapePath.appending("path"), "must start with '/'") }
-        guard let kind else { return nil }
-        return MetricsSourceSpec(kind: kind, prometheusAddress: address, prometheusQueries: queries, scrapePort: port, scrapePath: urlPath)
     }
 
     private static func decodeBehavior(_ value: JSONValue?, at path: FieldPath, replicas: ClosedRange<Int>,

@@ -62,12 +62,21 @@ public enum OperatorMetrics {
             guard let value = pool["status"]?["readyReplicas"]?.intValue else { continue }
             out += "eip_pool_ready_replicas{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\"} \(value)\n"
         }
-        family("eip_pool_observed_value", "gauge", "The last observed metric values (seconds for latencies, fraction for utilisation).")
+        family("eip_pool_observed_value", "gauge", "The last observed metric values (seconds for latencies, fraction for utilisation, counts and rates as they are), the pools' own metrics too.")
         for pool in pools {
-            for metric in MetricName.allCases {
-                guard let text = pool["status"]?["observed"]?[metric.statusKey]?.stringValue,
-                      let quantity = try? Quantity.parse(text, for: metric).get() else { continue }
-                out += "eip_pool_observed_value{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\",metric=\"\(metric.rawValue)\"} \(quantity.value)\n"
+            let observed = pool["status"]?["observed"]
+            var values: [(MetricName, String)] = MetricName.builtIns.compactMap { metric in
+                observed?[metric.statusKey]?.stringValue.map { (metric, $0) }
+            }
+            // A pool's own metrics (`observed.custom`): their kind shows in how they are written.
+            for (name, value) in observed?["custom"]?.objectValue ?? [:] {
+                guard let text = value.stringValue else { continue }
+                let kind: MetricKind = text.hasSuffix("%") ? .fraction : (text.last?.isLetter == true ? .duration : .count)
+                values.append((.custom(name, kind: kind), text))
+            }
+            for (metric, text) in values {
+                guard let quantity = try? Quantity.parse(text, for: metric).get() else { continue }
+                out += "eip_pool_observed_value{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\",metric=\"\(escape(metric.rawValue))\"} \(quantity.value)\n"
             }
         }
         return out
