@@ -6,8 +6,8 @@ import JSON
 public struct MetricsQuery: Sendable {
     /// The pool.
     public var pool: ElasticInferencePool
-    /// Its Deployment.
-    public var target: DeploymentView
+    /// Its workload.
+    public var target: WorkloadView
     /// The pods the target's selector picks (empty when the source needs none: ``MetricsSource/wantsPods(_:)``).
     public var pods: [JSONValue]
     /// The metrics the pool's rules read (sources that pay per metric read only these).
@@ -15,8 +15,13 @@ public struct MetricsQuery: Sendable {
     /// The clock reading of the reconcile; readings without a time of their own are stamped with it.
     public var now: Timestamp
 
-    /// A query.
+    /// A query for a pool whose workload is a Deployment.
     public init(pool: ElasticInferencePool, target: DeploymentView, pods: [JSONValue] = [], metrics: [MetricName] = [], now: Timestamp) {
+        self.init(pool: pool, target: WorkloadView(target), pods: pods, metrics: metrics, now: now)
+    }
+
+    /// A query.
+    public init(pool: ElasticInferencePool, target: WorkloadView, pods: [JSONValue] = [], metrics: [MetricName] = [], now: Timestamp) {
         self.pool = pool
         self.target = target
         self.pods = pods

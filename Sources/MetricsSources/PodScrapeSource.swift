@@ -38,7 +38,7 @@ public final class PodScrapeSource: MetricsSource {
         let warming = query.pods.count - ready.count
         let warmingText = warming > 0 ? ", \(warming) warming" : ""
         guard !ready.isEmpty else {
-            return MetricSample(failure: "no Ready pods of Deployment \(query.target.name) to scrape\(warmingText)", source: "PodScrape 0 pods\(warmingText)")
+            return MetricSample(failure: "no Ready pods of \(query.target.kind.kind) \(query.target.name) to scrape\(warmingText)", source: "PodScrape 0 pods\(warmingText)")
         }
 
         // Every Ready pod at once; each answer (or its failure) comes back with its pod.

@@ -40,8 +40,8 @@ public struct PlanContext: Sendable {
 public struct ReconcilePlan: Sendable {
     /// The pool planned for, as read (its status is what the status write is compared with).
     public let pool: ElasticInferencePool
-    /// Its Deployment, as read.
-    public let target: DeploymentView
+    /// Its workload, as read.
+    public let target: WorkloadView
     /// The metric values the decision was made from, with the source's reasons for what is missing.
     public let sample: MetricSample
     /// The clock reading the plan was made at.
@@ -69,12 +69,21 @@ public struct ReconcilePlan: Sendable {
     ///   - pool: the validated pool (``ElasticInferencePool/check(_:cache:)``); its `status` is what
     ///     the status write is compared with.
     ///   - policy: its compiled policy (from the same check).
-    ///   - target: its Deployment: `spec.replicas` is the current count, `status.readyReplicas` the ready one.
+    ///   - target: its Deployment: `spec.replicas` is the current count, `status.readyReplicas` the ready one
+    ///     (a workload of another kind: the initializer that takes a ``WorkloadView``).
     ///   - sample: the metric values read for this poll.
     ///   - now: the clock reading of this poll.
     ///   - state: the scaling state carried from the previous poll (`pool.state` when read from status).
     ///   - context: other autoscalers, the pre-pull DaemonSet, the pause image (default: none of them).
     public init(pool: ElasticInferencePool, policy: ScalingPolicy, target: DeploymentView, sample: MetricSample,
+                now: Timestamp, state: ScalingState, context: PlanContext = PlanContext()) {
+        self.init(pool: pool, policy: policy, target: WorkloadView(target), sample: sample, now: now, state: state, context: context)
+    }
+
+    /// Plans one reconcile of a pool whose workload is of any kind (a StatefulSet, a
+    /// LeaderWorkerSet, a custom resource with a `scale` subresource): the same plan, its writes
+    /// addressed to the workload's resource.
+    public init(pool: ElasticInferencePool, policy: ScalingPolicy, target: WorkloadView, sample: MetricSample,
                 now: Timestamp, state: ScalingState, context: PlanContext = PlanContext()) {
         self.pool = pool
         self.target = target
@@ -88,10 +97,10 @@ public struct ReconcilePlan: Sendable {
         var changes: [WriteIntent] = []
         if context.otherAutoscalers.isEmpty {
             if let patch = warmup.patch {
-                changes.append(.patchTemplate(deployment: target.key, patch: patch, basedOn: target.resourceVersion))
+                changes.append(.patchTemplate(target: target.key, patch: patch, basedOn: target.resourceVersion, resource: target.resource))
             }
             if decision.changesReplicas {
-                changes.append(.scale(deployment: target.key, replicas: decision.to, basedOn: target.resourceVersion))
+                changes.append(.scale(target: target.key, replicas: decision.to, basedOn: target.resourceVersion, resource: target.resource))
             }
             if let change = prePull.change {
                 let daemonSet = ObjectKey(namespace: pool.namespace, name: PrePullPlan.name(pool: pool.name))

@@ -50,8 +50,10 @@ public struct ElasticInferencePool: Sendable, Hashable {
 public struct PoolSpec: Sendable, Hashable {
     /// The model served by the pool.
     public var modelRef: String
-    /// The Deployment to scale, in the pool's namespace (`targetRef.name`, default `modelRef`).
+    /// The workload to scale, in the pool's namespace (`targetRef.name`, default `modelRef`).
     public var targetName: String
+    /// Its kind (`targetRef.apiVersion` and `.kind`; default an `apps/v1` Deployment).
+    public var targetKind: WorkloadKind = .deployment
     /// At least this many replicas (1–1000; default 1).
     public var minReplicas: Int
     /// At most this many replicas (≥ `minReplicas`, ≤ 1000).

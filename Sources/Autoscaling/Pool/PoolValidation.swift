@@ -108,21 +108,16 @@ extension ElasticInferencePool {
         reader.rejectUnknownFields(spec, known: specFields, at: path)
         let modelRef = reader.string(spec, "modelRef", at: path, required: true) ?? ""
 
-        // targetRef.name, defaulting to modelRef.
+        // targetRef: the kind (a Deployment unless it says) and the name, defaulting to modelRef.
         let targetPath = path.appending("targetRef")
         let targetRef = reader.object(spec["targetRef"], at: targetPath)
         if let targetRef { reader.rejectUnknownFields(targetRef, known: ["name", "kind", "apiVersion"], at: targetPath) }
-        if let kind = targetRef?["kind"]?.stringValue, kind != "Deployment" {
-            reader.error(targetPath.appending("kind"), "only \"Deployment\" targets are supported, not \"\(kind)\"")
-        }
-        if let apiVersion = targetRef?["apiVersion"]?.stringValue, apiVersion != "apps/v1" {
-            reader.error(targetPath.appending("apiVersion"), "only \"apps/v1\" is supported, not \"\(apiVersion)\"")
-        }
+        let targetKind = decodeTargetKind(targetRef, at: targetPath, reader: &reader)
         let explicitTarget = reader.string(targetRef, "name", at: targetPath, required: targetRef != nil)
         let targetName = Self.targetName(ofSpec: .object(spec)) ?? ""
         if !targetName.isEmpty, !KubernetesNames.isDNS1123Subdomain(targetName) {
             if explicitTarget != nil {
-                reader.error(targetPath.appending("name"), "\"\(targetName)\" is not a valid Deployment name")
+                reader.error(targetPath.appending("name"), "\"\(targetName)\" is not a valid \(targetKind.kind) name")
             } else {
                 reader.error(path.appending("modelRef"), "the target Deployment defaults to modelRef, and \"\(targetName)\" is not a valid Deployment name; set spec.targetRef.name")
             }
@@ -140,8 +135,38 @@ extension ElasticInferencePool {
         let behavior = decodeBehavior(spec["behavior"], at: path.appending("behavior"),
                                       replicas: minReplicas...max(minReplicas, maxReplicas ?? minReplicas), reader: &reader)
         let paused = reader.bool(spec, "paused", at: path, default: false)
-        return PoolSpec(modelRef: modelRef, targetName: targetName, minReplicas: minReplicas, maxReplicas: maxReplicas ?? minReplicas,
+        if !targetKind.supportsWarmup, !warmup.initContainers.isEmpty || !warmup.preloadedImages.isEmpty {
+            reader.warning(path.appending("warmupStrategy"), "\(targetKind.kind) has no pod template at a path the operator knows; warmup applies to Deployment, StatefulSet and LeaderWorkerSet, and is refused here (WarmupReady=False)")
+        }
+        return PoolSpec(modelRef: modelRef, targetName: targetName, targetKind: targetKind, minReplicas: minReplicas, maxReplicas: maxReplicas ?? minReplicas,
                         scaleUpThreshold: up, scaleDownThreshold: down, warmup: warmup, metrics: metrics, behavior: behavior, paused: paused)
+    }
+
+    /// `targetRef.apiVersion` and `.kind`: a Deployment unless they say otherwise; a known kind may
+    /// leave out its apiVersion, another kind must give it (its group is where discovery looks).
+    private static func decodeTargetKind(_ targetRef: JSONObject?, at path: FieldPath, reader: inout FieldReader) -> WorkloadKind {
+        let kind = reader.string(targetRef, "kind", at: path) ?? WorkloadKind.deployment.kind
+        let apiVersion = reader.string(targetRef, "apiVersion", at: path)
+        let known = WorkloadKind.known.first { $0.kind == kind }
+        if !KubernetesNames.isKind(kind) {
+            reader.error(path.appending("kind"), "\"\(kind)\" is not a kind (an upper-case letter, then letters and digits, as StatefulSet)")
+            return .deployment
+        }
+        if let apiVersion, !KubernetesNames.isAPIVersion(apiVersion) {
+            reader.error(path.appending("apiVersion"), "\"\(apiVersion)\" is not an apiVersion (GROUP/VERSION, as apps/v1)")
+            return .deployment
+        }
+        if let known {
+            if let apiVersion, apiVersion != known.apiVersion {
+                reader.error(path.appending("apiVersion"), "\(kind) is \(known.apiVersion), not \(apiVersion)")
+            }
+            return known
+        }
+        guard let apiVersion else {
+            reader.error(path.appending("apiVersion"), "required for kind \(kind): the API group and version that serve it (as leaderworkerset.x-k8s.io/v1)")
+            return .deployment
+        }
+        return WorkloadKind(apiVersion: apiVersion, kind: kind)
     }
 
     private static func decodeWarmup(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> WarmupStrategy {
