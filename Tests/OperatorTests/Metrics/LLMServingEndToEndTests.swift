@@ -26,6 +26,21 @@ func scrapingController() async throws -> ControllerFixture {
                                                             podScrape: PodScrapeSource(timeout: 1.5)))
 }
 
+extension ControllerFixture {
+    /// A pool `name` of `model` on `target` that scrapes its pods on `port`, polled every second.
+    func createScrapedPool(_ name: String, model: String, target: JSONValue, min: Int, max: Int, up: String, down: String,
+                           port: Int, preset: String? = nil) async throws {
+        var metrics: JSONObject = ["source": "PodScrape", "podScrape": ["port": .integer(port)]]
+        if let preset { metrics["preset"] = .string(preset) }
+        _ = try await client.create(.elasticInferencePools, namespace: "default", [
+            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": .string(name)],
+            "spec": ["modelRef": .string(model), "targetRef": target, "minReplicas": .integer(min), "maxReplicas": .integer(max),
+                     "scaleUpThreshold": .string(up), "scaleDownThreshold": .string(down), "metrics": .object(metrics),
+                     "behavior": ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]]],
+        ])
+    }
+}
+
 /// An LLM pool scaled on its server's own signals, against the emulator with exporters on its pods'
 /// IPs (issue 19: "Done when").
 @Suite("LLM serving end to end: vLLM's signals, LeaderWorkerSet leaders, model mismatches", .serialized)
@@ -42,13 +57,8 @@ struct LLMServingEndToEndTests {
         defer { exporters.forEach { $0.stop() } }
         let f = try await scrapingController()
         try await f.createDeployment("llama", replicas: 1)
-        _ = try await f.client.create(.elasticInferencePools, namespace: "default", [
-            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": "llama"],
-            "spec": ["modelRef": "meta-llama/Llama-3.1-8B-Instruct", "targetRef": ["name": "llama"], "minReplicas": 1, "maxReplicas": 8,
-                     "scaleUpThreshold": "waiting > 8 || kv_cache > 90%", "scaleDownThreshold": "waiting < 1 && kv_cache < 40%",
-                     "metrics": ["source": "PodScrape", "preset": "vllm", "podScrape": ["port": .integer(exporters[0].port)]],
-                     "behavior": ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]]],
-        ])
+        try await f.createScrapedPool("llama", model: "meta-llama/Llama-3.1-8B-Instruct", target: ["name": "llama"], min: 1, max: 8,
+                                      up: "waiting > 8 || kv_cache > 90%", down: "waiting < 1 && kv_cache < 40%", port: exporters[0].port, preset: "vllm")
         // Calm: both known, neither rule true, one replica.
         #expect(await f.eventually { await f.pool("llama")?["status"]?["observed"]?["summary"] == "waiting=2 kv_cache=50%" })
         let calm = await f.pool("llama")?["status"]?["observed"]
@@ -84,14 +94,9 @@ struct LLMServingEndToEndTests {
         let f = try await scrapingController()
         try await f.installLeaderWorkerSetCRD()
         try await f.createLeaderWorkerSet("llama", replicas: 2, size: 2)
-        _ = try await f.client.create(.elasticInferencePools, namespace: "default", [
-            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": "llama"],
-            "spec": ["modelRef": "meta-llama/Llama-3.1-8B-Instruct", "minReplicas": 2, "maxReplicas": 6,
-                     "targetRef": ["apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": "llama"],
-                     "scaleUpThreshold": "waiting > 20 || kv_cache > 90%", "scaleDownThreshold": "waiting < 1 && kv_cache < 40%",
-                     "metrics": ["source": "PodScrape", "preset": "vllm", "podScrape": ["port": .integer(exporters[0].port)]],
-                     "behavior": ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]]],
-        ])
+        try await f.createScrapedPool("llama", model: "meta-llama/Llama-3.1-8B-Instruct",
+                                      target: ["apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": "llama"], min: 2, max: 6,
+                                      up: "waiting > 20 || kv_cache > 90%", down: "waiting < 1 && kv_cache < 40%", port: exporters[0].port, preset: "vllm")
         // Two groups of two, Ready: say which address is whose.
         var pods: [JSONValue] = []
         #expect(await f.eventually {
@@ -127,13 +132,8 @@ struct LLMServingEndToEndTests {
         defer { exporters.forEach { $0.stop() } }
         let f = try await scrapingController()
         try await f.createDeployment("resnet", replicas: 2)
-        _ = try await f.client.create(.elasticInferencePools, namespace: "default", [
-            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": "resnet"],
-            "spec": ["modelRef": "resnet50", "targetRef": ["name": "resnet"], "minReplicas": 2, "maxReplicas": 8,
-                     "scaleUpThreshold": "P90 > 500ms", "scaleDownThreshold": "P90 < 10ms",
-                     "metrics": ["source": "PodScrape", "podScrape": ["port": .integer(exporters[0].port)]],
-                     "behavior": ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]]],
-        ])
+        try await f.createScrapedPool("resnet", model: "resnet50", target: ["name": "resnet"], min: 2, max: 8,
+                                      up: "P90 > 500ms", down: "P90 < 10ms", port: exporters[0].port)
         let reason = "no series with model=\"resnet50\"; the pods report densenet_onnx, resnet_50"
         #expect(await f.eventually(timeout: 20) {
             (await f.condition("resnet", "MetricsAvailable")?["message"]?.stringValue ?? "").contains("P90: \(reason)")
