@@ -45,7 +45,7 @@ public enum QueryTemplate {
 
     /// A value made safe inside a double-quoted PromQL string. PromQL strings take Go's escapes, of
     /// which JSON's (`\"`, `\\`, `\n`, `\u0001`, …) are a subset: the JSON writer's quoting, unquoted.
-    static func escaped(_ value: String) -> String {
+    public static func escaped(_ value: String) -> String {
         var quoted = ""
         JSONValue.writeQuoted(value, to: &quoted)
         return String(quoted.dropFirst().dropLast())

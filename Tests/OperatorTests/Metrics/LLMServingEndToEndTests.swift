@@ -180,8 +180,8 @@ struct VLLMPrometheusTests {
         defer { server.stop() }
         #expect(await server.waitUntilReady())
 
-        func read(_ namespace: String) async throws -> (MetricSample, ElasticInferencePool) {
-            var object = poolObject(port: 8000, model: "meta-llama/Llama-3.1-8B-Instruct", source: "Prometheus",
+        func read(_ namespace: String, model: String = "meta-llama/Llama-3.1-8B-Instruct") async throws -> (MetricSample, ElasticInferencePool) {
+            var object = poolObject(port: 8000, model: model, source: "Prometheus",
                                     prometheus: ["address": .string(server.url)]).objectValue ?? [:]
             object["metadata"] = ["name": "llama", "namespace": .string(namespace)]
             var spec = object["spec"]?.objectValue ?? [:]
@@ -225,5 +225,13 @@ struct VLLMPrometheusTests {
         }
         #expect(catalog.metric(named: "kv_cache").flatMap { old.readings[$0]?.value } == 0.93, "\(old.unknownReasons)")
         #expect(near(catalog.metric(named: "itl").flatMap { old.readings[$0]?.value }, 0.025 + 0.025 * (0.9 - 0.7) / 0.3, 1e-6))
+
+        // A model Prometheus has no series of: no value, and the reason names the models it has.
+        let (missing, _) = try await read("serving", model: "meta-llama/Llama-3.1-70B-Instruct")
+        let waiting = try #require(catalog.metric(named: "waiting"))
+        #expect(missing.readings[waiting] == nil)
+        #expect(missing.unknownReasons[waiting]?.hasSuffix(
+            "; no series in namespace serving has model_name=\"meta-llama/Llama-3.1-70B-Instruct\"; Prometheus has meta-llama/Llama-3.1-8B-Instruct, other-model") == true,
+                "\(missing.unknownReasons)")
     }
 }
