@@ -2,58 +2,88 @@
 /// …) or one a pool declares in `spec.metrics` (`waiting`, `kv_cache`: a preset's or its own),
 /// with the kind of quantity it is, which decides the units it takes.
 ///
-/// Built-ins compare by their index, a pool's own by name (as declared): cheap either way, so a
-/// metric keys dictionaries (``MetricSample/readings``) and lookups (``MetricValues``) as an enum
-/// would. A pool's own metric is made from its declaration (``custom(_:kind:)``); expressions and
-/// command lines find it through the pool's ``MetricCatalog``.
+/// One word: a built-in is its index (copied and compared as an enum case is), a pool's own a
+/// reference to its declaration (compared by name). So a metric keys dictionaries
+/// (``MetricSample/readings``) and lookups (``MetricValues``) as cheaply as an enum, and evaluating
+/// an expression of built-ins costs what it did when they were one. A pool's own metric is made
+/// from its declaration (``custom(_:kind:)``); expressions and command lines find it through the
+/// pool's ``MetricCatalog``.
 public struct MetricName: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// The name as written in expressions and shown everywhere: `P90`, `gpu.util`, `waiting`.
-    public let rawValue: String
-    /// What kind of quantity the metric is, which decides the units it takes.
-    public let kind: MetricKind
-    /// The position among the built-ins (``builtIns``); nil for a pool's own metric.
-    let builtInIndex: Int?
-
-    private init(builtIn name: String, _ kind: MetricKind, _ index: Int) {
-        rawValue = name
-        self.kind = kind
-        builtInIndex = index
+    private enum Storage: Sendable {
+        case builtIn(UInt8)
+        case custom(Declared)
     }
 
-    private init(customName name: String, kind: MetricKind) {
-        rawValue = name
-        self.kind = kind
-        builtInIndex = nil
+    /// A pool's own metric, as declared.
+    private final class Declared: Sendable {
+        let name: String
+        let kind: MetricKind
+        init(name: String, kind: MetricKind) {
+            self.name = name
+            self.kind = kind
+        }
     }
+
+    private let storage: Storage
+
+    private init(_ storage: Storage) { self.storage = storage }
 
     /// Request latency percentiles, across the pool.
-    public static let p50 = MetricName(builtIn: "P50", .duration, 0), p90 = MetricName(builtIn: "P90", .duration, 1)
-    public static let p95 = MetricName(builtIn: "P95", .duration, 2), p99 = MetricName(builtIn: "P99", .duration, 3)
+    public static var p50: MetricName { MetricName(.builtIn(0)) }
+    public static var p90: MetricName { MetricName(.builtIn(1)) }
+    public static var p95: MetricName { MetricName(.builtIn(2)) }
+    public static var p99: MetricName { MetricName(.builtIn(3)) }
     /// GPU utilisation averaged across the pool's GPUs, a fraction 0–1.
-    public static let gpuUtil = MetricName(builtIn: "gpu.util", .fraction, 4)
+    public static var gpuUtil: MetricName { MetricName(.builtIn(4)) }
     /// Fraction of GPU memory in use, averaged across the pool's GPUs, 0–1.
-    public static let gpuMem = MetricName(builtIn: "gpu.mem", .fraction, 5)
+    public static var gpuMem: MetricName { MetricName(.builtIn(5)) }
     /// Requests per second served by the whole pool.
-    public static let qps = MetricName(builtIn: "qps", .rate, 6)
+    public static var qps: MetricName { MetricName(.builtIn(6)) }
     /// Mean time a request waits in the server's queue (Triton's `nv_inference_queue_duration_us`
     /// over its request count): a mean, because Triton exports no queue-time percentiles.
-    public static let queue = MetricName(builtIn: "queue", .duration, 7)
+    public static var queue: MetricName { MetricName(.builtIn(7)) }
     /// Mean request latency across the pool: the growth of a cumulative duration counter over the
     /// growth of the request counter (Triton's default `nv_inference_request_duration_us` over
     /// `nv_inference_request_success`), for servers that export no latency histogram or summary.
     /// A mean, not a percentile: it hides the tail, so P90 stays unknown rather than borrowing it.
-    public static let mean = MetricName(builtIn: "mean", .duration, 8)
+    public static var mean: MetricName { MetricName(.builtIn(8)) }
 
     /// The built-in metrics, in their order (status, lists, messages).
-    public static let builtIns: [MetricName] = [.p50, .p90, .p95, .p99, .gpuUtil, .gpuMem, .qps, .queue, .mean]
+    public static let builtIns: [MetricName] = (0..<9).map { MetricName(.builtIn(UInt8($0))) }
     /// The built-in metrics (the name they had when they were the only ones).
     public static var allCases: [MetricName] { builtIns }
 
     /// A metric a pool declares (`spec.metrics.custom`, or its preset's), of the given kind. Its name
     /// is checked where it is declared (``MetricCatalog/validName(_:)``).
     public static func custom(_ name: String, kind: MetricKind) -> MetricName {
-        MetricName(customName: name, kind: kind)
+        MetricName(.custom(Declared(name: name, kind: kind)))
     }
+
+    /// The name as written in expressions and shown everywhere: `P90`, `gpu.util`, `waiting`.
+    public var rawValue: String {
+        switch storage {
+        case .builtIn(let index): return Self.builtInNames[Int(index)]
+        case .custom(let declared): return declared.name
+        }
+    }
+
+    /// What kind of quantity the metric is, which decides the units it takes.
+    public var kind: MetricKind {
+        switch storage {
+        case .builtIn(0...3), .builtIn(7), .builtIn(8): return .duration
+        case .builtIn(4), .builtIn(5): return .fraction
+        case .builtIn: return .rate
+        case .custom(let declared): return declared.kind
+        }
+    }
+
+    /// The position among the built-ins (``builtIns``); nil for a pool's own metric.
+    var builtInIndex: Int? {
+        if case .builtIn(let index) = storage { return Int(index) }
+        return nil
+    }
+
+    private static let builtInNames = ["P50", "P90", "P95", "P99", "gpu.util", "gpu.mem", "qps", "queue", "mean"]
 
     /// A built-in metric by name; names are case-insensitive: `p90`, `P90`, `GPU.util`. A pool's own
     /// metrics are found through its ``MetricCatalog``.
@@ -69,11 +99,18 @@ public struct MetricName: Sendable, Hashable, Comparable, CustomStringConvertibl
     public var isBuiltIn: Bool { builtInIndex != nil }
 
     public static func == (a: MetricName, b: MetricName) -> Bool {
-        a.builtInIndex == b.builtInIndex && (a.builtInIndex != nil || a.rawValue == b.rawValue)
+        switch (a.storage, b.storage) {
+        case (.builtIn(let x), .builtIn(let y)): return x == y
+        case (.custom(let x), .custom(let y)): return x === y || x.name == y.name
+        default: return false
+        }
     }
 
     public func hash(into hasher: inout Hasher) {
-        if let builtInIndex { hasher.combine(builtInIndex) } else { hasher.combine(rawValue) }
+        switch storage {
+        case .builtIn(let index): hasher.combine(index)
+        case .custom(let declared): hasher.combine(declared.name)
+        }
     }
 
     /// Built-ins first, in their order; then a pool's own, by name.
@@ -92,8 +129,10 @@ public struct MetricName: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// a pool's own metrics are under `status.observed.custom`, by their names.
     public var statusKey: String {
         guard let builtInIndex else { return rawValue }
-        return ["p50", "p90", "p95", "p99", "gpuUtil", "gpuMem", "qps", "queue", "mean"][builtInIndex]
+        return Self.statusKeys[builtInIndex]
     }
+
+    private static let statusKeys = ["p50", "p90", "p95", "p99", "gpuUtil", "gpuMem", "qps", "queue", "mean"]
 
     /// The built-in names, for error messages.
     public static let list = builtIns.map(\.rawValue).joined(separator: ", ")

@@ -30,6 +30,16 @@ public struct MetricCatalog: Sendable, Hashable {
         customByLowercasedName = byName
     }
 
+    // Equal catalogs declare the same metrics in the same order (the lookup table follows from them).
+    public static func == (a: MetricCatalog, b: MetricCatalog) -> Bool {
+        a.custom.count == b.custom.count && zip(a.custom, b.custom).allSatisfy { $0 == $1 && $0.kind == $1.kind }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(custom.count)
+        for metric in custom { hasher.combine(metric) }
+    }
+
     /// The metric called `name` (any case), built-in or the pool's own; nil when there is none.
     public func metric(named name: String) -> MetricName? {
         if let builtIn = MetricName(name: name) { return builtIn }

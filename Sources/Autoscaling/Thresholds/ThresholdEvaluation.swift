@@ -37,6 +37,10 @@ public struct MetricValues: Sendable, Hashable {
         for (name, value) in pairs { self[name] = value }
     }
 
+    /// The value of the built-in in `slot` (its index among ``MetricName/builtIns``).
+    @inline(__always)
+    func builtIn(_ slot: Int) -> Double? { builtIn[slot] }
+
     /// Reading gives nil for unknown; NaN and infinities are stored as unknown.
     public subscript(name: MetricName) -> Double? {
         get {
@@ -74,33 +78,37 @@ extension ThresholdExpression {
     /// Evaluates the expression with three-valued logic.
     public func evaluate(_ values: MetricValues) -> ThresholdEvaluation {
         var results = [Truth](repeating: .unknown, count: comparisons.count)
-        for (i, c) in comparisons.enumerated() {
-            if let observed = values[c.metric] { results[i] = c.holds(for: observed) ? .true : .false }
+        var clauses: [ClauseResult] = []
+        clauses.reserveCapacity(comparisons.count)
+        for i in comparisons.indices {
+            let step = steps[i]
+            let observed = step.slot >= 0 ? values.builtIn(step.slot) : values[comparisons[i].metric]
+            if let observed { results[i] = step.op.compare(observed, step.threshold) ? .true : .false }
+            clauses.append(ClauseResult(comparison: comparisons[i], observed: observed, result: results[i]))
         }
-        let clauses = comparisons.enumerated().map { ClauseResult(comparison: $1, observed: values[$1.metric], result: results[$0]) }
         return ThresholdEvaluation(expression: source, result: Self.combine(root, results), clauses: clauses)
     }
 
     /// Only the result, without building the explanation.
     public func truth(_ values: MetricValues) -> Truth {
-        Self.truth(root, comparisons, values)
+        truth(root, values)
     }
 
-    private static func truth(_ node: Node, _ comparisons: [Comparison], _ values: MetricValues) -> Truth {
+    private func truth(_ node: Node, _ values: MetricValues) -> Truth {
         switch node {
         case .comparison(let i):
-            let c = comparisons[i]
-            guard let observed = values[c.metric] else { return .unknown }
-            return c.holds(for: observed) ? .true : .false
-        case .not(let inner): return !truth(inner, comparisons, values)
+            let step = steps[i]
+            guard let observed = step.slot >= 0 ? values.builtIn(step.slot) : values[comparisons[i].metric] else { return .unknown }
+            return step.op.compare(observed, step.threshold) ? .true : .false
+        case .not(let inner): return !truth(inner, values)
         case .and(let a, let b):
-            let left = truth(a, comparisons, values)
+            let left = truth(a, values)
             if left == .false { return .false }
-            return left && truth(b, comparisons, values)
+            return left && truth(b, values)
         case .or(let a, let b):
-            let left = truth(a, comparisons, values)
+            let left = truth(a, values)
             if left == .true { return .true }
-            return left || truth(b, comparisons, values)
+            return left || truth(b, values)
         }
     }
 
