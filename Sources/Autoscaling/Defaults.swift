@@ -113,6 +113,9 @@ public enum Defaults {
     /// Prometheus' usual) it lags by: 75 s. The engine waits this long before it reads a breach as
     /// the pool's own (its query templates may say otherwise; this is the presets').
     public static let prometheusMetricsWindowSeconds = 75.0
+    /// Through Prometheus, a gauge (requests waiting, KV-cache use, GPU utilisation) shows a change
+    /// one scrape interval later: Prometheus' usual 15 s. A direct scrape reads it at the next poll.
+    public static let prometheusScrapeIntervalSeconds = 15.0
     /// Prometheus HTTP API: seconds a query may take (the API's own `timeout` parameter is set to
     /// it too). Prometheus' default query timeout is 2 min; a decision cannot wait that long.
     public static let prometheusQueryTimeoutSeconds = 5.0

@@ -26,7 +26,7 @@ enum GetCommand {
             OptionSpec(["-A", "--all-namespaces"], help: "Pools of every namespace."),
             OptionSpec(["--kubeconfig"], value: "FILE", help: "The kubeconfig to use (default: KUBECONFIG, else ~/.kube/config)."),
             OptionSpec(["--context"], value: "NAME", help: "The kubeconfig context to use (default: the current one)."),
-            OptionSpec(["-o", "--output"], value: "FORMAT", help: "Table (default), wide (adds TARGET, PAUSED, REASON), or json."),
+            OptionSpec(["-o", "--output"], value: "FORMAT", help: "Table (default), wide (adds TARGET, PAUSED, REASON, METRICS: every value the rules read), or json."),
         ],
         maximumPositionals: 2)
 
@@ -81,7 +81,7 @@ enum GetCommand {
     /// kubectl's layout: columns padded to their widest cell, three spaces apart.
     static func table(_ pools: [JSONValue], allNamespaces: Bool, wide: Bool, now: Timestamp) -> String {
         var header = ["NAME", "MODEL", "MIN", "MAX", "DESIRED", "READY", "P90", "GPU", "AGE"]
-        if wide { header += ["TARGET", "PAUSED", "REASON"] }
+        if wide { header += ["TARGET", "PAUSED", "REASON", "METRICS"] }
         if allNamespaces { header.insert("NAMESPACE", at: 0) }
         let rows: [[String]] = pools.map { pool in
             func text(_ value: JSONValue?) -> String {
@@ -100,7 +100,8 @@ enum GetCommand {
                        text(spec?["maxReplicas"]), text(status?["desiredReplicas"]), text(status?["readyReplicas"]),
                        text(status?["observed"]?["p90"]), text(status?["observed"]?["gpuUtil"]), age]
             if wide {
-                row += [text(spec?["targetRef"]?["name"] ?? spec?["modelRef"]), text(spec?["paused"] ?? .bool(false)), text(status?["lastDecision"]?["reason"])]
+                row += [text(spec?["targetRef"]?["name"] ?? spec?["modelRef"]), text(spec?["paused"] ?? .bool(false)), text(status?["lastDecision"]?["reason"]),
+                        text(status?["observed"]?["summary"])]
             }
             if allNamespaces { row.insert(text(metadata?["namespace"]), at: 0) }
             return row

@@ -31,7 +31,7 @@ struct PlanRendering {
         let pool = plan.pool
         let target = plan.target
         line("Pool      \(pool.namespace)/\(pool.name) (model \(pool.spec.modelRef), replicas \(pool.spec.minReplicas)..\(pool.spec.maxReplicas)\(pool.spec.paused ? ", paused" : ""))")
-        line("Target    Deployment \(target.namespace)/\(target.name): \(target.replicas) replicas, \(target.readyReplicas) ready\(assumedTarget ? " (assumed)" : "")")
+        line("Target    \(target.kind.kind) \(target.namespace)/\(target.name): \(target.replicas) replicas, \(target.readyReplicas) ready\(assumedTarget ? " (assumed)" : "")")
         line("Now       \(now.rfc3339)")
         line("Metrics   \(metricsSummary)")
         for note in notes { line("Note      \(note)") }
@@ -55,8 +55,10 @@ struct PlanRendering {
         line("          \(plan.decisionMessage)")
         if decision.rulesOverlap { line("          Both rules are true: scale-up wins, and condition ScalingActive says the rules overlap.") }
         if decision.limited { line("          Limited by the replica bounds (condition ScalingLimited).") }
-        if !plan.warmup.clashes.isEmpty {
-            line("Warmup    Conflict: the Deployment already has containers named \(plan.warmup.clashes.joined(separator: ", ")) that the operator does not own; no template patch (WarmupReady=False, reason Conflict)")
+        if let refused = plan.warmup.refused {
+            line("Warmup    refused: \(refused) (WarmupReady=False, reason UnsupportedTarget)")
+        } else if !plan.warmup.clashes.isEmpty {
+            line("Warmup    Conflict: the \(target.kind.kind) already has containers named \(plan.warmup.clashes.joined(separator: ", ")) that the operator does not own; no template patch (WarmupReady=False, reason Conflict)")
         } else if plan.warmup.changesTemplate {
             line("Warmup    \(plan.warmup.changes.map(\.description).joined(separator: "; ")) (rolls every pod once)")
         } else if plan.warmup.changesAnnotation {
@@ -85,8 +87,8 @@ struct PlanRendering {
 
     private var metricsSummary: String {
         if sample.readings.isEmpty { return "(none)" }
-        return MetricName.allCases.compactMap { metric in
-            sample.readings[metric].map { "\(metric.rawValue)=\(Quantity.format($0.value, as: metric.kind))" }
+        return sample.readings.sorted { $0.key < $1.key }.map { metric, reading in
+            "\(metric.rawValue)=\(Quantity.format(reading.value, as: metric.kind))"
         }.joined(separator: " ")
     }
 
@@ -98,12 +100,12 @@ struct PlanRendering {
         o["now"] = .string(now.rfc3339)
         o["pool"] = ["namespace": .string(pool.namespace), "name": .string(pool.name), "modelRef": .string(pool.spec.modelRef),
                      "minReplicas": .integer(pool.spec.minReplicas), "maxReplicas": .integer(pool.spec.maxReplicas), "paused": .bool(pool.spec.paused)]
-        o["target"] = ["kind": "Deployment", "namespace": .string(target.namespace), "name": .string(target.name),
+        o["target"] = ["kind": .string(target.kind.kind), "apiVersion": .string(target.kind.apiVersion), "namespace": .string(target.namespace), "name": .string(target.name),
                        "currentReplicas": .integer(target.replicas), "readyReplicas": .integer(target.readyReplicas),
                        "assumed": .bool(assumedTarget)]
         var metrics = JSONObject()
-        for metric in MetricName.allCases {
-            if let reading = sample.readings[metric] { metrics[metric.rawValue] = .string(Quantity.format(reading.value, as: metric.kind)) }
+        for (metric, reading) in sample.readings {
+            metrics[metric.rawValue] = .string(Quantity.format(reading.value, as: metric.kind))
         }
         o["metrics"] = .object(metrics)
         o["evaluations"] = ["scaleUpThreshold": Self.json(decision.scaleUp), "scaleDownThreshold": Self.json(decision.scaleDown)]

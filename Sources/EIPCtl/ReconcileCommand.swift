@@ -12,12 +12,14 @@ enum ReconcileCommand {
     static let spec = CommandSpec(
         name: "reconcile",
         abstract: "Show what the operator would do for one pool, and why, without writing anything.",
-        usage: "eipctl reconcile --dry-run (-f POOL.yaml [--deployment D.yaml] | [-n NS] POOL [--kubeconfig F] [--context C]) [--metrics 'P90=250ms,gpu.util=91%'] [--now RFC3339] [--state STATUS.yaml] [-o text|yaml|json]",
+        usage: "eipctl reconcile --dry-run (-f POOL.yaml [--target T.yaml] | [-n NS] POOL [--kubeconfig F] [--context C]) [--metrics 'P90=250ms,gpu.util=91%'] [--now RFC3339] [--state STATUS.yaml] [-o text|yaml|json]",
         discussion: """
-        Offline mode: the pool comes from -f, the target Deployment from --deployment (a file may also
-        hold HorizontalPodAutoscalers: one that targets the Deployment stops all writes, as the operator
-        would), the metric values from --metrics (a metric left out is unknown). Without --deployment
-        the dry run assumes the target Deployment at minReplicas with all replicas ready, and says so.
+        Offline mode: the pool comes from -f, its target workload from --target (or --deployment; a
+        file may also hold HorizontalPodAutoscalers: one that targets the workload stops all writes, as
+        the operator would; pods, else the workload's status.readyReplicas, say what is ready; a CRD
+        gives a custom kind's resource), the metric values from --metrics (a metric left out is
+        unknown). Without --target the dry run assumes the workload at minReplicas with all replicas
+        ready, and says so.
         The decision reads the state the operator keeps in the pool's status (scale-down window, last
         scale times, what the engine learned: capacity per replica, cold start, demand trend);
         --state replaces it with the status fields of another file: a pool, a bare status, or this
@@ -39,8 +41,9 @@ enum ReconcileCommand {
         options: [
             OptionSpec(["--dry-run"], help: "Required: compute and print, write nothing."),
             OptionSpec(["-f", "--filename"], value: "FILE", repeatable: true, help: "The pool manifest (a file, a directory, or - for standard input)."),
-            OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The target Deployment (and any HPAs) as manifests."),
-            OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue."),
+            OptionSpec(["--target"], value: "FILE", repeatable: true, help: "The target workload (a Deployment, StatefulSet, LeaderWorkerSet, …; its pods, HPAs, a CRD) as manifests."),
+            OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The same as --target (its older name)."),
+            OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue mean, or the pool's own (waiting=12)."),
             OptionSpec(["--now"], value: "RFC3339", help: "The time to decide at (default: the clock)."),
             OptionSpec(["--state"], value: "FILE", help: "A pool, a bare status, or a previous dry run's -o yaml|json output, whose status fields (its state) replace the pool's."),
             OptionSpec(["-o", "--output"], value: "FORMAT", help: "text (default), yaml or json."),
@@ -64,12 +67,13 @@ enum ReconcileCommand {
             guard let parsed = Timestamp(rfc3339: text) else { throw UsageError("--now: '\(text)' is not an RFC 3339 time such as 2026-11-27T10:00:00Z") }
             now = parsed
         }
-        let sample = try MetricsArgument.parse(args.value("metrics") ?? "", sampledAt: now)
+        let metricsText = args.value("metrics") ?? ""
+        try MetricsArgument.checkForm(metricsText)
         if args.all("filename").isEmpty {
             guard let name = args.positionals.first else {
                 throw UsageError("reconcile --dry-run needs a pool: -f POOL.yaml, or the name of a live pool (with -n NAMESPACE)")
             }
-            return try live(name, args: args, io: io, format: format, sample: sample, now: now, clock: clock)
+            return try live(name, args: args, io: io, format: format, metrics: metricsText, now: now, clock: clock)
         }
 
         // Inputs: the pool, then the Deployment and any HPAs.
@@ -104,26 +108,32 @@ enum ReconcileCommand {
             io.err("error: the pool is invalid; the operator would set Ready=False (InvalidSpec), emit an Event, and leave the Deployment untouched")
             return .invalidInput
         }
+        let sample = try MetricsArgument.parse(metricsText, catalog: pool.spec.metricCatalog, sampledAt: now)
 
         // The cluster the files describe: the pool's Deployment (or one assumed at minReplicas, all
         // ready) and any HPAs, read through the same gathering as the operator's.
         var related = objects.map(\.value)
         var notes: [String] = []
-        if !args.all("deployment").isEmpty {
-            switch ManifestLoader.load(args.all("deployment"), recursive: false, io: io) {
+        let targetFiles = args.all("target") + args.all("deployment")
+        let kind = pool.spec.targetKind
+        if !targetFiles.isEmpty {
+            switch ManifestLoader.load(targetFiles, recursive: false, io: io) {
             case .failure(let error): io.err(error.description); return .invalidInput
             case .success(let loaded): related += loaded.map(\.value)
             }
         } else {
-            let assumed = DeploymentView(name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas, readyReplicas: policy.minReplicas)
-            related.append(.object(assumed.object))
-            notes.append("no --deployment given: assumed Deployment \(pool.namespace)/\(pool.spec.targetName) at minReplicas (\(policy.minReplicas)) with all replicas ready")
+            related.append(Self.assumedTarget(kind, name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas))
+            notes.append("no --\(kind == .deployment ? "deployment" : "target") given: assumed \(kind.kind) \(pool.namespace)/\(pool.spec.targetName) at minReplicas (\(policy.minReplicas)) with all replicas ready")
         }
         if sample.readings.isEmpty { notes.append("no --metrics given: every metric is unknown") }
         let reader = ManifestReader(related, namespace: pool.namespace)
         let decidedAt = now
-        guard let inputs = awaitBlocking({ try? await PlanInputs.gather(for: pool, policy: policy, from: reader, metrics: FixedSampleSource(sample), now: decidedAt) }) else {
-            io.err("error: no Deployment named \(pool.spec.targetName) in namespace \(pool.namespace) in \(args.all("deployment").joined(separator: ", ")); the operator would report TargetNotFound")
+        let gathered = awaitBlocking { () async -> Result<PlanInputs, PlanInputs.MissingTarget>? in
+            try? await PlanInputs.gather(for: pool, policy: policy, from: reader, metrics: FixedSampleSource(sample), now: decidedAt)
+        }
+        guard case .success(let inputs)? = gathered else {
+            let why = if case .failure(let missing)? = gathered { missing.message } else { "\(kind.kind) \(pool.targetKey) not found" }
+            io.err("error: \(why) in \(targetFiles.joined(separator: ", ")); the operator would report TargetNotFound")
             return .invalidInput
         }
         let plan = ReconcilePlan(pool: pool, policy: policy, target: inputs.target, sample: inputs.sample, now: now, state: pool.state, context: inputs.context)
@@ -134,7 +144,7 @@ enum ReconcileCommand {
 
     /// The live mode: the pool, its Deployment, HPAs and pre-pull DaemonSet read from the cluster
     /// through the same gathering as the reconciler's (GETs where it reads its caches).
-    private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, sample given: MetricSample, now: Timestamp,
+    private static func live(_ name: String, args: ParsedArguments, io: CommandIO, format: String, metrics metricsText: String, now: Timestamp,
                              clock: any Clock) throws(UsageError) -> ExitCode {
         guard let configuration = EIPCtl.clientConfiguration(args, io: io) else { return .invalidInput }
         let client = KubeClient(configuration: configuration)
@@ -155,13 +165,14 @@ enum ReconcileCommand {
             io.err("error: the pool is invalid; the operator sets Ready=False, emits an Event, and leaves the Deployment untouched")
             return .invalidInput
         }
+        let given = try MetricsArgument.parse(metricsText, catalog: pool.spec.metricCatalog, sampledAt: now)
         var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
         let metrics: any MetricsSource = args.value("metrics") == nil ? try LiveMetrics.source(for: pool, args: args, clock: clock) : FixedSampleSource(given)
         let inputs: PlanInputs
         switch waitFor({ () async throws(KubeError) in try await PlanInputs.gather(for: pool, policy: policy, from: client, metrics: metrics, now: now) }) {
-        case .success(let found?): inputs = found
-        case .success(nil):
-            io.err("error: Deployment \(namespace)/\(pool.spec.targetName) not found; the operator reports TargetNotFound and waits for it")
+        case .success(.success(let found)): inputs = found
+        case .success(.failure(let missing)):
+            io.err("error: \(missing.message); the operator reports TargetNotFound and waits for it")
             return .invalidInput
         case .failure(let error):
             io.err("error: \(error.message)")
@@ -171,6 +182,22 @@ enum ReconcileCommand {
         let plan = ReconcilePlan(pool: pool, policy: policy, target: inputs.target, sample: inputs.sample, now: now, state: pool.state, context: inputs.context)
         print(PlanRendering(plan: plan, assumedTarget: false, warnings: check.warnings.map { "warning: \($0)" }, notes: notes), as: format, io: io)
         return .success
+    }
+
+    /// A workload of `kind` at `replicas`, all ready, for a dry run without `--target`.
+    static func assumedTarget(_ kind: WorkloadKind, name: String, namespace: String, replicas: Int) -> JSONValue {
+        if kind == .deployment {
+            return .object(DeploymentView(name: name, namespace: namespace, replicas: replicas, readyReplicas: replicas).object)
+        }
+        let labels: JSONValue = ["app.kubernetes.io/name": .string(name)]
+        var spec: JSONObject = ["replicas": .integer(replicas), "selector": ["matchLabels": labels]]
+        if kind == .leaderWorkerSet {
+            spec["leaderWorkerTemplate"] = ["size": 1, "workerTemplate": ["metadata": ["labels": labels], "spec": ["containers": [["name": "server", "image": "model-server"]]]]]
+        } else if kind.supportsWarmup {
+            spec["template"] = ["metadata": ["labels": labels], "spec": ["containers": [["name": "server", "image": "model-server"]]]]
+        }
+        return ["apiVersion": .string(kind.apiVersion), "kind": .string(kind.kind), "metadata": ["name": .string(name), "namespace": .string(namespace)],
+                "spec": .object(spec), "status": ["replicas": .integer(replicas), "readyReplicas": .integer(replicas)]]
     }
 
     /// The outcome of reading the cluster, waited for (a command line runs synchronously).

@@ -32,6 +32,61 @@ public struct LabelSelector: Sendable, Hashable {
         if matchLabels.isEmpty && matchExpressions.isEmpty { return nil }
     }
 
+    /// From a selector as text, the form a `Scale`'s `status.selector` and `kubectl -l` use
+    /// (`app=llm,tier in (gpu, cpu),!canary`: `=`/`==`, `!=`, `in`, `notin`, a bare key for exists,
+    /// `!key` for does-not-exist; all must hold). Nil when the text is empty (no selector: nothing
+    /// is selected) or not a selector.
+    public init?(selector text: String) {
+        var labels: [String: String] = [:]
+        var expressions: [Requirement] = []
+        var rest = Substring(text)
+        func skipSpaces() { rest = rest.drop { $0 == " " } }
+        func word() -> String {
+            skipSpaces()
+            let w = rest.prefix { !" ,=!()".contains($0) }
+            rest = rest.dropFirst(w.count)
+            return String(w)
+        }
+        while true {
+            skipSpaces()
+            if rest.isEmpty { break }
+            if rest.first == "!" {
+                rest = rest.dropFirst()
+                let key = word()
+                guard !key.isEmpty else { return nil }
+                expressions.append(Requirement(key: key, op: "DoesNotExist", values: []))
+            } else {
+                let key = word()
+                guard !key.isEmpty else { return nil }
+                skipSpaces()
+                if rest.hasPrefix("!=") {
+                    rest = rest.dropFirst(2)
+                    expressions.append(Requirement(key: key, op: "NotIn", values: [word()]))
+                } else if rest.hasPrefix("=") {
+                    rest = rest.dropFirst(rest.hasPrefix("==") ? 2 : 1)
+                    labels[key] = word()
+                } else if rest.hasPrefix("in ") || rest.hasPrefix("in(") || rest.hasPrefix("notin ") || rest.hasPrefix("notin(") {
+                    let op = rest.hasPrefix("in") ? "In" : "NotIn"
+                    rest = rest.dropFirst(op == "In" ? 2 : 5)
+                    skipSpaces()
+                    guard rest.first == "(", let close = rest.firstIndex(of: ")") else { return nil }
+                    let values = rest[rest.index(after: rest.startIndex)..<close].split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+                    rest = rest[rest.index(after: close)...]
+                    expressions.append(Requirement(key: key, op: op, values: values))
+                } else {
+                    expressions.append(Requirement(key: key, op: "Exists", values: []))
+                }
+            }
+            skipSpaces()
+            if rest.isEmpty { break }
+            guard rest.first == "," else { return nil }
+            rest = rest.dropFirst()
+        }
+        if labels.isEmpty && expressions.isEmpty { return nil }
+        matchLabels = labels
+        matchExpressions = expressions
+    }
+
     /// Whether an object's labels satisfy the selector (an unknown operator matches nothing).
     public func matches(_ object: JSONValue) -> Bool {
         let labels = object["metadata"]?["labels"]?.objectValue ?? [:]

@@ -146,7 +146,12 @@ public struct HorizontalPodAutoscalerView: Sendable {
     /// The Deployment it scales, when it scales one: its key (the HPA's own namespace; "default"
     /// when the object does not say).
     public var targetDeployment: ObjectKey? {
-        guard targetKind == "Deployment", let name = targetName else { return nil }
+        guard targetKind == "Deployment" else { return nil }
+        return targetKey
+    }
+    /// The workload it scales, of whatever kind: its key (the HPA's own namespace).
+    public var targetKey: ObjectKey? {
+        guard let name = targetName else { return nil }
         return ObjectKey(namespace: meta.namespace ?? "default", name: name)
     }
 }

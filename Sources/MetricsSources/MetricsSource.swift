@@ -6,8 +6,8 @@ import JSON
 public struct MetricsQuery: Sendable {
     /// The pool.
     public var pool: ElasticInferencePool
-    /// Its Deployment.
-    public var target: DeploymentView
+    /// Its workload.
+    public var target: WorkloadView
     /// The pods the target's selector picks (empty when the source needs none: ``MetricsSource/wantsPods(_:)``).
     public var pods: [JSONValue]
     /// The metrics the pool's rules read (sources that pay per metric read only these).
@@ -15,8 +15,13 @@ public struct MetricsQuery: Sendable {
     /// The clock reading of the reconcile; readings without a time of their own are stamped with it.
     public var now: Timestamp
 
-    /// A query.
+    /// A query for a pool whose workload is a Deployment.
     public init(pool: ElasticInferencePool, target: DeploymentView, pods: [JSONValue] = [], metrics: [MetricName] = [], now: Timestamp) {
+        self.init(pool: pool, target: WorkloadView(target), pods: pods, metrics: metrics, now: now)
+    }
+
+    /// A query.
+    public init(pool: ElasticInferencePool, target: WorkloadView, pods: [JSONValue] = [], metrics: [MetricName] = [], now: Timestamp) {
         self.pool = pool
         self.target = target
         self.pods = pods
@@ -49,17 +54,32 @@ extension MetricsSource {
 
 /// Fixed values, sampled "now": for demos (`eip-operator --static-metrics`), benchmarks and dry runs.
 public struct StaticMetricsSource: MetricsSource {
-    /// Values in each metric's canonical unit (seconds, fraction, requests/s).
+    /// Values of the built-ins in each metric's canonical unit (seconds, fraction, requests/s).
     public let values: [MetricName: Double]
+    /// Values of pools' own metrics, by name, as written (`12`, `93%`): each pool that declares the
+    /// name reads it in its metric's unit; one whose metric does not take it gets a reason.
+    public let custom: [String: String]
 
-    /// A source always answering `values`.
-    public init(_ values: [MetricName: Double] = [:]) { self.values = values }
+    /// A source always answering `values` (and `custom`, to the pools that declare those names).
+    public init(_ values: [MetricName: Double] = [:], custom: [String: String] = [:]) {
+        self.values = values
+        self.custom = custom
+    }
 
     public var kind: String { "static" }
 
     public func read(_ query: MetricsQuery) async -> MetricSample {
-        let readings = values.mapValues { MetricReading(value: $0, sampledAt: query.now) }
-        return MetricSample(readings: readings, source: "static", idle: MetricSample.isIdle(readings))
+        var readings = values.mapValues { MetricReading(value: $0, sampledAt: query.now) }
+        var unknown: [MetricName: String] = [:]
+        let catalog = query.pool.spec.metricCatalog
+        for (name, text) in custom {
+            guard let metric = catalog.metric(named: name) else { continue }
+            switch Quantity.parse(text, for: metric) {
+            case .success(let quantity): readings[metric] = MetricReading(value: quantity.value, sampledAt: query.now)
+            case .failure(let problem): unknown[metric] = "--static-metrics \(name)=\(text): \(problem.message)"
+            }
+        }
+        return MetricSample(readings: readings, unknownReasons: unknown, source: "static", idle: MetricSample.isIdle(readings))
     }
 }
 

@@ -38,14 +38,15 @@ public final class PodScrapeSource: MetricsSource {
         let warming = query.pods.count - ready.count
         let warmingText = warming > 0 ? ", \(warming) warming" : ""
         guard !ready.isEmpty else {
-            return MetricSample(failure: "no Ready pods of Deployment \(query.target.name) to scrape\(warmingText)", source: "PodScrape 0 pods\(warmingText)")
+            return MetricSample(failure: "no Ready pods of \(query.target.kind.kind) \(query.target.name) to scrape\(warmingText)", source: "PodScrape 0 pods\(warmingText)")
         }
 
         // Every Ready pod at once; each answer (or its failure) comes back with its pod.
-        let model = query.pool.spec.modelRef
+        let model = query.pool.spec.modelMatch
+        let custom = query.pool.spec.metrics?.custom ?? []
         let results = await withTaskGroup(of: (ReadyPod, Result<PodMetricsReading, ScrapeFailure>).self) { group in
             for pod in ready {
-                group.addTask { [self] in (pod, await scrape(pod, port: port, path: path, model: model, now: query.now)) }
+                group.addTask { [self] in (pod, await scrape(pod, port: port, path: path, model: model, custom: custom, now: query.now)) }
             }
             var all: [(ReadyPod, Result<PodMetricsReading, ScrapeFailure>)] = []
             for await result in group { all.append(result) }
@@ -71,7 +72,7 @@ public final class PodScrapeSource: MetricsSource {
             history.forgetPods(notScrapedSince: query.now.adding(seconds: -window))
             if histories.count > 10_000 { histories.removeAll() }  // deleted pools' histories: a bound, as the reconciler's memos
             histories[query.poolKey] = history
-            return history.aggregate(current: answered, at: query.now)
+            return history.aggregate(current: answered, at: query.now, model: model, custom: custom)
         }
         let source = "PodScrape \(answered.count)/\(ready.count) pods\(warmingText)"
         guard !answered.isEmpty else {
@@ -82,7 +83,8 @@ public final class PodScrapeSource: MetricsSource {
                             demand: aggregate.demand.map { MetricReading(value: $0, sampledAt: query.now) })
     }
 
-    private func scrape(_ pod: ReadyPod, port: Int, path: String, model: String, now: Timestamp) async -> Result<PodMetricsReading, ScrapeFailure> {
+    private func scrape(_ pod: ReadyPod, port: Int, path: String, model: ModelMatch, custom: [CustomMetric],
+                        now: Timestamp) async -> Result<PodMetricsReading, ScrapeFailure> {
         let host = pod.ip.contains(":") ? "[\(pod.ip)]" : pod.ip  // IPv6 pod IPs
         let response: HTTPResponse
         do throws(HTTPClientError) {
@@ -94,7 +96,7 @@ public final class PodScrapeSource: MetricsSource {
         guard response.statusCode == 200 else { return .failure(ScrapeFailure(message: "HTTP \(response.statusCode)")) }
         do throws(ExpositionError) {
             let families = try ExpositionParser.parse(String(decoding: response.body, as: UTF8.self))
-            return .success(PodMetricsReading(time: now, families: families, model: model))
+            return .success(PodMetricsReading(time: now, families: families, model: model, custom: custom))
         } catch {
             return .failure(ScrapeFailure(message: "bad exposition at \(error.description)"))
         }

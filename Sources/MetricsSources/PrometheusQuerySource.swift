@@ -52,9 +52,8 @@ public final class PrometheusQuerySource: MetricsSource {
                                 source: "Prometheus")
         }
         let source = "Prometheus \(connection.address)"
-        var templates = self.templates
-        templates.merge(query.pool.spec.metrics?.prometheusQueries ?? [:]) { _, pool in pool }
-        let values = ["namespace": query.pool.namespace, "pool": query.pool.name, "model": query.pool.spec.modelRef, "target": query.target.name]
+        let templates = QueryTemplates.templates(for: query.pool, base: self.templates)
+        let values = QueryTemplate.values(for: query.pool, target: query.target.name)
 
         // Only the metrics the rules read, and qps where a template gives it (the engine sizes the
         // pool from it and tells idle from failing by it): each is a query on every poll of every
@@ -65,7 +64,8 @@ public final class PrometheusQuerySource: MetricsSource {
         var promql: [(MetricName, String)] = []
         for metric in wanted {
             guard let template = templates[metric] else {
-                unknown[metric] = "no query template for \(metric.rawValue): add metrics.prometheus.queries.\(metric.rawValue)"
+                unknown[metric] = metric.isBuiltIn ? "no query template for \(metric.rawValue): add metrics.prometheus.queries.\(metric.rawValue)"
+                    : "no query for \(metric.rawValue): add its prometheus.query in metrics.custom, or metrics.prometheus.queries.\(metric.rawValue)"
                 continue
             }
             switch QueryTemplates.render(template, values) {
@@ -85,11 +85,14 @@ public final class PrometheusQuerySource: MetricsSource {
         }
         var readings: [MetricName: MetricReading] = [:]
         var failures: [String] = []
+        let units = query.pool.spec.metrics
         for (metric, answer) in answers {
             switch answer {
             case .success(var reading):
                 // Fresh by when the operator read it; the server's own time stays as sampledAt (skew is reported).
                 reading.readAt = query.now
+                // A pool's own metric is queried in its declared unit (a percentage, milliseconds, …).
+                if let unit = units?.definition(of: metric)?.unit { reading.value /= unit.perCanonical }
                 readings[metric] = reading
             case .failure(let failure):
                 unknown[metric] = failure.message
@@ -100,9 +103,39 @@ public final class PrometheusQuerySource: MetricsSource {
         if readings.isEmpty, !promql.isEmpty, failures.count == promql.count {
             return MetricSample(failure: failures[0], unknownReasons: unknown, source: source)
         }
+        // A query without series may name a model Prometheus does not have: say which it has.
+        let empty = answers.compactMap { metric, answer -> MetricName? in
+            if case .failure(let failure) = answer, failure.noSeries { return metric }
+            return nil
+        }
+        if !empty.isEmpty, let hint = await Self.otherModels(of: query.pool, transport: transport, timeout: connection.timeout) {
+            for metric in empty { unknown[metric] = (unknown[metric] ?? "") + "; " + hint }
+        }
         // Idle: a request rate of exactly zero (latency queries over no requests answer NaN).
         let idle = readings[.qps]?.value == 0
         return MetricSample(readings: readings, unknownReasons: unknown, source: source, idle: idle)
+    }
+
+    /// When the pool's model is not among the models Prometheus has series of in the pool's
+    /// namespace (on the model's labels), which ones it has: `no series in namespace serving has
+    /// model_name="llama-70b"; Prometheus has llama-8b, qwen-7b`. Nil when it has the model, has no
+    /// labelled series there, or cannot say.
+    static func otherModels(of pool: ElasticInferencePool, transport: HTTPTransport, timeout: Double) async -> String? {
+        let match = pool.spec.modelMatch
+        let namespace = QueryTemplate.escaped(pool.namespace)
+        for label in match.labels {
+            let promql = "count by (\(label)) ({namespace=\"\(namespace)\",\(label)!=\"\"})"
+            let path = "/api/v1/query" + HTTPTransport.query([("query", promql), ("timeout", "\(Int(max(1, timeout.rounded(.down))))s")])
+            guard let response = try? await transport.send(method: "GET", path: path), response.statusCode == 200,
+                  let body = try? JSONValue(parsing: response.body) else { return nil }
+            let series: [JSONValue] = body["data"]?["result"]?.arrayValue ?? []
+            let models = Set(series.compactMap { $0["metric"]?[label]?.stringValue })
+            guard !models.isEmpty else { continue }
+            if !models.isDisjoint(with: match.names) { return nil }
+            let wanted = match.names.map { "\"\($0)\"" }.joined(separator: " or ")
+            return "no series in namespace \(pool.namespace) has \(label)=\(wanted); Prometheus has \(models.sorted().joined(separator: ", "))"
+        }
+        return nil
     }
 
     /// The pool's own Prometheus when it names one (credentials only when it is the operator's), else the operator's.
@@ -168,7 +201,7 @@ public final class PrometheusQuerySource: MetricsSource {
             pair = data?["result"]
         case "vector":
             let series = data?["result"]?.arrayValue ?? []
-            guard !series.isEmpty else { return .failure(QueryFailure(message: "the query returned no series (query \(promql))")) }
+            guard !series.isEmpty else { return .failure(QueryFailure(message: "the query returned no series (query \(promql))", noSeries: true)) }
             guard series.count == 1 else {
                 return .failure(QueryFailure(message: "the query returned \(series.count) series, not one: aggregate it, e.g. max(...) (query \(promql))"))
             }
@@ -185,10 +218,12 @@ public final class PrometheusQuerySource: MetricsSource {
     }
 }
 
-/// Why one query gave no number; `isTransport` when Prometheus could not be asked at all.
+/// Why one query gave no number; `isTransport` when Prometheus could not be asked at all,
+/// `noSeries` when it answered with no series.
 struct QueryFailure: Error, Sendable {
     let message: String
     var isTransport = false
+    var noSeries = false
 }
 
 /// Basic auth for the Prometheus source: the password re-read from its file (a mounted Secret).

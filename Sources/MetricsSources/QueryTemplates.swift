@@ -2,14 +2,18 @@ import Foundation
 import JSON
 import Autoscaling
 
-/// PromQL templates per metric for the Prometheus source (SPEC §6), with `{{namespace}}`,
-/// `{{pool}}`, `{{model}}` and `{{target}}` filled in from the pool. Each must give one number in
-/// the metric's canonical unit (seconds, fraction 0–1, requests/s). The presets assume the labels
-/// a Kubernetes service-discovery scrape config usually attaches (`namespace`, `pod`) and Triton's
-/// own `model` label. A pool's `metrics.prometheus.queries` replace single entries.
+/// PromQL templates per built-in metric for the Prometheus source (SPEC §6), with the pool's names
+/// filled in (``QueryTemplate``: `{{namespace}}`, `{{pool}}`, `{{model}}`, `{{models}}`,
+/// `{{target}}`). Each must give one number in the metric's canonical unit (seconds, fraction 0–1,
+/// requests/s). The presets assume the labels a Kubernetes service-discovery scrape config usually
+/// attaches (`namespace`, `pod`) and the server's own model label. A pool's preset
+/// (`metrics.preset`) adds its server's templates, and its `metrics.prometheus.queries` replace single entries.
 public enum QueryTemplates {
     /// The presets by name, for `--prometheus-templates triton,dcgm` (later ones win per metric).
-    public static let presets: [String: [MetricName: String]] = ["triton": triton, "triton-summary": tritonSummary, "dcgm": dcgm]
+    public static let presets: [String: [MetricName: String]] = [
+        "triton": triton, "triton-summary": tritonSummary, "dcgm": dcgm,
+        "vllm": ServerPreset.vllm.builtInQueries, "tgi": ServerPreset.tgi.builtInQueries,
+    ]
 
     static let model = #"namespace="{{namespace}}",model="{{model}}""#
     static let pods = #"namespace="{{namespace}}",pod=~"{{target}}-.*""#
@@ -69,29 +73,18 @@ public enum QueryTemplates {
     /// The template with its placeholders filled in, each value escaped for a PromQL string
     /// (`\`, `"` and line breaks), so a name cannot end the string and inject selectors.
     public static func render(_ template: String, _ values: [String: String]) -> Result<String, TemplateError> {
-        var out = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
-                return .failure(TemplateError("unclosed \"{{\" in \(template)"))
-            }
-            let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            guard let value = values[name] else {
-                return .failure(TemplateError("unknown placeholder {{\(name)}} in \(template); expected one of {{namespace}}, {{pool}}, {{model}}, {{target}}"))
-            }
-            out += escaped(value)
-            rest = rest[close.upperBound...]
-        }
-        return .success(out + rest)
+        QueryTemplate.render(template, values).mapError { TemplateError($0.description) }
     }
 
-    /// A value made safe inside a double-quoted PromQL string. PromQL strings take Go's escapes, of
-    /// which JSON's (`\"`, `\\`, `\n`, `\u0001`, …) are a subset: the JSON writer's quoting, unquoted.
-    static func escaped(_ value: String) -> String {
-        var quoted = ""
-        JSONValue.writeQuoted(value, to: &quoted)
-        return String(quoted.dropFirst().dropLast())
+    /// Every template a pool's metrics are read with: the operator's (`base`), its preset's for the
+    /// built-ins, its own metrics' queries, then its `metrics.prometheus.queries`, later ones winning.
+    public static func templates(for pool: ElasticInferencePool, base: [MetricName: String]) -> [MetricName: String] {
+        guard let metrics = pool.spec.metrics else { return base }
+        var templates = base
+        templates.merge(metrics.preset?.builtInQueries ?? [:]) { _, preset in preset }
+        for metric in metrics.custom { templates[metric.name] = metric.prometheusQuery }
+        templates.merge(metrics.prometheusQueries) { _, pool in pool }
+        return templates
     }
 }
 

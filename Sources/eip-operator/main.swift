@@ -42,7 +42,7 @@ let spec = CommandSpec(
         OptionSpec(["--prometheus-timeout"], value: "SECONDS", help: "Seconds a query may take (default 5)."),
         OptionSpec(["--scrape-timeout"], value: "SECONDS", help: "Seconds each pod has to answer a direct scrape (default 2)."),
         OptionSpec(["--pause-image"], value: "IMAGE", help: "The pause container of the image pre-pull DaemonSets (default registry.k8s.io/pause:3.9)."),
-        OptionSpec(["--static-metrics"], value: "VALUES", help: "Fixed metric values for every pool, as P90=250ms,gpu.util=91% (demos and tests)."),
+        OptionSpec(["--static-metrics"], value: "VALUES", help: "Fixed metric values for every pool, as P90=250ms,gpu.util=91% (demos and tests); a pool's own metrics too (waiting=12), for the pools that declare them."),
         OptionSpec(["--version"], help: "Print the version."),
     ])
 
@@ -96,12 +96,21 @@ if let text = setting("log-level") {
     options.logLevel = level
 }
 if let text = setting("static-metrics") {
-    for part in text.split(separator: ",") {
-        let pair = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-        guard pair.count == 2, let metric = MetricName(name: pair[0]) else { fail("--static-metrics: expected NAME=VALUE, not '\(part)'") }
-        switch Quantity.parse(pair[1], for: metric) {
-        case .success(let quantity): options.staticMetrics[metric] = quantity.value
-        case .failure(let problem): fail("--static-metrics: \(pair[0]): \(problem.message)")
+    // Built-ins are read now; a pool's own metrics (waiting=12) when a pool that declares them is read.
+    switch MetricAssignments.pairs(text) {
+    case .failure(let problem): fail("--static-metrics: \(problem)")
+    case .success(let pairs):
+        for (name, value) in pairs {
+            if let metric = MetricName(name: name) {
+                switch Quantity.parse(value, for: metric) {
+                case .success(let quantity): options.staticMetrics[metric] = quantity.value
+                case .failure(let problem): fail("--static-metrics: \(name): \(problem.message)")
+                }
+            } else if MetricCatalog.validName(name) {
+                options.staticCustomMetrics[name] = value
+            } else {
+                fail("--static-metrics: " + MetricName.unknownNameMessage(name))
+            }
         }
     }
 }
@@ -141,7 +150,7 @@ if let text = setting("metrics-source") {
     if kind == .prometheus && options.prometheus == nil { fail("--metrics-source prometheus needs --prometheus-address") }
     options.metricsSource = kind
 } else {
-    options.metricsSource = !options.staticMetrics.isEmpty ? .static : options.prometheus != nil ? .prometheus : .podScrape
+    options.metricsSource = !(options.staticMetrics.isEmpty && options.staticCustomMetrics.isEmpty) ? .static : options.prometheus != nil ? .prometheus : .podScrape
 }
 
 let process = OperatorProcess(options: options)

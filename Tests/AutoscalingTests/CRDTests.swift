@@ -26,7 +26,7 @@ struct CRDTests {
         #expect(v["name"] == "v1alpha2")
         #expect(v["storage"] == true)
         #expect(v["subresources"]?["status"] == [:])
-        #expect(v["additionalPrinterColumns"]?.arrayValue?.map { $0["name"]?.stringValue } == ["Model", "Min", "Max", "Desired", "Ready", "P90", "GPU", "Age"])
+        #expect(v["additionalPrinterColumns"]?.arrayValue?.map { $0["name"]?.stringValue } == ["Model", "Min", "Max", "Desired", "Ready", "P90", "GPU", "Age", "Metrics"])
     }
 
     @Test func specSchemaMatchesTheValidator() throws {

@@ -52,9 +52,26 @@ struct ScaleUpRuleTests {
         // Ready, but the metrics window (max(30 s, 4 polls)) still holds the breach they answer: no step yet.
         let landed = sim.step(hot, after: 5, ready: 6)
         #expect((landed.action, landed.reason.kind) == (.hold, .replicasWarming))
-        #expect(landed.message.contains("the metrics window still shows the breach"), "\(landed.message)")
+        #expect(landed.message.contains("the metrics do not show them yet"), "\(landed.message)")
         // Ready for a whole window and still breaching: the next step is taken from 6.
         #expect(sim.step(hot, after: 30, ready: 6).to == 12)
+    }
+
+    @Test func aGaugeBreachStepsAgainAtTheNextReadingNotAfterAWindow() throws {
+        // GPU utilisation is read as it is now: once the new replicas are Ready, the next poll shows
+        // whether they took the load, so a blind step waits one poll (5 s), not the 30 s window.
+        var sim = Simulation(policy: try makePolicy(up: "gpu.util>85% || P90>200ms", down: "gpu.util<20%", max: 100), replicas: 2)
+        let queued: [MetricName: Double] = [.gpuUtil: 0.95, .p90: 0.1]
+        #expect(sim.step(queued).to == 6)
+        #expect(sim.step(queued, after: 15, ready: 6).reason.kind == .replicasWarming, "Ready this poll: the load is as it was")
+        #expect(sim.step(queued, after: 5, ready: 6).to == 12, "Ready one poll, still 95 % busy: the next step")
+        // The same with the latency firing too: its window holds the breach the replicas answer.
+        var windowed = Simulation(policy: try makePolicy(up: "gpu.util>85% || P90>200ms", down: "gpu.util<20%", max: 100), replicas: 2)
+        let both: [MetricName: Double] = [.gpuUtil: 0.95, .p90: 0.5]
+        _ = windowed.step(both)
+        _ = windowed.step(both, after: 15, ready: 6)
+        #expect(windowed.step(both, after: 5, ready: 6).reason.kind == .replicasWarming)
+        #expect(windowed.step(both, after: 25, ready: 6).to == 12, "Ready a whole 30 s window")
     }
 
     @Test func atMostOneStepPerPeriod() throws {

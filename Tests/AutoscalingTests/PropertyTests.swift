@@ -17,7 +17,7 @@ struct Arbitrary {
         switch metric.kind {
         case .duration: quantity = "\(int(1...900))\(["us", "ms", "s"].randomElement(using: &rng) ?? "ms")"
         case .fraction: quantity = bool() ? "\(int(0...100))%" : "0.\(int(0...99))"
-        case .rate: quantity = "\(int(0...5000))"
+        case .rate, .count: quantity = "\(int(0...5000))"
         }
         return "\(bool() ? metric.rawValue : metric.rawValue.lowercased())\(bool() ? " " : "")\(op.rawValue)\(quantity)"
     }
@@ -38,7 +38,7 @@ struct Arbitrary {
             switch metric.kind {
             case .duration: v[metric] = Double(int(0...2000)) / 1000
             case .fraction: v[metric] = Double(int(0...100)) / 100
-            case .rate: v[metric] = Double(int(0...5000))
+            case .rate, .count: v[metric] = Double(int(0...5000))
             }
         }
         return v

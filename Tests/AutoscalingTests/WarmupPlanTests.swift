@@ -153,8 +153,8 @@ struct ReconcilePlanTests {
         #expect(plan.writes.map(\.kind) == [.template, .scale, .status])
         let model = ObjectKey(namespace: "ns", name: "model")
         #expect(plan.writes.map(\.object) == [model, model, ObjectKey(namespace: "ns", name: "pool")])
-        #expect(plan.changes[1] == .scale(deployment: model, replicas: 6, basedOn: "100"))
-        guard case .patchTemplate(_, let patch, "100") = plan.changes[0] else { Issue.record("\(plan.changes[0])"); return }
+        #expect(plan.changes[1] == .scale(target: model, replicas: 6, basedOn: "100"))
+        guard case .patchTemplate(_, let patch, "100", _) = plan.changes[0] else { Issue.record("\(plan.changes[0])"); return }
         #expect(patch["metadata"]?["resourceVersion"] == "100", "the template patch is guarded by the version it was decided from")
         guard case .status(_, let fields, _)? = plan.writes.last else { Issue.record("no status write"); return }
         #expect(fields["observedGeneration"] == 3)

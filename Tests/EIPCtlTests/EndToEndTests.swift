@@ -79,7 +79,9 @@ struct EndToEndTests {
         #expect(r.stdout.contains("Manifests/samples/bert-triton-pool.yaml:3:1: ElasticInferencePool inference/bert-base: valid\n"))
         #expect(r.stdout.contains("skipped (not an ElasticInferencePool)"))
         #expect(r.stdout.contains("Manifests/samples/resnet-prometheus-pool.yaml:4:1: ElasticInferencePool vision/resnet50: valid (1 warning)"))
-        #expect(r.stdout.hasSuffix("4 objects in 4 files: 3 valid, 0 invalid, 1 skipped\n"))
+        #expect(r.stdout.contains("Manifests/samples/llama-vllm-pool.yaml:5:1: ElasticInferencePool serving/llama-3-8b: valid\n"))
+        #expect(r.stdout.contains("Manifests/samples/llama-70b-lws-pool.yaml:6:1: ElasticInferencePool serving/llama-70b: valid\n"))
+        #expect(r.stdout.hasSuffix("6 objects in 6 files: 5 valid, 0 invalid, 1 skipped\n"))
         #expect(r.stderr.contains("Manifests/samples/llm-finetune-v3.yaml:9:22: warning: spec.scaleUpThreshold: column 1: fires on low latency"))
     }
 

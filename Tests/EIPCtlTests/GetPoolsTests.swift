@@ -57,6 +57,18 @@ struct GetPoolsTests {
         #expect(lines.count == 2)
     }
 
+    @Test func wideShowsEveryValueTheRulesRead() async throws {
+        let cluster = try await Cluster()
+        let client = KubeClient(configuration: try ClientConfiguration.fromKubeconfig(paths: [cluster.kubeconfig]))
+        _ = try await client.patch(.elasticInferencePools, namespace: "inference", name: "bert-base",
+                                   .merge(["status": ["observed": ["summary": "P90=480ms gpu.util=58%", "custom": ["waiting": "12"]]]]), subresource: "status")
+        let r = try Eipctl.run(["get", "pools", "bert-base", "-o", "wide", "--kubeconfig", cluster.kubeconfig])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasSuffix("TARGET        PAUSED   REASON   METRICS") == true, "\(r.stdout)")
+        #expect(lines.last?.hasSuffix("bert-triton   false    -        P90=480ms gpu.util=58%") == true, "\(r.stdout)")
+    }
+
     @Test func allNamespacesAndOneByName() async throws {
         let cluster = try await Cluster()
         let all = try Eipctl.run(["get", "pools", "-A", "--kubeconfig", cluster.kubeconfig])

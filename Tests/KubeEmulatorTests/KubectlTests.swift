@@ -110,6 +110,9 @@ struct KubectlTests {
         let table = s.kubectl("get", "eip", "-A").stdout
         #expect(table.hasPrefix("NAMESPACE   NAME        MODEL               MIN   MAX   DESIRED   READY   P90   GPU   AGE\n"), "\(table)")
         #expect(table.contains("inference   bert-base   bert-base-uncased   2     16"))
+        // A column of priority 1 (the values the rules read) only with -o wide, as kubectl prints the API server's table.
+        let wide = s.kubectl("get", "eip", "-A", "-o", "wide").stdout
+        #expect(wide.hasPrefix("NAMESPACE   NAME        MODEL               MIN   MAX   DESIRED   READY   P90   GPU   AGE   METRICS\n"), "\(wide)")
         let bad = s.kubectl("apply", "-f", "-", stdin: """
         apiVersion: aiops.example.com/v1alpha2
         kind: ElasticInferencePool

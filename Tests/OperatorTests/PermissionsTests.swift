@@ -32,7 +32,15 @@ struct RBACRules {
         return (group, parts.count >= 3 ? "\(resource)/\(parts[2])" : resource)
     }
 
+    /// Discovery (`/api`, `/apis`, `/api/v1`, `/apis/GROUP/VERSION`): granted to every authenticated
+    /// user by the default `system:discovery` ClusterRole, so no rule of ours is needed.
+    static func isDiscovery(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        return (parts.first == "api" && parts.count <= 2) || (parts.first == "apis" && parts.count <= 3)
+    }
+
     func allows(verb: String, path: String) -> Bool {
+        if verb == "get", Self.isDiscovery(path) { return true }
         guard let (group, resource) = Self.resource(of: path) else { return false }
         return rules.contains { $0.groups.contains(group) && $0.resources.contains(resource) && $0.verbs.contains(verb) }
     }
@@ -44,6 +52,39 @@ struct PermissionsTests {
         #expect(RBACRules.resource(of: "/apis/apps/v1/namespaces/d/deployments/m/scale")! == ("apps", "deployments/scale"))
         #expect(RBACRules.resource(of: "/api/v1/namespaces/d/events")! == ("", "events"))
         #expect(RBACRules.resource(of: "/api/v1/pods")! == ("", "pods"))
+        #expect(RBACRules.isDiscovery("/apis/leaderworkerset.x-k8s.io/v1") && !RBACRules.isDiscovery("/apis/apps/v1/statefulsets"))
+    }
+
+    /// The life of pools on a StatefulSet and on a LeaderWorkerSet (kind found by discovery,
+    /// replicas through `/scale`, warmup in their templates, cleanup): every request is granted.
+    @Test func everyRequestOfStatefulSetAndLeaderWorkerSetPoolsIsGranted() async throws {
+        let rules = try RBACRules()
+        let f = try await ControllerFixture()
+        try await f.installLeaderWorkerSetCRD()
+        try await f.createStatefulSet("sts", replicas: 1)
+        try await f.createLeaderWorkerSet("lws", replicas: 1, size: 2)
+        try await f.createPool("a", kind: .statefulSet, target: "sts", initContainers: [preloader], min: 2)
+        try await f.createPool("b", kind: .leaderWorkerSet, target: "lws", initContainers: [preloader], min: 2)
+        #expect(await f.eventually {
+            let sts = await f.object(.statefulSets, "sts")?["spec"]?["replicas"], lws = await f.object(leaderWorkerSetsResource, "lws")?["spec"]?["replicas"]
+            return sts == 2 && lws == 2
+        })
+        #expect(await f.eventually {
+            let a = await f.condition("a", "WarmupReady")?["status"], b = await f.condition("b", "WarmupReady")?["status"]
+            return a == "True" && b == "True"
+        })
+        try await f.client.delete(.elasticInferencePools, namespace: "default", name: "a")
+        try await f.client.delete(.elasticInferencePools, namespace: "default", name: "b")
+        #expect(await f.eventually {
+            let a = await f.pool("a"), b = await f.pool("b")
+            return a == nil && b == nil
+        })
+        let requests = f.operatorRequests
+        #expect(requests.contains { $0.path.hasSuffix("/statefulsets/sts/scale") && $0.verb == "patch" })
+        #expect(requests.contains { $0.path.hasSuffix("/leaderworkersets/lws/scale") && $0.verb == "get" })
+        for request in requests {
+            #expect(rules.allows(verb: request.verb, path: request.path), "\(request.verb) \(request.path) is not granted by Manifests/operator.yaml")
+        }
     }
 
     /// A pool's whole life (scale up, init containers, pre-pull DaemonSet created, replaced and

@@ -16,10 +16,10 @@ struct WriteExecutorTests {
             let r = WriteExecutor.request(for: intent)
             return (r.method, r.path, r.contentType, r.body)
         }
-        let template = request(.patchTemplate(deployment: model, patch: ["metadata": ["resourceVersion": "7"]], basedOn: "7"))
+        let template = request(.patchTemplate(target: model, patch: ["metadata": ["resourceVersion": "7"]], basedOn: "7"))
         #expect(template.0 == "PATCH" && template.1 == "/apis/apps/v1/namespaces/ns/deployments/model")
         #expect(template.2 == "application/merge-patch+json" && template.3 == ["metadata": ["resourceVersion": "7"]])
-        let scale = request(.scale(deployment: model, replicas: 6, basedOn: "7"))
+        let scale = request(.scale(target: model, replicas: 6, basedOn: "7"))
         #expect(scale.0 == "PATCH" && scale.1 == "/apis/apps/v1/namespaces/ns/deployments/model/scale" && scale.3 == ["spec": ["replicas": 6]])
         let daemonSet = ObjectKey(namespace: "ns", name: "pool-prepull")
         let create = request(.prePull(daemonSet: daemonSet, .create(["kind": "DaemonSet"]), basedOn: nil))
@@ -37,7 +37,7 @@ struct WriteExecutorTests {
 
     @Test func namesAreEscapedNeverSpliced() {
         let odd = ObjectKey(namespace: "ns", name: "a/../../b?c")
-        #expect(WriteExecutor.request(for: .scale(deployment: odd, replicas: 1, basedOn: nil)).path
+        #expect(WriteExecutor.request(for: .scale(target: odd, replicas: 1, basedOn: nil)).path
                 == "/apis/apps/v1/namespaces/ns/deployments/a%2F..%2F..%2Fb%3Fc/scale")
     }
 
@@ -51,10 +51,10 @@ struct WriteExecutorTests {
         ])
         let writer = WriteExecutor(client: f.client)
         let key = ObjectKey(namespace: "default", name: "model")
-        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) == .sent)
-        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) == .repeated)
-        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "6")) == .sent, "decided from a newer version")
-        #expect(try await writer.apply(.scale(deployment: key, replicas: 4, basedOn: "6")) == .sent, "a different write")
+        #expect(try await writer.apply(.scale(target: key, replicas: 3, basedOn: "5")) == .sent)
+        #expect(try await writer.apply(.scale(target: key, replicas: 3, basedOn: "5")) == .repeated)
+        #expect(try await writer.apply(.scale(target: key, replicas: 3, basedOn: "6")) == .sent, "decided from a newer version")
+        #expect(try await writer.apply(.scale(target: key, replicas: 4, basedOn: "6")) == .sent, "a different write")
         #expect(f.emulator.requests.filter { $0.verb == "patch" }.count == 3)
         // A status that differs only in its sample time repeats too.
         let a: JSONObject = ["desiredReplicas": 2, "observed": ["p90": "100ms", "sampleTime": "2026-11-27T10:00:00Z"]]
@@ -73,11 +73,11 @@ struct WriteExecutorTests {
         ])
         let writer = WriteExecutor(client: f.client)
         let key = ObjectKey(namespace: "default", name: "model")
-        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) == .sent)
+        #expect(try await writer.apply(.scale(target: key, replicas: 3, basedOn: "5")) == .sent)
         writer.settle(key, at: "5")
-        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) == .repeated, "the cache still shows 5")
+        #expect(try await writer.apply(.scale(target: key, replicas: 3, basedOn: "5")) == .repeated, "the cache still shows 5")
         writer.settle(key, at: "6")
-        #expect(try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) == .sent, "forgotten once the cache showed 6")
+        #expect(try await writer.apply(.scale(target: key, replicas: 3, basedOn: "5")) == .sent, "forgotten once the cache showed 6")
     }
 
     /// A failed write is not remembered: the retry sends it again.
@@ -85,8 +85,8 @@ struct WriteExecutorTests {
         let f = try OperatorFixture()
         let writer = WriteExecutor(client: f.client)
         let key = ObjectKey(namespace: "default", name: "absent")
-        await #expect(throws: KubeError.self) { try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) }
-        await #expect(throws: KubeError.self) { try await writer.apply(.scale(deployment: key, replicas: 3, basedOn: "5")) }
+        await #expect(throws: KubeError.self) { try await writer.apply(.scale(target: key, replicas: 3, basedOn: "5")) }
+        await #expect(throws: KubeError.self) { try await writer.apply(.scale(target: key, replicas: 3, basedOn: "5")) }
         #expect(f.emulator.requests.filter { $0.verb == "patch" }.count == 2)
     }
 }

@@ -91,6 +91,7 @@ struct InstallLayoutTests {
         try installer.stdout.write(toFile: directory + "/install.yaml", atomically: true, encoding: .utf8)
         let files = [directory + "/install.yaml", repositoryRoot + "/Manifests/operator.yaml"]
             + (try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/CRDs")).map { repositoryRoot + "/CRDs/" + $0 }
+            + [repositoryRoot + "/docs/examples/leaderworkerset-crd.yaml"]
         let result = Tools.validate(files)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         // And it can fail: a field unknown to the schema is refused.

@@ -137,9 +137,10 @@ public enum DecisionEngine {
             if case .surge(let surge) = learned.sizing { d.state.learned.surgeForecast = surge.capacity.demand }
         } else {
             // A blind step waits until the last one shows: its replicas Ready for a metrics window
-            // (the window still holds the breach they answer until then). Stacking steps on a stale
-            // window doubled a pool two or three times over.
-            if d.state.lastScaleUpTime != nil, d.state.learned.settledSeconds(at: now) < sizing.metricsWindow {
+            // when a latency or a rate fires (the window still holds the breach they answer until
+            // then; stacking steps on a stale window doubled a pool two or three times over), or
+            // until the next reading when only gauges fire (a queue or a cache read as it is now).
+            if d.state.lastScaleUpTime != nil, d.state.learned.settledSeconds(at: now) < sizing.blindStepWait(values) {
                 let taken = UpStep(sizing: .step, fastPath: nil, ready: ready, pods: step.pods, percent: step.percent, step: amount,
                                    proportional: nil, to: min(desired, policy.maxReplicas), cappedAt: nil)
                 return d.hold(.replicasWarming(taken))

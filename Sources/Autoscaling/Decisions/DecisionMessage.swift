@@ -23,7 +23,7 @@ enum DecisionMessage {
             body = "\(upRule) but the last scale-up was \(seconds(since)) ago; next step in \(seconds(Double(period) - since)) (scaleUp.periodSeconds \(period))\(overlap)"
         case .replicasWarming(let step):
             let starting = d.from - step.ready
-            let cover = starting > 0 ? "\(d.from) replicas (\(starting) still starting) already cover it" : "the \(d.from) ready replicas already cover it (the metrics window still shows the breach they answer)"
+            let cover = starting > 0 ? "\(d.from) replicas (\(starting) still starting) already cover it" : "the \(d.from) ready replicas already cover it (the metrics do not show them yet)"
             body = "\(upRule); \(stepText(step)) gives \(step.to), and \(cover)\(overlap)"
         case .scaleUpRule(let step):
             let capped = step.cappedAt.map { " (capped at maxReplicas \($0))" } ?? ""

@@ -24,12 +24,19 @@ public struct ScalingPolicy: Sendable, Hashable {
     /// how long the engine waits before a breach is the pool's as it is now, and before a healthy
     /// reading says what the replicas serve.
     public let metricsWindowSeconds: Double
+    /// Seconds before a gauge (a count or a share, read as it is now) shows a change
+    /// (``MetricsSourceSpec/gaugeLagSeconds(pollInterval:)``): how long a blind step on a gauge's
+    /// breach waits for its replicas to show.
+    public let gaugeLagSeconds: Double
 
     /// A policy from its parts (``ElasticInferencePool/check(_:cache:)`` builds one from a pool);
-    /// `metricsWindowSeconds` defaults to the direct scrape's, max(30 s, 4 polls).
+    /// `metricsWindowSeconds` defaults to the direct scrape's, max(30 s, 4 polls), and
+    /// `gaugeLagSeconds` to one poll.
     public init(minReplicas: Int, maxReplicas: Int, scaleUp: ThresholdExpression, scaleDown: ThresholdExpression,
-                behavior: ScalingBehavior = ScalingBehavior(), paused: Bool = false, metricsWindowSeconds: Double? = nil) {
+                behavior: ScalingBehavior = ScalingBehavior(), paused: Bool = false, metricsWindowSeconds: Double? = nil,
+                gaugeLagSeconds: Double? = nil) {
         self.metricsWindowSeconds = metricsWindowSeconds ?? max(Defaults.scrapeRateWindowSeconds, 4 * behavior.pollIntervalSeconds)
+        self.gaugeLagSeconds = gaugeLagSeconds ?? behavior.pollIntervalSeconds
         self.minReplicas = minReplicas
         self.maxReplicas = maxReplicas
         self.scaleUp = scaleUp

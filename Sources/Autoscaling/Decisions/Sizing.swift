@@ -83,6 +83,18 @@ struct Sizing {
     /// Seconds a metrics reading sums up (``ScalingPolicy/metricsWindowSeconds``).
     var metricsWindow: Double { policy.metricsWindowSeconds }
 
+    /// Seconds every replica must have been Ready before the next blind step: a metrics window when
+    /// the scale-up rule may fire on a latency or a rate (summed over the window: a `>` clause of
+    /// one that holds, or one in any other form), else the gauges' lag.
+    func blindStepWait(_ values: MetricValues) -> Double {
+        let windowed = policy.scaleUp.comparisons.contains { clause in
+            guard clause.metric.kind == .duration || clause.metric.kind == .rate else { return false }
+            guard policy.breachClauses.contains(clause) else { return true }
+            return values[clause.metric].map { clause.holds(for: $0) } ?? false
+        }
+        return windowed ? policy.metricsWindowSeconds : policy.gaugeLagSeconds
+    }
+
     /// The scale-up rule has been true, with every replica Ready, for two metrics windows (one for
     /// the queue the replicas found when they became Ready to drain, one to see only what came
     /// after): a breach of the pool as it is, not the tail of one its newest replicas answer.

@@ -40,8 +40,8 @@ public struct PlanContext: Sendable {
 public struct ReconcilePlan: Sendable {
     /// The pool planned for, as read (its status is what the status write is compared with).
     public let pool: ElasticInferencePool
-    /// Its Deployment, as read.
-    public let target: DeploymentView
+    /// Its workload, as read.
+    public let target: WorkloadView
     /// The metric values the decision was made from, with the source's reasons for what is missing.
     public let sample: MetricSample
     /// The clock reading the plan was made at.
@@ -69,12 +69,21 @@ public struct ReconcilePlan: Sendable {
     ///   - pool: the validated pool (``ElasticInferencePool/check(_:cache:)``); its `status` is what
     ///     the status write is compared with.
     ///   - policy: its compiled policy (from the same check).
-    ///   - target: its Deployment: `spec.replicas` is the current count, `status.readyReplicas` the ready one.
+    ///   - target: its Deployment: `spec.replicas` is the current count, `status.readyReplicas` the ready one
+    ///     (a workload of another kind: the initializer that takes a ``WorkloadView``).
     ///   - sample: the metric values read for this poll.
     ///   - now: the clock reading of this poll.
     ///   - state: the scaling state carried from the previous poll (`pool.state` when read from status).
     ///   - context: other autoscalers, the pre-pull DaemonSet, the pause image (default: none of them).
     public init(pool: ElasticInferencePool, policy: ScalingPolicy, target: DeploymentView, sample: MetricSample,
+                now: Timestamp, state: ScalingState, context: PlanContext = PlanContext()) {
+        self.init(pool: pool, policy: policy, target: WorkloadView(target), sample: sample, now: now, state: state, context: context)
+    }
+
+    /// Plans one reconcile of a pool whose workload is of any kind (a StatefulSet, a
+    /// LeaderWorkerSet, a custom resource with a `scale` subresource): the same plan, its writes
+    /// addressed to the workload's resource.
+    public init(pool: ElasticInferencePool, policy: ScalingPolicy, target: WorkloadView, sample: MetricSample,
                 now: Timestamp, state: ScalingState, context: PlanContext = PlanContext()) {
         self.pool = pool
         self.target = target
@@ -88,10 +97,10 @@ public struct ReconcilePlan: Sendable {
         var changes: [WriteIntent] = []
         if context.otherAutoscalers.isEmpty {
             if let patch = warmup.patch {
-                changes.append(.patchTemplate(deployment: target.key, patch: patch, basedOn: target.resourceVersion))
+                changes.append(.patchTemplate(target: target.key, patch: patch, basedOn: target.resourceVersion, resource: target.resource))
             }
             if decision.changesReplicas {
-                changes.append(.scale(deployment: target.key, replicas: decision.to, basedOn: target.resourceVersion))
+                changes.append(.scale(target: target.key, replicas: decision.to, basedOn: target.resourceVersion, resource: target.resource))
             }
             if let change = prePull.change {
                 let daemonSet = ObjectKey(namespace: pool.namespace, name: PrePullPlan.name(pool: pool.name))
@@ -147,11 +156,13 @@ public struct ReconcilePlan: Sendable {
         status["readyReplicas"] = .integer(target.readyReplicas)
         status["warmingReplicas"] = .integer(max(0, target.replicas - target.readyReplicas))
         var observed = JSONObject()
-        for metric in MetricName.allCases {
-            if let reading = sample.readings[metric], reading.value.isFinite {
-                observed[metric.statusKey] = .string(Quantity.format(reading.value, as: metric.kind))
-            }
+        var custom = JSONObject()
+        for (metric, reading) in sample.readings.sorted(by: { $0.key < $1.key }) where reading.value.isFinite {
+            let text = JSONValue.string(Quantity.format(reading.value, as: metric.kind))
+            if metric.isBuiltIn { observed[metric.statusKey] = text } else { custom[metric.rawValue] = text }
         }
+        if !custom.isEmpty { observed["custom"] = .object(custom) }
+        if let summary = observedSummary { observed["summary"] = .string(summary) }
         if let newest = sample.readings.values.map(\.sampledAt).max() { observed[StatusUpdate.sampleTime] = .string(newest.rfc3339) }
         if let source = sample.source { observed["source"] = .string(source) }
         status["observed"] = .object(observed)
@@ -162,6 +173,23 @@ public struct ReconcilePlan: Sendable {
         for (key, value) in d.state.statusFields { status[key] = value }
         // Absent windows are written as null so that a merge patch clears them.
         return status
+    }
+}
+
+extension ReconcilePlan {
+    /// The values the rules read, in the order they first name them, for `kubectl get -o wide`
+    /// (`status.observed.summary`): `P90=333ms waiting=12 kv_cache=?` (`?`: no value). Nil when
+    /// the rules read nothing.
+    var observedSummary: String? {
+        var metrics: [MetricName] = []
+        for clause in decision.scaleUp.clauses + decision.scaleDown.clauses where !metrics.contains(clause.comparison.metric) {
+            metrics.append(clause.comparison.metric)
+        }
+        guard !metrics.isEmpty else { return nil }
+        return metrics.map { metric in
+            let value = sample.readings[metric].flatMap { $0.value.isFinite ? Quantity.format($0.value, as: metric.kind) : nil }
+            return "\(metric.rawValue)=\(value ?? "?")"
+        }.joined(separator: " ")
     }
 }
 

@@ -9,12 +9,14 @@ import JSON
 /// repeat of a write it has already made from the same version (a cache that has not caught up
 /// with our own write yet), and does not send it twice.
 public enum WriteIntent: Sendable, Hashable {
-    /// Merge-patch the target Deployment's init containers and ownership annotation (SPEC §5). The
+    /// Merge-patch the target workload's init containers and ownership annotation (SPEC §5). The
     /// patch carries `metadata.resourceVersion` = `basedOn`, so the API server refuses it (409) if
-    /// someone changed the Deployment since it was read: nobody else's edit is lost.
-    case patchTemplate(deployment: ObjectKey, patch: JSONValue, basedOn: String?)
-    /// Set the Deployment's `spec.replicas` through its `scale` subresource, as `kubectl scale` does.
-    case scale(deployment: ObjectKey, replicas: Int, basedOn: String?)
+    /// someone changed the workload since it was read: nobody else's edit is lost. `resource`: the
+    /// workload's (a Deployment's by default).
+    case patchTemplate(target: ObjectKey, patch: JSONValue, basedOn: String?, resource: ResourceRef = .deployments)
+    /// Set the workload's replicas through its `scale` subresource, as `kubectl scale` (and HPA) do,
+    /// whatever its kind. `resource`: the workload's (a Deployment's by default).
+    case scale(target: ObjectKey, replicas: Int, basedOn: String?, resource: ResourceRef = .deployments)
     /// Create, replace or delete the pool's image pre-pull DaemonSet (SPEC §5).
     case prePull(daemonSet: ObjectKey, PrePullChange, basedOn: String?)
     /// Set the pool's finalizers (the list is replaced whole; `basedOn` guards it, so a finalizer
@@ -43,7 +45,7 @@ public enum WriteIntent: Sendable, Hashable {
     /// The object written.
     public var object: ObjectKey {
         switch self {
-        case .patchTemplate(let key, _, _), .scale(let key, _, _), .prePull(let key, _, _), .finalizers(let key, _, _), .status(let key, _, _):
+        case .patchTemplate(let key, _, _, _), .scale(let key, _, _, _), .prePull(let key, _, _), .finalizers(let key, _, _), .status(let key, _, _):
             return key
         }
     }
@@ -51,7 +53,7 @@ public enum WriteIntent: Sendable, Hashable {
     /// The resourceVersion of the object the intent was decided from (nil: none was read).
     public var basedOn: String? {
         switch self {
-        case .patchTemplate(_, _, let version), .scale(_, _, let version), .prePull(_, _, let version),
+        case .patchTemplate(_, _, let version, _), .scale(_, _, let version, _), .prePull(_, _, let version),
              .finalizers(_, _, let version), .status(_, _, let version):
             return version
         }

@@ -50,8 +50,10 @@ public struct ElasticInferencePool: Sendable, Hashable {
 public struct PoolSpec: Sendable, Hashable {
     /// The model served by the pool.
     public var modelRef: String
-    /// The Deployment to scale, in the pool's namespace (`targetRef.name`, default `modelRef`).
+    /// The workload to scale, in the pool's namespace (`targetRef.name`, default `modelRef`).
     public var targetName: String
+    /// Its kind (`targetRef.apiVersion` and `.kind`; default an `apps/v1` Deployment).
+    public var targetKind: WorkloadKind = .deployment
     /// At least this many replicas (1–1000; default 1).
     public var minReplicas: Int
     /// At most this many replicas (≥ `minReplicas`, ≤ 1000).
@@ -160,15 +162,17 @@ public struct FallbackPolicy: Sendable, Hashable {
     }
 }
 
-/// `spec.metrics`: the pool's own metrics source (SPEC §6). Read by the metrics sources.
+/// `spec.metrics`: the pool's own metrics source (SPEC §6), and the metrics it declares (its
+/// preset's and its custom ones), with which series are its model's. Read by the metrics sources.
 public struct MetricsSourceSpec: Sendable, Hashable {
     /// `spec.metrics.source`.
     public enum Kind: String, Sendable, Hashable { case prometheus = "Prometheus", podScrape = "PodScrape" }
 
-    public var kind: Kind
+    /// `source`; nil: the operator-wide default (`--metrics-source`).
+    public var kind: Kind?
     /// `prometheus.address`, such as `http://prometheus.monitoring:9090`.
     public var prometheusAddress: String?
-    /// `prometheus.queries`: per-metric PromQL templates overriding the defaults.
+    /// `prometheus.queries`: per-metric PromQL templates overriding the defaults (built-in or the pool's own).
     public var prometheusQueries: [MetricName: String]
     /// `podScrape.port` and `.path` (Triton: 8002, /metrics).
     public var scrapePort: Int
@@ -176,16 +180,72 @@ public struct MetricsSourceSpec: Sendable, Hashable {
     public var scrapePath: String
     /// `podScrape.rateWindow`, seconds: counters become rates and histograms quantiles over at
     /// least this (and 4 poll intervals); default ``Defaults/scrapeRateWindowSeconds``.
-    public var scrapeRateWindowSeconds: Double = Defaults.scrapeRateWindowSeconds
+    public var scrapeRateWindowSeconds: Double
 
     /// Seconds of history a reading of this source sums up: the direct scrape's rate window, at
-    /// least 4 polls; through Prometheus, its usual `rate(…[1m])` and a 15 s scrape behind it.
+    /// least 4 polls; through Prometheus, its usual `rate(…[1m])` and a 15 s scrape behind it. (The
+    /// operator's own source, when `source` is left out, is taken as a direct scrape.)
     public func metricsWindowSeconds(pollInterval: Double) -> Double {
         switch kind {
-        case .podScrape: return max(scrapeRateWindowSeconds, 4 * pollInterval)
-        case .prometheus: return max(Defaults.prometheusMetricsWindowSeconds, 4 * pollInterval)
+        case .prometheus?: return max(Defaults.prometheusMetricsWindowSeconds, 4 * pollInterval)
+        case .podScrape?, nil: return max(scrapeRateWindowSeconds, 4 * pollInterval)
         }
     }
+
+    /// Seconds before a gauge reading (a count or a share read as it is now, not over a window)
+    /// shows a change in the pool: the next poll of a direct scrape; through Prometheus, its 15 s
+    /// scrape interval too.
+    public func gaugeLagSeconds(pollInterval: Double) -> Double {
+        switch kind {
+        case .prometheus?: return max(Defaults.prometheusScrapeIntervalSeconds, pollInterval)
+        case .podScrape?, nil: return pollInterval
+        }
+    }
+
+    /// `preset`: the serving stack whose signals the pool reads (vLLM, TGI, Triton); nil: none.
+    public var preset: ServerPreset?
+    /// `model`: which series are the pool's model (default: `modelRef` on the preset's model label,
+    /// else on `model` or `model_name`).
+    public var model: ModelMatch
+    /// The pool's own metrics: the preset's, then `custom` (a custom one replaces the preset's of the same name).
+    public var custom: [CustomMetric]
+    /// The metrics the pool's expressions may name: the built-ins and ``custom``.
+    public let catalog: MetricCatalog
+
+    /// A metrics spec; the defaults are the operator's source, no preset, no metrics of its own.
+    public init(kind: Kind? = nil, prometheusAddress: String? = nil, prometheusQueries: [MetricName: String] = [:],
+                scrapePort: Int = Defaults.scrapePort, scrapePath: String = Defaults.scrapePath,
+                scrapeRateWindowSeconds: Double = Defaults.scrapeRateWindowSeconds, preset: ServerPreset? = nil,
+                model: ModelMatch, custom: [CustomMetric] = []) {
+        self.kind = kind
+        self.prometheusAddress = prometheusAddress
+        self.prometheusQueries = prometheusQueries
+        self.scrapePort = scrapePort
+        self.scrapePath = scrapePath
+        self.scrapeRateWindowSeconds = scrapeRateWindowSeconds
+        self.preset = preset
+        self.model = model
+        var own: [CustomMetric] = []
+        for metric in (preset?.metrics ?? []) + custom {
+            own.removeAll { $0.name.rawValue.lowercased() == metric.name.rawValue.lowercased() }
+            own.append(metric)
+        }
+        self.custom = own
+        catalog = MetricCatalog(custom: own.map(\.name))
+    }
+
+    /// The declaration of one of the pool's own metrics; nil for a built-in or an unknown one.
+    public func definition(of metric: MetricName) -> CustomMetric? {
+        guard !metric.isBuiltIn else { return nil }
+        return custom.first { $0.name == metric }
+    }
+}
+
+extension PoolSpec {
+    /// The metrics the pool's expressions may name: the built-ins, and its own when `spec.metrics` declares some.
+    public var metricCatalog: MetricCatalog { metrics?.catalog ?? .builtIn }
+    /// Which series are the pool's model: `spec.metrics.model`, else `modelRef` on the usual labels.
+    public var modelMatch: ModelMatch { metrics?.model ?? ModelMatch(name: modelRef) }
 }
 
 /// What the operator keeps in the pool's status so that a restart or a leader change neither

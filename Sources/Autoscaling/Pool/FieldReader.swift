@@ -115,6 +115,24 @@ enum KubernetesNames {
         return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNS1123Label(String($0)) }
     }
 
+    /// A kind: an upper-case ASCII letter, then letters and digits (`StatefulSet`).
+    static func isKind(_ s: String) -> Bool {
+        let bytes = Array(s.utf8)
+        guard let first = bytes.first, first >= 65, first <= 90, bytes.count <= 63 else { return false }
+        return bytes.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) }
+    }
+
+    /// An apiVersion: `VERSION` (the core group) or `GROUP/VERSION`, the group a DNS subdomain and
+    /// the version a DNS label (`apps/v1`, `leaderworkerset.x-k8s.io/v1`).
+    static func isAPIVersion(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        switch parts.count {
+        case 1: return isDNS1123Label(parts[0])
+        case 2: return isDNS1123Subdomain(parts[0]) && isDNS1123Label(parts[1])
+        default: return false
+        }
+    }
+
     /// A container image reference: non-empty, no whitespace (the API server's own check).
     static func isImageReference(_ s: String) -> Bool {
         !s.isEmpty && !s.contains(where: { $0.isWhitespace })

@@ -22,24 +22,29 @@ extension ElasticInferencePool {
         spec?["targetRef"]?["name"]?.stringValue ?? spec?["modelRef"]?.stringValue
     }
 
-    /// The Deployment a pool object targets, in the pool's namespace ("default" when it does not say).
+    /// The workload a pool object targets, in the pool's namespace ("default" when it does not say).
     public static func target(of object: JSONValue) -> ObjectKey? {
         targetName(of: object).map { ObjectKey(namespace: ObjectMeta(object).namespace ?? "default", name: $0) }
     }
 
+    /// The kind of workload a pool object targets, when it is one the operator knows (a Deployment
+    /// unless `targetRef.kind` says otherwise); nil for another kind. Read without validating, so
+    /// that a broken pool's warmup is still undone.
+    public static func knownTargetKind(of object: JSONValue) -> WorkloadKind? {
+        let kind = object["spec"]?["targetRef"]?["kind"]?.stringValue ?? WorkloadKind.deployment.kind
+        return WorkloadKind.known.first { $0.kind == kind }
+    }
+
     /// The key of the pool itself.
     public var key: ObjectKey { ObjectKey(namespace: namespace, name: name) }
-    /// The key of its target Deployment.
+    /// The key of its target workload.
     public var targetKey: ObjectKey { ObjectKey(namespace: namespace, name: spec.targetName) }
 }
 
 extension DeploymentView {
     /// The names of the init containers the operator owns, from its annotation
     /// (`aiops.example.com/owned-init-containers`, comma-separated).
-    public var ownedInitContainerNames: [String] {
-        guard let text = annotations[Defaults.ownedInitContainersAnnotation]?.stringValue else { return [] }
-        return text.split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }
-    }
+    public var ownedInitContainerNames: [String] { OwnedInitContainers.names(in: annotations) }
 
     /// The snapshot the decision engine reads: current (`spec.replicas`) and ready replicas.
     public func snapshot(otherAutoscalers: [String] = []) -> TargetSnapshot {
@@ -47,14 +52,36 @@ extension DeploymentView {
     }
 }
 
-/// Finds the HorizontalPodAutoscalers that target a Deployment (SPEC §4 rule 7).
+extension WorkloadView {
+    /// The names of the init containers the operator owns, from its annotation
+    /// (`aiops.example.com/owned-init-containers`, comma-separated).
+    public var ownedInitContainerNames: [String] { OwnedInitContainers.names(in: annotations) }
+
+    /// The snapshot the decision engine reads: current and ready replicas.
+    public func snapshot(otherAutoscalers: [String] = []) -> TargetSnapshot {
+        TargetSnapshot(name: name, currentReplicas: replicas, readyReplicas: readyReplicas, otherAutoscalers: otherAutoscalers)
+    }
+}
+
+/// The ownership annotation's list of init containers.
+enum OwnedInitContainers {
+    static func names(in annotations: JSONObject) -> [String] {
+        guard let text = annotations[Defaults.ownedInitContainersAnnotation]?.stringValue else { return [] }
+        return text.split(separator: ",").map(\.trimmingSpaces).filter { !$0.isEmpty }
+    }
+}
+
+/// Finds the HorizontalPodAutoscalers that target a workload (SPEC §4 rule 7).
 public enum OtherAutoscalers {
     /// `HorizontalPodAutoscaler/NAME` for each object in `objects` that is an HPA whose
-    /// `scaleTargetRef` names the Deployment `deployment` (an HPA scales only in its own namespace).
-    public static func targeting(_ deployment: ObjectKey, in objects: [JSONValue]) -> [String] {
+    /// `scaleTargetRef` names the workload `target` of `kind` (an HPA scales only in its own
+    /// namespace; its `apiVersion`, when it gives one, must be of the kind's group).
+    public static func targeting(_ target: ObjectKey, kind: WorkloadKind = .deployment, in objects: [JSONValue]) -> [String] {
         objects.compactMap { object in
             let hpa = HorizontalPodAutoscalerView(object)
-            guard object["kind"]?.stringValue == "HorizontalPodAutoscaler", hpa.targetDeployment == deployment else { return nil }
+            guard object["kind"]?.stringValue == "HorizontalPodAutoscaler", hpa.targetKind == kind.kind, hpa.targetKey == target else { return nil }
+            if let apiVersion = object["spec"]?["scaleTargetRef"]?["apiVersion"]?.stringValue,
+               WorkloadKind(apiVersion: apiVersion, kind: kind.kind).group != kind.group { return nil }
             return "HorizontalPodAutoscaler/\(hpa.meta.name)"
         }
     }

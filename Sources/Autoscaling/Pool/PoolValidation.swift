@@ -65,8 +65,9 @@ extension ElasticInferencePool {
         var up: ThresholdExpression?
         var down: ThresholdExpression?
         if let spec = decoded {
-            up = parseThreshold(spec.scaleUpThreshold, at: specPath.appending("scaleUpThreshold"), cache: cache, reader: &reader)
-            down = parseThreshold(spec.scaleDownThreshold, at: specPath.appending("scaleDownThreshold"), cache: cache, reader: &reader)
+            let catalog = spec.metricCatalog
+            up = parseThreshold(spec.scaleUpThreshold, at: specPath.appending("scaleUpThreshold"), catalog: catalog, cache: cache, reader: &reader)
+            down = parseThreshold(spec.scaleDownThreshold, at: specPath.appending("scaleDownThreshold"), catalog: catalog, cache: cache, reader: &reader)
             if let up, let down {
                 for lint in ThresholdLint.lint(scaleUp: up, scaleDown: down) {
                     reader.warning(specPath.appending(lint.rule.rawValue), lint.message, column: lint.column)
@@ -86,17 +87,18 @@ extension ElasticInferencePool {
         if !hasErrors, let spec = decoded, let up, let down {
             policy = ScalingPolicy(minReplicas: spec.minReplicas, maxReplicas: spec.maxReplicas, scaleUp: up, scaleDown: down,
                                    behavior: spec.behavior, paused: spec.paused,
-                                   metricsWindowSeconds: spec.metrics?.metricsWindowSeconds(pollInterval: spec.behavior.pollIntervalSeconds))
+                                   metricsWindowSeconds: spec.metrics?.metricsWindowSeconds(pollInterval: spec.behavior.pollIntervalSeconds),
+                                   gaugeLagSeconds: spec.metrics?.gaugeLagSeconds(pollInterval: spec.behavior.pollIntervalSeconds))
         }
         return PoolCheck(pool: pool, policy: policy, issues: reader.issues)
     }
 
-    private static func parseThreshold(_ text: String, at path: FieldPath, cache: ThresholdExpressionCache?,
+    private static func parseThreshold(_ text: String, at path: FieldPath, catalog: MetricCatalog, cache: ThresholdExpressionCache?,
                                        reader: inout FieldReader) -> ThresholdExpression? {
         guard !text.isEmpty else { return nil }  // already reported as required
         do throws(ThresholdExpressionError) {
-            if let cache { return try cache.expression(for: text) }
-            return try ThresholdExpression(parsing: text)
+            if let cache { return try cache.expression(for: text, catalog: catalog) }
+            return try ThresholdExpression(parsing: text, catalog: catalog)
         } catch {
             reader.error(path, error.message, column: error.column)
             return nil
@@ -108,21 +110,16 @@ extension ElasticInferencePool {
         reader.rejectUnknownFields(spec, known: specFields, at: path)
         let modelRef = reader.string(spec, "modelRef", at: path, required: true) ?? ""
 
-        // targetRef.name, defaulting to modelRef.
+        // targetRef: the kind (a Deployment unless it says) and the name, defaulting to modelRef.
         let targetPath = path.appending("targetRef")
         let targetRef = reader.object(spec["targetRef"], at: targetPath)
         if let targetRef { reader.rejectUnknownFields(targetRef, known: ["name", "kind", "apiVersion"], at: targetPath) }
-        if let kind = targetRef?["kind"]?.stringValue, kind != "Deployment" {
-            reader.error(targetPath.appending("kind"), "only \"Deployment\" targets are supported, not \"\(kind)\"")
-        }
-        if let apiVersion = targetRef?["apiVersion"]?.stringValue, apiVersion != "apps/v1" {
-            reader.error(targetPath.appending("apiVersion"), "only \"apps/v1\" is supported, not \"\(apiVersion)\"")
-        }
+        let targetKind = decodeTargetKind(targetRef, at: targetPath, reader: &reader)
         let explicitTarget = reader.string(targetRef, "name", at: targetPath, required: targetRef != nil)
         let targetName = Self.targetName(ofSpec: .object(spec)) ?? ""
         if !targetName.isEmpty, !KubernetesNames.isDNS1123Subdomain(targetName) {
             if explicitTarget != nil {
-                reader.error(targetPath.appending("name"), "\"\(targetName)\" is not a valid Deployment name")
+                reader.error(targetPath.appending("name"), "\"\(targetName)\" is not a valid \(targetKind.kind) name")
             } else {
                 reader.error(path.appending("modelRef"), "the target Deployment defaults to modelRef, and \"\(targetName)\" is not a valid Deployment name; set spec.targetRef.name")
             }
@@ -136,12 +133,42 @@ extension ElasticInferencePool {
         let up = reader.string(spec, "scaleUpThreshold", at: path, required: true) ?? ""
         let down = reader.string(spec, "scaleDownThreshold", at: path, required: true) ?? ""
         let warmup = decodeWarmup(spec["warmupStrategy"], at: path.appending("warmupStrategy"), reader: &reader)
-        let metrics = decodeMetrics(spec["metrics"], at: path.appending("metrics"), reader: &reader)
+        let metrics = decodeMetrics(spec["metrics"], at: path.appending("metrics"), modelRef: modelRef, reader: &reader)
         let behavior = decodeBehavior(spec["behavior"], at: path.appending("behavior"),
                                       replicas: minReplicas...max(minReplicas, maxReplicas ?? minReplicas), reader: &reader)
         let paused = reader.bool(spec, "paused", at: path, default: false)
-        return PoolSpec(modelRef: modelRef, targetName: targetName, minReplicas: minReplicas, maxReplicas: maxReplicas ?? minReplicas,
+        if !targetKind.supportsWarmup, !warmup.initContainers.isEmpty || !warmup.preloadedImages.isEmpty {
+            reader.warning(path.appending("warmupStrategy"), "\(targetKind.kind) has no pod template at a path the operator knows; warmup applies to Deployment, StatefulSet and LeaderWorkerSet, and is refused here (WarmupReady=False)")
+        }
+        return PoolSpec(modelRef: modelRef, targetName: targetName, targetKind: targetKind, minReplicas: minReplicas, maxReplicas: maxReplicas ?? minReplicas,
                         scaleUpThreshold: up, scaleDownThreshold: down, warmup: warmup, metrics: metrics, behavior: behavior, paused: paused)
+    }
+
+    /// `targetRef.apiVersion` and `.kind`: a Deployment unless they say otherwise; a known kind may
+    /// leave out its apiVersion, another kind must give it (its group is where discovery looks).
+    private static func decodeTargetKind(_ targetRef: JSONObject?, at path: FieldPath, reader: inout FieldReader) -> WorkloadKind {
+        let kind = reader.string(targetRef, "kind", at: path) ?? WorkloadKind.deployment.kind
+        let apiVersion = reader.string(targetRef, "apiVersion", at: path)
+        let known = WorkloadKind.known.first { $0.kind == kind }
+        if !KubernetesNames.isKind(kind) {
+            reader.error(path.appending("kind"), "\"\(kind)\" is not a kind (an upper-case letter, then letters and digits, as StatefulSet)")
+            return .deployment
+        }
+        if let apiVersion, !KubernetesNames.isAPIVersion(apiVersion) {
+            reader.error(path.appending("apiVersion"), "\"\(apiVersion)\" is not an apiVersion (GROUP/VERSION, as apps/v1)")
+            return .deployment
+        }
+        if let known {
+            if let apiVersion, apiVersion != known.apiVersion {
+                reader.error(path.appending("apiVersion"), "\(kind) is \(known.apiVersion), not \(apiVersion)")
+            }
+            return known
+        }
+        guard let apiVersion else {
+            reader.error(path.appending("apiVersion"), "required for kind \(kind): the API group and version that serve it (as leaderworkerset.x-k8s.io/v1)")
+            return .deployment
+        }
+        return WorkloadKind(apiVersion: apiVersion, kind: kind)
     }
 
     private static func decodeWarmup(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> WarmupStrategy {
@@ -184,54 +211,6 @@ extension ElasticInferencePool {
             if given.isEmpty { reader.error(path.appending("prePullCommand"), "must not be empty") } else { command = given }
         }
         return WarmupStrategy(initContainers: containers, preloadedImages: uniqueImages, prePullCommand: command)
-    }
-
-    private static func decodeMetrics(_ value: JSONValue?, at path: FieldPath, reader: inout FieldReader) -> MetricsSourceSpec? {
-        guard let metrics = reader.object(value, at: path) else { return nil }
-        reader.rejectUnknownFields(metrics, known: ["source", "prometheus", "podScrape"], at: path)
-        let sourceText = reader.string(metrics, "source", at: path, required: true) ?? ""
-        let kind = MetricsSourceSpec.Kind(rawValue: sourceText)
-        if kind == nil, !sourceText.isEmpty {
-            reader.error(path.appending("source"), "expected \"Prometheus\" or \"PodScrape\", not \"\(sourceText)\"")
-        }
-        let promPath = path.appending("prometheus")
-        // No address: the operator's own Prometheus (--prometheus-address), with its credentials.
-        let prometheus = reader.object(metrics["prometheus"], at: promPath)
-        if let prometheus { reader.rejectUnknownFields(prometheus, known: ["address", "queries"], at: promPath) }
-        let address = reader.string(prometheus, "address", at: promPath)
-        if let address, !address.isEmpty, !(address.hasPrefix("http://") || address.hasPrefix("https://")) {
-            reader.error(promPath.appending("address"), "expected an http:// or https:// URL, not \"\(address)\"")
-        }
-        var queries: [MetricName: String] = [:]
-        let queriesPath = promPath.appending("queries")
-        for (key, query) in reader.object(prometheus?["queries"], at: queriesPath) ?? JSONObject() {
-            guard let metric = MetricName(name: key) else {
-                reader.error(queriesPath.appending(key), MetricName.unknownNameMessage(key))
-                continue
-            }
-            guard let text = query.stringValue, !text.isEmpty else {
-                reader.error(queriesPath.appending(key), "expected a non-empty PromQL query")
-                continue
-            }
-            queries[metric] = text
-        }
-        let scrapePath = path.appending("podScrape")
-        let scrape = reader.object(metrics["podScrape"], at: scrapePath)
-        if let scrape { reader.rejectUnknownFields(scrape, known: ["port", "path", "rateWindow"], at: scrapePath) }
-        let port = reader.integer(scrape, "port", at: scrapePath, default: Defaults.scrapePort, range: 1...65535) ?? Defaults.scrapePort
-        let urlPath = reader.string(scrape, "path", at: scrapePath) ?? Defaults.scrapePath
-        if !urlPath.hasPrefix("/") { reader.error(scrapePath.appending("path"), "must start with '/'") }
-        var rateWindow = Defaults.scrapeRateWindowSeconds
-        if let text = reader.string(scrape, "rateWindow", at: scrapePath) {
-            if let seconds = DurationText.seconds(text), seconds >= 1, seconds <= 600 {
-                rateWindow = seconds
-            } else {
-                reader.error(scrapePath.appending("rateWindow"), "expected a duration from 1s to 10m such as \"30s\", not \"\(text)\"")
-            }
-        }
-        guard let kind else { return nil }
-        return MetricsSourceSpec(kind: kind, prometheusAddress: address, prometheusQueries: queries, scrapePort: port, scrapePath: urlPath,
-                                 scrapeRateWindowSeconds: rateWindow)
     }
 
     private static func decodeBehavior(_ value: JSONValue?, at path: FieldPath, replicas: ClosedRange<Int>,

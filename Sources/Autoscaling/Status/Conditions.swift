@@ -65,7 +65,7 @@ extension ReconcilePlan {
         let d = decision
         var conditions: [Condition] = []
         conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
-                          ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to Deployment \(target.name)"))
+                          ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to \(target.kind.kind) \(target.name)"))
         // A source whose clock differs from the operator's by more than a poll is said once here
         // (values are fresh by when the operator read them, so it does not make them stale).
         let skew = sample.clockSkew.flatMap { abs($0) > pool.spec.behavior.pollIntervalSeconds ? $0 : nil }.map {
@@ -98,9 +98,11 @@ extension ReconcilePlan {
         conditions.append(d.limited
             ? Condition(Condition.scalingLimited, .true, reason: reason, message: "the decision wanted replicas beyond minReplicas..maxReplicas")
             : Condition(Condition.scalingLimited, .false, reason: "WithinBounds", message: "the decision fits minReplicas..maxReplicas"))
-        if !warmup.clashes.isEmpty {
+        if let refused = warmup.refused {
+            conditions.append(Condition(Condition.warmupReady, .false, reason: "UnsupportedTarget", message: refused + "; no warmup"))
+        } else if !warmup.clashes.isEmpty {
             conditions.append(Condition(Condition.warmupReady, .false, reason: "Conflict",
-                                        message: "Deployment \(target.name) already has containers named \(warmup.clashes.joined(separator: ", ")) that the operator does not own; no template patch"))
+                                        message: "\(target.kind.kind) \(target.name) already has containers named \(warmup.clashes.joined(separator: ", ")) that the operator does not own; no template patch"))
         } else if warmup.changesTemplate || warmup.changesAnnotation {
             conditions.append(Condition(Condition.warmupReady, .false, reason: "Patching", message: warmup.changes.map(\.description).joined(separator: "; ")))
         } else if let prePull = prePullCondition {

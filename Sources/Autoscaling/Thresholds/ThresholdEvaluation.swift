@@ -26,32 +26,30 @@ public enum Truth: String, Sendable, Hashable {
 
 /// The metric values one decision sees, in canonical units; a missing metric is unknown.
 public struct MetricValues: Sendable, Hashable {
-    private var values: [Double?]
+    /// The built-ins' values, by their index.
+    private var builtIn: [Double?]
+    /// A pool's own metrics' values, by name (empty for most pools).
+    private var custom: [String: Double] = [:]
 
     /// Values by metric, in canonical units.
     public init(_ pairs: [MetricName: Double] = [:]) {
-        values = Array(repeating: nil, count: MetricName.allCases.count)
+        builtIn = Array(repeating: nil, count: MetricName.builtIns.count)
         for (name, value) in pairs { self[name] = value }
     }
 
+    /// The value of the built-in in `slot` (its index among ``MetricName/builtIns``).
+    @inline(__always)
+    func builtIn(_ slot: Int) -> Double? { builtIn[slot] }
+
     /// Reading gives nil for unknown; NaN and infinities are stored as unknown.
     public subscript(name: MetricName) -> Double? {
-        get { values[Self.index(name)] }
-        set { values[Self.index(name)] = newValue.flatMap { $0.isFinite ? $0 : nil } }
-    }
-
-    @inline(__always)
-    static func index(_ name: MetricName) -> Int {
-        switch name {
-        case .p50: return 0
-        case .p90: return 1
-        case .p95: return 2
-        case .p99: return 3
-        case .gpuUtil: return 4
-        case .gpuMem: return 5
-        case .qps: return 6
-        case .queue: return 7
-        case .mean: return 8
+        get {
+            if let index = name.builtInIndex { return builtIn[index] }
+            return custom.isEmpty ? nil : custom[name.rawValue]
+        }
+        set {
+            let value = newValue.flatMap { $0.isFinite ? $0 : nil }
+            if let index = name.builtInIndex { builtIn[index] = value } else { custom[name.rawValue] = value }
         }
     }
 }
@@ -83,10 +81,10 @@ extension Comparison {
     /// The clause on an idle pool (no request served in the source's window), when its metric has
     /// no value: a latency (any duration per request) is read as low, since nothing waited, so a
     /// clause asking for low latency (`<`, `<=`) holds and one asking for high (`>`, `>=`) does not;
-    /// `==` and `!=` stay unknown. Nil for a metric that has a value or is not a latency.
+    /// `==` and `!=` stay unknown. Nil for a metric that is not a latency.
     @inline(__always)
-    func idleTruth(valueMissing: Bool) -> Truth? {
-        guard valueMissing, metric.kind == .duration else { return nil }
+    func idleTruth() -> Truth? {
+        guard metric.kind == .duration else { return nil }
         switch op {
         case .less, .lessOrEqual: return .true
         case .greater, .greaterOrEqual: return .false
@@ -97,44 +95,48 @@ extension Comparison {
 
 extension ThresholdExpression {
     /// Evaluates the expression with three-valued logic; `idle`: the pool served no request, so a
-    /// missing latency reads as described by ``Comparison/idleTruth(valueMissing:)``.
+    /// missing latency reads as ``Comparison/idleTruth()`` says.
     public func evaluate(_ values: MetricValues, idle: Bool = false) -> ThresholdEvaluation {
         var results = [Truth](repeating: .unknown, count: comparisons.count)
-        var idleClauses = [Bool](repeating: false, count: comparisons.count)
-        for (i, c) in comparisons.enumerated() {
-            if let observed = values[c.metric] {
-                results[i] = c.holds(for: observed) ? .true : .false
-            } else if idle, let truth = c.idleTruth(valueMissing: true) {
+        var clauses: [ClauseResult] = []
+        clauses.reserveCapacity(comparisons.count)
+        for i in comparisons.indices {
+            let step = steps[i]
+            let observed = step.slot >= 0 ? values.builtIn(step.slot) : values[comparisons[i].metric]
+            var idleClause = false
+            if let observed {
+                results[i] = step.op.compare(observed, step.threshold) ? .true : .false
+            } else if idle, let truth = comparisons[i].idleTruth() {
                 results[i] = truth
-                idleClauses[i] = true
+                idleClause = true
             }
-        }
-        let clauses = comparisons.enumerated().map {
-            ClauseResult(comparison: $1, observed: values[$1.metric], result: results[$0], idle: idleClauses[$0])
+            clauses.append(ClauseResult(comparison: comparisons[i], observed: observed, result: results[i], idle: idleClause))
         }
         return ThresholdEvaluation(expression: source, result: Self.combine(root, results), clauses: clauses)
     }
 
     /// Only the result, without building the explanation.
     public func truth(_ values: MetricValues, idle: Bool = false) -> Truth {
-        Self.truth(root, comparisons, values, idle)
+        truth(root, values, idle)
     }
 
-    private static func truth(_ node: Node, _ comparisons: [Comparison], _ values: MetricValues, _ idle: Bool) -> Truth {
+    private func truth(_ node: Node, _ values: MetricValues, _ idle: Bool) -> Truth {
         switch node {
         case .comparison(let i):
-            let c = comparisons[i]
-            guard let observed = values[c.metric] else { return idle ? c.idleTruth(valueMissing: true) ?? .unknown : .unknown }
-            return c.holds(for: observed) ? .true : .false
-        case .not(let inner): return !truth(inner, comparisons, values, idle)
+            let step = steps[i]
+            guard let observed = step.slot >= 0 ? values.builtIn(step.slot) : values[comparisons[i].metric] else {
+                return idle ? comparisons[i].idleTruth() ?? .unknown : .unknown
+            }
+            return step.op.compare(observed, step.threshold) ? .true : .false
+        case .not(let inner): return !truth(inner, values, idle)
         case .and(let a, let b):
-            let left = truth(a, comparisons, values, idle)
+            let left = truth(a, values, idle)
             if left == .false { return .false }
-            return left && truth(b, comparisons, values, idle)
+            return left && truth(b, values, idle)
         case .or(let a, let b):
-            let left = truth(a, comparisons, values, idle)
+            let left = truth(a, values, idle)
             if left == .true { return .true }
-            return left || truth(b, comparisons, values, idle)
+            return left || truth(b, values, idle)
         }
     }
 

@@ -27,6 +27,16 @@ public struct ThresholdExpression: Sendable, Hashable {
     public let root: Node
     /// Every comparison, in the order written.
     public let comparisons: [Comparison]
+    /// What evaluation reads of each comparison, without copying it: the built-in metric's slot in
+    /// ``MetricValues`` (-1 for a pool's own metric), the operator and the threshold.
+    let steps: [Step]
+
+    /// One comparison as evaluation reads it.
+    struct Step: Sendable, Hashable {
+        let slot: Int
+        let op: ComparisonOperator
+        let threshold: Double
+    }
 
     /// A node of the syntax tree.
     public indirect enum Node: Sendable, Hashable {
@@ -37,12 +47,15 @@ public struct ThresholdExpression: Sendable, Hashable {
     }
 
     /// Parses `source`; the error names the column and what was expected.
-    public init(parsing source: String) throws(ThresholdExpressionError) {
-        var parser = ThresholdParser(source: source)
+    /// - Parameter catalog: the metrics names may name (default: the built-ins); a pool's own
+    ///   metrics come from its `spec.metrics` (``MetricsSourceSpec/catalog``).
+    public init(parsing source: String, catalog: MetricCatalog = .builtIn) throws(ThresholdExpressionError) {
+        var parser = ThresholdParser(source: source, catalog: catalog)
         let (root, comparisons) = try parser.parse()
         self.source = source
         self.root = root
         self.comparisons = comparisons
+        steps = comparisons.map { Step(slot: $0.metric.builtInIndex ?? -1, op: $0.op, threshold: $0.threshold.value) }
     }
 
     /// The metrics the expression reads, without repeats, in the order first written.

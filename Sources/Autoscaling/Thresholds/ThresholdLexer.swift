@@ -45,7 +45,13 @@ struct ThresholdLexer {
         return try lexer.run()
     }
 
-    private static let micro: (UInt8, UInt8) = (0xC2, 0xB5)  // "µ" in UTF-8
+    /// The two micro signs people type, in UTF-8: U+00B5 MICRO SIGN (`µ`, what a keyboard's
+    /// AltGr+m gives) and U+03BC GREEK SMALL LETTER MU (`μ`, what a Greek layout or a copied
+    /// document gives). Both mean 10⁻⁶ in `µs`.
+    private static let microSigns: [(UInt8, UInt8)] = [(0xC2, 0xB5), (0xCE, 0xBC)]
+    /// The units that may follow a number after a space (`200 ms`, `85 %`): only these, so that a
+    /// word after a number (`qps > 5 or …`) stays a word and gets its own error.
+    private static let spacedUnits: Set<String> = ["us", "µs", "μs", "ms", "s", "%"]
 
     private mutating func column(at byteIndex: Int) -> Int {
         while columnIndex < byteIndex {
@@ -58,7 +64,10 @@ struct ThresholdLexer {
     private func isLetter(_ b: UInt8) -> Bool { (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || b == 95 }
     private func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
     private func byte(_ offset: Int) -> UInt8? { index + offset < bytes.count ? bytes[index + offset] : nil }
-    private func isMicro(at i: Int) -> Bool { i + 1 < bytes.count && bytes[i] == Self.micro.0 && bytes[i + 1] == Self.micro.1 }
+    private func isMicro(at i: Int) -> Bool {
+        i + 1 < bytes.count && Self.microSigns.contains { bytes[i] == $0.0 && bytes[i + 1] == $0.1 }
+    }
+    private func isUnitByte(at i: Int) -> Bool { isLetter(bytes[i]) || bytes[i] == UInt8(ascii: "%") || isMicro(at: i) }
 
     private mutating func fail(_ message: String, at byteIndex: Int) -> ThresholdExpressionError {
         ThresholdExpressionError(column: column(at: byteIndex), message: message)
@@ -115,25 +124,7 @@ struct ThresholdLexer {
                 continue
             }
             if isDigit(c) || (c == UInt8(ascii: ".") && byte(1).map(isDigit) == true) {
-                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-                if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-                    index += 1
-                    guard index < bytes.count, isDigit(bytes[index]) else {
-                        throw fail("expected a digit after the decimal point", at: index)
-                    }
-                    while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-                }
-                let numberEnd = index
-                while index < bytes.count {
-                    if isLetter(bytes[index]) || bytes[index] == UInt8(ascii: "%") { index += 1 }
-                    else if isMicro(at: index) { index += 2 }
-                    else { break }
-                }
-                let numberText = String(decoding: bytes[start..<numberEnd], as: UTF8.self)
-                let unit = String(decoding: bytes[numberEnd..<index], as: UTF8.self)
-                guard let number = Double(numberText) else { throw fail("'\(numberText)' is not a number", at: start) }
-                guard number.isFinite else { throw fail("'\(numberText)' is too large a number", at: start) }
-                tokens.append(token(.quantity(number: number, numberText: numberText, unit: unit), from: start, length: index - start))
+                tokens.append(try quantity(from: start))
                 continue
             }
             // Anything else: name the character (a whole UTF-8 sequence).
@@ -143,5 +134,47 @@ struct ThresholdLexer {
         }
         tokens.append(ThresholdToken(kind: .end, column: column(at: bytes.count), length: 0))
         return tokens
+    }
+
+    /// A number as people write it, and its unit: digits with an optional fraction (`0.85`, `.5`)
+    /// and exponent (`1.5e3`, `2E-1`), then the unit written right after it (`200ms`, `85%`, `2e2ms`)
+    /// or, for the units of ``spacedUnits``, after spaces (`200 ms`, `85 %`). The token keeps the
+    /// text as written (`1.5e3`); the unit is read by ``Quantity/make(number:numberText:unit:for:)``.
+    private mutating func quantity(from start: Int) throws(ThresholdExpressionError) -> ThresholdToken {
+        while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < bytes.count, isDigit(bytes[index]) else {
+                throw fail("expected a digit after the decimal point", at: index)
+            }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        // An exponent only when digits follow (`1e3`, `1e-3`, `1E+3`): `5em` is 5 and the unit `em`.
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            var digits = index + 1
+            if digits < bytes.count, bytes[digits] == UInt8(ascii: "+") || bytes[digits] == UInt8(ascii: "-") { digits += 1 }
+            if digits < bytes.count, isDigit(bytes[digits]) {
+                index = digits
+                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+            }
+        }
+        let numberEnd = index
+        let numberText = String(decoding: bytes[start..<numberEnd], as: UTF8.self)
+        guard let number = Double(numberText) else { throw fail("'\(numberText)' is not a number", at: start) }
+        guard number.isFinite else { throw fail("'\(numberText)' is too large a number", at: start) }
+
+        var unitStart = index
+        var afterSpaces = index
+        while afterSpaces < bytes.count, bytes[afterSpaces] == UInt8(ascii: " ") || bytes[afterSpaces] == UInt8(ascii: "\t") { afterSpaces += 1 }
+        if afterSpaces > index {
+            var end = afterSpaces
+            while end < bytes.count, isUnitByte(at: end) { end += isMicro(at: end) ? 2 : 1 }
+            if Self.spacedUnits.contains(String(decoding: bytes[afterSpaces..<end], as: UTF8.self)) { unitStart = afterSpaces }
+        }
+        index = unitStart
+        while index < bytes.count, isUnitByte(at: index) { index += isMicro(at: index) ? 2 : 1 }
+        let unit = String(decoding: bytes[unitStart..<index], as: UTF8.self)
+        let kind = ThresholdToken.Kind.quantity(number: number, numberText: numberText, unit: unit)
+        return token(kind, from: start, length: index - start)
     }
 }

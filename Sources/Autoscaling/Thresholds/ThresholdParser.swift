@@ -1,14 +1,17 @@
-import NameSuggestion
-
 /// Recursive-descent parser for ``ThresholdExpression``.
 struct ThresholdParser {
     let source: String
+    /// The metrics names may name: the built-ins and the pool's own.
+    let catalog: MetricCatalog
     private var tokens: [ThresholdToken] = []
     private var position = 0
     private var comparisons: [Comparison] = []
     private var depth = 0
 
-    init(source: String) { self.source = source }
+    init(source: String, catalog: MetricCatalog = .builtIn) {
+        self.source = source
+        self.catalog = catalog
+    }
 
     private var current: ThresholdToken { tokens[position] }
 
@@ -86,8 +89,8 @@ struct ThresholdParser {
                 let symbol = lower == "and" ? "&&" : lower == "or" ? "||" : "!"
                 throw fail("'\(name)' is not an operator here; write '\(symbol)'")
             }
-            guard let known = MetricName(name: name) else {
-                throw fail(MetricName.unknownNameMessage(name))
+            guard let known = catalog.metric(named: name) else {
+                throw fail(catalog.unknownNameMessage(name))
             }
             metric = known
         case .quantity:
@@ -95,7 +98,7 @@ struct ThresholdParser {
         case .end:
             throw fail("expected a comparison after \(tokens[max(0, position - 1)].display)")
         default:
-            throw fail("expected a metric name (\(MetricName.list)), found \(nameToken.display)")
+            throw fail("expected a metric name (\(catalog.list)), found \(nameToken.display)")
         }
         position += 1
 
@@ -106,14 +109,16 @@ struct ThresholdParser {
         position += 1
 
         guard case .quantity(let number, let numberText, let unit) = current.kind else {
-            if case .identifier(let word) = current.kind, MetricName(name: word) != nil {
+            if case .identifier(let word) = current.kind, catalog.metric(named: word) != nil {
                 throw fail("expected a quantity after '\(op.rawValue)': comparing two metrics is not supported")
             }
             throw fail("expected a quantity after '\(op.rawValue)'", at: current.kind == .end ? opToken.column + opToken.length : nil)
         }
         switch Quantity.make(number: number, numberText: numberText, unit: unit, for: metric) {
         case .failure(let problem):
-            throw fail(problem.message, at: current.column + problem.offset)
+            // A unit written after spaces (`85 ms`): a problem with the unit points at the unit.
+            let spaces = current.length - numberText.count - unit.count
+            throw fail(problem.message, at: current.column + problem.offset + (problem.offset >= numberText.count ? spaces : 0))
         case .success(let quantity):
             position += 1
             comparisons.append(Comparison(metric: metric, op: op, threshold: quantity, column: nameToken.column))
@@ -123,14 +128,9 @@ struct ThresholdParser {
 }
 
 extension MetricName {
-    /// "unknown metric 'gpu.utl'; did you mean 'gpu.util'?"
+    /// "unknown metric 'gpu.utl'; did you mean 'gpu.util'?" (among the built-ins; a pool's own
+    /// names are suggested by its ``MetricCatalog``).
     public static func unknownNameMessage(_ name: String) -> String {
-        var message = "unknown metric '\(name)'"
-        if let guess = NameSuggestion.closest(to: name, in: MetricName.allCases.map(\.rawValue)) {
-            message += "; did you mean '\(guess)'?"
-        } else {
-            message += "; known metrics are \(MetricName.list)"
-        }
-        return message
+        MetricCatalog.builtIn.unknownNameMessage(name)
     }
 }

@@ -23,7 +23,14 @@ public struct PrePullPlan: Sendable, Hashable {
     ///   - current: the pool's DaemonSet as cached, nil when there is none.
     ///   - pauseImage: the image that holds each pre-pull pod once its pulls are done.
     public static func plan(pool: ElasticInferencePool, target: DeploymentView, current: JSONValue?, pauseImage: String) -> PrePullPlan {
-        let desired = pool.spec.warmup.preloadedImages.isEmpty ? nil : daemonSet(pool: pool, target: target, pauseImage: pauseImage)
+        plan(pool: pool, target: WorkloadView(target), current: current, pauseImage: pauseImage)
+    }
+
+    /// The plan for `target` of any kind; a kind without pod templates at known paths gets no
+    /// DaemonSet (the warmup plan says why), and one it had is deleted.
+    public static func plan(pool: ElasticInferencePool, target: WorkloadView, current: JSONValue?, pauseImage: String) -> PrePullPlan {
+        let wanted = !pool.spec.warmup.preloadedImages.isEmpty && target.kind.supportsWarmup
+        let desired = wanted ? daemonSet(pool: pool, target: target, pauseImage: pauseImage) : nil
         let rollout = current.flatMap { DaemonSetView($0).rollout }
         switch (desired, current) {
         case (nil, nil): return PrePullPlan(change: nil, desired: nil, rollout: nil)
@@ -57,7 +64,7 @@ public struct PrePullPlan: Sendable, Hashable {
     private static let built = Locked<[Inputs: JSONValue]>([:])
 
     /// The DaemonSet for the pool's images.
-    static func daemonSet(pool: ElasticInferencePool, target: DeploymentView, pauseImage: String) -> JSONValue {
+    static func daemonSet(pool: ElasticInferencePool, target: WorkloadView, pauseImage: String) -> JSONValue {
         let template = target.podSpec
         let inputs = Inputs(pool: pool.name, namespace: pool.namespace, uid: pool.uid, images: pool.spec.warmup.preloadedImages,
                             command: pool.spec.warmup.prePullCommand, pauseImage: pauseImage, nodeSelector: template["nodeSelector"],
@@ -71,7 +78,7 @@ public struct PrePullPlan: Sendable, Hashable {
         return daemonSet
     }
 
-    private static func build(pool: ElasticInferencePool, target: DeploymentView, pauseImage: String) -> JSONValue {
+    private static func build(pool: ElasticInferencePool, target: WorkloadView, pauseImage: String) -> JSONValue {
         let selectorLabel = JSONObject([(Defaults.prePullPoolLabel, .string(pool.name))])
         let tiny: JSONValue = ["requests": ["cpu": "1m", "memory": "8Mi"], "limits": ["cpu": "100m", "memory": "64Mi"]]
         let pulls: [JSONValue] = pool.spec.warmup.preloadedImages.enumerated().map { index, image in

@@ -1,8 +1,8 @@
 import JSON
 
-/// How the target's pod template must change to carry the pool's warmup init containers (SPEC §5),
+/// How the target's pod templates must change to carry the pool's warmup init containers (SPEC §5),
 /// computed without I/O. The operator owns only the init containers its annotation lists: it adds,
-/// changes and removes those, places them after the Deployment's own, and never touches the rest.
+/// changes and removes those, places them after the workload's own, and never touches the rest.
 public struct WarmupPlan: Sendable, Hashable {
     /// One change to an owned init container, for explanations.
     public enum Change: Sendable, Hashable, CustomStringConvertible {
@@ -35,55 +35,91 @@ public struct WarmupPlan: Sendable, Hashable {
     /// Deployment changed since it was read: nobody else's edit is lost.
     public let patch: JSONValue?
 
-    /// The plan for making `deployment`'s pod template carry `warmup`'s init containers (and only those of its
-    /// own it already carries, by its annotation). Pure: compares, never writes.
+    /// Why warmup cannot be applied to the target: its kind has no pod template at a path the
+    /// operator knows (warmup applies to Deployments, StatefulSets and LeaderWorkerSets). Nil when
+    /// it can, or when the pool asks for no warmup (no init containers, no images to pre-pull).
+    public let refused: String?
+
+    /// The plan for making `deployment`'s pod template carry `warmup`'s init containers.
     public static func plan(_ warmup: WarmupStrategy, for deployment: DeploymentView) -> WarmupPlan {
-        let current = deployment.initContainers
-        let owned = Set(deployment.ownedInitContainerNames)
+        plan(warmup, for: WorkloadView(deployment))
+    }
+
+    /// The plan for making each of `target`'s pod templates (one for a Deployment or StatefulSet; a
+    /// LeaderWorkerSet's worker and leader templates) carry `warmup`'s init containers (and only
+    /// those of its own it already carries, by its annotation). Pure: compares, never writes.
+    public static func plan(_ warmup: WarmupStrategy, for target: WorkloadView) -> WarmupPlan {
+        let owned = Set(target.ownedInitContainerNames)
         let wanted = warmup.initContainerNames
         func name(_ c: JSONValue) -> String { c["name"]?.stringValue ?? "" }
+        let templates = target.podTemplates
+        guard !templates.isEmpty else {
+            let refused = wanted.isEmpty && warmup.preloadedImages.isEmpty ? nil
+                : "\(target.kind.kind) \(target.name) has no pod template at a path the operator knows; warmup applies to Deployment, StatefulSet and LeaderWorkerSet"
+            return WarmupPlan(desiredInitContainers: [], desiredOwnedNames: wanted, clashes: [], changes: [], changesAnnotation: false,
+                              patch: nil, refused: refused)
+        }
 
-        // A pool container may not take a name the Deployment uses for a container the operator does not own.
-        let foreignNames = Set(current.map(name).filter { !owned.contains($0) } + deployment.containers.map(name))
-        let clashes = wanted.filter { foreignNames.contains($0) }
+        var clashes: [String] = []
+        var changes: [Change] = []
+        var firstDesired: [JSONValue]?
+        var specs: [(path: [String], initContainers: [JSONValue])] = []
+        for (path, template) in templates {
+            let spec = template["spec"]?.objectValue ?? JSONObject()
+            let current = spec["initContainers"]?.arrayValue ?? []
+            // A pool container may not take a name the template uses for a container the operator does not own.
+            let foreignNames = Set(current.map(name).filter { !owned.contains($0) } + (spec["containers"]?.arrayValue ?? []).map(name))
+            for clash in wanted where foreignNames.contains(clash) && !clashes.contains(clash) { clashes.append(clash) }
 
-        let desired = current.filter { !owned.contains(name($0)) } + warmup.initContainers.map(JSONValue.object)
-        let annotationNow = deployment.annotations[Defaults.ownedInitContainersAnnotation]?.stringValue
+            let desired = current.filter { !owned.contains(name($0)) } + warmup.initContainers.map(JSONValue.object)
+            if firstDesired == nil { firstDesired = desired }
+            var here: [Change] = []
+            let currentByName = Dictionary(current.map { (name($0), $0) }, uniquingKeysWith: { first, _ in first })
+            for container in warmup.initContainers {
+                let n = container["name"]?.stringValue ?? ""
+                if let existing = currentByName[n], owned.contains(n) {
+                    if !ContainerComparison.equivalent(existing, .object(container)) { here.append(.update(n)) }
+                } else if currentByName[n] == nil {
+                    here.append(.add(n))
+                }
+            }
+            for n in current.map(name) where owned.contains(n) && !wanted.contains(n) { here.append(.remove(n)) }
+            // Owned containers compare equal one by one and the others are copied as they are, so what
+            // is left to differ is their order.
+            if here.isEmpty, current.map(name) != desired.map(name) { here.append(.reorder) }
+            if !here.isEmpty { specs.append((path, desired)) }
+            for change in here where !changes.contains(change) { changes.append(change) }
+        }
+        let desired = firstDesired ?? []
+        let annotationNow = target.annotations[Defaults.ownedInitContainersAnnotation]?.stringValue
         let annotationWanted = wanted.isEmpty ? nil : wanted.joined(separator: ",")
         let changesAnnotation = annotationNow != annotationWanted
 
-        var changes: [Change] = []
-        let currentByName = Dictionary(current.map { (name($0), $0) }, uniquingKeysWith: { first, _ in first })
-        for container in warmup.initContainers {
-            let n = container["name"]?.stringValue ?? ""
-            if let existing = currentByName[n], owned.contains(n) {
-                if !ContainerComparison.equivalent(existing, .object(container)) { changes.append(.update(n)) }
-            } else if currentByName[n] == nil {
-                changes.append(.add(n))
-            }
-        }
-        for n in current.map(name) where owned.contains(n) && !wanted.contains(n) { changes.append(.remove(n)) }
-        // Owned containers compare equal one by one and the others are copied as they are, so what
-        // is left to differ is their order.
-        if changes.isEmpty, current.map(name) != desired.map(name) { changes.append(.reorder) }
-
         guard clashes.isEmpty, !changes.isEmpty || changesAnnotation else {
             return WarmupPlan(desiredInitContainers: desired, desiredOwnedNames: wanted, clashes: clashes,
-                              changes: clashes.isEmpty ? changes : [], changesAnnotation: clashes.isEmpty && changesAnnotation, patch: nil)
+                              changes: clashes.isEmpty ? changes : [], changesAnnotation: clashes.isEmpty && changesAnnotation, patch: nil, refused: nil)
         }
         var metadata = JSONObject()
-        if let rv = deployment.resourceVersion { metadata["resourceVersion"] = .string(rv) }
+        if let rv = target.resourceVersion { metadata["resourceVersion"] = .string(rv) }
         if changesAnnotation {
             metadata["annotations"] = .object(JSONObject([(Defaults.ownedInitContainersAnnotation, annotationWanted.map(JSONValue.string) ?? .null)]))
         }
         var patch = JSONObject()
         patch["metadata"] = .object(metadata)
-        if !changes.isEmpty {
-            // A merge patch replaces the whole list; the list holds the Deployment's own init
-            // containers exactly as read, and the resourceVersion guards against a concurrent edit.
-            patch["spec"] = ["template": ["spec": ["initContainers": .array(desired)]]]
+        // A merge patch replaces each whole list; each list holds the template's own init containers
+        // exactly as read, and the resourceVersion guards against a concurrent edit.
+        for (path, initContainers) in specs {
+            patch = Self.setting(path + ["spec", "initContainers"], to: .array(initContainers), in: patch)
         }
         return WarmupPlan(desiredInitContainers: desired, desiredOwnedNames: wanted, clashes: [], changes: changes,
-                          changesAnnotation: changesAnnotation, patch: .object(patch))
+                          changesAnnotation: changesAnnotation, patch: .object(patch), refused: nil)
+    }
+
+    /// `object` with `value` at `path`, making the objects on the way.
+    static func setting(_ path: [String], to value: JSONValue, in object: JSONObject) -> JSONObject {
+        guard let first = path.first else { return object }
+        var result = object
+        result[first] = path.count == 1 ? value : .object(setting(Array(path.dropFirst()), to: value, in: object[first]?.objectValue ?? JSONObject()))
+        return result
     }
 }

@@ -91,6 +91,20 @@ public final class KubeClient: Sendable {
         try await get(resource, namespace: namespace, name: name, subresource: "scale")
     }
 
+    /// The resources of one API group version (`GET /apis/GROUP/VERSION`, `/api/v1` for the core
+    /// group): the discovery document kubectl and client-go's REST mapper read. Nil when the server
+    /// does not serve the group version (404).
+    public func resources(apiVersion: String) async throws(KubeError) -> [APIResource]? {
+        let path = apiVersion.contains("/") ? "/apis/\(apiVersion)" : "/api/\(apiVersion)"
+        let list: JSONValue
+        do throws(KubeError) {
+            list = try await call("GET", path)
+        } catch where error.kind == .notFound {
+            return nil
+        }
+        return (list["resources"]?.arrayValue ?? []).compactMap(APIResource.init)
+    }
+
     /// Sets replicas through the `scale` subresource with a merge patch, as `kubectl scale` does.
     @discardableResult
     public func setReplicas(_ resource: ResourceRef, namespace: String?, name: String, to replicas: Int) async throws(KubeError) -> JSONValue {

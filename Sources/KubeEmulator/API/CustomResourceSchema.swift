@@ -19,7 +19,8 @@ enum CustomResourceSchema {
                                 shortNames: names["shortNames"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                                 hasStatus: version["subresources"]?["status"] != nil, hasGeneration: true, returnsDeletedObject: true,
                                 isCustom: true, schema: version["schema"]?["openAPIV3Schema"],
-                                categories: names["categories"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                                categories: names["categories"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                scalePaths: ScalePaths(version["subresources"]?["scale"]))
         }
     }
 

@@ -171,7 +171,7 @@ final class KubeAPI: Sendable {
                 }
             }
             switch (verb, subresource) {
-            case ("get", "scale"): return (200, Scale.make(try store.get(type, namespace: namespace, name: name)))
+            case ("get", "scale"): return (200, Scale.make(try store.get(type, namespace: namespace, name: name), type))
             case ("get", _):
                 let object = try store.get(type, namespace: namespace, name: name)
                 guard TableConversion.wanted(request.header("accept")), subresource == nil else { return (200, .object(object)) }

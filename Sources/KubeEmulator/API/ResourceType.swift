@@ -12,6 +12,8 @@ public struct ResourceType: Sendable, Hashable {
     public let shortNames: [String]
     public let hasStatus: Bool
     public let hasScale: Bool
+    /// For custom resources with a `scale` subresource: where the CRD says its replicas and selector are.
+    public let scalePaths: ScalePaths?
     /// Whether `metadata.generation` is kept (bumped on spec changes).
     public let hasGeneration: Bool
     /// DELETE answers with the object (pods, custom resources) rather than a `Status`.
@@ -24,7 +26,8 @@ public struct ResourceType: Sendable, Hashable {
 
     public init(group: String, version: String, plural: String, singular: String, kind: String, namespaced: Bool,
                 shortNames: [String] = [], hasStatus: Bool = false, hasScale: Bool = false, hasGeneration: Bool = false,
-                returnsDeletedObject: Bool = false, isCustom: Bool = false, schema: JSONValue? = nil, categories: [String] = []) {
+                returnsDeletedObject: Bool = false, isCustom: Bool = false, schema: JSONValue? = nil, categories: [String] = [],
+                scalePaths: ScalePaths? = nil) {
         self.group = group
         self.version = version
         self.plural = plural
@@ -33,7 +36,8 @@ public struct ResourceType: Sendable, Hashable {
         self.namespaced = namespaced
         self.shortNames = shortNames
         self.hasStatus = hasStatus
-        self.hasScale = hasScale
+        self.hasScale = hasScale || scalePaths != nil
+        self.scalePaths = scalePaths
         self.hasGeneration = hasGeneration
         self.returnsDeletedObject = returnsDeletedObject
         self.isCustom = isCustom
@@ -99,4 +103,24 @@ public struct ResourceType: Sendable, Hashable {
 
     /// Built-in list items carry no `kind`/`apiVersion` (the typed list encodes them without); custom ones do.
     var listItemsCarryTypeMeta: Bool { isCustom }
+}
+
+/// A CRD version's `subresources.scale`: the JSON paths (`.spec.replicas`) of the custom resource's
+/// desired and observed replicas and of its pods' selector (a string in the serialized form, as
+/// `status.selector` of a `Scale`; absent when the CRD names no `labelSelectorPath`).
+public struct ScalePaths: Sendable, Hashable {
+    public let specReplicas: [String]
+    public let statusReplicas: [String]
+    public let labelSelector: [String]?
+
+    /// From the CRD's `scale` object; nil when it is not one.
+    init?(_ scale: JSONValue?) {
+        func path(_ key: String) -> [String]? {
+            scale?[key]?.stringValue.map { $0.split(separator: ".").map(String.init) }
+        }
+        guard scale?.objectValue != nil, let spec = path("specReplicasPath"), let status = path("statusReplicasPath") else { return nil }
+        specReplicas = spec
+        statusReplicas = status
+        labelSelector = path("labelSelectorPath")
+    }
 }

@@ -36,7 +36,8 @@ enum TableConversion {
         for column in printer {
             let path = (column["jsonPath"]?.stringValue ?? "").split(separator: ".").map(String.init)
             columns.append(Column(name: column["name"]?.stringValue ?? "", type: column["type"]?.stringValue ?? "string",
-                                  format: column["format"]?.stringValue ?? "", path: path, description: column["description"]?.stringValue ?? ""))
+                                  format: column["format"]?.stringValue ?? "", path: path, description: column["description"]?.stringValue ?? "",
+                                  priority: column["priority"]?.intValue ?? 0))
         }
         return columns
     }

@@ -15,6 +15,12 @@ import Locking
 ///   default) starts new pods first, within `maxSurge`, and removes old Ready ones as new ones turn
 ///   Ready, keeping `desired - maxUnavailable` Ready; Recreate (and StatefulSets) replace all at once;
 /// - DaemonSets get one Pod per emulated node (`emulator-node-N`);
+/// - a LeaderWorkerSet's (`leaderworkerset.x-k8s.io/v1`, once its CRD is installed) become groups:
+///   a leader `NAME-G` and workers `NAME-G-W` per group, labelled as the LWS controller labels them
+///   (`leaderworkerset.sigs.k8s.io/name`, `group-index`, `worker-index`, `group-key`,
+///   `template-revision-hash`), the highest groups removed first; its status counts the groups
+///   whose every pod is Ready and sets `hpaPodSelector` to the leaders (the real controller makes a
+///   leader StatefulSet and a worker StatefulSet per group; here the pods are owned by the set);
 /// - Deployment, DaemonSet and StatefulSet status (replicas, ready, updated, available,
 ///   observedGeneration) are kept as the real controllers keep them, through the `status`
 ///   subresource, so watches see them.
@@ -41,12 +47,15 @@ final class FakeKubelet: Sendable {
         }, work: { [self] in reconcile() })
         self.loop.withLock { $0 = loop }
         api.store.observeChanges { storageKey in
-            if ["apps/deployments", "apps/daemonsets", "apps/statefulsets", "/pods"].contains(storageKey) { loop.wake() }
+            if ["apps/deployments", "apps/daemonsets", "apps/statefulsets", "/pods", Self.leaderWorkerSets].contains(storageKey) { loop.wake() }
         }
     }
 
     /// Stops the loop and waits for it to end (idempotent).
     func stop() { loop.withLock { $0 }?.stop() }
+
+    /// The storage key of LeaderWorkerSets (served once their CRD is installed).
+    static let leaderWorkerSets = "leaderworkerset.x-k8s.io/leaderworkersets"
 
     /// The workload controllers stood in for.
     private enum Workload {
@@ -68,7 +77,12 @@ final class FakeKubelet: Sendable {
         guard let types else { return }
         let all = api.store.allObjects()
         let pods = all.filter { $0.storageKey == types.pods.storageKey }.map(\.object)
+        let leaderWorkerSetType = api.type(group: "leaderworkerset.x-k8s.io", version: "v1", plural: "leaderworkersets")
         for owner in all {
+            if owner.storageKey == Self.leaderWorkerSets, let type = leaderWorkerSetType {
+                reconcileLeaderWorkerSet(owner.object, type: type, pods: pods, podType: types.pods)
+                continue
+            }
             guard let (type, workload) = types.workloads.first(where: { $0.0.storageKey == owner.storageKey }) else { continue }
             reconcileOwner(owner.object, type: type, workload: workload, pods: pods, podType: types.pods,
                            desired: workload == .daemonSet ? nodes : (owner.object["spec"]?["replicas"]?.intValue ?? 1))
@@ -124,16 +138,23 @@ final class FakeKubelet: Sendable {
                 ordinals.insert(ordinal)
                 identity = .ordinal(name: name, ordinal: ordinal, serviceName: owner["spec"]?["serviceName"]?.stringValue)
             }
-            guard let pod = create(owner: owner, ownerType: type, template: template, revisionLabel: (workload.revisionLabel, revision),
+            guard let pod = create(owner: owner, ownerType: type, template: template, labels: [workload.revisionLabel: .string(revision)],
                                    identity: identity, namespace: namespace, node: node, podType: podType) else { break }
             pods.append(pod)
         }
-        // Pods whose start delay has passed become Ready.
+        let ready = readyNow(pods, podType).count
+        writeStatus(owner, type: type, workload: workload, pods: pods.count + old.count, ready: ready + old.count, updated: pods.count,
+                    desired: desired, revision: revision)
+    }
+
+    /// The uids of `pods` that are Ready now: those already Running, and those whose start delay
+    /// has passed, which become Ready here.
+    private func readyNow(_ pods: [JSONObject], _ podType: ResourceType) -> Set<String> {
         let now = Date()
-        var ready = 0
+        var ready: Set<String> = []
         for pod in pods {
             let podUID = pod["metadata"]?["uid"]?.stringValue ?? ""
-            if pod["status"]?["phase"] == "Running" { ready += 1; continue }
+            if pod["status"]?["phase"] == "Running" { ready.insert(podUID); continue }
             guard let due = readyAt.withLock({ $0[podUID] }) else {
                 readyAt.withLock { $0[podUID] = now.addingTimeInterval(startDelay.withLock { $0 }) }
                 continue
@@ -141,14 +162,62 @@ final class FakeKubelet: Sendable {
             guard due <= now else { continue }
             if markReady(pod, podType) {
                 readyAt.withLock { _ = $0.removeValue(forKey: podUID) }
-                ready += 1
+                ready.insert(podUID)
             } else {
                 // No address to serve on, or the pod went meanwhile: try again in a second, not at once.
                 readyAt.withLock { $0[podUID] = now.addingTimeInterval(1) }
             }
         }
-        writeStatus(owner, type: type, workload: workload, pods: pods.count + old.count, ready: ready + old.count, updated: pods.count,
-                    desired: desired, revision: revision)
+        return ready
+    }
+
+    /// A LeaderWorkerSet's groups: `replicas` of them, each a leader and `size - 1` workers from the
+    /// leader template (the worker template when there is none) and the worker template; a new
+    /// template replaces them.
+    private func reconcileLeaderWorkerSet(_ owner: JSONObject, type: ResourceType, pods all: [JSONObject], podType: ResourceType) {
+        guard let uid = owner["metadata"]?["uid"]?.stringValue, let name = owner["metadata"]?["name"]?.stringValue,
+              let namespace = owner["metadata"]?["namespace"]?.stringValue, owner["metadata"]?["deletionTimestamp"] == nil else { return }
+        let lwt = owner["spec"]?["leaderWorkerTemplate"]
+        let groups = owner["spec"]?["replicas"]?.intValue ?? 1
+        let size = max(1, lwt?["size"]?.intValue ?? 1)
+        let workerTemplate = lwt?["workerTemplate"] ?? .object([:])
+        let leaderTemplate = lwt?["leaderTemplate"] ?? workerTemplate
+        let revision = Self.hash((lwt ?? .null).compactText)
+        let label = "leaderworkerset.sigs.k8s.io/"
+        func group(_ pod: JSONObject) -> Int { Int(pod["metadata"]?["labels"]?[label + "group-index"]?.stringValue ?? "") ?? -1 }
+        var pods = all.filter { pod in
+            (pod["metadata"]?["ownerReferences"]?.arrayValue ?? []).contains { $0["uid"]?.stringValue == uid } && pod["metadata"]?["deletionTimestamp"] == nil
+        }
+        // Pods of an older template, or of a group beyond `replicas` (scale-down: the highest groups), go.
+        for pod in pods where pod["metadata"]?["labels"]?[label + "template-revision-hash"]?.stringValue != revision || group(pod) >= groups {
+            delete(pod, podType)
+        }
+        pods.removeAll { $0["metadata"]?["labels"]?[label + "template-revision-hash"]?.stringValue != revision || group($0) >= groups }
+        let existing = Set(pods.compactMap { $0["metadata"]?["name"]?.stringValue })
+        for g in 0..<groups {
+            for w in 0..<size {
+                let podName = w == 0 ? "\(name)-\(g)" : "\(name)-\(g)-\(w)"
+                guard !existing.contains(podName) else { continue }
+                let labels: JSONObject = [label + "name": .string(name), label + "group-index": .string(String(g)), label + "worker-index": .string(String(w)),
+                                          label + "group-key": .string(Self.hash("\(namespace)/\(name)-\(g)")), label + "template-revision-hash": .string(revision)]
+                guard let pod = create(owner: owner, ownerType: type, template: w == 0 ? leaderTemplate : workerTemplate, labels: labels,
+                                       identity: .named(podName), namespace: namespace, node: "emulator-node-\(g % nodes + 1)", podType: podType) else { continue }
+                pods.append(pod)
+            }
+        }
+        let ready = readyNow(pods, podType)
+        var readyGroups = 0
+        for g in 0..<groups {
+            let members = pods.filter { group($0) == g }
+            if members.count == size, members.allSatisfy({ ready.contains($0["metadata"]?["uid"]?.stringValue ?? "") }) { readyGroups += 1 }
+        }
+        let leaders = pods.filter { $0["metadata"]?["labels"]?[label + "worker-index"]?.stringValue == "0" }.count
+        var status: JSONObject = ["observedGeneration": owner["metadata"]?["generation"] ?? .integer(1), "replicas": .integer(leaders),
+                                  "updatedReplicas": .integer(leaders), "hpaPodSelector": .string("\(label)name=\(name),\(label)worker-index=0")]
+        if readyGroups > 0 { status["readyReplicas"] = .integer(readyGroups) }
+        status["conditions"] = [["type": "Available", "status": .string(readyGroups >= groups ? "True" : "False"),
+                                 "reason": .string(readyGroups >= groups ? "AllGroupsReady" : "GroupsNotReady")]]
+        writeStatus(owner, type: type, status: .object(status))
     }
 
     private static func isRunning(_ pod: JSONObject) -> Bool { pod["status"]?["phase"] == "Running" }
@@ -173,10 +242,12 @@ final class FakeKubelet: Sendable {
         return (surge, surge == 0 && unavailable == 0 ? 1 : unavailable)
     }
 
-    /// How a new pod is named: generated (Deployments, DaemonSets), or by ordinal (StatefulSets).
+    /// How a new pod is named: generated (Deployments, DaemonSets), by ordinal (StatefulSets), or
+    /// as given (a LeaderWorkerSet's leaders and workers).
     private enum PodIdentity {
         case generated(prefix: String)
         case ordinal(name: String, ordinal: Int, serviceName: String?)
+        case named(String)
     }
 
     /// A StatefulSet pod's ordinal (`web-3` → 3), or -1.
@@ -184,10 +255,10 @@ final class FakeKubelet: Sendable {
         Int(pod["metadata"]?["labels"]?["apps.kubernetes.io/pod-index"]?.stringValue ?? "") ?? -1
     }
 
-    private func create(owner: JSONObject, ownerType: ResourceType, template: JSONValue, revisionLabel: (key: String, value: String),
+    private func create(owner: JSONObject, ownerType: ResourceType, template: JSONValue, labels extra: JSONObject,
                         identity: PodIdentity, namespace: String, node: String, podType: ResourceType) -> JSONObject? {
         var labels = template["metadata"]?["labels"]?.objectValue ?? [:]
-        labels[revisionLabel.key] = .string(revisionLabel.value)
+        for (key, value) in extra { labels[key] = value }
         var spec = template["spec"]?.objectValue ?? [:]
         spec["nodeName"] = .string(node)
         var metadata: JSONObject = [
@@ -206,6 +277,8 @@ final class FakeKubelet: Sendable {
             labels["apps.kubernetes.io/pod-index"] = .string(String(ordinal))
             spec["hostname"] = .string(podName)
             if let serviceName, !serviceName.isEmpty { spec["subdomain"] = .string(serviceName) }
+        case .named(let podName):
+            metadata["name"] = .string(podName)
         }
         metadata["labels"] = .object(labels)
         let body: JSONObject = ["apiVersion": "v1", "kind": "Pod", "metadata": .object(metadata), "spec": .object(spec)]
@@ -280,6 +353,11 @@ final class FakeKubelet: Sendable {
                                 "reason": .string(ready >= desired ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable")]]
             status = .object(s)
         }
+        writeStatus(owner, type: type, status: status)
+    }
+
+    /// Writes `status` through the status subresource, unless it says so already.
+    private func writeStatus(_ owner: JSONObject, type: ResourceType, status: JSONValue) {
         guard owner["status"] != status else { return }
         let name = owner["metadata"]?["name"]?.stringValue ?? ""
         let namespace = owner["metadata"]?["namespace"]?.stringValue ?? ""

@@ -183,22 +183,43 @@ public final class Informer: Sendable {
 }
 
 /// Reads from the informers' caches: the operator's ``ObjectReader``, one informer per resource.
-/// A resource without an informer reads as empty.
+/// A resource without an informer (the workloads of other kinds than Deployments, their `scale`
+/// subresources, discovery) is read from the API server through `uncached`, when given, as HPA
+/// reads a `Scale` on each sync; else it reads as empty.
 public struct CacheReader: ObjectReader {
     let informers: [ResourceRef: Informer]
+    let uncached: KubeClient?
+    /// Kinds already found by discovery: a kind's resource does not move while the operator runs
+    /// (a kind not found is asked about again, at the next poll, as client-go's REST mapper does on a miss).
+    private let kinds = Locked<[WorkloadKind: ScalableResource]>([:])
 
-    /// A reader over `informers`, one per resource.
-    public init(_ informers: [Informer]) {
+    /// A reader over `informers`, one per resource; `uncached` reads the rest.
+    public init(_ informers: [Informer], uncached: KubeClient? = nil) {
         self.informers = Dictionary(informers.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
+        self.uncached = uncached
     }
 
-    /// The cached object; never throws.
+    /// The cached object, or the API server's for a resource without an informer.
     public func object(_ resource: ResourceRef, _ key: ObjectKey) async throws(KubeError) -> JSONValue? {
-        informers[resource]?.get(key)
+        if let informer = informers[resource] { return informer.get(key) }
+        return try await uncached?.object(resource, key)
     }
 
-    /// The cached objects of a namespace; never throws.
+    /// The cached objects of a namespace (none for a resource without an informer).
     public func objects(_ resource: ResourceRef, namespace: String) async throws(KubeError) -> [JSONValue] {
         informers[resource]?.list(namespace: namespace) ?? []
+    }
+
+    /// The `Scale`, from the API server.
+    public func scale(_ resource: ResourceRef, _ key: ObjectKey) async throws(KubeError) -> JSONValue? {
+        try await uncached?.scale(resource, key)
+    }
+
+    /// The kind's resource, by discovery once, then from memory.
+    public func resource(for kind: WorkloadKind) async throws(KubeError) -> ScalableResource? {
+        if let known = kinds.withLock({ $0[kind] }) { return known }
+        guard let found = try await uncached?.resource(for: kind) else { return nil }
+        kinds.withLock { $0[kind] = found }
+        return found
     }
 }

@@ -49,6 +49,9 @@ public struct OperatorOptions: Sendable {
     public var pauseImage = Defaults.pauseImage
     /// Fixed metric values for every pool (`--metrics-source static`: demos and tests).
     public var staticMetrics: [MetricName: Double] = [:]
+    /// Fixed values of pools' own metrics, by name, as written (`waiting=12`): read for each pool
+    /// that declares the name, in its unit.
+    public var staticCustomMetrics: [String: String] = [:]
 
     /// The metrics sources these options ask for, behind the per-pool router.
     public func makeMetricsSource() -> MetricsSourceRouter {
@@ -56,7 +59,7 @@ public struct OperatorOptions: Sendable {
         connection?.timeout = prometheusTimeout
         let prometheusSource = PrometheusQuerySource(connection: connection, templates: prometheusTemplates, timeout: prometheusTimeout)
         let scrape = PodScrapeSource(timeout: scrapeTimeout)
-        let fixed = StaticMetricsSource(staticMetrics)
+        let fixed = StaticMetricsSource(staticMetrics, custom: staticCustomMetrics)
         let chosen: any MetricsSource
         switch metricsSource {
         case .podScrape: chosen = scrape

@@ -58,7 +58,7 @@ public final class PoolController: Sendable {
         let writer = WriteExecutor(client: client)
         self.writer = writer
         let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock) }
-        reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, pods, daemonSets]),
+        reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, pods, daemonSets], uncached: client),
                                     metrics: InstrumentedMetricsSource(metrics, metrics: telemetry, clock: clock),
                                     writer: writer, events: recorder, clock: clock, pauseImage: pauseImage)
         self.workers = max(1, workers)
@@ -86,9 +86,9 @@ public final class PoolController: Sendable {
             guard let pool = event.object["metadata"]?["labels"]?[Defaults.prePullPoolLabel]?.stringValue else { return }
             queue.add(ObjectKey(namespace: ObjectKey(of: event.object).namespace, name: pool))
         }
-        // So do HPAs that name a Deployment.
+        // So do HPAs that name a workload.
         autoscalers.addHandler { event in
-            guard let target = HorizontalPodAutoscalerView(event.object).targetDeployment else { return }
+            guard let target = HorizontalPodAutoscalerView(event.object).targetKey else { return }
             for key in index.withLock({ $0[target] ?? [] }) { queue.add(key) }
         }
     }

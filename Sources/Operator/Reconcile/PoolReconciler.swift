@@ -96,15 +96,18 @@ public final class PoolReconciler: Sendable {
             return ReconcileResult(error: error)
         }
 
-        // Gather inputs: the Deployment (none yet: say so and wait; its informer enqueues the pool
-        // when it appears), the HPAs on it, the pre-pull DaemonSet, the metric values.
-        let gathered: PlanInputs?
+        // Gather inputs: the workload (none yet: say so and wait; a Deployment's informer enqueues
+        // the pool when it appears, other kinds are looked for at each poll), the HPAs on it, the
+        // pre-pull DaemonSet, the metric values.
+        let inputs: PlanInputs
         do throws(KubeError) {
-            gathered = try await PlanInputs.gather(for: pool, policy: policy, from: reader, metrics: metrics, now: now, pauseImage: pauseImage)
+            switch try await PlanInputs.gather(for: pool, policy: policy, from: reader, metrics: metrics, now: now, pauseImage: pauseImage) {
+            case .success(let gathered): inputs = gathered
+            case .failure(let missing): return await reportTargetNotFound(object, message: missing.message, policy: policy, now: now)
+            }
         } catch {
             return ReconcileResult(error: error)
         }
-        guard let inputs = gathered else { return await reportTargetNotFound(object, pool: pool, policy: policy, now: now) }
 
         // Plan, from the state we last wrote while the cache has not caught up with that write.
         let plan = ReconcilePlan(pool: pool, policy: policy, target: inputs.target, sample: inputs.sample, now: now,
@@ -157,7 +160,7 @@ public final class PoolReconciler: Sendable {
         }
         if !plan.warmup.clashes.isEmpty {
             await events.record(object, type: .warning, reason: "WarmupConflict",
-                                message: "Deployment \(plan.target.name) already has containers named \(plan.warmup.clashes.joined(separator: ", ")) that the operator does not own")
+                                message: "\(plan.target.kind.kind) \(plan.target.name) already has containers named \(plan.warmup.clashes.joined(separator: ", ")) that the operator does not own")
         }
         switch d.reason.kind {
         case .otherAutoscaler: await events.record(object, type: .warning, reason: "OtherAutoscaler", message: plan.decisionMessage)
@@ -203,9 +206,8 @@ public final class PoolReconciler: Sendable {
         ], event: (.warning, reason, message))
     }
 
-    /// No target Deployment yet: conditions and an Event, and a look again at the poll interval.
-    private func reportTargetNotFound(_ object: JSONValue, pool: ElasticInferencePool, policy: ScalingPolicy, now: Timestamp) async -> ReconcileResult {
-        let message = "Deployment \(pool.namespace)/\(pool.spec.targetName) not found"
+    /// No target workload yet: conditions and an Event, and a look again at the poll interval.
+    private func reportTargetNotFound(_ object: JSONValue, message: String, policy: ScalingPolicy, now: Timestamp) async -> ReconcileResult {
         var result = await report(object, now: now, conditions: [
             Condition(Condition.ready, .false, reason: "TargetNotFound", message: message),
             Condition(Condition.scalingActive, .false, reason: "TargetNotFound", message: message),

@@ -36,14 +36,15 @@ final class WarmupFinalizer: Sendable {
         guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return }  // not ours to hold
         let uid = meta.uid ?? meta.key.description
 
-        // Take the owned init containers (and the ownership annotation) out of the Deployment.
-        if let target = ElasticInferencePool.target(of: object),
-           let deployment = try await reader.object(.deployments, target).flatMap(DeploymentView.init),
-           let patch = WarmupPlan.plan(WarmupStrategy(), for: deployment).patch {
+        // Take the owned init containers (and the ownership annotation) out of the workload (only a
+        // kind with known pod templates ever got them).
+        if let target = ElasticInferencePool.target(of: object), let kind = ElasticInferencePool.knownTargetKind(of: object),
+           let workload = try await self.workload(kind, target),
+           let patch = WarmupPlan.plan(WarmupStrategy(), for: workload).patch {
             do throws(KubeError) {
-                try await writer.apply(.patchTemplate(deployment: target, patch: patch, basedOn: deployment.resourceVersion))
+                try await writer.apply(.patchTemplate(target: target, patch: patch, basedOn: workload.resourceVersion, resource: workload.resource))
                 await events?.record(object, type: .normal, reason: "WarmupRemoved",
-                                     message: "removed init containers \(deployment.ownedInitContainerNames.joined(separator: ", ")) from Deployment \(target.name)")
+                                     message: "removed init containers \(workload.ownedInitContainerNames.joined(separator: ", ")) from \(kind.kind) \(target.name)")
             } catch where error.kind == .notFound {
                 // Gone meanwhile: nothing left to clean.
             } catch {
@@ -53,7 +54,7 @@ final class WarmupFinalizer: Sendable {
                 }
                 guard attempts >= Defaults.cleanupAttempts else { throw error }
                 await events?.record(object, type: .warning, reason: "CleanupFailed",
-                                     message: "could not remove init containers \(deployment.ownedInitContainerNames.joined(separator: ", ")) from Deployment \(target.name) after \(attempts) attempts (\(error.message)); releasing the pool, remove them by hand")
+                                     message: "could not remove init containers \(workload.ownedInitContainerNames.joined(separator: ", ")) from \(kind.kind) \(target.name) after \(attempts) attempts (\(error.message)); releasing the pool, remove them by hand")
             }
         }
 
@@ -63,5 +64,13 @@ final class WarmupFinalizer: Sendable {
         } catch where error.kind == .notFound {
         }
         failures.withLock { _ = $0.removeValue(forKey: uid) }
+    }
+
+    /// The workload as read (a Deployment from the cache; a StatefulSet or LeaderWorkerSet from the
+    /// API server): only its templates and annotations matter here.
+    private func workload(_ kind: WorkloadKind, _ key: ObjectKey) async throws(KubeError) -> WorkloadView? {
+        if kind == .deployment { return try await reader.object(.deployments, key).flatMap(DeploymentView.init).map(WorkloadView.init) }
+        guard let resource = kind.knownResource, let object = try await reader.object(resource, key)?.objectValue else { return nil }
+        return WorkloadView(kind: kind, resource: resource, object: object, scale: ["metadata": object["metadata"] ?? [:]], pods: [])
     }
 }

@@ -71,10 +71,10 @@ public final class WriteExecutor: Sendable {
     /// The request an intent stands for: its resource, verb, patch type and body.
     public static func request(for intent: WriteIntent) -> KubeRequest {
         switch intent {
-        case .patchTemplate(let deployment, let patch, _):
-            return .patch(.deployments, namespace: deployment.namespace, name: deployment.name, .merge(patch))
-        case .scale(let deployment, let replicas, _):
-            return .scale(.deployments, namespace: deployment.namespace, name: deployment.name, replicas: replicas)
+        case .patchTemplate(let target, let patch, _, let resource):
+            return .patch(resource, namespace: target.namespace, name: target.name, .merge(patch))
+        case .scale(let target, let replicas, _, let resource):
+            return .scale(resource, namespace: target.namespace, name: target.name, replicas: replicas)
         case .prePull(let daemonSet, .create(let object), _):
             return .create(.daemonSets, namespace: daemonSet.namespace, object)
         case .prePull(let daemonSet, .replace(let object), _):

@@ -11,7 +11,6 @@ public enum OperatorMetrics {
     public static func render(controller: PoolController?, isLeader: Bool, leaseName: String) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
-        func escape(_ v: String) -> String { v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") }
         func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
         /// One histogram's series: cumulative buckets, `+Inf`, sum and count, under `labels`.
         func histogram(_ name: String, _ labels: String, _ h: Histogram) {
@@ -62,12 +61,35 @@ public enum OperatorMetrics {
             guard let value = pool["status"]?["readyReplicas"]?.intValue else { continue }
             out += "eip_pool_ready_replicas{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\"} \(value)\n"
         }
-        family("eip_pool_observed_value", "gauge", "The last observed metric values (seconds for latencies, fraction for utilisation).")
+        family("eip_pool_observed_value", "gauge", "The last observed metric values (seconds for latencies, fraction for utilisation, counts and rates as they are), the pools' own metrics too.")
+        out += observedValues(of: pools)
+        return out
+    }
+
+    /// A label value escaped for the text format (`\`, `"`, line breaks).
+    static func escape(_ v: String) -> String {
+        v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// `eip_pool_observed_value` samples of `pools`: each value in `status.observed`, the built-ins
+    /// by their status keys, a pool's own metrics from `observed.custom` (their kind read from how
+    /// they are written: `93%` a fraction, `250ms` a time, `12` a number).
+    static func observedValues(of pools: [JSONValue]) -> String {
+        var out = ""
         for pool in pools {
-            for metric in MetricName.allCases {
-                guard let text = pool["status"]?["observed"]?[metric.statusKey]?.stringValue,
-                      let quantity = try? Quantity.parse(text, for: metric).get() else { continue }
-                out += "eip_pool_observed_value{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\",metric=\"\(metric.rawValue)\"} \(quantity.value)\n"
+            let observed = pool["status"]?["observed"]
+            var values: [(MetricName, String)] = MetricName.builtIns.compactMap { metric in
+                observed?[metric.statusKey]?.stringValue.map { (metric, $0) }
+            }
+            // A pool's own metrics (`observed.custom`): their kind shows in how they are written.
+            for (name, value) in observed?["custom"]?.objectValue ?? [:] {
+                guard let text = value.stringValue else { continue }
+                let kind: MetricKind = text.hasSuffix("%") ? .fraction : (text.last?.isLetter == true ? .duration : .count)
+                values.append((.custom(name, kind: kind), text))
+            }
+            for (metric, text) in values {
+                guard let quantity = try? Quantity.parse(text, for: metric).get() else { continue }
+                out += "eip_pool_observed_value{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\",metric=\"\(escape(metric.rawValue))\"} \(quantity.value)\n"
             }
         }
         return out

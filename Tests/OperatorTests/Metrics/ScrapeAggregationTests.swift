@@ -162,8 +162,11 @@ struct ScrapeAggregationTests {
             .replacingOccurrences(of: "# TYPE nv_inference_request_success counter\n", with: "")
         let bert = try reading(text, at: 0, model: "bert")
         #expect(bert.counters["requests"] == 100)
-        let unlabelled = try reading(text, at: 0, model: "resnet")  // no series of this model: all of them
-        #expect(unlabelled.counters["requests"] == 5100)
+        // No series of this model: none of them (issue 19 §3: never the sum of every model on the server),
+        // and the models the pod does report are kept for the reason.
+        let unlabelled = try reading(text, at: 0, model: "resnet")
+        #expect(unlabelled.counters["requests"] == nil)
+        #expect(unlabelled.otherModels["nv_inference_request_success"] == ["bert", "other"])
     }
 
     @Test func podsNotScrapedWithinTheWindowAreForgotten() throws {
