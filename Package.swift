@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON", "TestSupport"]),
         .testTarget(name: "AutoscalingTests", dependencies: ["Autoscaling", "JSON", "YAML", "TestSupport"]),
         // Test helpers (commands, certificates made with the openssl CLI, a seeded generator, the trait that runs blocking suites off the cooperative pool).
-        .target(name: "TestSupport", dependencies: ["Locking"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Locking", "LoadModel"], path: "Tests/TestSupport"),
         // Test doubles of the operator: a manual clock, scripted metrics, a recording log sink.
         .target(name: "TestDoubles", dependencies: ["Autoscaling", "Locking", "MetricsSources", "Operator"], path: "Tests/TestDoubles"),
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "MetricsSources", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "HTTPKitTLS", "TestSupport", "TestDoubles"]),

@@ -9,13 +9,11 @@ import Testing
 @Suite("Threshold fuzz corpus")
 struct ThresholdFuzzCorpusTests {
     @Test func everyExpressionRegroupsEvaluatesAndLints() throws {
-        let directory = repositoryRoot + "/Fuzz/Corpus/threshold"
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        #expect(!files.isEmpty)
+        let corpus = try fuzzCorpus("threshold")
+        #expect(!corpus.isEmpty)
         let samples = [MetricValues(), MetricValues(Dictionary(uniqueKeysWithValues: MetricName.allCases.map { ($0, 0.5) }))]
         var parsed = 0
-        for file in files {
-            let text = String(decoding: try #require(FileManager.default.contents(atPath: directory + "/" + file)), as: UTF8.self)
+        for (file, text) in corpus {
             let parts = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let expressions = parts.map { try? ThresholdExpression(parsing: $0) }
             for case let expression? in expressions {

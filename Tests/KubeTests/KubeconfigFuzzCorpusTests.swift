@@ -9,12 +9,10 @@ import Testing
 @Suite("Kubeconfig fuzz corpus")
 struct KubeconfigFuzzCorpusTests {
     @Test func everyConfigurationMergesWithItselfAndResolves() throws {
-        let directory = repositoryRoot + "/Fuzz/Corpus/kubeconfig"
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        #expect(!files.isEmpty)
+        let corpus = try fuzzCorpus("kubeconfig")
+        #expect(!corpus.isEmpty)
         var read = 0
-        for file in files {
-            let text = String(decoding: try #require(FileManager.default.contents(atPath: directory + "/" + file)), as: UTF8.self)
+        for (file, text) in corpus {
             guard let config = try? Kubeconfig(parsing: text, file: "/fuzz/kube/config") else { continue }
             read += 1
             var merged = config

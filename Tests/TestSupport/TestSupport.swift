@@ -1,5 +1,6 @@
 // Helpers shared by the test targets: running commands, and certificates made with the openssl CLI.
 import Foundation
+import LoadModel
 import Locking
 
 /// The repository root, from this file's path (`Tests/TestSupport/TestSupport.swift`): the samples,
@@ -103,16 +104,19 @@ public final class LineCollector: Sendable {
     public var finished: Bool { ended.withLock { $0 } }
 }
 
-/// SplitMix64: a small deterministic generator, so that every run of a randomised test sees the
-/// same cases (and a failure can be replayed).
-public struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+/// A small deterministic generator (LoadModel's SplitMix64), so that every run of a randomised
+/// test sees the same cases (and a failure can be replayed).
+public typealias SeededGenerator = SplitMix64
+
+/// The inputs `make fuzz` kept for harness `harness` (`Fuzz/Corpus/<harness>`, minimized), sorted by
+/// file name, each with its text as UTF-8 (bad bytes replaced, as the harnesses read them).
+/// Throws when the folder or a file cannot be read.
+public func fuzzCorpus(_ harness: String) throws -> [(file: String, text: String)] {
+    let directory = repositoryRoot + "/Fuzz/Corpus/" + harness
+    return try FileManager.default.contentsOfDirectory(atPath: directory).sorted().map { file in
+        guard let data = FileManager.default.contents(atPath: directory + "/" + file) else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: directory + "/" + file])
+        }
+        return (file, String(decoding: data, as: UTF8.self))
     }
 }

@@ -10,12 +10,10 @@ import Testing
 @Suite("YAML fuzz corpus")
 struct YAMLFuzzCorpusTests {
     @Test func everyInputReadsOrFailsInsideTheTextAndSurvivesTheWriter() throws {
-        let directory = repositoryRoot + "/Fuzz/Corpus/yaml"
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        #expect(!files.isEmpty)
+        let corpus = try fuzzCorpus("yaml")
+        #expect(!corpus.isEmpty)
         var read = 0
-        for file in files {
-            let text = String(decoding: try #require(FileManager.default.contents(atPath: directory + "/" + file)), as: UTF8.self)
+        for (file, text) in corpus {
             let values: [JSONValue]
             do {
                 values = try YAMLReader.jsonValues(in: text)
