@@ -105,7 +105,7 @@ public final class HTTPTransport: Sendable {
         transfer.maximumBodyBytes = configuration.maximumResponseBytes
         let outcome: Result<HTTPResponse, HTTPClientError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPClientError>, Never>) in
-                Thread.detachNewThread { [self] in
+                BlockingThreads.shared.run { [self] in
                     continuation.resume(returning: run(transfer, method: method, path: path, headers: requestHeaders, body: body,
                                                        streaming: streaming != nil))
                 }
@@ -116,7 +116,7 @@ public final class HTTPTransport: Sendable {
         return try outcome.get()
     }
 
-    /// The blocking part, on the transfer's own thread.
+    /// The blocking part, on a thread of BlockingThreads/shared (one transfer at a time).
     private func run(_ transfer: CurlTransfer, method: String, path: String, headers requestHeaders: [(String, String)], body: [UInt8]?,
                      streaming: Bool) -> Result<HTTPResponse, HTTPClientError> {
         // The token is fetched here, on the transfer's thread: an exec plugin blocks while it runs.

@@ -27,8 +27,9 @@ public protocol SecureStream: ByteStream {
 }
 
 /// A blocking HTTP/1.1 server (used by the API-server emulator and by the operator's probe and
-/// metrics endpoints): one thread accepts, one thread per connection serves requests in
-/// turn (keep-alive), so a watch holds only its own connection's thread. Secured (TLS) when given
+/// metrics endpoints): one thread accepts, one thread per connection (from ``BlockingThreads``,
+/// reused) serves requests in turn (keep-alive), so a watch holds only its own connection's
+/// thread. Secured (TLS) when given
 /// a ``ConnectionSecurity``.
 public final class HTTPServer: Sendable {
     public let port: Int
@@ -87,7 +88,7 @@ public final class HTTPServer: Sendable {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let socket = SocketStream(fd: fd)
             connections.withLock { $0[fd] = socket }
-            Thread.detachNewThread { [self] in serve(socket) }
+            BlockingThreads.shared.run { [self] in serve(socket) }
         }
     }
 
