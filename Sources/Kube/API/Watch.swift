@@ -33,9 +33,12 @@ final class WatchDecoder: @unchecked Sendable {
 
     /// Takes a chunk; false stops the stream (after an `ERROR` event or a malformed line).
     func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // The new bytes are searched for newlines (bytes from an earlier chunk were searched then).
+        var newlines: [Int] = []
+        for (offset, byte) in bytes.enumerated() where byte == 10 { newlines.append(pending.count + offset) }
         pending.append(contentsOf: bytes)
         var start = 0
-        while let newline = pending[start...].firstIndex(of: 10) {
+        for newline in newlines {
             let line = pending[start..<newline]
             start = newline + 1
             if !handle(line) {
