@@ -93,6 +93,8 @@ struct FakeKubeletTests {
                      "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
         ])
         #expect(eventually { cluster.get(deployments + "/web").json["status"]?["readyReplicas"] == 2 })
+        // The new pods start for 5 s: wide enough for the polls below (a curl each) to see them starting.
+        cluster.emulator.setPodStartDelay(5)
         _ = cluster.request("PATCH", deployments + "/web", ["spec": ["template": ["spec": ["containers": [["name": "server", "image": "triton:24.02"]]]]]],
                             contentType: "application/strategic-merge-patch+json")
         // Right after the change no pod is Ready: the old ones are gone, the new ones are starting.

@@ -71,8 +71,12 @@ struct LLMServingEndToEndTests {
         state.withLock { $0.kv = 0.95 }
         #expect(await f.eventually { await f.replicas("llama") == 5 }, "1 ready + max(4 pods, 100%)")
         state.withLock { $0 = (waiting: 2, kv: 0.5) }
-        let events = ((try? await f.client.list(.events, namespace: "default").items) ?? []).compactMap { $0["message"]?.stringValue }
-        #expect(events.contains { $0.hasPrefix("1 -> 5: scaleUpThreshold is true (waiting=2 > 8: false, kv_cache=95% > 90%: true)") }, "\(events)")
+        // The Event is written after the scale (queued, off the reconcile): eventually.
+        var events: [String] = []
+        #expect(await f.eventually {
+            events = ((try? await f.client.list(.events, namespace: "default").items) ?? []).compactMap { $0["message"]?.stringValue }
+            return events.contains { $0.hasPrefix("1 -> 5: scaleUpThreshold is true (waiting=2 > 8: false, kv_cache=95% > 90%: true)") }
+        }, "\(events)")
 
         // Requests pile up in the queue of the five: it is their sum that fires.
         #expect(await f.eventually(timeout: 30) { await f.pool("llama")?["status"]?["observed"]?["custom"]?["waiting"] == "10" }, "5 pods × 2 waiting")
