@@ -81,6 +81,7 @@ extension KubeClient {
         if let timeoutSeconds { query.append(("timeoutSeconds", String(timeoutSeconds))) }
         let path = resource.path(namespace: namespace) + Self.query(query)
         let transport = self.transport
+        let counts = requestCounts
         return AsyncThrowingStream { continuation in
             let cancel = Locked(false)
             continuation.onTermination = { _ in cancel.withLock { $0 = true } }
@@ -88,16 +89,22 @@ extension KubeClient {
             Task {
                 do throws(HTTPClientError) {
                     let response = try await transport.stream(path: path, cancel: cancel) { decoder.feed($0) }
+                    counts.record(code: String(response.statusCode), method: "GET")
                     if !(200..<300).contains(response.statusCode) {
                         continuation.finish(throwing: KubeError.fromResponse(statusCode: response.statusCode, body: response.body,
-                                                                             retryAfter: response.headers["retry-after"].flatMap(Double.init)))
+                                                                             retryAfter: KubeError.retryAfterSeconds(response.headers["retry-after"])))
                     } else if let failure = decoder.failure {
                         continuation.finish(throwing: failure)
                     } else {
                         continuation.finish()
                     }
                 } catch {
-                    if error.kind == .cancelled { continuation.finish() } else { continuation.finish(throwing: KubeError(error)) }
+                    if error.kind == .cancelled {
+                        continuation.finish()
+                    } else {
+                        counts.record(code: RequestCounts.noAnswer, method: "GET")
+                        continuation.finish(throwing: KubeError(error))
+                    }
                 }
             }
         }
@@ -171,9 +178,4 @@ public struct Backoff: Sendable {
 
     /// Starts over from `initial` (after a success).
     public mutating func reset() { attempt = 0 }
-}
-
-extension KubeError {
-    /// `Retry-After` as a duration, when the server sent one.
-    var retryAfterDuration: Duration? { retryAfter.map { .seconds($0) } }
 }

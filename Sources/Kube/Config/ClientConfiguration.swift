@@ -118,11 +118,30 @@ extension ClientConfiguration {
                 credentials = ExecCredentialPlugin(.init(
                     apiVersion: exec["apiVersion"]?.stringValue ?? "client.authentication.k8s.io/v1",
                     command: command.contains("/") ? resolve(command, in: userDirectory) : command,
-                    args: exec["args"]?.arrayValue?.compactMap(\.stringValue) ?? [], env: env))
+                    args: exec["args"]?.arrayValue?.compactMap(\.stringValue) ?? [], env: env,
+                    provideClusterInfo: exec["provideClusterInfo"]?.boolValue ?? false,
+                    cluster: clusterInfo(cluster, transport: transport)))
             }
         }
         let namespace = contextEntry["namespace"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         return ClientConfiguration(transport: transport, credentials: credentials, namespace: namespace, contextName: contextName)
+    }
+
+    /// What an exec plugin is told of the cluster (`ExecCredential.spec.cluster`), as client-go
+    /// fills it in: the server, the CA's bytes (read from its file when the kubeconfig names one),
+    /// TLS settings, the proxy, and the `client.authentication.k8s.io/exec` extension as `config`.
+    static func clusterInfo(_ cluster: JSONValue, transport: TransportConfiguration) -> ExecCredentialPlugin.ClusterInfo {
+        var info = ExecCredentialPlugin.ClusterInfo(server: transport.server)
+        switch transport.certificateAuthority {
+        case .data(let bytes)?: info.certificateAuthorityData = bytes
+        case .file(let path)?: info.certificateAuthorityData = FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+        case nil: break
+        }
+        info.insecureSkipTLSVerify = transport.insecureSkipTLSVerify
+        info.tlsServerName = cluster["tls-server-name"]?.stringValue
+        info.proxyURL = cluster["proxy-url"]?.stringValue
+        info.config = cluster["extensions"]?.arrayValue?.first { $0["name"] == "client.authentication.k8s.io/exec" }?["extension"]
+        return info
     }
 
     private static func resolve(_ path: String, in directory: String) -> String {
