@@ -30,20 +30,60 @@ public struct HTTPRequest: Sendable {
 }
 
 /// Reads HTTP/1.1 requests from a stream: request line, headers, and a body by Content-Length or
-/// chunked transfer encoding. Errors are answered 400 by the caller.
+/// chunked transfer encoding. Errors are answered 400 (431 for a head too large, 413 for a body)
+/// by the caller. With ``ReadLimits`` it bounds how long each part may take, as Go's server does
+/// (`IdleTimeout`, `ReadHeaderTimeout`, `ReadTimeout`): before each read it tells the socket how
+/// long it may block (`armTimeout`), and a part not read by its deadline is ``ReadError/timedOut``.
 struct HTTPRequestReader {
     let stream: any ByteStream
     private var buffer: [UInt8] = []
-    static let maximumHeaderBytes = 64 * 1024
     static let maximumBodyBytes = 16 * 1024 * 1024
+    /// The largest request head read (the request line and headers).
+    let maximumHeaderBytes: Int
+    /// The time limits; nil: none.
+    let limits: ReadLimits?
+    /// Sets how long the next socket read may block (seconds; never called without ``limits``).
+    let armTimeout: (@Sendable (Double) -> Void)?
+    /// When this reader started: the first request's head counts from it.
+    private let started = MonotonicTime.seconds()
+    private var requests = 0
 
-    init(stream: any ByteStream) { self.stream = stream }
+    /// How long each part of a request may take, in seconds.
+    struct ReadLimits: Sendable {
+        /// From the connection's start to the end of the first request's head, and from the first
+        /// byte of each later request to the end of its head.
+        var head: Double
+        /// Waiting for the next request on a kept-alive connection.
+        var idle: Double
+        /// From the end of the head to the end of the body.
+        var body: Double
+    }
 
-    enum ReadError: Error { case closed, malformed(String), tooLarge }
+    init(stream: any ByteStream, maximumHeaderBytes: Int = 64 * 1024, limits: ReadLimits? = nil, armTimeout: (@Sendable (Double) -> Void)? = nil) {
+        self.stream = stream
+        self.maximumHeaderBytes = maximumHeaderBytes
+        self.limits = limits
+        self.armTimeout = armTimeout
+    }
+
+    enum ReadError: Error { case closed, malformed(String), tooLarge, headTooLarge, timedOut }
 
     /// The next request, or `.closed` when the peer closed the connection between requests.
     mutating func next() throws(ReadError) -> HTTPRequest {
-        let headerEnd = try fill(until: { $0.firstRange(of: [13, 10, 13, 10]) }, limit: Self.maximumHeaderBytes)
+        defer { requests += 1 }
+        // Waiting for the request's first byte (the whole head, for a connection's first request).
+        if buffer.isEmpty, let limits {
+            let deadline = requests == 0 ? started + limits.head : MonotonicTime.seconds() + limits.idle
+            _ = try fill(until: { $0.isEmpty ? nil : 0..<0 }, limit: 1, deadline: deadline)
+        }
+        let headDeadline = limits.map { (requests == 0 ? started : MonotonicTime.seconds()) + $0.head }
+        let headerEnd: Range<Int>
+        do throws(ReadError) {
+            headerEnd = try fill(until: { $0.firstRange(of: [13, 10, 13, 10]) }, limit: maximumHeaderBytes, deadline: headDeadline)
+        } catch {
+            if case .tooLarge = error { throw .headTooLarge }
+            throw error
+        }
         let head = String(decoding: buffer[..<headerEnd.lowerBound], as: UTF8.self)
         buffer.removeSubrange(..<headerEnd.upperBound)
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
@@ -57,13 +97,14 @@ struct HTTPRequestReader {
             let value = line[line.index(after: colon)...].trimmingSpaces()
             headers[name] = headers[name].map { $0 + ", " + value } ?? value
         }
+        let bodyDeadline = limits.map { MonotonicTime.seconds() + $0.body }
         let body: [UInt8]
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
-            body = try readChunkedBody()
+            body = try readChunkedBody(deadline: bodyDeadline)
         } else if let lengthText = headers["content-length"] {
             guard let length = Int(lengthText), length >= 0 else { throw .malformed("bad Content-Length") }
             guard length <= Self.maximumBodyBytes else { throw .tooLarge }
-            _ = try fill(until: { $0.count >= length ? $0.startIndex..<$0.startIndex : nil }, limit: length)
+            _ = try fill(until: { $0.count >= length ? $0.startIndex..<$0.startIndex : nil }, limit: length, deadline: bodyDeadline)
             body = Array(buffer.prefix(length))
             buffer.removeFirst(length)
         } else {
@@ -74,33 +115,42 @@ struct HTTPRequestReader {
         return HTTPRequest(method: String(requestLine[0]), path: path, query: query, headers: headers, body: body)
     }
 
-    private mutating func readChunkedBody() throws(ReadError) -> [UInt8] {
+    private mutating func readChunkedBody(deadline: Double?) throws(ReadError) -> [UInt8] {
         var body: [UInt8] = []
         while true {
-            let lineEnd = try fill(until: { $0.firstRange(of: [13, 10]) }, limit: 1024)
+            let lineEnd = try fill(until: { $0.firstRange(of: [13, 10]) }, limit: 1024, deadline: deadline)
             let sizeText = String(decoding: buffer[..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
             buffer.removeSubrange(..<lineEnd.upperBound)
             guard let size = Int(sizeText.trimmingSpaces(), radix: 16) else { throw .malformed("bad chunk size") }
             if size == 0 {
-                _ = try fill(until: { $0.firstRange(of: [13, 10]) }, limit: 1024)
+                _ = try fill(until: { $0.firstRange(of: [13, 10]) }, limit: 1024, deadline: deadline)
                 if let end = buffer.firstRange(of: [13, 10]) { buffer.removeSubrange(..<end.upperBound) }
                 return body
             }
             guard body.count + size <= Self.maximumBodyBytes else { throw .tooLarge }
-            _ = try fill(until: { $0.count >= size + 2 ? $0.startIndex..<$0.startIndex : nil }, limit: size + 2)
+            _ = try fill(until: { $0.count >= size + 2 ? $0.startIndex..<$0.startIndex : nil }, limit: size + 2, deadline: deadline)
             body += buffer.prefix(size)
             buffer.removeFirst(size + 2)
         }
     }
 
-    /// Reads until `found` locates something in the buffer; throws when the stream ends first.
-    private mutating func fill(until found: ([UInt8]) -> Range<Int>?, limit: Int) throws(ReadError) -> Range<Int> {
+    /// Reads until `found` locates something in the buffer; throws when the stream ends first, or
+    /// `.timedOut` when `deadline` (monotonic seconds) passes first.
+    private mutating func fill(until found: ([UInt8]) -> Range<Int>?, limit: Int, deadline: Double?) throws(ReadError) -> Range<Int> {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             if let range = found(buffer) { return range }
             if buffer.count > limit + 4 { throw .tooLarge }
+            if let deadline, let armTimeout {
+                let left = deadline - MonotonicTime.seconds()
+                guard left > 0 else { throw .timedOut }
+                armTimeout(left)
+            }
             let n = chunk.withUnsafeMutableBytes { stream.read(into: $0) }
-            if n == 0 { throw buffer.isEmpty ? .closed : .malformed("connection closed mid-request") }
+            if n == 0 {
+                if let deadline, MonotonicTime.seconds() >= deadline { throw .timedOut }
+                throw buffer.isEmpty ? .closed : .malformed("connection closed mid-request")
+            }
             buffer += chunk.prefix(n)
         }
     }
@@ -163,6 +213,7 @@ public final class HTTPResponseWriter: @unchecked Sendable {
         case 413: return "Request Entity Too Large"
         case 415: return "Unsupported Media Type"
         case 422: return "Unprocessable Entity"
+        case 431: return "Request Header Fields Too Large"
         case 429: return "Too Many Requests"
         case 500: return "Internal Server Error"
         case 503: return "Service Unavailable"
@@ -211,6 +262,15 @@ public final class HTTPResponseWriter: @unchecked Sendable {
 extension StringProtocol {
     public func trimmingSpaces() -> String {
         String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}
+
+/// `CLOCK_MONOTONIC` in seconds, for the server's deadlines.
+enum MonotonicTime {
+    static func seconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 
