@@ -83,8 +83,14 @@ final class ControllerFixture: @unchecked Sendable {
         await pool(name)?["status"]?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == type }
     }
 
+    /// The Events in the namespace, once the controller's recorder has written what it queued.
+    func events() async -> [JSONValue] {
+        await controller.events?.flush()
+        return (try? await client.list(.events, namespace: "default").items) ?? []
+    }
+
     func eventReasons() async -> [String] {
-        ((try? await client.list(.events, namespace: "default").items) ?? []).compactMap { $0["reason"]?.stringValue }
+        await events().compactMap { $0["reason"]?.stringValue }
     }
 
     /// Ready replicas of a Deployment as the controller's own cache has it (the API server may be ahead).
@@ -184,7 +190,7 @@ struct ControllerTests {
         #expect(status?["lastScaleUpTime"] != nil)
         #expect(status?["observed"]?["p90"] == "500ms")
         // The step is in the Event; later decisions (still breaching, within the step period) may have followed.
-        let events = (try? await f.client.list(.events, namespace: "default").items) ?? []
+        let events = await f.events()
         #expect(events.contains { $0["reason"] == "ScaledUp" && ($0["message"]?.stringValue?.hasPrefix("2 -> 6: scaleUpThreshold is true (P90=500ms > 200ms: true)") ?? false) },
                 "\(events.map { $0["message"]?.stringValue ?? "" })")
     }

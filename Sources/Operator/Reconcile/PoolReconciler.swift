@@ -15,12 +15,24 @@ public struct ReconcileResult: Sendable {
     public var error: KubeError?
     /// What was written, in order (for the log line and tests).
     public var writes: [WriteIntent.Kind] = []
+    /// What was decided but held back because the cache has not caught up with our own last write
+    /// to the object (``WriteExecutor/Outcome/awaitingCache``): for the log line.
+    public var awaitingCache: [WriteIntent.Kind] = []
 
     /// A result; the default: done, look again only on change.
     public init(requeueAfter: Duration? = nil, error: KubeError? = nil, writes: [WriteIntent.Kind] = []) {
         self.requeueAfter = requeueAfter
         self.error = error
         self.writes = writes
+    }
+
+    /// Counts one applied intent under what happened to it.
+    mutating func record(_ kind: WriteIntent.Kind, _ outcome: WriteExecutor.Outcome) {
+        switch outcome {
+        case .sent: writes.append(kind)
+        case .awaitingCache: awaitingCache.append(kind)
+        case .repeated: break
+        }
     }
 }
 
@@ -52,6 +64,9 @@ public final class PoolReconciler: Sendable {
     }
     /// The last validation of each pool, with the resourceVersion it was of.
     private let checks = Locked<[ObjectKey: ValidPool]>([:])
+    /// The newest generation reconciled of each pool, by uid: a cache that shows an older one
+    /// (a lagging relist) decides nothing.
+    private let newestGeneration = Locked<[String: Int]>([:])
 
     /// A reconciler reading through `reader` (the informers' caches), writing through `writer`.
     public init(reader: any ObjectReader, metrics: any MetricsSource, writer: WriteExecutor, events: EventRecorder?,
@@ -72,10 +87,15 @@ public final class PoolReconciler: Sendable {
         guard let object = try? await reader.object(.elasticInferencePools, request) else { return ReconcileResult() }
         let now = clock.now()
 
+        // A pool older than one already reconciled: the cache lags; its next change brings the pool back.
+        guard isNewest(object) else { return ReconcileResult(requeueAfter: .seconds(1)) }
+        // This reconcile's writes, decided from the same reads, do not wait for each other.
+        let scope = writer.scope()
+
         // Finalize if deleting: take the init containers back out of the Deployment, then let the pool go.
         if ObjectMeta(object).isBeingDeleted {
             do throws(KubeError) {
-                try await finalizer.finalize(object)
+                try await finalizer.finalize(object, in: scope)
                 return ReconcileResult()
             } catch {
                 return ReconcileResult(error: error)
@@ -86,12 +106,12 @@ public final class PoolReconciler: Sendable {
         let pool: ElasticInferencePool, policy: ScalingPolicy
         switch validated(object) {
         case .success(let valid): (pool, policy) = (valid.pool, valid.policy)
-        case .failure(let invalid): return await reportInvalid(object, errors: invalid.errors, now: now)
+        case .failure(let invalid): return await reportInvalid(object, errors: invalid.errors, now: now, in: scope)
         }
 
         // Finalizer on before the first write to the Deployment, so that a deletion can undo it.
         do throws(KubeError) {
-            try await finalizer.ensure(on: object)
+            try await finalizer.ensure(on: object, in: scope)
         } catch {
             return ReconcileResult(error: error)
         }
@@ -104,7 +124,7 @@ public final class PoolReconciler: Sendable {
         } catch {
             return ReconcileResult(error: error)
         }
-        guard let inputs = gathered else { return await reportTargetNotFound(object, pool: pool, policy: policy, now: now) }
+        guard let inputs = gathered else { return await reportTargetNotFound(object, pool: pool, policy: policy, now: now, in: scope) }
 
         // Plan, from the state we last wrote while the cache has not caught up with that write.
         let plan = ReconcilePlan(pool: pool, policy: policy, target: inputs.target, sample: inputs.sample, now: now,
@@ -113,22 +133,18 @@ public final class PoolReconciler: Sendable {
         // Apply the changes in the plan's order: template (guarded by its resourceVersion), scale,
         // pre-pull DaemonSet. The first failure stops the rest. (What was applied from versions the
         // cache has moved past is forgotten first: it cannot repeat.)
+        // Intents decided from versions older than our own last write to an object wait for the cache.
         settle(pool, inputs)
         var result = ReconcileResult(requeueAfter: .seconds(policy.behavior.pollIntervalSeconds))
-        for change in plan.changes {
-            do throws(KubeError) {
-                if try await writer.apply(change) == .sent { result.writes.append(change.kind) }
-            } catch {
-                result.error = error
-                break
-            }
-        }
+        let applied = await writer.apply(plan.changes, in: scope)
+        for (change, outcome) in zip(plan.changes, applied.outcomes) { result.record(change.kind, outcome) }
+        result.error = applied.error
 
         // Record Events: what changed (each write that went through), and what is wrong.
         await recordEvents(for: plan, written: result.writes, on: object)
 
         // Write status last, and only when it changed: the plan's, with what the writes came to.
-        await writeStatus(of: plan, writeError: result.error?.message, into: &result)
+        await writeStatus(of: plan, writeError: result.error?.message, into: &result, in: scope)
         return result
     }
 
@@ -171,7 +187,7 @@ public final class PoolReconciler: Sendable {
     /// The plan's status write, unless status already says it all: known without working it out
     /// when the plan's status basis is the one that last found nothing to write (most polls of a
     /// steady pool).
-    private func writeStatus(of plan: ReconcilePlan, writeError: String?, into result: inout ReconcileResult) async {
+    private func writeStatus(of plan: ReconcilePlan, writeError: String?, into result: inout ReconcileResult, in scope: WriteExecutor.WriteScope) async {
         let basis = plan.statusBasis(writeError: writeError)
         if quietStatus.withLock({ $0[plan.pool.key] })?.basis == basis { return }
         guard let status = plan.statusWrite(writeError: writeError) else {
@@ -182,8 +198,9 @@ public final class PoolReconciler: Sendable {
             return
         }
         do throws(KubeError) {
-            if try await writer.apply(status) == .sent {
-                result.writes.append(.status)
+            let outcome = try await writer.apply(status, in: scope)
+            result.record(.status, outcome)
+            if outcome == .sent {
                 remember(plan.state, of: plan.pool)
                 // The pool moves to a new version: its validation from this one is of no more use.
                 checks.withLock { _ = $0.removeValue(forKey: plan.pool.key) }
@@ -194,35 +211,38 @@ public final class PoolReconciler: Sendable {
     }
 
     /// An invalid pool: `Ready` and `ScalingActive` false with the errors, and a Warning Event.
-    private func reportInvalid(_ object: JSONValue, errors: [FieldIssue], now: Timestamp) async -> ReconcileResult {
+    private func reportInvalid(_ object: JSONValue, errors: [FieldIssue], now: Timestamp, in scope: WriteExecutor.WriteScope) async -> ReconcileResult {
         let message = errors.map(\.description).joined(separator: "; ")
         let reason = errors.contains { $0.columnInValue != nil } ? "InvalidThreshold" : "InvalidSpec"
         return await report(object, now: now, conditions: [
             Condition(Condition.ready, .false, reason: reason, message: message),
             Condition(Condition.scalingActive, .false, reason: reason, message: "the pool is invalid; its Deployment is left untouched"),
-        ], event: (.warning, reason, message))
+        ], event: (.warning, reason, message), in: scope)
     }
 
     /// No target Deployment yet: conditions and an Event, and a look again at the poll interval.
-    private func reportTargetNotFound(_ object: JSONValue, pool: ElasticInferencePool, policy: ScalingPolicy, now: Timestamp) async -> ReconcileResult {
+    private func reportTargetNotFound(_ object: JSONValue, pool: ElasticInferencePool, policy: ScalingPolicy, now: Timestamp,
+                                      in scope: WriteExecutor.WriteScope) async -> ReconcileResult {
         let message = "Deployment \(pool.namespace)/\(pool.spec.targetName) not found"
         var result = await report(object, now: now, conditions: [
             Condition(Condition.ready, .false, reason: "TargetNotFound", message: message),
             Condition(Condition.scalingActive, .false, reason: "TargetNotFound", message: message),
-        ], event: (.warning, "TargetNotFound", message))
+        ], event: (.warning, "TargetNotFound", message), in: scope)
         result.requeueAfter = .seconds(policy.behavior.pollIntervalSeconds)
         return result
     }
 
     /// Status (the generation observed, and `conditions`) and an Event for a pool that did not get as far as a plan.
     private func report(_ object: JSONValue, now: Timestamp, conditions: [Condition],
-                        event: (EventRecorder.EventType, String, String)) async -> ReconcileResult {
+                        event: (EventRecorder.EventType, String, String), in scope: WriteExecutor.WriteScope) async -> ReconcileResult {
         await events?.record(object, type: event.0, reason: event.1, message: event.2)
         var fields = JSONObject()
         if let generation = ObjectMeta(object).generation { fields["observedGeneration"] = .integer(generation) }
         guard let status = StatusUpdate.write(for: object, fields: fields, conditions: conditions, now: now) else { return ReconcileResult() }
         do throws(KubeError) {
-            return ReconcileResult(writes: try await writer.apply(status) == .sent ? [.status] : [])
+            var result = ReconcileResult()
+            result.record(.status, try await writer.apply(status, in: scope))
+            return result
         } catch {
             return ReconcileResult(error: error)
         }
@@ -271,6 +291,18 @@ public final class PoolReconciler: Sendable {
             }
         }
         return .success(valid)
+    }
+
+    /// Whether `object` is at least as new a generation as any reconciled before (and records it).
+    private func isNewest(_ object: JSONValue) -> Bool {
+        let meta = ObjectMeta(object)
+        guard let uid = meta.uid, let generation = meta.generation else { return true }
+        return newestGeneration.withLock { newest in
+            if let seen = newest[uid], seen > generation { return false }
+            if newest.count > 10_000 { newest.removeAll() }
+            newest[uid] = generation
+            return true
+        }
     }
 
     private func rememberedState(of pool: ElasticInferencePool) -> ScalingState? {

@@ -24,14 +24,14 @@ final class WarmupFinalizer: Sendable {
 
     /// Adds the finalizer to a pool that lacks it (the list is replaced whole, so the write carries
     /// the resourceVersion: a finalizer someone else adds meanwhile is not lost, we get a 409).
-    func ensure(on object: JSONValue) async throws(KubeError) {
+    func ensure(on object: JSONValue, in scope: WriteExecutor.WriteScope? = nil) async throws(KubeError) {
         let meta = ObjectMeta(object)
         guard !meta.finalizers.contains(Defaults.warmupFinalizer) else { return }
-        try await writer.apply(.finalizers(pool: meta.key, meta.finalizers + [Defaults.warmupFinalizer], basedOn: meta.resourceVersion))
+        try await writer.apply(.finalizers(pool: meta.key, meta.finalizers + [Defaults.warmupFinalizer], basedOn: meta.resourceVersion), in: scope)
     }
 
     /// Cleans up for a pool being deleted, then releases it. Throws to be retried (rate-limited).
-    func finalize(_ object: JSONValue) async throws(KubeError) {
+    func finalize(_ object: JSONValue, in scope: WriteExecutor.WriteScope? = nil) async throws(KubeError) {
         let meta = ObjectMeta(object)
         guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return }  // not ours to hold
         let uid = meta.uid ?? meta.key.description
@@ -41,7 +41,7 @@ final class WarmupFinalizer: Sendable {
            let deployment = try await reader.object(.deployments, target).flatMap(DeploymentView.init),
            let patch = WarmupPlan.plan(WarmupStrategy(), for: deployment).patch {
             do throws(KubeError) {
-                try await writer.apply(.patchTemplate(deployment: target, patch: patch, basedOn: deployment.resourceVersion))
+                try await writer.apply(.patchTemplate(deployment: target, patch: patch, basedOn: deployment.resourceVersion), in: scope)
                 await events?.record(object, type: .normal, reason: "WarmupRemoved",
                                      message: "removed init containers \(deployment.ownedInitContainerNames.joined(separator: ", ")) from Deployment \(target.name)")
             } catch where error.kind == .notFound {
@@ -59,7 +59,7 @@ final class WarmupFinalizer: Sendable {
 
         // Let the pool go (already gone is as good).
         do throws(KubeError) {
-            try await writer.apply(.finalizers(pool: meta.key, meta.finalizers.filter { $0 != Defaults.warmupFinalizer }, basedOn: meta.resourceVersion))
+            try await writer.apply(.finalizers(pool: meta.key, meta.finalizers.filter { $0 != Defaults.warmupFinalizer }, basedOn: meta.resourceVersion), in: scope)
         } catch where error.kind == .notFound {
         }
         failures.withLock { _ = $0.removeValue(forKey: uid) }
