@@ -85,7 +85,7 @@ final class ControllerFixture: @unchecked Sendable {
 
     /// The Events in the namespace, once the controller's recorder has written what it queued.
     func events() async -> [JSONValue] {
-        await controller.events?.flush()
+        await controller.events?.flush(timeout: 1)
         return (try? await client.list(.events, namespace: "default").items) ?? []
     }
 

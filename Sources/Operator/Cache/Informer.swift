@@ -90,6 +90,10 @@ public final class Informer: Sendable {
     /// The latest failure while it is unresolved (nil once a list or watch succeeds again): what
     /// keeps the cache from syncing, or from staying current.
     public var lastFailure: ListWatchFailure? { failures.withLock { $0.failing ? $0.last : nil } }
+    /// The cache is synced and its watch is up: it shows the cluster as it is (give or take the
+    /// events on their way). False from a failed list or watch until a list or a watch succeeds
+    /// again: a cache that missed an outage must not decide writes.
+    public var isCurrent: Bool { hasSynced && lastFailure == nil }
 
     /// The cached object, nil when there is none.
     public func get(namespace: String?, name: String) -> JSONValue? {
@@ -154,11 +158,11 @@ public final class Informer: Sendable {
             var delivered = false
             do {
                 // The server's own timeout, 5–10 minutes, as client-go picks it.
+                // Once the server answers, the cache is current again (the events since `last` follow).
                 for try await event in client.watch(resource, namespace: namespace, resourceVersion: last, labelSelector: labelSelector,
-                                                    timeoutSeconds: Int.random(in: 300...600)) {
+                                                    timeoutSeconds: Int.random(in: 300...600), onOpen: { self.recovered() }) {
                     if let rv = event.resourceVersion { last = rv }
                     apply(event)
-                    if !delivered { recovered() }
                     delivered = true
                 }
                 if Task.isCancelled { return }

@@ -97,7 +97,7 @@ public final class LeaderElector: WriteFence {
     /// or the task is cancelled. Each attempt may take only the time left before the deadline.
     public func renewUntilLost() async {
         while !Task.isCancelled {
-            try? await clock.sleep(for: min(timing.retryPeriod, timeLeft()))
+            if timeLeft() > .zero { try? await clock.sleep(for: min(timing.retryPeriod, timeLeft())) }
             if Task.isCancelled { return }
             let left = timeLeft()
             if left > .zero, await attempt(within: left) { continue }

@@ -67,9 +67,12 @@ public final class PoolController: Sendable {
         self.writer = writer
         let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock, log: log) }
         self.events = recorder
+        // The caches writes are decided from (pods only feed the scrape): while one is not current, no writes.
+        let deciding = [pools, deployments, autoscalers, daemonSets]
         reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, pods, daemonSets]),
                                     metrics: InstrumentedMetricsSource(metrics, metrics: telemetry, clock: clock),
-                                    writer: writer, events: recorder, clock: clock, pauseImage: pauseImage)
+                                    writer: writer, events: recorder, clock: clock, pauseImage: pauseImage,
+                                    staleness: { Self.staleness(of: deciding) })
         self.workers = max(1, workers)
         let queue = self.queue
         let index = self.targets
@@ -147,6 +150,14 @@ public final class PoolController: Sendable {
         informers.filter { !$0.hasSynced }.map { ($0.resource, $0.lastFailure) }
     }
 
+    /// Why the caches of `informers` cannot be trusted now (nil: they can): `the deployments cache
+    /// missed changes: watch failed (InternalError)`.
+    static func staleness(of informers: [Informer]) -> String? {
+        guard let stale = informers.first(where: { !$0.isCurrent }) else { return nil }
+        guard let failure = stale.lastFailure else { return "the \(stale.resource.plural) cache has not synced" }
+        return "the \(stale.resource.plural) cache missed changes: \(failure.verb) failed (\(failure.reason))"
+    }
+
     /// How long the caches may take to sync before the process gives up (2 minutes:
     /// controller-runtime's `CacheSyncTimeout` default, `pkg/controller/controller.go`).
     public static let defaultCacheSyncTimeout: Duration = .seconds(120)
@@ -186,6 +197,7 @@ public final class PoolController: Sendable {
                                                   ("duration", String(format: "%.3fs", duration.inSeconds))]
                 if !result.writes.isEmpty { fields.append(("writes", result.writes.map(\.description).joined(separator: ","))) }
                 if !result.awaitingCache.isEmpty { fields.append(("awaitingCache", result.awaitingCache.map(\.description).joined(separator: ","))) }
+                if let deferred = result.deferred { fields.append(("deferred", deferred)) }
                 if let error = result.error {
                     log.warning("reconcile failed", fields + [("error", error.description)])
                 } else {

@@ -18,6 +18,8 @@ public struct ReconcileResult: Sendable {
     /// What was decided but held back because the cache has not caught up with our own last write
     /// to the object (``WriteExecutor/Outcome/awaitingCache``): for the log line.
     public var awaitingCache: [WriteIntent.Kind] = []
+    /// Why nothing was decided this time (the caches missed changes), if so.
+    public var deferred: String?
 
     /// A result; the default: done, look again only on change.
     public init(requeueAfter: Duration? = nil, error: KubeError? = nil, writes: [WriteIntent.Kind] = []) {
@@ -67,10 +69,15 @@ public final class PoolReconciler: Sendable {
     /// The newest generation reconciled of each pool, by uid: a cache that shows an older one
     /// (a lagging relist) decides nothing.
     private let newestGeneration = Locked<[String: Int]>([:])
+    /// Why the caches cannot be trusted now (nil: they can), asked before every reconcile.
+    let staleness: (@Sendable () -> String?)?
 
     /// A reconciler reading through `reader` (the informers' caches), writing through `writer`.
+    /// `staleness` says why the caches cannot be trusted now (a watch down), or nil; while it says
+    /// so, reconciles decide and write nothing.
     public init(reader: any ObjectReader, metrics: any MetricsSource, writer: WriteExecutor, events: EventRecorder?,
-                clock: any Clock = SystemClock(), pauseImage: String = Defaults.pauseImage) {
+                clock: any Clock = SystemClock(), pauseImage: String = Defaults.pauseImage, staleness: (@Sendable () -> String?)? = nil) {
+        self.staleness = staleness
         self.reader = reader
         self.metrics = metrics
         self.writer = writer
@@ -86,6 +93,14 @@ public final class PoolReconciler: Sendable {
         // Load: the pool from the cache. Gone: nothing to do (its Events and status went with it).
         guard let object = try? await reader.object(.elasticInferencePools, request) else { return ReconcileResult() }
         let now = clock.now()
+
+        // Caches that missed changes (a watch down, not yet resumed) decide nothing: after an outage
+        // they still show the cluster as it was, and a plan from them could undo what changed meanwhile.
+        if let stale = staleness?() {
+            var deferred = ReconcileResult(requeueAfter: .seconds(1))
+            deferred.deferred = stale
+            return deferred
+        }
 
         // A pool older than one already reconciled: the cache lags; its next change brings the pool back.
         guard isNewest(object) else { return ReconcileResult(requeueAfter: .seconds(1)) }
@@ -187,7 +202,7 @@ public final class PoolReconciler: Sendable {
     /// The plan's status write, unless status already says it all: known without working it out
     /// when the plan's status basis is the one that last found nothing to write (most polls of a
     /// steady pool).
-    private func writeStatus(of plan: ReconcilePlan, writeError: String?, into result: inout ReconcileResult, in scope: WriteExecutor.WriteScope) async {
+    private func writeStatus(of plan: ReconcilePlan, writeError: String?, into result: inout ReconcileResult, in scope: WriteScope) async {
         let basis = plan.statusBasis(writeError: writeError)
         if quietStatus.withLock({ $0[plan.pool.key] })?.basis == basis { return }
         guard let status = plan.statusWrite(writeError: writeError) else {
@@ -211,7 +226,7 @@ public final class PoolReconciler: Sendable {
     }
 
     /// An invalid pool: `Ready` and `ScalingActive` false with the errors, and a Warning Event.
-    private func reportInvalid(_ object: JSONValue, errors: [FieldIssue], now: Timestamp, in scope: WriteExecutor.WriteScope) async -> ReconcileResult {
+    private func reportInvalid(_ object: JSONValue, errors: [FieldIssue], now: Timestamp, in scope: WriteScope) async -> ReconcileResult {
         let message = errors.map(\.description).joined(separator: "; ")
         let reason = errors.contains { $0.columnInValue != nil } ? "InvalidThreshold" : "InvalidSpec"
         return await report(object, now: now, conditions: [
@@ -222,7 +237,7 @@ public final class PoolReconciler: Sendable {
 
     /// No target Deployment yet: conditions and an Event, and a look again at the poll interval.
     private func reportTargetNotFound(_ object: JSONValue, pool: ElasticInferencePool, policy: ScalingPolicy, now: Timestamp,
-                                      in scope: WriteExecutor.WriteScope) async -> ReconcileResult {
+                                      in scope: WriteScope) async -> ReconcileResult {
         let message = "Deployment \(pool.namespace)/\(pool.spec.targetName) not found"
         var result = await report(object, now: now, conditions: [
             Condition(Condition.ready, .false, reason: "TargetNotFound", message: message),
@@ -234,7 +249,7 @@ public final class PoolReconciler: Sendable {
 
     /// Status (the generation observed, and `conditions`) and an Event for a pool that did not get as far as a plan.
     private func report(_ object: JSONValue, now: Timestamp, conditions: [Condition],
-                        event: (EventRecorder.EventType, String, String), in scope: WriteExecutor.WriteScope) async -> ReconcileResult {
+                        event: (EventRecorder.EventType, String, String), in scope: WriteScope) async -> ReconcileResult {
         await events?.record(object, type: event.0, reason: event.1, message: event.2)
         var fields = JSONObject()
         if let generation = ObjectMeta(object).generation { fields["observedGeneration"] = .integer(generation) }

@@ -24,14 +24,14 @@ final class WarmupFinalizer: Sendable {
 
     /// Adds the finalizer to a pool that lacks it (the list is replaced whole, so the write carries
     /// the resourceVersion: a finalizer someone else adds meanwhile is not lost, we get a 409).
-    func ensure(on object: JSONValue, in scope: WriteExecutor.WriteScope? = nil) async throws(KubeError) {
+    func ensure(on object: JSONValue, in scope: WriteScope? = nil) async throws(KubeError) {
         let meta = ObjectMeta(object)
         guard !meta.finalizers.contains(Defaults.warmupFinalizer) else { return }
         try await writer.apply(.finalizers(pool: meta.key, meta.finalizers + [Defaults.warmupFinalizer], basedOn: meta.resourceVersion), in: scope)
     }
 
     /// Cleans up for a pool being deleted, then releases it. Throws to be retried (rate-limited).
-    func finalize(_ object: JSONValue, in scope: WriteExecutor.WriteScope? = nil) async throws(KubeError) {
+    func finalize(_ object: JSONValue, in scope: WriteScope? = nil) async throws(KubeError) {
         let meta = ObjectMeta(object)
         guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return }  // not ours to hold
         let uid = meta.uid ?? meta.key.description

@@ -7,15 +7,13 @@ import Locking
 /// the plan's intents through ``apply(_:)``, Events and anything else through ``send(_:)``; so what
 /// guards writes guards them all, in this order:
 ///
-/// 1. **The cache has caught up with our own writes** (``apply(_:)``): once an intent has changed an
-///    object, intents decided from a version older than the one that write produced are not sent
-///    (``Outcome/awaitingCache``, or ``Outcome/repeated`` for the same intent again) until the
-///    informer's cache shows the write (``settle(_:at:)``). This is client-go's mutation cache
-///    (`tools/cache/mutation_cache.go`: integer resourceVersions compared, a 5 minute TTL) and the
-///    expectations of kube-controller-manager's controllers (`ExpectationsTimeout`, 5 minutes):
-///    after an outage the cache lags, and a plan from it would undo, repeat or step twice what the
-///    operator just did. resourceVersions are compared as integers, as that cache compares them
-///    (etcd's revisions); a server with other versions is compared by equality with the replaced one.
+/// 1. **The cache has caught up with our own writes** (``apply(_:)``, ``WriteExpectations``): once
+///    an intent has changed an object, intents decided from a version older than the one that write
+///    produced are not sent (``Outcome/awaitingCache``, or ``Outcome/repeated`` for the same intent
+///    again) until the informer's cache shows the write (``settle(_:at:)``): after an outage the
+///    cache lags, and a plan from it would undo, repeat or step twice what the operator just did.
+///    After a write with no clear answer (a timeout), the object is read live before the same
+///    change is sent again from the same version.
 /// 2. **The client-side rate limit** (``send(_:)``): a token bucket, 20 writes/s with bursts of 30
 ///    (kube-controller-manager's `--kube-api-qps`/`--kube-api-burst`; client-go's own default is
 ///    5/10, and controller-runtime turns it off to rely on API Priority and Fairness). A write
@@ -35,45 +33,11 @@ public final class WriteExecutor: Sendable {
     let fence: (any WriteFence)?
     let limiter: TokenBucketRateLimiter<Int>?
     let clock: any Clock
-    /// The last intent applied per kind and object (to tell a repeat from a new intent).
-    private let applied = Locked<[Slot: WriteIntent]>([:])
-    private struct Slot: Hashable {
-        let kind: WriteIntent.Kind
-        let object: ObjectKey
-    }
-    /// Per object written: the version our write replaced and the one it produced (nil: deleted),
-    /// and when (monotonic). Until the cache shows the write, the cache lags it.
-    private let expectations = Locked<[ObjectKey: Expectation]>([:])
-    struct Expectation {
-        /// The version the first write of the scope was decided from (nil: the object did not exist).
-        let replaced: String?
-        /// The version the last write produced (nil: it deleted the object).
-        let written: String?
-        let at: Duration
-        /// The reconcile whose writes these were: they do not hold back each other.
-        let scope: WriteScope
-
-        /// Whether a cache showing `version` (nil: no object) has not yet seen the write.
-        func lags(_ version: String?) -> Bool {
-            guard let version else {
-                // No object: our create not seen yet; or, after our update or delete, gone: caught up.
-                return replaced == nil && written != nil
-            }
-            if let shown = Int(version), let written = written.flatMap({ Int($0) }) { return shown < written }
-            if let shown = Int(version), written == nil, let replaced = replaced.flatMap({ Int($0) }) { return shown <= replaced }
-            return version == replaced
-        }
-    }
+    /// What it remembers of its own writes until the cache shows them.
+    let expectations: WriteExpectations
     private let fenced = Locked(0)
-    private let scopes = Locked<UInt64>(0)
     /// No write before this (monotonic): the `Retry-After` of the last write the server throttled.
     private let notBefore = Locked<Duration?>(nil)
-    /// Objects remembered at most; past it the memory starts over (a held intent may then be sent
-    /// once from a lagging cache, as before the expectation).
-    static let memoryLimit = 10_000
-    /// How long a write waits for the cache to show it before intents go out anyway (5 min:
-    /// kube-controller-manager's `ExpectationsTimeout`).
-    public static let expectationTimeout: Duration = .seconds(300)
 
     /// The client-side write rate limit (kube-controller-manager's `--kube-api-qps` 20, `--kube-api-burst` 30).
     public struct RateLimit: Sendable {
@@ -90,6 +54,7 @@ public final class WriteExecutor: Sendable {
         self.client = client
         self.fence = fence
         self.clock = clock
+        expectations = WriteExpectations(clock: clock)
         limiter = rateLimit.map { TokenBucketRateLimiter<Int>(rate: $0.writesPerSecond, burst: $0.burst, clock: clock) }
     }
 
@@ -104,16 +69,9 @@ public final class WriteExecutor: Sendable {
         case awaitingCache
     }
 
-    /// The writes of one reconcile, decided together from the same reads: what some of them write
-    /// does not hold back the others (a finalizer added, then status written, on the same pool).
-    public struct WriteScope: Sendable, Hashable {
-        let id: UInt64
-    }
-
-    /// A new scope, for the writes of one reconcile.
-    public func scope() -> WriteScope {
-        WriteScope(id: scopes.withLock { $0 += 1; return $0 })
-    }
+    /// A new scope, for the writes of one reconcile: what some of them write does not hold back
+    /// the others (they were decided together, from the same reads).
+    public func scope() -> WriteScope { expectations.scope() }
 
     /// Sends an intent's request, unless the cache has not caught up with what was last written to
     /// its object by an earlier scope (``Outcome/repeated``, ``Outcome/awaitingCache``). Throws the
@@ -143,78 +101,58 @@ public final class WriteExecutor: Sendable {
         let scope = scope ?? self.scope()
         var result = Applied()
         var written: [(WriteIntent, JSONValue)] = []
-        let held = intents.map { heldBack($0, in: scope) }
+        let held = intents.map { expectations.heldBack($0, in: scope) }
         for (intent, hold) in zip(intents, held) {
             if let hold {
                 result.outcomes.append(hold)
                 continue
             }
             do throws(KubeError) {
+                if try await wentThroughBefore(intent) {
+                    result.outcomes.append(.awaitingCache)
+                    continue
+                }
                 written.append((intent, try await send(Self.request(for: intent))))
                 result.outcomes.append(.sent)
             } catch {
+                // Without a clear answer the write may have been applied: read before sending it again.
+                if error.outcomeUnknown { expectations.markUnsure(intent) }
                 result.error = error
                 break
             }
         }
-        remember(written, in: scope)
+        expectations.remember(written, in: scope)
         return result
     }
 
-    /// Why an intent must wait for the cache, or nil when it may go.
-    private func heldBack(_ intent: WriteIntent, in scope: WriteScope) -> Outcome? {
-        let now = clock.monotonicNow()
-        guard let expected = expectations.withLock({ $0[intent.object] }), expected.scope != scope, now - expected.at < Self.expectationTimeout,
-              expected.lags(intent.basedOn) else { return nil }
-        let last = applied.withLock { $0[Slot(kind: intent.kind, object: intent.object)] }
-        return last.map(intent.repeats) == true ? .repeated : .awaitingCache
+    /// After a write to the object whose outcome is unknown, decided from the same version as
+    /// `intent`: reads the object live. Changed since that version (our write went through, or
+    /// someone else's did): true, and intents from that version wait for the cache to show it, so
+    /// the same change is neither sent nor announced twice. Unchanged: false, send it.
+    private func wentThroughBefore(_ intent: WriteIntent) async throws(KubeError) -> Bool {
+        guard expectations.isUnsure(intent) else { return false }
+        let live: String?
+        do throws(KubeError) {
+            let object = try await client.get(Self.resource(of: intent), namespace: intent.object.namespace, name: intent.object.name)
+            live = object["metadata"]?["resourceVersion"]?.stringValue
+        } catch where error.kind == .notFound {
+            live = nil
+        }
+        return expectations.resolveUnsure(intent, live: live)
     }
 
-    /// Records what went out: per object, the version the plan's first write to it was decided
-    /// from, and the version its last write produced.
-    private func remember(_ written: [(WriteIntent, JSONValue)], in scope: WriteScope) {
-        guard !written.isEmpty else { return }
-        let now = clock.monotonicNow()
-        var versions: [ObjectKey: (replaced: String?, written: String?)] = [:]
-        for (intent, answer) in written {
-            // A deletion produces no version; every other write answers the object (a Scale carries
-            // its Deployment's resourceVersion).
-            let produced: String?
-            if case .prePull(_, .delete, _) = intent { produced = nil } else { produced = answer["metadata"]?["resourceVersion"]?.stringValue }
-            versions[intent.object] = (versions[intent.object].map { $0.replaced } ?? intent.basedOn, produced)
-        }
-        applied.withLock { memory in
-            if memory.count >= Self.memoryLimit { memory.removeAll() }
-            for (intent, _) in written { memory[Slot(kind: intent.kind, object: intent.object)] = intent }
-        }
-        expectations.withLock { memory in
-            if memory.count >= Self.memoryLimit { memory.removeAll() }
-            for (object, v) in versions {
-                // A scope's earlier write to the same object keeps the version it replaced.
-                let replaced = memory[object].flatMap { $0.scope == scope ? .some($0.replaced) : nil } ?? v.replaced
-                memory[object] = Expectation(replaced: replaced, written: v.written, at: now, scope: scope)
-            }
+    /// The resource an intent writes.
+    static func resource(of intent: WriteIntent) -> ResourceRef {
+        switch intent {
+        case .patchTemplate, .scale: return .deployments
+        case .prePull: return .daemonSets
+        case .finalizers, .status: return .elasticInferencePools
         }
     }
 
-    /// Tells the executor which version of `object` the cache shows now (nil: none). Once it shows
-    /// our last write (that version or a later one), intents decided from it may go, and what was
-    /// applied from older versions is forgotten (a steady fleet remembers nothing).
-    public func settle(_ object: ObjectKey, at version: String?) {
-        let caughtUp = expectations.withLock { memory -> Bool in
-            guard let expected = memory[object] else { return true }
-            guard !expected.lags(version) else { return false }
-            memory[object] = nil
-            return true
-        }
-        guard caughtUp else { return }
-        applied.withLock { memory in
-            for kind in WriteIntent.Kind.allCases {
-                let slot = Slot(kind: kind, object: object)
-                if let last = memory[slot], last.basedOn != version { memory[slot] = nil }
-            }
-        }
-    }
+    /// Tells the executor which version of `object` the cache shows now (nil: none): once it shows
+    /// our last write, intents decided from it may go (``WriteExpectations/settle(_:at:)``).
+    public func settle(_ object: ObjectKey, at version: String?) { expectations.settle(object, at: version) }
 
     /// Sends one request, after the rate limit's wait and the server's `Retry-After`, and past the
     /// fence: every write of the controller passes here. Throws `.notLeader` when the fence refuses
@@ -268,5 +206,13 @@ public final class WriteExecutor: Sendable {
         case .status(let pool, let fields, _):
             return .patch(.elasticInferencePools, namespace: pool.namespace, name: pool.name, .merge(["status": .object(fields)]), subresource: "status")
         }
+    }
+}
+
+extension KubeError {
+    /// The request may or may not have been applied: it timed out, its connection broke, or the
+    /// server failed inside (500, 504). A 429, a 503 and the 4xx answers are refusals: not applied.
+    var outcomeUnknown: Bool {
+        [.timedOut, .connectionFailed, .transport, .serverTimeout, .internalError, .malformedResponse].contains(kind)
     }
 }
