@@ -288,6 +288,29 @@ struct ControllerFaultTests {
         #expect(f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }.count == 2)
     }
 
+    /// A scale write answered 429 with `Retry-After: 3` is tried again no sooner than 3 s later on
+    /// the controller's clock (the reconcile requeued no sooner, no write let out before), then once.
+    @Test func aThrottledWriteWaitsOutItsRetryAfter() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 1)
+        let scalePath = "/apis/apps/v1/namespaces/default/deployments/model/scale"
+        f.emulator.inject(Fault(verb: "patch", pathPrefix: scalePath, status: 429, retryAfterSeconds: 3))
+        try await f.createPool("pool", target: "model")
+        func scales() -> [Int] { f.operatorRequests.filter { $0.verb == "patch" && $0.path == scalePath }.map(\.status) }
+        #expect(await eventually { scales() == [429] })
+        let throttled = f.clock.monotonicNow()
+        var retried: Duration?
+        for _ in 0..<100 where retried == nil {
+            await f.settle()
+            if scales().count > 1 { retried = f.clock.monotonicNow() - throttled } else { f.clock.advance(by: .milliseconds(100)) }
+        }
+        let waited = try #require(retried, "retried")
+        #expect(waited >= .seconds(3), "\(waited)")
+        #expect(waited <= .seconds(4), "and not much later: \(waited)")
+        #expect(scales() == [429, 200])
+        #expect(await f.replicas("model") == 2)
+    }
+
     /// The API server restarts while a pool changes: every informer's watch ends, resuming is 410
     /// Gone (in the form the server uses), and the controller relists and converges on the new spec.
     @Test(arguments: [KubeEmulator.ExpiredWatchAnswer.errorEvent, .httpStatus])
