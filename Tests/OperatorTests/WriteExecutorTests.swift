@@ -5,6 +5,7 @@ import Kube
 import KubeEmulator
 import Locking
 import TestDoubles
+import TestSupport
 import Testing
 @testable import Operator
 
@@ -16,14 +17,7 @@ final class SwitchFence: WriteFence {
 
 /// The error an async call throws, as a KubeError.
 func kubeError(_ body: () async throws -> Void) async -> KubeError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as KubeError {
-        return error
-    } catch {
-        return KubeError(.transport, "unexpected \(error)")
-    }
+    await thrownError(KubeError.self, other: { KubeError(.transport, $0) }, body)
 }
 
 @Suite("Write executor: one request per intent, no repeats")

@@ -103,6 +103,19 @@ public final class LineCollector: Sendable {
     public var finished: Bool { ended.withLock { $0 } }
 }
 
+/// The error `body` throws, as an `E` (any other error is a test failure's message in `other`);
+/// nil when it throws nothing.
+public func thrownError<E: Error>(_ type: E.Type, other: (String) -> E, _ body: () async throws -> Void) async -> E? {
+    do {
+        try await body()
+        return nil
+    } catch let error as E {
+        return error
+    } catch {
+        return other("unexpected \(error)")
+    }
+}
+
 /// SplitMix64: a small deterministic generator, so that every run of a randomised test sees the
 /// same cases (and a failure can be replayed).
 public struct SeededGenerator: RandomNumberGenerator {
