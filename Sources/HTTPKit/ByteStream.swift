@@ -53,6 +53,12 @@ public final class SocketStream: ByteStream {
         return true  // 0: orderly close; >0: the client sent something mid-stream
     }
 
+    /// The peer has sent bytes not read yet (without waiting, without reading them).
+    public func hasPendingBytes() -> Bool {
+        var byte: UInt8 = 0
+        return Glibc.recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0
+    }
+
     /// Wakes a thread blocked in read or write without releasing the descriptor.
     public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
 

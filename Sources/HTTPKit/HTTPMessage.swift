@@ -44,6 +44,8 @@ struct HTTPRequestReader {
     let limits: ReadLimits?
     /// Sets how long the next socket read may block (seconds; never called without ``limits``).
     let armTimeout: (@Sendable (Double) -> Void)?
+    /// Told when a request's first bytes are in (it is arriving, no longer a connection idling).
+    let onArrival: (@Sendable () -> Void)?
     /// When this reader started: the first request's head counts from it.
     private let started = MonotonicTime.seconds()
     private var requests = 0
@@ -59,11 +61,13 @@ struct HTTPRequestReader {
         var body: Double
     }
 
-    init(stream: any ByteStream, maximumHeaderBytes: Int = 64 * 1024, limits: ReadLimits? = nil, armTimeout: (@Sendable (Double) -> Void)? = nil) {
+    init(stream: any ByteStream, maximumHeaderBytes: Int = 64 * 1024, limits: ReadLimits? = nil, armTimeout: (@Sendable (Double) -> Void)? = nil,
+         onArrival: (@Sendable () -> Void)? = nil) {
         self.stream = stream
         self.maximumHeaderBytes = maximumHeaderBytes
         self.limits = limits
         self.armTimeout = armTimeout
+        self.onArrival = onArrival
     }
 
     enum ReadError: Error { case closed, malformed(String), tooLarge, headTooLarge, timedOut }
@@ -76,6 +80,7 @@ struct HTTPRequestReader {
             let deadline = requests == 0 ? started + limits.head : MonotonicTime.seconds() + limits.idle
             _ = try fill(until: { $0.isEmpty ? nil : 0..<0 }, limit: 1, deadline: deadline)
         }
+        onArrival?()
         let headDeadline = limits.map { (requests == 0 ? started : MonotonicTime.seconds()) + $0.head }
         let headerEnd: Range<Int>
         do throws(ReadError) {

@@ -33,9 +33,11 @@ public protocol SecureStream: ByteStream {
 ///
 /// Bounded (``Limits``), so that a flood of connections cannot starve the requests that matter (a
 /// kubelet's probe) nor grow threads and memory without end: at most ``Limits/maximumConnections``
-/// connections at once, each with its own thread. When all are taken, the connection that has been
-/// waiting for a request longest is closed to make room (a connection in a handler, such as a watch,
-/// is never taken); when every one is in a handler, the new connection is refused. Clients that are
+/// connections at once, each with its own thread. When all are taken, the connection that has waited
+/// longest without sending a byte is closed to make room (else the one waiting longest, a request
+/// half-sent; a connection in a handler, such as a watch, is never taken), so a flood of idle
+/// connections cannot push out a request on its way; when every one is in a handler, the new
+/// connection is refused. Clients that are
 /// idle or slow are timed out (Go's `IdleTimeout`, `ReadHeaderTimeout`, `ReadTimeout` and
 /// `WriteTimeout`, with controller-runtime's values where it sets them), so a slowloris client that
 /// sends its head a byte at a time holds a thread no longer than ``Limits/requestHeadTimeout``.
@@ -83,14 +85,31 @@ public final class HTTPServer: Sendable {
     private let stopped = Locked(false)
     private let acceptDone = DispatchSemaphore(value: 0)
 
-    /// One open connection: its socket, and since when it has been waiting for a request (monotonic
-    /// seconds; nil while a handler has it).
+    /// One open connection: its socket, and what it is doing (monotonic seconds).
     private final class Connection: Sendable {
+        enum State {
+            /// Waiting for a request since then: a candidate to make room.
+            case waiting(since: Double)
+            /// A request is arriving (its first bytes are in); it has the head timeout to finish.
+            case arriving(since: Double)
+            /// A handler has it (an answer being written, a watch).
+            case busy
+        }
         let socket: SocketStream
-        let waitingSince: Locked<Double?>
+        let state: Locked<State>
         init(_ socket: SocketStream) {
             self.socket = socket
-            waitingSince = Locked(MonotonicTime.seconds())
+            state = Locked(.waiting(since: MonotonicTime.seconds()))
+        }
+
+        /// Since when it has waited, and whether it has sent nothing at all yet (nothing read, nothing
+        /// in its socket's buffer); nil while busy.
+        var idleness: (since: Double, silent: Bool)? {
+            switch state.withLock({ $0 }) {
+            case .waiting(let since): return (since, !socket.hasPendingBytes())
+            case .arriving(let since): return (since, false)
+            case .busy: return nil
+            }
         }
     }
 
@@ -162,9 +181,10 @@ public final class HTTPServer: Sendable {
         let (admitted, victim) = connections.withLock { open -> (Bool, SocketStream?) in
             var victim: SocketStream?
             if open.count >= limits.maximumConnections {
-                let idle = open.compactMap { fd, c in c.waitingSince.withLock { $0 }.map { (fd, $0) } }
-                guard let oldest = idle.min(by: { $0.1 < $1.1 }) else { return (false, nil) }
-                victim = open.removeValue(forKey: oldest.0)?.socket
+                // The longest-waiting silent connection, else the longest-waiting one.
+                let idle = open.compactMap { fd, c in c.idleness.map { (fd, $0.since, $0.silent) } }
+                guard let chosen = idle.min(by: { ($0.2 ? 0 : 1, $0.1) < ($1.2 ? 0 : 1, $1.1) }) else { return (false, nil) }
+                victim = open.removeValue(forKey: chosen.0)?.socket
             }
             open[socket.fd] = Connection(socket)
             return (true, victim)
@@ -204,10 +224,11 @@ public final class HTTPServer: Sendable {
         defer { stream.close() }
         let readLimits = HTTPRequestReader.ReadLimits(head: limits.requestHeadTimeout, idle: limits.idleTimeout, body: limits.bodyTimeout)
         var reader = HTTPRequestReader(stream: stream, maximumHeaderBytes: limits.maximumHeaderBytes, limits: readLimits,
-                                       armTimeout: { socket.setReceiveTimeout($0) })
+                                       armTimeout: { socket.setReceiveTimeout($0) },
+                                       onArrival: { connection?.state.withLock { $0 = .arriving(since: MonotonicTime.seconds()) } })
         while !stopped.withLock({ $0 }) {
             var request: HTTPRequest
-            connection?.waitingSince.withLock { $0 = $0 ?? MonotonicTime.seconds() }
+            connection?.state.withLock { if case .busy = $0 { $0 = .waiting(since: MonotonicTime.seconds()) } }
             do throws(HTTPRequestReader.ReadError) {
                 request = try reader.next()
                 request.clientCertificateName = clientName
@@ -223,7 +244,7 @@ public final class HTTPServer: Sendable {
                     return
                 }
             }
-            connection?.waitingSince.withLock { $0 = nil }
+            connection?.state.withLock { $0 = .busy }
             socket.setReceiveTimeout(0)
             let writer = HTTPResponseWriter(stream: stream, keepAlive: !request.wantsClose)
             handler(request, writer)

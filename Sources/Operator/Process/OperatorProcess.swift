@@ -173,13 +173,15 @@ public final class OperatorProcess: Sendable {
             end(1, "caches did not sync within \(LeaderElector.seconds(options.cacheSyncTimeout)); exiting: \(missing.joined(separator: "; "))")
         }
 
-        // Then the Lease (when asked), and the workers once both are had.
+        // Then the Lease (when asked: once the caches are in, as controller-runtime's manager starts
+        // leader election only after its caches have synced, so renewals start at once), then the workers.
         let leadership = Task { [self] in
+            guard await controller.waitForSync(), !Task.isCancelled else { return }
             if let elector {
                 log.info("waiting for the lease", [("lease", options.leaderElectionID), ("identity", identity)])
                 await elector.acquire()
+                guard !Task.isCancelled else { return }
             }
-            guard !Task.isCancelled, await controller.waitForSync(), !Task.isCancelled else { return }
             log.info("caches synced; reconciling")
             let workers = Task { await controller.runWorkers() }
             guard let elector else { return await workers.value }
