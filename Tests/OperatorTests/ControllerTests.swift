@@ -123,7 +123,7 @@ final class ControllerFixture: @unchecked Sendable {
     /// Waits until `condition` holds, for `timeout` seconds of real time. Between looks, when the
     /// controller is idle, its clock moves on by `step` (at most `upTo` in all), so that the pools'
     /// polls and the queue's retries come due as they would while time passes.
-    func eventually(timeout: Double = 15, step: Duration = .milliseconds(100), upTo: Duration = .seconds(10),
+    func eventually(timeout: Double = 30, step: Duration = .milliseconds(100), upTo: Duration = .seconds(10),
                     of controller: PoolController? = nil, _ condition: () async -> Bool) async -> Bool {
         let queue = (controller ?? self.controller).queue
         var moved = Duration.zero

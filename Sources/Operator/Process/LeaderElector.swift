@@ -47,6 +47,8 @@ public final class LeaderElector: WriteFence {
     /// The Lease as this process last wrote it: the next renewal updates it directly (client-go's
     /// fast path), without reading it first.
     private let written = Locked<JSONValue?>(nil)
+    /// Attempts to acquire or renew under way (for tests that move a manual clock).
+    let attempts = Locked(0)
     /// How long ``release()`` may take before the Lease is left to expire instead (3 s).
     static let releaseTimeout: Duration = .seconds(3)
 
@@ -147,6 +149,8 @@ public final class LeaderElector: WriteFence {
     /// One attempt to acquire or renew, given up after `limit`; on success this process leads,
     /// renewed as of when the attempt started.
     private func attempt(within limit: Duration) async -> Bool {
+        attempts.withLock { $0 += 1 }
+        defer { attempts.withLock { $0 -= 1 } }
         let started = clock.monotonicNow()
         guard await withTimeLimit(limit, clock: clock, { [self] in await tryAcquireOrRenew() }) == true else { return false }
         leadership.withLock { $0 = (true, started) }

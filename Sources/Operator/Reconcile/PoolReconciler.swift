@@ -110,8 +110,8 @@ public final class PoolReconciler: Sendable {
         // Finalize if deleting: take the init containers back out of the Deployment, then let the pool go.
         if ObjectMeta(object).isBeingDeleted {
             do throws(KubeError) {
-                try await finalizer.finalize(object, in: scope)
-                return ReconcileResult()
+                // Not done: a cleanup write waits for the cache to show our last write; look again soon.
+                return try await finalizer.finalize(object, in: scope) ? ReconcileResult() : ReconcileResult(requeueAfter: .seconds(1))
             } catch {
                 return ReconcileResult(error: error)
             }

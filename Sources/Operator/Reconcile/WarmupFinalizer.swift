@@ -30,10 +30,13 @@ final class WarmupFinalizer: Sendable {
         try await writer.apply(.finalizers(pool: meta.key, meta.finalizers + [Defaults.warmupFinalizer], basedOn: meta.resourceVersion), in: scope)
     }
 
-    /// Cleans up for a pool being deleted, then releases it. Throws to be retried (rate-limited).
-    func finalize(_ object: JSONValue, in scope: WriteScope? = nil) async throws(KubeError) {
+    /// Cleans up for a pool being deleted, then releases it: true when done (or not ours to hold),
+    /// false when a write had to wait for the cache to show our own last write to its object (the
+    /// Deployment we just patched, the pool we just wrote): try again shortly; nothing is released
+    /// before its cleanup has gone out. Throws to be retried (rate-limited).
+    func finalize(_ object: JSONValue, in scope: WriteScope? = nil) async throws(KubeError) -> Bool {
         let meta = ObjectMeta(object)
-        guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return }  // not ours to hold
+        guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return true }  // not ours to hold
         let uid = meta.uid ?? meta.key.description
 
         // Take the owned init containers (and the ownership annotation) out of the Deployment.
@@ -41,7 +44,8 @@ final class WarmupFinalizer: Sendable {
            let deployment = try await reader.object(.deployments, target).flatMap(DeploymentView.init),
            let patch = WarmupPlan.plan(WarmupStrategy(), for: deployment).patch {
             do throws(KubeError) {
-                try await writer.apply(.patchTemplate(deployment: target, patch: patch, basedOn: deployment.resourceVersion), in: scope)
+                let outcome = try await writer.apply(.patchTemplate(deployment: target, patch: patch, basedOn: deployment.resourceVersion), in: scope)
+                guard outcome != .awaitingCache else { return false }
                 await events?.record(object, type: .normal, reason: "WarmupRemoved",
                                      message: "removed init containers \(deployment.ownedInitContainerNames.joined(separator: ", ")) from Deployment \(target.name)")
             } catch where error.kind == .notFound {
@@ -59,9 +63,11 @@ final class WarmupFinalizer: Sendable {
 
         // Let the pool go (already gone is as good).
         do throws(KubeError) {
-            try await writer.apply(.finalizers(pool: meta.key, meta.finalizers.filter { $0 != Defaults.warmupFinalizer }, basedOn: meta.resourceVersion), in: scope)
+            let release = WriteIntent.finalizers(pool: meta.key, meta.finalizers.filter { $0 != Defaults.warmupFinalizer }, basedOn: meta.resourceVersion)
+            guard try await writer.apply(release, in: scope) != .awaitingCache else { return false }
         } catch where error.kind == .notFound {
         }
         failures.withLock { _ = $0.removeValue(forKey: uid) }
+        return true
     }
 }

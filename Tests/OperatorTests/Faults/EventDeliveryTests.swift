@@ -44,7 +44,7 @@ struct EventDeliveryTests {
         f.emulator.inject(Fault(verb: "create", pathPrefix: eventsPath, status: 500, count: 3))
         await events.record(aPool, type: .warning, reason: "MetricsUnavailable", message: "no fresh value for P90")
         await drive(clock, by: .seconds(10)) { f.eventWrites("create").count == 4 }
-        #expect(await events.flush())
+        #expect(await events.flush(timeout: 30))
         #expect(f.eventWrites("create") == [500, 500, 500, 201])
         let written = try await f.events()
         #expect(written.count == 1 && written.first?.count == 1)
@@ -58,11 +58,11 @@ struct EventDeliveryTests {
         let clock = ManualClock()
         let (events, _) = recorder(f, clock: clock)
         await events.record(aPool, type: .warning, reason: "MetricsUnavailable", message: "no fresh value for P90")
-        #expect(await events.flush())
+        #expect(await events.flush(timeout: 30))
         f.emulator.inject(Fault(verb: "patch", pathPrefix: eventsPath, status: 503, count: 2))
         await events.record(aPool, type: .warning, reason: "MetricsUnavailable", message: "no fresh value for P90")
         await drive(clock, by: .seconds(10)) { f.eventWrites("patch").count == 3 }
-        #expect(await events.flush())
+        #expect(await events.flush(timeout: 30))
         #expect(f.eventWrites("patch") == [503, 503, 200])
         #expect(try await f.events().first?.count == 2)
     }
@@ -78,10 +78,10 @@ struct EventDeliveryTests {
         // Once the server has stored it (after its 2 s delay), let the recorder try again.
         #expect(await eventually { f.eventWrites("create") == [201] })
         await drive(clock, by: .seconds(10)) { f.eventWrites("create").count == 2 }
-        #expect(await events.flush())
+        #expect(await events.flush(timeout: 30))
         #expect(f.eventWrites("create") == [201, 409])
         await events.record(aPool, type: .normal, reason: "ScaledUp", message: "2 -> 6")
-        #expect(await events.flush())
+        #expect(await events.flush(timeout: 30))
         let written = try await f.events()
         #expect(written.count == 1 && written.first?.count == 2, "\(written.map(\.count))")
     }
@@ -101,7 +101,7 @@ struct EventDeliveryTests {
         f.emulator.clearFaults()
         f.emulator.inject(Fault(verb: "create", pathPrefix: eventsPath, status: 403, count: 1, message: "events is forbidden"))
         await events.record(aPool, type: .normal, reason: "ScaledDown", message: "6 -> 4")
-        #expect(await events.flush())
+        #expect(await events.flush(timeout: 30))
         #expect(events.lost == 2)
         #expect(sink.records("event lost").last?.field("error") == "events is forbidden")
     }

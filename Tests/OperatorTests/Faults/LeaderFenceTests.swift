@@ -83,11 +83,16 @@ final class TwoReplicas: @unchecked Sendable {
     }
 
     /// Moves the clock on by `step` once the working replicas' queues are idle (a standby's queue
-    /// fills with what its caches see, and waits).
-    func step(_ step: Duration, _ replicas: [Replica]) async {
+    /// fills with what its caches see, and waits) and the electors of `campaigning` have no
+    /// acquire or renew under way (their requests go out in real time; the clock must not outrun them).
+    func step(_ step: Duration, _ replicas: [Replica], campaigning: [Replica]) async {
         for replica in replicas where replica.working.withLock({ $0 }) {
             let queue = replica.controller.queue
-            _ = await eventuallyAsync(timeout: 10) { queue.depth == 0 && queue.inFlight == 0 }
+            _ = await eventuallyAsync { queue.depth == 0 && queue.inFlight == 0 }
+        }
+        for replica in campaigning {
+            let elector = replica.elector
+            _ = await eventually { elector.attempts.withLock { $0 } == 0 }
         }
         clock.advance(by: step)
     }
@@ -125,7 +130,7 @@ struct LeaderFenceTests {
         let hung = f.clock.monotonicNow()
         var fenceClosed: (at: Duration, index: Int)?
         while f.clock.monotonicNow() - hung < .seconds(30) {
-            await f.step(.milliseconds(250), [a, b])
+            await f.step(.milliseconds(250), [a, b], campaigning: [b])
             if fenceClosed == nil, a.elector.writesBlocked() != nil { fenceClosed = (f.clock.monotonicNow() - hung, f.emulator.requests.count) }
         }
         let closed = try #require(fenceClosed, "A's fence closed")

@@ -135,7 +135,11 @@ struct ListWatchFailureTests {
         let controller = PoolController(client: client, namespace: "default", metrics: ScriptedMetricsSource(), events: nil)
         controller.start()
         defer { controller.shutDown() }
-        #expect(await eventually { (controller.deployments.failureCounts[Informer.FailureKey(verb: "list", reason: "Forbidden")] ?? 0) >= 1 })
+        #expect(await eventually {
+            (controller.deployments.failureCounts[Informer.FailureKey(verb: "list", reason: "Forbidden")] ?? 0) >= 1
+                && (controller.pools.failureCounts[Informer.FailureKey(verb: "list", reason: "NotFound")] ?? 0) >= 1
+                && controller.pods.hasSynced && controller.autoscalers.hasSynced && controller.daemonSets.hasSynced
+        })
         let text = OperatorMetrics.render(controller: controller, isLeader: true, leaseName: "eip")
         #expect(text.contains(#"eip_list_watch_failures_total{resource="deployments",verb="list",reason="Forbidden"}"#))
         #expect(text.contains(#"eip_list_watch_failures_total{resource="elasticinferencepools",verb="list",reason="NotFound"}"#), "no CRD here")
