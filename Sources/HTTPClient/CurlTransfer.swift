@@ -33,6 +33,8 @@ final class CurlTransfer: @unchecked Sendable {
     var body: [UInt8] = []
     /// Streaming: receives each chunk of the body of a successful (2xx) response; false aborts.
     var onData: ((UnsafeRawBufferPointer) -> Bool)?
+    /// Streaming: told the status once the response's head is in (before any of its body).
+    var onResponse: ((Int) -> Void)?
     /// Set from any thread; the progress callback aborts the transfer (within a second) when set.
     let cancelled: Locked<Bool>
     var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -74,6 +76,9 @@ enum CurlCallbacks {
             // A new response (after a 100 Continue, say): start over.
             transfer.statusCode = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
             transfer.headers = [:]
+        } else if line.isEmpty {
+            // The end of a head: a final (not 1xx) response starts here.
+            if transfer.statusCode >= 200 { transfer.onResponse?(transfer.statusCode) }
         } else if let colon = line.firstIndex(of: ":") {
             transfer.headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }

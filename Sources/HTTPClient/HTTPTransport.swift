@@ -89,19 +89,23 @@ public final class HTTPTransport: Sendable {
     }
 
     /// A streaming request: `onData` receives the body of a 2xx response as it arrives, on the
-    /// transfer's thread, and returns false to stop. Setting `cancel` stops it within a second.
-    /// Returns the response (its body filled only for non-2xx) when the stream ends; throws
-    /// `.cancelled` when stopped, `.timedOut` after the inactivity timeout.
+    /// transfer's thread, and returns false to stop; `onResponse` is told the status as soon as the
+    /// response's head is in (a stream that is open, before any of its body). Setting `cancel` stops
+    /// it within a second. Returns the response (its body filled only for non-2xx) when the stream
+    /// ends; throws `.cancelled` when stopped, `.timedOut` after the inactivity timeout.
     public func stream(path: String, headers: [(String, String)] = [], cancel: Locked<Bool>,
-                onData: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool) async throws(HTTPClientError) -> HTTPResponse {
-        try await perform(method: "GET", path: path, headers: headers, body: nil, streaming: (onData, cancel))
+                       onResponse: (@Sendable (Int) -> Void)? = nil,
+                       onData: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool) async throws(HTTPClientError) -> HTTPResponse {
+        try await perform(method: "GET", path: path, headers: headers, body: nil, streaming: (onData, cancel), onResponse: onResponse)
     }
 
     private func perform(method: String, path: String, headers: [(String, String)], body: [UInt8]?,
-                         streaming: (onData: @Sendable (UnsafeRawBufferPointer) -> Bool, cancel: Locked<Bool>?)?) async throws(HTTPClientError) -> HTTPResponse {
+                         streaming: (onData: @Sendable (UnsafeRawBufferPointer) -> Bool, cancel: Locked<Bool>?)?,
+                         onResponse: (@Sendable (Int) -> Void)? = nil) async throws(HTTPClientError) -> HTTPResponse {
         let requestHeaders = headers
         let transfer = CurlTransfer(cancelled: streaming?.cancel ?? Locked(false))
         transfer.onData = streaming?.onData
+        transfer.onResponse = onResponse
         transfer.maximumBodyBytes = configuration.maximumResponseBytes
         let outcome: Result<HTTPResponse, HTTPClientError> = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPClientError>, Never>) in

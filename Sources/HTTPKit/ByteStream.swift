@@ -53,8 +53,29 @@ public final class SocketStream: ByteStream {
         return true  // 0: orderly close; >0: the client sent something mid-stream
     }
 
+    /// The peer has sent bytes not read yet (without waiting, without reading them).
+    public func hasPendingBytes() -> Bool {
+        var byte: UInt8 = 0
+        return Glibc.recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0
+    }
+
     /// Wakes a thread blocked in read or write without releasing the descriptor.
     public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
+    /// How long a read may block before it fails (seconds; 0: forever): `SO_RCVTIMEO`. A TLS stream
+    /// over this socket blocks in the same reads, so the limit holds for it too.
+    public func setReceiveTimeout(_ seconds: Double) { setTimeout(SO_RCVTIMEO, seconds) }
+
+    /// How long a write may block (a client that stops reading) before it fails: `SO_SNDTIMEO`.
+    public func setSendTimeout(_ seconds: Double) { setTimeout(SO_SNDTIMEO, seconds) }
+
+    private func setTimeout(_ option: Int32, _ seconds: Double) {
+        let whole = max(0, seconds.rounded(.down))
+        // At least a millisecond: a zero timeval means "no timeout".
+        let micros = seconds > 0 ? max(1000, (seconds - whole) * 1e6) : 0
+        var value = timeval(tv_sec: Int(whole), tv_usec: Int(micros))
+        setsockopt(fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
 
     public func close() {
         let shouldClose = closed.withLock { wasClosed in

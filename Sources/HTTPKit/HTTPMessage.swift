@@ -30,21 +30,66 @@ public struct HTTPRequest: Sendable {
 }
 
 /// Reads HTTP/1.1 requests from a stream: request line, headers, and a body by Content-Length or
-/// chunked transfer encoding. Errors are answered 400 by the caller.
+/// chunked transfer encoding. Errors are answered 400 (431 for a head too large, 413 for a body)
+/// by the caller. With ``ReadLimits`` it bounds how long each part may take, as Go's server does
+/// (`IdleTimeout`, `ReadHeaderTimeout`, `ReadTimeout`): before each read it tells the socket how
+/// long it may block (`armTimeout`), and a part not read by its deadline is ``ReadError/timedOut``.
 struct HTTPRequestReader {
     let stream: any ByteStream
     private var buffer: [UInt8] = []
     private var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-    static let maximumHeaderBytes = 64 * 1024
     static let maximumBodyBytes = 16 * 1024 * 1024
+    /// The largest request head read (the request line and headers), and the largest chunked trailer.
+    let maximumHeaderBytes: Int
+    /// The time limits; nil: none.
+    let limits: ReadLimits?
+    /// Sets how long the next socket read may block (seconds; never called without ``limits``).
+    let armTimeout: (@Sendable (Double) -> Void)?
+    /// Told when a request's first bytes are in (it is arriving, no longer a connection idling).
+    let onArrival: (@Sendable () -> Void)?
+    /// When this reader started: the first request's head counts from it.
+    private let started = MonotonicTime.seconds()
+    private var requests = 0
 
-    init(stream: any ByteStream) { self.stream = stream }
+    /// How long each part of a request may take, in seconds.
+    struct ReadLimits: Sendable {
+        /// From the connection's start to the end of the first request's head, and from the first
+        /// byte of each later request to the end of its head.
+        var head: Double
+        /// Waiting for the next request on a kept-alive connection.
+        var idle: Double
+        /// From the end of the head to the end of the body.
+        var body: Double
+    }
 
-    enum ReadError: Error { case closed, malformed(String), tooLarge }
+    init(stream: any ByteStream, maximumHeaderBytes: Int = 64 * 1024, limits: ReadLimits? = nil, armTimeout: (@Sendable (Double) -> Void)? = nil,
+         onArrival: (@Sendable () -> Void)? = nil) {
+        self.stream = stream
+        self.maximumHeaderBytes = maximumHeaderBytes
+        self.limits = limits
+        self.armTimeout = armTimeout
+        self.onArrival = onArrival
+    }
+
+    enum ReadError: Error { case closed, malformed(String), tooLarge, headTooLarge, timedOut }
 
     /// The next request, or `.closed` when the peer closed the connection between requests.
     mutating func next() throws(ReadError) -> HTTPRequest {
-        let headerEnd = try fill(toFind: [13, 10, 13, 10], limit: Self.maximumHeaderBytes)
+        defer { requests += 1 }
+        // Waiting for the request's first byte (the whole head, for a connection's first request).
+        if buffer.isEmpty, let limits {
+            let deadline = requests == 0 ? started + limits.head : MonotonicTime.seconds() + limits.idle
+            try fill(toHold: 1, deadline: deadline)
+        }
+        onArrival?()
+        let headDeadline = limits.map { (requests == 0 ? started : MonotonicTime.seconds()) + $0.head }
+        let headerEnd: Range<Int>
+        do throws(ReadError) {
+            headerEnd = try fill(toFind: [13, 10, 13, 10], limit: maximumHeaderBytes, deadline: headDeadline)
+        } catch {
+            if case .tooLarge = error { throw .headTooLarge }
+            throw error
+        }
         let head = String(decoding: buffer[..<headerEnd.lowerBound], as: UTF8.self)
         buffer.removeSubrange(..<headerEnd.upperBound)
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
@@ -58,15 +103,16 @@ struct HTTPRequestReader {
             let value = line[line.index(after: colon)...].trimmingSpaces()
             headers[name] = headers[name].map { $0 + ", " + value } ?? value
         }
+        let bodyDeadline = limits.map { MonotonicTime.seconds() + $0.body }
         let body: [UInt8]
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
-            body = try readChunkedBody()
+            body = try readChunkedBody(deadline: bodyDeadline)
         } else if let lengthText = headers["content-length"] {
             // RFC 9110 §8.6: one or more digits, nothing else (Swift's Int("+5") would take a sign).
             guard !lengthText.isEmpty, lengthText.utf8.count <= 18, lengthText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                   let length = Int(lengthText) else { throw .malformed("bad Content-Length") }
             guard length <= Self.maximumBodyBytes else { throw .tooLarge }
-            try fill(toHold: length)
+            try fill(toHold: length, deadline: bodyDeadline)
             body = Array(buffer.prefix(length))
             buffer.removeFirst(length)
         } else {
@@ -77,10 +123,10 @@ struct HTTPRequestReader {
         return HTTPRequest(method: String(requestLine[0]), path: path, query: query, headers: headers, body: body)
     }
 
-    private mutating func readChunkedBody() throws(ReadError) -> [UInt8] {
+    private mutating func readChunkedBody(deadline: Double?) throws(ReadError) -> [UInt8] {
         var body: [UInt8] = []
         while true {
-            let lineEnd = try fill(toFind: [13, 10], limit: 1024)
+            let lineEnd = try fill(toFind: [13, 10], limit: 1024, deadline: deadline)
             let sizeText = String(decoding: buffer[..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
             buffer.removeSubrange(..<lineEnd.upperBound)
             let size = try Self.chunkSize(sizeText.trimmingSpaces())
@@ -88,15 +134,15 @@ struct HTTPRequestReader {
                 // The trailer: header lines, each ended by CRLF, up to an empty line; as much as a head may be.
                 var trailerBytes = 0
                 while true {
-                    let end = try fill(toFind: [13, 10], limit: 1024)
+                    let end = try fill(toFind: [13, 10], limit: 1024, deadline: deadline)
                     buffer.removeSubrange(..<end.upperBound)
                     if end.lowerBound == 0 { return body }
                     trailerBytes += end.upperBound
-                    guard trailerBytes <= Self.maximumHeaderBytes else { throw .tooLarge }
+                    guard trailerBytes <= maximumHeaderBytes else { throw .tooLarge }
                 }
             }
             guard size <= Self.maximumBodyBytes - body.count else { throw .tooLarge }
-            try fill(toHold: size + 2)
+            try fill(toHold: size + 2, deadline: deadline)
             guard buffer[size] == 13, buffer[size + 1] == 10 else { throw .malformed("a chunk is not followed by CRLF") }
             body += buffer.prefix(size)
             buffer.removeFirst(size + 2)
@@ -118,25 +164,36 @@ struct HTTPRequestReader {
     /// Reads until the buffer holds `pattern`, and returns where. Each read searches only the bytes
     /// it added (and the pattern's length less one before them, for a pattern split across reads),
     /// so a client sending a byte at a time costs linear time, not quadratic. Throws `.tooLarge`
-    /// past `limit` bytes, and when the stream ends first.
-    private mutating func fill(toFind pattern: [UInt8], limit: Int) throws(ReadError) -> Range<Int> {
+    /// past `limit` bytes, and as ``readMore(deadline:)`` does.
+    private mutating func fill(toFind pattern: [UInt8], limit: Int, deadline: Double?) throws(ReadError) -> Range<Int> {
         var searched = 0
         while true {
             if let range = buffer[max(0, searched - pattern.count + 1)...].firstRange(of: pattern) { return range }
             searched = buffer.count
             if buffer.count > limit + pattern.count { throw .tooLarge }
-            try readMore()
+            try readMore(deadline: deadline)
         }
     }
 
-    /// Reads until the buffer holds at least `count` bytes; throws when the stream ends first.
-    private mutating func fill(toHold count: Int) throws(ReadError) {
-        while buffer.count < count { try readMore() }
+    /// Reads until the buffer holds at least `count` bytes; throws as ``readMore(deadline:)`` does.
+    private mutating func fill(toHold count: Int, deadline: Double?) throws(ReadError) {
+        while buffer.count < count { try readMore(deadline: deadline) }
     }
 
-    private mutating func readMore() throws(ReadError) {
+    /// One read from the stream. Throws `.closed` when the peer closed before a request began,
+    /// `.malformed` when it closed mid-request, `.timedOut` when `deadline` (monotonic seconds)
+    /// passes first.
+    private mutating func readMore(deadline: Double?) throws(ReadError) {
+        if let deadline, let armTimeout {
+            let left = deadline - MonotonicTime.seconds()
+            guard left > 0 else { throw .timedOut }
+            armTimeout(left)
+        }
         let n = chunk.withUnsafeMutableBytes { stream.read(into: $0) }
-        if n == 0 { throw buffer.isEmpty ? .closed : .malformed("connection closed mid-request") }
+        if n == 0 {
+            if let deadline, MonotonicTime.seconds() >= deadline { throw .timedOut }
+            throw buffer.isEmpty ? .closed : .malformed("connection closed mid-request")
+        }
         buffer += chunk.prefix(n)
     }
 
@@ -198,6 +255,7 @@ public final class HTTPResponseWriter: @unchecked Sendable {
         case 413: return "Request Entity Too Large"
         case 415: return "Unsupported Media Type"
         case 422: return "Unprocessable Entity"
+        case 431: return "Request Header Fields Too Large"
         case 429: return "Too Many Requests"
         case 500: return "Internal Server Error"
         case 503: return "Service Unavailable"
@@ -246,6 +304,15 @@ public final class HTTPResponseWriter: @unchecked Sendable {
 extension StringProtocol {
     public func trimmingSpaces() -> String {
         String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}
+
+/// `CLOCK_MONOTONIC` in seconds, for the server's deadlines.
+enum MonotonicTime {
+    static func seconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

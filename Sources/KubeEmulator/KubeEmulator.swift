@@ -96,6 +96,7 @@ public final class KubeEmulator: Sendable {
 
     /// Stops listening, drops every connection, stops the fake kubelet and every simulated pod's listener.
     public func stop() {
+        api.stopped.withLock { $0 = true }
         server.stop()
         kubelet?.stop()
         serving?.stop()
@@ -108,8 +109,11 @@ public final class KubeEmulator: Sendable {
     /// The current resourceVersion (the global revision counter).
     public var resourceVersion: Int { api.store.revision }
 
-    /// Answers (or delays) the next matching requests as the fault says.
+    /// Answers (or delays, or holds) the next matching requests as the fault says.
     public func inject(_ fault: Fault) { api.inject(fault) }
+
+    /// Removes the faults not yet used up (a partition healed).
+    public func clearFaults() { api.clearFaults() }
 
     /// Changes the fake kubelet's start delay for pods created from now on (a slow GPU cold start).
     public func setPodStartDelay(_ seconds: Double) { kubelet?.startDelay.withLock { $0 = seconds } }

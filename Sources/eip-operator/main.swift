@@ -30,6 +30,9 @@ let spec = CommandSpec(
         OptionSpec(["--leader-election-renew-deadline"], value: "SECONDS", help: "Give up leadership after failing to renew this long (default 10)."),
         OptionSpec(["--leader-election-retry-period"], value: "SECONDS", help: "Seconds between attempts (default 2)."),
         OptionSpec(["--workers"], value: "N", help: "Pools reconciled at once (default 2)."),
+        OptionSpec(["--cache-sync-timeout"], value: "SECONDS", help: "Exit 1, naming what is missing, when the caches have not synced by then (default 120, controller-runtime's CacheSyncTimeout)."),
+        OptionSpec(["--kube-api-qps"], value: "N", help: "Writes per second to the API server, sustained (default 20, as kube-controller-manager)."),
+        OptionSpec(["--kube-api-burst"], value: "N", help: "Writes to the API server at once after a quiet spell (default 30)."),
         OptionSpec(["--log-format"], value: "json|text", help: "Log format (default json)."),
         OptionSpec(["--log-level"], value: "LEVEL", help: "debug, info, warning or error (default info)."),
         OptionSpec(["--metrics-source"], value: "KIND", help: "Default source for pools without spec.metrics: podscrape, prometheus or static (default: static with --static-metrics, prometheus with --prometheus-address, else podscrape)."),
@@ -82,6 +85,18 @@ for (key, path) in [("leader-election-lease-duration", \LeaderElector.Timing.lea
         guard let seconds = Double(text), seconds > 0, seconds.isFinite else { fail("--\(key): expected seconds, not '\(text)'") }
         options.leaseTiming[keyPath: path] = .seconds(seconds)
     }
+}
+if let text = setting("cache-sync-timeout") {
+    guard let seconds = Double(text), seconds > 0, seconds.isFinite else { fail("--cache-sync-timeout: expected seconds, not '\(text)'") }
+    options.cacheSyncTimeout = .milliseconds(Int64(seconds * 1000))
+}
+if let text = setting("kube-api-qps") {
+    guard let qps = Double(text), qps > 0, qps.isFinite else { fail("--kube-api-qps: expected a positive number, not '\(text)'") }
+    options.writeRateLimit.writesPerSecond = qps
+}
+if let text = setting("kube-api-burst") {
+    guard let burst = Int(text), burst >= 1 else { fail("--kube-api-burst: expected a positive number, not '\(text)'") }
+    options.writeRateLimit.burst = burst
 }
 if let text = setting("workers") {
     guard let n = Int(text), n >= 1 else { fail("--workers: expected a positive number, not '\(text)'") }

@@ -56,12 +56,5 @@ func deployment(_ name: String, replicas: Int = 2) -> JSONValue {
 
 /// The error a throwing async call throws, as a KubeError.
 func kubeError(_ body: () async throws -> Void) async -> KubeError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as KubeError {
-        return error
-    } catch {
-        return KubeError(.transport, "unexpected \(error)")
-    }
+    await thrownError(KubeError.self, other: { KubeError(.transport, $0) }, body)
 }

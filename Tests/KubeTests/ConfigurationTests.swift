@@ -158,6 +158,74 @@ struct ConfigurationTests {
         #expect(runs() == 2, "run again after expiry")
     }
 
+    /// `provideClusterInfo: true` hands the plugin the cluster in `KUBERNETES_EXEC_INFO`, as kubectl
+    /// does (server, CA bytes base64-encoded, the exec extension as `config`); without it, no cluster.
+    @Test func anExecPluginIsToldTheClusterWhenItAsks() async throws {
+        let f = try ClientFixture()
+        let scratch = try Scratch()
+        try FileManager.default.copyItem(atPath: f.certificates.ca, toPath: scratch.path + "/ca.pem")
+        try scratch.write("plugin.sh", """
+        #!/bin/sh
+        printf '%s' "$KUBERNETES_EXEC_INFO" > "$(dirname "$0")/exec-info"
+        printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"client-token"}}'
+        """, executable: true)
+        func execInfo(provide: Bool) async throws -> JSONValue {
+            let file = try scratch.write("config", kubeconfig(server: f.emulator.url, cluster: """
+                    certificate-authority: ca.pem
+                    extensions:
+                    - name: client.authentication.k8s.io/exec
+                      extension: {audience: eip}
+                """, user: """
+                exec:
+                    apiVersion: client.authentication.k8s.io/v1
+                    command: ./plugin.sh
+                    provideClusterInfo: \(provide)
+            """))
+            let client = KubeClient(configuration: try ClientConfiguration.fromKubeconfig(paths: [file]))
+            _ = try await client.get(.namespaces, namespace: nil, name: "default")
+            return try JSONValue(parsing: Array(String(contentsOfFile: scratch.path + "/exec-info", encoding: .utf8).utf8))
+        }
+        let told = try await execInfo(provide: true)
+        #expect(told["kind"] == "ExecCredential" && told["apiVersion"] == "client.authentication.k8s.io/v1")
+        #expect(told["spec"]?["interactive"] == false)
+        let cluster = told["spec"]?["cluster"]
+        #expect(cluster?["server"]?.stringValue == f.emulator.url)
+        let ca = cluster?["certificate-authority-data"]?.stringValue.flatMap { Data(base64Encoded: $0) }
+        #expect(ca == FileManager.default.contents(atPath: f.certificates.ca), "the CA file's bytes, base64")
+        #expect(cluster?["config"] == ["audience": "eip"])
+        let notTold = try await execInfo(provide: false)
+        #expect(notTold["spec"]?["cluster"] == nil)
+    }
+
+    /// A failing plugin's error carries what it wrote to standard error, not only its exit status.
+    @Test func aFailingExecPluginIsReportedWithItsStderr() async throws {
+        let scratch = try Scratch()
+        let path = try scratch.write("plugin.sh", """
+        #!/bin/sh
+        echo "starting" >&2
+        echo "error: refresh token expired; run 'cloud auth login'" >&2
+        exit 3
+        """, executable: true)
+        let plugin = ExecCredentialPlugin(.init(apiVersion: "client.authentication.k8s.io/v1", command: path, args: [], env: []))
+        #expect(throws: HTTPClientError.self) { try plugin.bearerToken() }
+        do {
+            _ = try plugin.bearerToken()
+        } catch {
+            #expect(error.kind == .credentials)
+            #expect(error.message.contains("exited with status 3"), "\(error.message)")
+            #expect(error.message.contains("refresh token expired; run 'cloud auth login'"), "\(error.message)")
+        }
+        // One that hangs is stopped at its timeout, and says so.
+        let slow = try scratch.write("slow.sh", "#!/bin/sh\necho waiting for a browser >&2\nexec sleep 30\n", executable: true)
+        let hanging = ExecCredentialPlugin(.init(apiVersion: "client.authentication.k8s.io/v1", command: slow, args: [], env: []), timeout: 1)
+        do {
+            _ = try hanging.bearerToken()
+            Issue.record("a hanging plugin gave a token")
+        } catch {
+            #expect(error.message.contains("did not finish within 1 s: waiting for a browser"), "\(error.message)")
+        }
+    }
+
     @Test func inClusterConfiguration() async throws {
         let f = try ClientFixture()
         let scratch = try Scratch()

@@ -59,4 +59,16 @@ struct RetryTests {
         #expect(final["data"] == ["count": "1", "other": "x"], "neither write was lost")
         #expect(f.emulator.requests.filter { $0.verb == "update" }.map(\.status) == [409, 200])
     }
+
+    /// Retry-After in its delay-seconds form (an HTTP-date is not read), or a `Status`'s
+    /// `details.retryAfterSeconds` when the header is missing (client-go's SuggestsClientDelay).
+    @Test func retryAfterFromTheHeaderOrTheStatus() {
+        #expect(KubeError.retryAfterSeconds(" 3 ") == 3)
+        #expect(KubeError.retryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT") == nil)
+        #expect(KubeError.retryAfterSeconds("-1") == nil)
+        let status = #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too many requests","reason":"TooManyRequests","details":{"retryAfterSeconds":7},"code":429}"#
+        let fromStatus = KubeError.fromResponse(statusCode: 429, body: Array(status.utf8), retryAfter: nil)
+        #expect(fromStatus.kind == .tooManyRequests && fromStatus.retryAfter == 7 && fromStatus.retryAfterDuration == .seconds(7))
+        #expect(KubeError.fromResponse(statusCode: 429, body: Array(status.utf8), retryAfter: 2).retryAfter == 2, "the header wins")
+    }
 }

@@ -83,8 +83,14 @@ final class ControllerFixture: @unchecked Sendable {
         await pool(name)?["status"]?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == type }
     }
 
+    /// The Events in the namespace, once the controller's recorder has written what it queued.
+    func events() async -> [JSONValue] {
+        await controller.events?.flush(timeout: 1)
+        return (try? await client.list(.events, namespace: "default").items) ?? []
+    }
+
     func eventReasons() async -> [String] {
-        ((try? await client.list(.events, namespace: "default").items) ?? []).compactMap { $0["reason"]?.stringValue }
+        await events().compactMap { $0["reason"]?.stringValue }
     }
 
     /// Ready replicas of a Deployment as the controller's own cache has it (the API server may be ahead).
@@ -117,7 +123,7 @@ final class ControllerFixture: @unchecked Sendable {
     /// Waits until `condition` holds, for `timeout` seconds of real time. Between looks, when the
     /// controller is idle, its clock moves on by `step` (at most `upTo` in all), so that the pools'
     /// polls and the queue's retries come due as they would while time passes.
-    func eventually(timeout: Double = 15, step: Duration = .milliseconds(100), upTo: Duration = .seconds(10),
+    func eventually(timeout: Double = 30, step: Duration = .milliseconds(100), upTo: Duration = .seconds(10),
                     of controller: PoolController? = nil, _ condition: () async -> Bool) async -> Bool {
         let queue = (controller ?? self.controller).queue
         var moved = Duration.zero
@@ -184,7 +190,7 @@ struct ControllerTests {
         #expect(status?["lastScaleUpTime"] != nil)
         #expect(status?["observed"]?["p90"] == "500ms")
         // The step is in the Event; later decisions (still breaching, within the step period) may have followed.
-        let events = (try? await f.client.list(.events, namespace: "default").items) ?? []
+        let events = await f.events()
         #expect(events.contains { $0["reason"] == "ScaledUp" && ($0["message"]?.stringValue?.hasPrefix("2 -> 6: scaleUpThreshold is true (P90=500ms > 200ms: true)") ?? false) },
                 "\(events.map { $0["message"]?.stringValue ?? "" })")
     }
@@ -272,7 +278,9 @@ struct ControllerFaultTests {
         try await f.createPool("pool", target: "model")
         f.emulator.dropConnections()
         f.emulator.compactHistory()
-        #expect(await f.eventually { await f.replicas("model") == 2 })
+        // The reflectors relist after each failure with client-go's backoff (0.8 s, 1.6 s, 3.2 s, … with
+        // jitter), and reconciles wait for every cache to be current: up to a minute of the manual clock.
+        #expect(await f.eventually(upTo: .seconds(60)) { await f.replicas("model") == 2 })
         #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
         let scaleWrites = f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }
         #expect(scaleWrites.map(\.status) == [500, 200], "retried once, written once: \(scaleWrites.map(\.status))")
@@ -280,6 +288,29 @@ struct ControllerFaultTests {
         // And it stays converged: no further scale writes.
         await f.advance(by: .milliseconds(2500))
         #expect(f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }.count == 2)
+    }
+
+    /// A scale write answered 429 with `Retry-After: 3` is tried again no sooner than 3 s later on
+    /// the controller's clock (the reconcile requeued no sooner, no write let out before), then once.
+    @Test func aThrottledWriteWaitsOutItsRetryAfter() async throws {
+        let f = try await ControllerFixture()
+        try await f.createDeployment("model", replicas: 1)
+        let scalePath = "/apis/apps/v1/namespaces/default/deployments/model/scale"
+        f.emulator.inject(Fault(verb: "patch", pathPrefix: scalePath, status: 429, retryAfterSeconds: 3))
+        try await f.createPool("pool", target: "model")
+        func scales() -> [Int] { f.operatorRequests.filter { $0.verb == "patch" && $0.path == scalePath }.map(\.status) }
+        #expect(await eventually { scales() == [429] })
+        let throttled = f.clock.monotonicNow()
+        var retried: Duration?
+        for _ in 0..<100 where retried == nil {
+            await f.settle()
+            if scales().count > 1 { retried = f.clock.monotonicNow() - throttled } else { f.clock.advance(by: .milliseconds(100)) }
+        }
+        let waited = try #require(retried, "retried")
+        #expect(waited >= .seconds(3), "\(waited)")
+        #expect(waited <= .seconds(4), "and not much later: \(waited)")
+        #expect(scales() == [429, 200])
+        #expect(await f.replicas("model") == 2)
     }
 
     /// The API server restarts while a pool changes: every informer's watch ends, resuming is 410

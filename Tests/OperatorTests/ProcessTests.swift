@@ -58,10 +58,12 @@ final class ProcessFixture: @unchecked Sendable {
     var kubeconfig: String { directory + "/kubeconfig" }
     var client: KubeClient { fixture.client }
 
-    init() async throws {
+    /// `installCRD`: false for a cluster where nobody has applied `CRDs/` yet.
+    init(installCRD: Bool = true) async throws {
         fixture = try OperatorFixture(podStartDelay: 0.1)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try fixture.emulator.kubeconfig(certificateAuthorityFile: nil, token: nil).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        guard installCRD else { return }
         let crd = try YAMLReaderBridge.crd()
         _ = try await client.create(.customResourceDefinitions, namespace: nil, crd)
     }
@@ -187,5 +189,76 @@ struct ProcessTests {
         #expect(await op.waitForExit(timeout: 8) == 1)
         #expect(op.logs.contains { $0["msg"] == "lost the lease" })
         #expect(op.logs.contains { $0["msg"] == "lost the lease; exiting" })
+    }
+
+    /// Caches that cannot sync (the CRD not installed; RBAC refusing a list) make the process exit
+    /// 1 after the sync bound, with a line naming what is missing; until then `/readyz` says 503
+    /// and why, and `/healthz` stays 200.
+    @Test(arguments: ["crd", "rbac"])
+    func cachesThatCannotSyncExitNonZeroNamingWhatIsMissing(_ missing: String) async throws {
+        let f = try await ProcessFixture(installCRD: missing != "crd")
+        if missing == "rbac" {
+            f.fixture.emulator.inject(Fault(verb: "list", pathPrefix: "/apis/apps/v1/deployments", status: 403, count: 100_000,
+                                            message: #"deployments.apps is forbidden: User "system:serviceaccount:eip-system:eip-operator" cannot list resource "deployments" in API group "apps" at the cluster scope"#))
+        }
+        let op = try OperatorUnderTest(kubeconfig: f.kubeconfig, extra: ["--cache-sync-timeout", "4"])
+        #expect(await eventually { op.get("probes", "/readyz").status == 503 })
+        let readyz = op.get("probes", "/readyz").body
+        #expect(op.get("probes", "/healthz").status == 200)
+        let expected = missing == "crd" ? "the CRD elasticinferencepools.aiops.example.com is not installed"
+                                        : #"forbidden: deployments.apps is forbidden: User "system:serviceaccount:eip-system:eip-operator" cannot list resource "deployments""#
+        #expect(readyz.contains(expected), "\(readyz)")
+        #expect(await op.waitForExit(timeout: 30) == 1)
+        let last = op.logs.last { $0["msg"]?.stringValue?.hasPrefix("caches did not sync") == true }
+        #expect(last?["level"] == "error")
+        #expect(last?["msg"]?.stringValue?.hasPrefix("caches did not sync within 4.0s; exiting") == true, "\(op.logs.suffix(3).map(\.compactText))")
+        #expect(last?["msg"]?.stringValue?.contains(expected) == true, "\(last?.compactText ?? "")")
+        #expect(op.logs.contains { $0["msg"] == "list failed" && $0["level"] == "error" && $0["missing"]?.stringValue?.contains(expected) == true })
+        #expect(op.logs.contains { $0["msg"] == "cache not synced" })
+    }
+
+    /// When the leader's Lease requests hang, it gives up at its renew deadline (each attempt is cut
+    /// at the time left), not after the HTTP client's 30 s timeout: it exits 1, its writes fenced.
+    @Test func aLeaderWhoseLeaseRequestsHangExitsAtItsRenewDeadline() async throws {
+        let f = try await ProcessFixture()
+        let op = try OperatorUnderTest(kubeconfig: f.kubeconfig, extra: [
+            "--leader-elect", "--leader-election-namespace", "default", "--leader-election-lease-duration", "6",
+            "--leader-election-renew-deadline", "3", "--leader-election-retry-period", "0.5"])
+        #expect(await eventually { op.logs.contains { $0["msg"] == "acquired the lease" } })
+        let hung = Date()
+        f.fixture.emulator.inject(Fault(pathPrefix: "/apis/coordination.k8s.io/v1/namespaces/default/leases", count: 100_000, hang: true))
+        #expect(await op.waitForExit(timeout: 25) == 1)
+        #expect(Date().timeIntervalSince(hung) < 25, "well before a 30 s request timeout would have ended a renewal")
+        #expect(op.logs.contains { $0["msg"] == "lost the lease" && $0["reason"]?.stringValue?.contains("renew deadline") == true })
+    }
+
+    /// 500 idle connections to the probe port: the probes still answer, and the process keeps its
+    /// threads and memory (the endpoints serve at most 64 connections, the longest-waiting one
+    /// closed to make room).
+    @Test func aFloodOfIdleConnectionsDoesNotStarveTheProbes() async throws {
+        let f = try await ProcessFixture()
+        let op = try OperatorUnderTest(kubeconfig: f.kubeconfig)
+        #expect(await eventually { op.get("probes", "/readyz").status == 200 })
+        let address = try #require(op.address("probes"))
+        let port = try #require(Int(address.split(separator: ":").last ?? ""))
+        func status(_ field: String) -> Int {
+            let text = (try? String(contentsOfFile: "/proc/\(op.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            let line = text.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+            return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? -1
+        }
+        let threadsBefore = status("Threads"), memoryBefore = status("VmRSS")
+        let flood = try ConnectionFlood(port: port, count: 500)
+        defer { flood.stop() }
+        #expect(flood.waitUntilOpen())
+        for _ in 0..<5 {
+            #expect(op.get("probes", "/healthz").status == 200)
+            #expect(op.get("probes", "/readyz").status == 200)
+        }
+        #expect(op.get("metrics", "/metrics").status == 200)
+        let threadsAfter = status("Threads"), memoryAfter = status("VmRSS")
+        #expect(threadsAfter - threadsBefore < 100, "threads \(threadsBefore) -> \(threadsAfter)")
+        #expect(memoryAfter - memoryBefore < 64 * 1024, "resident kB \(memoryBefore) -> \(memoryAfter)")
+        kill(op.process.processIdentifier, SIGTERM)
+        #expect(await op.waitForExit(timeout: 10) == 0)
     }
 }

@@ -217,7 +217,7 @@ struct WarmupTests {
         f.emulator.inject(Fault(verb: "patch", pathPrefix: "/apis/apps/v1/namespaces/default/deployments/model", status: 403, count: 1000))
         try await f.client.delete(.elasticInferencePools, namespace: "default", name: "pool")
         #expect(await f.eventually(timeout: 60, upTo: .seconds(60)) { await f.pool("pool") == nil }, "a finalizer never holds a deletion forever")
-        let events = (try? await f.client.list(.events, namespace: "default").items) ?? []
+        let events = await f.events()
         let failed = events.first { $0["reason"] == "CleanupFailed" }
         #expect(failed?["message"]?.stringValue?.hasPrefix("could not remove init containers model-preload from Deployment model after \(Defaults.cleanupAttempts) attempts") == true,
                 "\(events.map { $0["reason"]?.stringValue ?? "" })")

@@ -120,3 +120,16 @@ public func fuzzCorpus(_ harness: String) throws -> [(file: String, text: String
         return (file, String(decoding: data, as: UTF8.self))
     }
 }
+
+/// The error `body` throws, as an `E` (any other error is a test failure's message in `other`);
+/// nil when it throws nothing.
+public func thrownError<E: Error>(_ type: E.Type, other: (String) -> E, _ body: () async throws -> Void) async -> E? {
+    do {
+        try await body()
+        return nil
+    } catch let error as E {
+        return error
+    } catch {
+        return other("unexpected \(error)")
+    }
+}

@@ -50,6 +50,15 @@ public enum WriteIntent: Sendable, Hashable {
         }
     }
 
+    /// The resource of the object written: the workload's, the pre-pull DaemonSet's, or the pool's.
+    public var resource: ResourceRef {
+        switch self {
+        case .patchTemplate(_, _, _, let resource), .scale(_, _, _, let resource): return resource
+        case .prePull: return .daemonSets
+        case .finalizers, .status: return .elasticInferencePools
+        }
+    }
+
     /// The resourceVersion of the object the intent was decided from (nil: none was read).
     public var basedOn: String? {
         switch self {

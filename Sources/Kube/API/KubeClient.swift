@@ -18,6 +18,8 @@ public final class KubeClient: Sendable {
     public let transport: HTTPTransport
     /// The namespace of the current context (or the service account's), for callers that name none.
     public let defaultNamespace: String
+    /// Every request made, by HTTP status and method (`rest_client_requests_total`).
+    public let requestCounts = RequestCounts()
 
     /// A client over `transport`.
     public init(transport: HTTPTransport, defaultNamespace: String = "default") {
@@ -131,11 +133,13 @@ public final class KubeClient: Sendable {
         do throws(HTTPClientError) {
             response = try await transport.send(method: method, path: path, headers: headers, body: bytes)
         } catch {
+            if error.kind != .cancelled { requestCounts.record(code: RequestCounts.noAnswer, method: method) }
             throw KubeError(error)
         }
+        requestCounts.record(code: String(response.statusCode), method: method)
         guard (200..<300).contains(response.statusCode) else {
             throw KubeError.fromResponse(statusCode: response.statusCode, body: response.body,
-                                         retryAfter: response.headers["retry-after"].flatMap(Double.init))
+                                         retryAfter: KubeError.retryAfterSeconds(response.headers["retry-after"]))
         }
         do throws(JSONParseError) {
             return try JSONValue(parsing: response.body)

@@ -13,6 +13,7 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
             case otherStatus = "OtherStatus"
             case tlsVerification = "TLSVerification", connectionFailed = "ConnectionFailed", timedOut = "TimedOut"
             case cancelled = "Cancelled", transport = "Transport", malformedResponse = "MalformedResponse", configuration = "Configuration"
+            case notLeader = "NotLeader"
         }
 
         private let code: Code
@@ -62,6 +63,9 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         public static let malformedResponse = Kind(.malformedResponse)
         /// A kubeconfig, in-cluster or credential problem.
         public static let configuration = Kind(.configuration)
+        /// Not sent: the process does not hold the leader-election Lease (or has not renewed it
+        /// within its renew deadline), so it must not write.
+        public static let notLeader = Kind(.notLeader)
 
         public var description: String { code.rawValue }
     }
@@ -100,6 +104,17 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         statusCode.map { "\(kind) (\($0)): \(message)" } ?? "\(kind): \(message)"
     }
 
+    /// How long the server asked the client to wait before trying again (`Retry-After`, or a
+    /// `Status`'s `details.retryAfterSeconds`), nil when it did not say.
+    public var retryAfterDuration: Duration? { retryAfter.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) } }
+
+    /// `Retry-After` in seconds: the delay-seconds form, as client-go's `retryAfterSeconds` reads it
+    /// (an HTTP-date, or anything else, is ignored); negative values are none.
+    public static func retryAfterSeconds(_ header: String?) -> Double? {
+        guard let text = header?.filter({ $0 != " " && $0 != "\t" }), let seconds = Double(text), seconds.isFinite, seconds >= 0 else { return nil }
+        return seconds
+    }
+
     /// The error an HTTP error response stands for, from its status and `Status` body.
     static func fromResponse(statusCode: Int, body: [UInt8], retryAfter: Double?) -> KubeError {
         let status = try? JSONValue(parsing: body)
@@ -123,8 +138,10 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         case (415, _): kind = .unsupportedMediaType
         default: kind = .otherStatus
         }
+        // A `Status` may suggest the delay itself (`details.retryAfterSeconds`: client-go's SuggestsClientDelay).
+        let suggested = status?["details"]?["retryAfterSeconds"]?.intValue.map(Double.init)
         return KubeError(kind, message.isEmpty ? "HTTP \(statusCode)" : message, statusCode: statusCode,
-                         status: status?["kind"] == "Status" ? status : nil, retryAfter: retryAfter)
+                         status: status?["kind"] == "Status" ? status : nil, retryAfter: retryAfter ?? suggested)
     }
 
     /// The error an `ERROR` watch event carries.

@@ -74,9 +74,11 @@ extension KubeClient {
     /// ends the stream (it then finishes: watch again from the last resourceVersion), and throws a
     /// ``KubeError``: `.gone` for 410 whether it comes as the HTTP status or as an `ERROR` event
     /// (relist), `.timedOut` when the stream was silent for the inactivity timeout. Cancelling the
-    /// consuming task, or dropping the sequence, stops the transfer within a second.
+    /// consuming task, or dropping the sequence, stops the transfer within a second. `onOpen` is
+    /// called once the server has answered 2xx: the stream is open, before its first event.
     public func watch(_ resource: ResourceRef, namespace: String?, resourceVersion: String?, labelSelector: String? = nil,
-                      fieldSelector: String? = nil, timeoutSeconds: Int? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
+                      fieldSelector: String? = nil, timeoutSeconds: Int? = nil,
+                      onOpen: (@Sendable () -> Void)? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
         var query: [(String, String)] = [("watch", "1"), ("allowWatchBookmarks", "true")]
         if let resourceVersion { query.append(("resourceVersion", resourceVersion)) }
         if let labelSelector { query.append(("labelSelector", labelSelector)) }
@@ -84,23 +86,32 @@ extension KubeClient {
         if let timeoutSeconds { query.append(("timeoutSeconds", String(timeoutSeconds))) }
         let path = resource.path(namespace: namespace) + Self.query(query)
         let transport = self.transport
+        let counts = requestCounts
         return AsyncThrowingStream { continuation in
             let cancel = Locked(false)
             continuation.onTermination = { _ in cancel.withLock { $0 = true } }
             let decoder = WatchDecoder(continuation)
             Task {
                 do throws(HTTPClientError) {
-                    let response = try await transport.stream(path: path, cancel: cancel) { decoder.feed($0) }
+                    let response = try await transport.stream(path: path, cancel: cancel, onResponse: { status in
+                        if (200..<300).contains(status) { onOpen?() }
+                    }) { decoder.feed($0) }
+                    counts.record(code: String(response.statusCode), method: "GET")
                     if !(200..<300).contains(response.statusCode) {
                         continuation.finish(throwing: KubeError.fromResponse(statusCode: response.statusCode, body: response.body,
-                                                                             retryAfter: response.headers["retry-after"].flatMap(Double.init)))
+                                                                             retryAfter: KubeError.retryAfterSeconds(response.headers["retry-after"])))
                     } else if let failure = decoder.failure {
                         continuation.finish(throwing: failure)
                     } else {
                         continuation.finish()
                     }
                 } catch {
-                    if error.kind == .cancelled { continuation.finish() } else { continuation.finish(throwing: KubeError(error)) }
+                    if error.kind == .cancelled {
+                        continuation.finish()
+                    } else {
+                        counts.record(code: RequestCounts.noAnswer, method: "GET")
+                        continuation.finish(throwing: KubeError(error))
+                    }
                 }
             }
         }
@@ -174,9 +185,4 @@ public struct Backoff: Sendable {
 
     /// Starts over from `initial` (after a success).
     public mutating func reset() { attempt = 0 }
-}
-
-extension KubeError {
-    /// `Retry-After` as a duration, when the server sent one.
-    var retryAfterDuration: Duration? { retryAfter.map { .seconds($0) } }
 }

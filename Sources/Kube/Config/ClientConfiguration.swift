@@ -76,11 +76,29 @@ extension ClientConfiguration {
             } else if let exec = user.exec {
                 credentials = ExecCredentialPlugin(.init(
                     apiVersion: exec.apiVersion ?? "client.authentication.k8s.io/v1",
-                    command: exec.command, args: exec.args, env: exec.env.map { ($0.name, $0.value) }))
+                    command: exec.command, args: exec.args, env: exec.env.map { ($0.name, $0.value) },
+                    provideClusterInfo: exec.provideClusterInfo, cluster: clusterInfo(cluster, transport: transport)))
             }
         }
         let namespace = contextEntry.namespace.isEmpty ? "default" : contextEntry.namespace
         return ClientConfiguration(transport: transport, credentials: credentials, namespace: namespace, contextName: contextName)
+    }
+
+    /// What an exec plugin is told of the cluster (`ExecCredential.spec.cluster`), as client-go
+    /// fills it in: the server, the CA's bytes (read from its file when the kubeconfig names one),
+    /// TLS settings, the proxy, and the `client.authentication.k8s.io/exec` extension as `config`.
+    static func clusterInfo(_ cluster: Kubeconfig.Cluster, transport: TransportConfiguration) -> ExecCredentialPlugin.ClusterInfo {
+        var info = ExecCredentialPlugin.ClusterInfo(server: transport.server)
+        switch transport.certificateAuthority {
+        case .data(let bytes)?: info.certificateAuthorityData = bytes
+        case .file(let path)?: info.certificateAuthorityData = FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+        case nil: break
+        }
+        info.insecureSkipTLSVerify = transport.insecureSkipTLSVerify
+        info.tlsServerName = cluster.tlsServerName
+        info.proxyURL = cluster.proxyURL
+        info.config = cluster.execExtension
+        return info
     }
 
     /// PEM bytes given inline win over a file, as in kubectl; the file must be readable.

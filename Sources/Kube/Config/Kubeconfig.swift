@@ -21,6 +21,13 @@ public struct Kubeconfig: Sendable, Equatable {
         public var certificateAuthority: String?
         public var certificateAuthorityData: [UInt8]?
         public var insecureSkipTLSVerify = false
+        /// `tls-server-name`: the name the server's certificate is checked against, when not the host.
+        public var tlsServerName: String?
+        /// `proxy-url`.
+        public var proxyURL: String?
+        /// The `client.authentication.k8s.io/exec` extension's value, handed to exec plugins as
+        /// `spec.cluster.config`.
+        public var execExtension: JSONValue?
     }
 
     public struct User: Sendable, Equatable {
@@ -39,9 +46,11 @@ public struct Kubeconfig: Sendable, Equatable {
         public var command = ""
         public var args: [String] = []
         public var env: [(name: String, value: String)] = []
+        /// `provideClusterInfo`: the plugin is told of the cluster in `KUBERNETES_EXEC_INFO`.
+        public var provideClusterInfo = false
 
         public static func == (a: Exec, b: Exec) -> Bool {
-            a.apiVersion == b.apiVersion && a.command == b.command && a.args == b.args
+            a.apiVersion == b.apiVersion && a.command == b.command && a.args == b.args && a.provideClusterInfo == b.provideClusterInfo
                 && a.env.map { "\($0.name)=\($0.value)" } == b.env.map { "\($0.name)=\($0.value)" }
         }
     }
@@ -79,6 +88,12 @@ public struct Kubeconfig: Sendable, Equatable {
             cluster.certificateAuthority = try fields.path(body["certificate-authority"], path + ".cluster.certificate-authority")
             cluster.certificateAuthorityData = try fields.data(body["certificate-authority-data"], path + ".cluster.certificate-authority-data")
             cluster.insecureSkipTLSVerify = try fields.bool(body["insecure-skip-tls-verify"], path + ".cluster.insecure-skip-tls-verify") ?? false
+            cluster.tlsServerName = try fields.string(body["tls-server-name"], path + ".cluster.tls-server-name")
+            cluster.proxyURL = try fields.string(body["proxy-url"], path + ".cluster.proxy-url")
+            for (j, named) in try fields.list(body["extensions"], path + ".cluster.extensions").enumerated() {
+                let object = try fields.object(named, path + ".cluster.extensions[\(j)]") ?? [:]
+                if object["name"]?.stringValue == "client.authentication.k8s.io/exec" { cluster.execExtension = object["extension"] }
+            }
             clusters[name] = cluster
         }
         for (i, entry) in try fields.list(root["users"], "users").enumerated() {
@@ -119,6 +134,7 @@ public struct Kubeconfig: Sendable, Equatable {
             throw KubeError(.configuration, "\(fields.file): \(path): exec has no command")
         }
         exec.command = command.contains("/") ? fields.resolve(command) : command
+        exec.provideClusterInfo = try fields.bool(body["provideClusterInfo"], path + ".provideClusterInfo") ?? false
         for (i, arg) in try fields.list(body["args"], path + ".args").enumerated() {
             exec.args.append(try fields.string(arg, path + ".args[\(i)]") ?? "")
         }

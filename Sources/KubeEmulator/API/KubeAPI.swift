@@ -45,19 +45,32 @@ final class KubeAPI: Sendable {
     // MARK: Controls
 
     func inject(_ fault: Fault) { faults.withLock { $0.append(fault) } }
+    /// Removes every fault not yet used up.
+    func clearFaults() { faults.withLock { $0.removeAll() } }
+    /// Set when the emulator stops: requests held by a hanging fault are let go.
+    let stopped = Locked(false)
+
+    /// `CLOCK_MONOTONIC`, in seconds.
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
     var requests: [RecordedRequest] { log.withLock { $0 } }
     func clearRequests() { log.withLock { $0.removeAll() } }
 
     // MARK: Handling
 
     func handle(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
+        let arrived = Self.monotonicSeconds()
         let route = Route.resolve(request.path) { type(group: $0, version: $1, plural: $2) }
         let verb = Self.verb(request, route)
         // Every request is logged before its response (or stream) starts, so a client that has its
         // answer finds its request in the log.
         func record(_ status: Int) {
             let entry = RecordedRequest(verb: verb, method: request.method, path: request.path, query: request.query,
-                                        contentType: request.header("content-type"), status: status, userAgent: request.header("user-agent"))
+                                        contentType: request.header("content-type"), status: status, userAgent: request.header("user-agent"),
+                                        time: arrived)
             log.withLock { $0.append(entry) }
         }
         func fail(_ error: APIError) {
@@ -70,11 +83,17 @@ final class KubeAPI: Sendable {
         if let authenticator, request.clientCertificateName == nil, !authenticator.allows(request.header("authorization")) {
             return fail(.unauthorized)
         }
-        if let fault = takeFault(verb: verb, path: request.path) {
+        if let fault = takeFault(verb: verb, path: request.path, userAgent: request.header("user-agent")) {
+            if fault.hang {
+                // Held unanswered until the client gives up or the emulator stops; then closed, never served.
+                while !writer.stream.clientLeft() && !stopped.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.05) }
+                writer.closeAfterResponse()
+                return
+            }
             if fault.delaySeconds > 0 { Thread.sleep(forTimeInterval: fault.delaySeconds) }
             if let code = fault.status {
-                let reason = code == 429 ? "TooManyRequests" : code == 503 ? "ServiceUnavailable" : code == 504 ? "Timeout" : "InternalError"
-                return fail(APIError(code: code, reason: reason, message: "injected fault: \(code)", retryAfterSeconds: fault.retryAfterSeconds))
+                return fail(APIError(code: code, reason: Fault.reason(code), message: fault.message ?? "injected fault: \(code)",
+                                     retryAfterSeconds: fault.retryAfterSeconds))
             }
         }
         do throws(APIError) {
@@ -103,9 +122,10 @@ final class KubeAPI: Sendable {
         }
     }
 
-    private func takeFault(verb: String, path: String) -> Fault? {
+    private func takeFault(verb: String, path: String, userAgent: String?) -> Fault? {
         faults.withLock { faults in
-            guard let i = faults.firstIndex(where: { ($0.verb == nil || $0.verb == verb) && path.hasPrefix($0.pathPrefix) && $0.count > 0 }) else { return nil }
+            guard let i = faults.firstIndex(where: { ($0.verb == nil || $0.verb == verb) && path.hasPrefix($0.pathPrefix) && $0.count > 0
+                && ($0.userAgent == nil || $0.userAgent == userAgent) }) else { return nil }
             faults[i].count -= 1
             let fault = faults[i]
             if faults[i].count == 0 { faults.remove(at: i) }

@@ -1,3 +1,4 @@
+import Autoscaling
 import Foundation
 import JSON
 import Kube
@@ -19,10 +20,15 @@ public enum InformerEvent: Sendable {
 }
 
 /// List-then-watch of one resource into an in-memory cache by namespace and name, as client-go's
-/// reflector and informer do: the first list starts the cache (``hasSynced``), a resuming watch keeps
-/// it current from the list's resourceVersion (bookmarks requested, a silent watch restarted, dropped
-/// connections resumed), a 410 relists (the differences reach the handlers as events), and other
-/// failures back off 800 ms → 30 s.
+/// reflector and informer do: the first list starts the cache (``hasSynced``), a watch keeps it
+/// current from the list's resourceVersion (bookmarks requested; a stream the server ends, or a
+/// silent one, resumed from the last resourceVersion seen), a 410 relists (the differences reach the
+/// handlers as events). Every failure waits (``ReflectorBackoff``: 800 ms → 30 s, reset after 2
+/// minutes, at least the server's `Retry-After`), and so does every relist, 410s included, so a
+/// server that keeps answering 410 is not asked in a loop. Every failure is said: a log line
+/// (resource, verb, status, the API server's message; repeats rate-limited, not silenced), a count
+/// per verb and reason (``failureCounts``), and, while the cache has not synced, ``lastFailure``
+/// names what keeps it from syncing.
 public final class Informer: Sendable {
     /// What it lists and watches.
     public let resource: ResourceRef
@@ -38,16 +44,34 @@ public final class Informer: Sendable {
     private let handlers = Locked<[@Sendable (InformerEvent) -> Void]>([])
     private let restarts = Locked(0)
     private let task = Locked<Task<Void, Never>?>(nil)
+    /// Failures by verb and reason, the latest one, and whether one is still unresolved.
+    private let failures = Locked<(counts: [FailureKey: Int], last: ListWatchFailure?, failing: Bool)>(([:], nil, false))
+    /// Its log lines (nil: none).
+    let log: Logger?
+    /// Repeated failure lines held back (30 s).
+    let repeats = RepeatedLineLimiter()
+    /// Monotonic time for the backoff's reset (the waits are in real time: they are the network's).
+    let clock = SystemClock()
+
+    /// The series of ``failureCounts``: `list` or `watch`, and the failure's reason.
+    public struct FailureKey: Hashable, Sendable, Comparable {
+        /// `list` or `watch`.
+        public let verb: String
+        /// `Forbidden`, `NotFound`, `Gone`, `InternalError`, `ConnectionFailed`, …
+        public let reason: String
+        public static func < (a: FailureKey, b: FailureKey) -> Bool { (a.verb, a.reason) < (b.verb, b.reason) }
+    }
 
     /// An informer of `resource` in `namespace` (nil: all), optionally by label; `transform` trims
-    /// each object before it is cached. Nothing happens until ``start()``.
+    /// each object before it is cached; failures are logged to `log`. Nothing happens until ``start()``.
     public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
-                transform: (@Sendable (JSONValue) -> JSONValue)? = nil) {
+                transform: (@Sendable (JSONValue) -> JSONValue)? = nil, log: Logger? = nil) {
         self.client = client
         self.resource = resource
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.transform = transform
+        self.log = log
     }
 
 
@@ -58,8 +82,18 @@ public final class Informer: Sendable {
 
     /// The first list is in the cache.
     public var hasSynced: Bool { synced.withLock { $0 } }
-    /// Watches restarted after a failure or a 410 (for the operator's metrics).
+    /// Watches restarted, for whatever reason: the server ended the stream, it failed, or it
+    /// answered 410 (for the operator's metrics).
     public var watchRestarts: Int { restarts.withLock { $0 } }
+    /// Failed lists and watches, by verb and reason (for the operator's metrics).
+    public var failureCounts: [FailureKey: Int] { failures.withLock { $0.counts } }
+    /// The latest failure while it is unresolved (nil once a list or watch succeeds again): what
+    /// keeps the cache from syncing, or from staying current.
+    public var lastFailure: ListWatchFailure? { failures.withLock { $0.failing ? $0.last : nil } }
+    /// The cache is synced and its watch is up: it shows the cluster as it is (give or take the
+    /// events on their way). False from a failed list or watch until a list or a watch succeeds
+    /// again: a cache that missed an outage must not decide writes.
+    public var isCurrent: Bool { hasSynced && lastFailure == nil }
 
     /// The cached object, nil when there is none.
     public func get(namespace: String?, name: String) -> JSONValue? {
@@ -92,26 +126,99 @@ public final class Informer: Sendable {
     }
 
     private func run() async {
-        var backoff = Backoff()
+        var backoff = ReflectorBackoff()
         while !Task.isCancelled {
-            do {
-                let list = try await client.list(resource, namespace: namespace, labelSelector: labelSelector)
-                replace(with: transform.map { list.items.map($0) } ?? list.items)
-                synced.withLock { $0 = true }
-                backoff.reset()
-                // The server's own timeout, 5–10 minutes, as client-go picks it.
-                let events = client.resumingWatch(resource, namespace: namespace, from: list.resourceVersion, labelSelector: labelSelector,
-                                                  timeoutSeconds: Int.random(in: 300...600))
-                for try await event in events { apply(event) }
-            } catch let error as KubeError where error.kind == .gone {
-                restarts.withLock { $0 += 1 }  // relist at once
+            // List: the whole state; the cache is synced once the first list is in.
+            let list: ObjectList
+            do throws(KubeError) {
+                list = try await client.list(resource, namespace: namespace, labelSelector: labelSelector)
             } catch {
                 if Task.isCancelled { return }
+                failed(.list, error)
+                await pause(backoff.next(at: clock.monotonicNow(), after: error))
+                continue
+            }
+            replace(with: transform.map { list.items.map($0) } ?? list.items)
+            synced.withLock { $0 = true }
+            recovered()
+            // Watch from the list's resourceVersion; a stream that ends or breaks is resumed from
+            // the last resourceVersion seen, so no change is missed or seen twice.
+            await watch(from: list.resourceVersion, backoff: &backoff)
+            if Task.isCancelled { return }
+            // Every relist waits its turn, a 410's too (the reflector's sliding backoff).
+            await pause(backoff.next(at: clock.monotonicNow()))
+        }
+    }
+
+    /// Watches until the watch must be given up for a relist (a 410, or a failure a resumed watch
+    /// cannot get past: 401, 403, 404, …) or the task is cancelled.
+    private func watch(from resourceVersion: String, backoff: inout ReflectorBackoff) async {
+        var last = resourceVersion
+        while !Task.isCancelled {
+            var delivered = false
+            do {
+                // The server's own timeout, 5–10 minutes, as client-go picks it.
+                // Once the server answers, the cache is current again (the events since `last` follow).
+                for try await event in client.watch(resource, namespace: namespace, resourceVersion: last, labelSelector: labelSelector,
+                                                    timeoutSeconds: Int.random(in: 300...600), onOpen: { self.recovered() }) {
+                    if let rv = event.resourceVersion { last = rv }
+                    apply(event)
+                    delivered = true
+                }
+                if Task.isCancelled { return }
+                // The server ended the stream (its timeout, a restart): resume at once.
                 restarts.withLock { $0 += 1 }
-                // Real time whatever the controller's clock: a list or watch failure is the network's.
-                try? await Task.sleep(for: backoff.next())
+                log?.debug("watch ended by the server; resuming", [("resource", resource.description), ("resourceVersion", last)])
+            } catch {
+                if Task.isCancelled { return }
+                let error = error as? KubeError ?? KubeError(.transport, "\(error)")
+                restarts.withLock { $0 += 1 }
+                failed(.watch, error)
+                guard error.kind != .gone else { return }  // too old: relist
+                guard error.isRetryable || error.kind == .transport || error.kind == .malformedResponse else { return }
+                // A stream that carried events and then broke (a dropped connection) starts the
+                // waits over; one that broke before any event backs off further.
+                if delivered { backoff.reset() }
+                await pause(backoff.next(at: clock.monotonicNow(), after: error))
             }
         }
+    }
+
+    /// Counts and says one failure: its log line (rate-limited), its count, and what it means.
+    private func failed(_ verb: ListWatchFailure.Verb, _ error: KubeError) {
+        let failure = ListWatchFailure(resource: resource, verb: verb, error: error)
+        failures.withLock { f in
+            f.counts[FailureKey(verb: verb.rawValue, reason: failure.reason), default: 0] += 1
+            f.last = failure
+            f.failing = true
+        }
+        guard let log, let held = repeats.admit("\(verb)|\(failure.reason)|\(failure.statusCode ?? 0)|\(failure.message)") else { return }
+        var fields = failure.logFields
+        if held > 0 { fields.append(("repeated", String(held))) }
+        if error.kind == .gone {
+            // Expected now and then (the server's history is compacted): a relist follows.
+            log.info("watch expired; relisting", fields)
+        } else if failure.isPersistent {
+            log.error("\(verb) failed", fields + (hasSynced ? [] : [("missing", failure.diagnosis)]))
+        } else {
+            log.warning("\(verb) failed", fields)
+        }
+    }
+
+    /// A list or watch went through after failures: say so once, and forget them.
+    private func recovered() {
+        let after = failures.withLock { f -> ListWatchFailure? in
+            defer { f.failing = false }
+            return f.failing ? f.last : nil
+        }
+        guard let after, after.reason != KubeError.Kind.gone.description else { return }
+        repeats.reset()
+        log?.info("list and watch recovered", [("resource", resource.description), ("after", after.reason)])
+    }
+
+    /// Waits in real time, whatever the controller's clock: a list or watch failure is the network's.
+    private func pause(_ delay: Duration) async {
+        try? await Task.sleep(for: delay)
     }
 
     private func apply(_ event: WatchEvent) {

@@ -4,16 +4,26 @@ import JSON
 import Kube
 import Locking
 
-/// Leader election on a `coordination.k8s.io/v1` Lease, as client-go does it: acquire when the
-/// Lease is free or has not changed for its duration *as observed locally* (so clocks need not
-/// agree), renew every retry period, and give up leadership when a renew has not succeeded for the
-/// renew deadline. ``release()`` empties the holder so a standby takes over at once.
-public final class LeaderElector: Sendable {
-    /// 15 s, 10 s, 2 s: client-go's and controller-runtime's defaults (SPEC §7).
+/// Leader election on a `coordination.k8s.io/v1` Lease, as client-go's `leaderelection` does it:
+/// acquire when the Lease is free or has not changed for its duration *as observed locally* (so
+/// clocks need not agree), renew every retry period, and give up leadership when no renew has
+/// succeeded for the renew deadline. Each attempt is bounded by the time left before that deadline
+/// (client-go runs each renew round under a context with the deadline), so a Lease request that
+/// hangs cannot hold leadership past it; ``release()`` empties the holder so a standby takes over at
+/// once (client-go's `ReleaseOnCancel`).
+///
+/// It is also the process's ``WriteFence``: writes may go out only while this process renewed the
+/// Lease, counting from when the renewing request was *sent*, less than the renew deadline ago on
+/// the monotonic clock. A standby takes over no sooner than the lease duration after it last saw the
+/// Lease change, which was after that request was sent: with client-go's 15 s / 10 s, the old leader
+/// stops writing at least 5 s before anyone else may start, whatever its requests are doing.
+public final class LeaderElector: WriteFence {
+    /// 15 s, 10 s, 2 s: client-go's and controller-runtime's defaults (SPEC §7; controller-runtime's
+    /// `defaultLeaseDuration`, `defaultRenewDeadline`, `defaultRetryPeriod` in `pkg/manager/internal.go`).
     public struct Timing: Sendable {
         /// How long a Lease nobody renews is held (written in the Lease, in whole seconds; default 15 s).
         public var leaseDuration: Duration = .seconds(15)
-        /// Leadership is given up when no renew has succeeded for this long (default 10 s).
+        /// Leadership, and with it every write, is given up when no renew has succeeded for this long (default 10 s).
         public var renewDeadline: Duration = .seconds(10)
         /// Time between attempts to acquire or renew (default 2 s).
         public var retryPeriod: Duration = .seconds(2)
@@ -31,7 +41,16 @@ public final class LeaderElector: Sendable {
     let clock: any Clock
     /// The Lease record last seen and when it was first seen so (monotonic); nil before any.
     private let observed = Locked<(record: JSONValue?, at: Duration?)>((nil, nil))
-    private let leading = Locked(false)
+    /// Whether this process leads, and when the request of its last successful acquire or renew
+    /// was sent (monotonic).
+    private let leadership = Locked<(leading: Bool, renewedAt: Duration?)>((false, nil))
+    /// The Lease as this process last wrote it: the next renewal updates it directly (client-go's
+    /// fast path), without reading it first.
+    private let written = Locked<JSONValue?>(nil)
+    /// Attempts to acquire or renew under way (for tests that move a manual clock).
+    let attempts = Locked(0)
+    /// How long ``release()`` may take before the Lease is left to expire instead (3 s).
+    static let releaseTimeout: Duration = .seconds(3)
 
     /// A candidate for the Lease `namespace/name`; renew deadlines run on `clock`'s monotonic time.
     public init(client: KubeClient, namespace: String, name: String, identity: String, timing: Timing = Timing(), log: Logger? = nil,
@@ -51,14 +70,24 @@ public final class LeaderElector: Sendable {
         return "\(host)_\(UUID().uuidString.prefix(8).lowercased())"
     }
 
-    /// This process holds the Lease now.
-    public var isLeader: Bool { leading.withLock { $0 } }
+    /// This process holds the Lease now (it may still be past its renew deadline: see ``writesBlocked()``).
+    public var isLeader: Bool { leadership.withLock { $0.leading } }
+
+    /// nil while this process leads and last renewed the Lease less than the renew deadline ago.
+    public func writesBlocked() -> String? {
+        let (leading, renewedAt) = leadership.withLock { ($0.leading, $0.renewedAt) }
+        guard leading, let renewedAt else { return "this process does not hold the Lease \(namespace)/\(name)" }
+        let age = clock.monotonicNow() - renewedAt
+        guard age < timing.renewDeadline else {
+            return "the Lease \(namespace)/\(name) was last renewed \(Self.seconds(age)) ago, past the renew deadline of \(Self.seconds(timing.renewDeadline))"
+        }
+        return nil
+    }
 
     /// Waits until this process holds the Lease (trying every retry period).
     public func acquire() async {
         while !Task.isCancelled {
-            if await tryAcquireOrRenew() {
-                leading.withLock { $0 = true }
+            if await attempt(within: timing.renewDeadline) {
                 log?.info("acquired the lease", [("lease", "\(namespace)/\(name)"), ("identity", identity)])
                 return
             }
@@ -67,41 +96,84 @@ public final class LeaderElector: Sendable {
     }
 
     /// Renews every retry period; returns when leadership is lost (no renew for the renew deadline)
-    /// or the task is cancelled.
+    /// or the task is cancelled. Each attempt may take only the time left before the deadline.
     public func renewUntilLost() async {
-        var lastRenew = clock.monotonicNow()
         while !Task.isCancelled {
-            try? await clock.sleep(for: timing.retryPeriod)
+            if timeLeft() > .zero { try? await clock.sleep(for: min(timing.retryPeriod, timeLeft())) }
             if Task.isCancelled { return }
-            if await tryAcquireOrRenew() {
-                lastRenew = clock.monotonicNow()
-            } else if clock.monotonicNow() - lastRenew > timing.renewDeadline {
-                leading.withLock { $0 = false }
-                log?.error("lost the lease", [("lease", "\(namespace)/\(name)"), ("identity", identity)])
+            let left = timeLeft()
+            if left > .zero, await attempt(within: left) { continue }
+            if timeLeft() <= .zero {
+                leadership.withLock { $0.leading = false }
+                log?.error("lost the lease", [("lease", "\(namespace)/\(name)"), ("identity", identity),
+                                              ("reason", "not renewed within the renew deadline of \(Self.seconds(timing.renewDeadline))")])
                 return
             }
         }
     }
 
     /// Gives the Lease up (holder emptied) so that a standby takes over without waiting it out.
+    /// Writes are refused from the moment it starts. Bounded: past ``releaseTimeout`` the Lease is
+    /// left to expire.
     public func release() async {
-        guard leading.withLock({ $0 }) else { return }
-        leading.withLock { $0 = false }
-        guard let lease = try? await client.get(.leases, namespace: namespace, name: name),
-              LeaseView(lease).holderIdentity == identity, var o = lease.objectValue else { return }
+        guard leadership.withLock({ l -> Bool in
+            defer { l.leading = false }
+            return l.leading
+        }) else { return }
+        let released = await withTimeLimit(Self.releaseTimeout, clock: clock) { [self] in await emptyHolder() } ?? false
+        if released {
+            log?.info("released the lease", [("lease", "\(namespace)/\(name)"), ("identity", identity)])
+        } else {
+            log?.warning("could not release the lease; it expires by itself", [("lease", "\(namespace)/\(name)"), ("identity", identity)])
+        }
+    }
+
+    private func emptyHolder() async -> Bool {
+        var lease = written.withLock { $0 }
+        if lease == nil { lease = try? await client.get(.leases, namespace: namespace, name: name) }
+        guard let lease, LeaseView(lease).holderIdentity == identity, var o = lease.objectValue else { return false }
         var spec = o["spec"]?.objectValue ?? [:]
         spec["holderIdentity"] = ""
         spec["leaseDurationSeconds"] = 1
         spec["renewTime"] = .string(Self.microTime(clock.now()))
         o["spec"] = .object(spec)
-        _ = try? await client.replace(.leases, namespace: namespace, name: name, .object(o))
-        log?.info("released the lease", [("lease", "\(namespace)/\(name)"), ("identity", identity)])
+        return (try? await client.replace(.leases, namespace: namespace, name: name, .object(o))) != nil
     }
 
-    /// One attempt: create the Lease, renew ours, or take over one that expired as we observed it.
+    /// The renew deadline less the time since the last successful renew (zero or less: past it).
+    private func timeLeft() -> Duration {
+        guard let renewedAt = leadership.withLock({ $0.renewedAt }) else { return .zero }
+        return timing.renewDeadline - (clock.monotonicNow() - renewedAt)
+    }
+
+    /// One attempt to acquire or renew, given up after `limit`; on success this process leads,
+    /// renewed as of when the attempt started.
+    private func attempt(within limit: Duration) async -> Bool {
+        attempts.withLock { $0 += 1 }
+        defer { attempts.withLock { $0 -= 1 } }
+        let started = clock.monotonicNow()
+        guard await withTimeLimit(limit, clock: clock, { [self] in await tryAcquireOrRenew() }) == true else { return false }
+        leadership.withLock { $0 = (true, started) }
+        return true
+    }
+
+    /// One attempt: renew ours directly from what we last wrote, else read the Lease and create it,
+    /// renew ours, or take over one that expired as we observed it.
     func tryAcquireOrRenew() async -> Bool {
         let now = clock.now()
         let observedNow = clock.monotonicNow()
+        // Fast path (client-go's): the leader renews the Lease it last wrote, without reading it.
+        if isLeader, let last = written.withLock({ $0 }), var o = last.objectValue {
+            var spec = o["spec"]?.objectValue ?? [:]
+            spec["renewTime"] = .string(Self.microTime(now))
+            spec["leaseDurationSeconds"] = .integer(leaseDurationSeconds)
+            o["spec"] = .object(spec)
+            if let renewed = try? await client.replace(.leases, namespace: namespace, name: name, .object(o)) {
+                remember(renewed, at: observedNow)
+                return true
+            }
+            if Task.isCancelled { return false }
+        }
         let current: JSONValue
         do throws(KubeError) {
             current = try await client.get(.leases, namespace: namespace, name: name)
@@ -110,7 +182,9 @@ public final class LeaderElector: Sendable {
             let lease: JSONValue = ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                                     "metadata": ["name": .string(name), "namespace": .string(namespace)],
                                     "spec": spec(acquireTime: now, transitions: 0)]
-            return (try? await client.create(.leases, namespace: namespace, lease)) != nil
+            guard let created = try? await client.create(.leases, namespace: namespace, lease) else { return false }
+            remember(created, at: observedNow)
+            return true
         }
         let view = LeaseView(current)
         // Expiry is judged by when *we* last saw the record change, not by the times written in it.
@@ -134,10 +208,19 @@ public final class LeaderElector: Sendable {
             updated["spec"] = spec(acquireTime: now, transitions: view.leaseTransitions + 1)
         }
         // The resourceVersion read guards against a racing candidate (409 means it won).
-        guard let written = try? await client.replace(.leases, namespace: namespace, name: name, .object(updated)) else { return false }
-        observed.withLock { $0 = (written["spec"], observedNow) }
+        guard let stored = try? await client.replace(.leases, namespace: namespace, name: name, .object(updated)) else { return false }
+        remember(stored, at: observedNow)
         return true
     }
+
+    /// What this process wrote: the record it observed, as of `time`, and the object to renew next.
+    private func remember(_ lease: JSONValue, at time: Duration) {
+        observed.withLock { $0 = (lease["spec"], time) }
+        written.withLock { $0 = lease }
+    }
+
+    /// `3.2s`.
+    static func seconds(_ duration: Duration) -> String { String(format: "%.1fs", duration.inSeconds) }
 
     /// `spec.leaseDurationSeconds`: the lease duration in whole seconds (at least 1).
     private var leaseDurationSeconds: Int { max(1, Int(timing.leaseDuration.inSeconds.rounded())) }

@@ -52,6 +52,13 @@ public struct OperatorOptions: Sendable {
     /// Fixed values of pools' own metrics, by name, as written (`waiting=12`): read for each pool
     /// that declares the name, in its unit.
     public var staticCustomMetrics: [String: String] = [:]
+    /// How long the caches may take to sync before the process exits 1 naming what is missing
+    /// (2 minutes: controller-runtime's `CacheSyncTimeout`).
+    public var cacheSyncTimeout = PoolController.defaultCacheSyncTimeout
+    /// The client-side write limit (`--kube-api-qps` 20, `--kube-api-burst` 30, as kube-controller-manager's).
+    public var writeRateLimit = WriteExecutor.RateLimit()
+    /// The probe and metrics servers' bounds (64 connections, controller-runtime's timeouts).
+    public var endpointLimits = HTTPServer.Limits.endpoints
 
     /// The metrics sources these options ask for, behind the per-pool router.
     public func makeMetricsSource() -> MetricsSourceRouter {
@@ -72,9 +79,13 @@ public struct OperatorOptions: Sendable {
     public init() {}
 }
 
-/// Runs the operator: connects, serves probes and metrics, wins the Lease (when asked to), runs the
-/// pool controller, and on SIGTERM/SIGINT stops taking work, finishes what is in flight, releases
-/// the Lease and exits 0. Losing the Lease stops every write and exits 1.
+/// Runs the operator: connects, serves probes and metrics, fills its caches (on every replica, as
+/// controller-runtime's manager starts its caches before leader election, so a standby is ready and
+/// takes over warm), wins the Lease (when asked to), and reconciles. Caches that have not synced
+/// within ``OperatorOptions/cacheSyncTimeout`` exit 1 with a line naming what is missing (a CRD not
+/// installed, a permission not granted), so the pod crash-loops visibly. On SIGTERM/SIGINT it stops
+/// taking work, finishes what is in flight, writes the Events queued, releases the Lease and exits
+/// 0. Losing the Lease stops every write and exits 1.
 public final class OperatorProcess: Sendable {
     let options: OperatorOptions
     let log: Logger
@@ -83,6 +94,8 @@ public final class OperatorProcess: Sendable {
     private let controller = Locked<PoolController?>(nil)
     private let elector = Locked<LeaderElector?>(nil)
     private let shuttingDown = Locked(false)
+    /// Why the process must end other than by a signal (an exit code and its last line).
+    private let failure = Locked<(code: Int32, message: String)?>(nil)
 
     /// A process with `options`, on `clock` (the system's).
     public init(options: OperatorOptions, clock: any Clock = SystemClock()) {
@@ -91,7 +104,7 @@ public final class OperatorProcess: Sendable {
         log = Logger(level: options.logLevel, format: options.logFormat, clock: clock)
     }
 
-    /// Runs until a signal or a lost Lease; returns the exit code.
+    /// Runs until a signal, a lost Lease or caches that do not sync; returns the exit code.
     public func run() async -> Int32 {
         // Connect: a kubeconfig when one is named or no service account is mounted, else in-cluster.
         let configuration: ClientConfiguration
@@ -114,7 +127,7 @@ public final class OperatorProcess: Sendable {
         do throws(ServerError) {
             for (address, kind) in [(options.healthProbeBindAddress, "probes"), (options.metricsBindAddress, "metrics")] where address != "0" {
                 let (host, port) = Self.split(address)
-                let server = try HTTPServer(host: host, port: port, tls: nil) { [self] request, writer in serve(request, writer) }
+                let server = try HTTPServer(host: host, port: port, tls: nil, limits: options.endpointLimits) { [self] request, writer in serve(request, writer) }
                 log.info("serving \(kind)", [("address", "\(host):\(server.port)")])
                 servers.append(server)
             }
@@ -139,26 +152,47 @@ public final class OperatorProcess: Sendable {
         let metrics = options.makeMetricsSource()
         log.info("metrics", [("defaultSource", metrics.kind), ("prometheus", options.prometheus?.address ?? "(none)")])
         let identity = LeaderElector.defaultIdentity()
-        let events = EventRecorder.Source(instance: identity)
-        let lost = Locked(false)
+        let elector = options.leaderElect ? LeaderElector(client: client, namespace: options.leaderElectionNamespace ?? configuration.namespace,
+                                                          name: options.leaderElectionID, identity: identity, timing: options.leaseTiming,
+                                                          log: log, clock: clock) : nil
+        self.elector.withLock { $0 = elector }
+        let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: EventRecorder.Source(instance: identity),
+                                        workers: options.workers, clock: clock, log: log, pauseImage: options.pauseImage,
+                                        fence: elector, writeRateLimit: options.writeRateLimit)
+        self.controller.withLock { $0 = controller }
+        let end: @Sendable (Int32, String) -> Void = { [failure] code, message in
+            failure.withLock { $0 = $0 ?? (code, message) }
+            stop.signal()
+        }
+
+        // Caches first, on every replica; not synced within the bound: exit, naming what is missing.
+        controller.start()
+        let syncing = Task { [self] in
+            guard await !controller.waitForSync(timeout: options.cacheSyncTimeout), !Task.isCancelled else { return }
+            let missing = controller.unsynced.map { "\($0.resource): \($0.failure?.diagnosis ?? "its list has not been answered")" }
+            for (resource, failure) in controller.unsynced {
+                log.error("cache not synced", [("resource", resource.description), ("missing", failure?.diagnosis ?? "its list has not been answered")])
+            }
+            end(1, "caches did not sync within \(LeaderElector.seconds(options.cacheSyncTimeout)); exiting: \(missing.joined(separator: "; "))")
+        }
+
+        // Then the Lease (when asked: once the caches are in, as controller-runtime's manager starts
+        // leader election only after its caches have synced, so renewals start at once), then the workers.
         let leadership = Task { [self] in
-            if options.leaderElect {
-                let elector = LeaderElector(client: client, namespace: options.leaderElectionNamespace ?? configuration.namespace,
-                                            name: options.leaderElectionID, identity: identity, timing: options.leaseTiming, log: log, clock: clock)
-                self.elector.withLock { $0 = elector }
+            guard await controller.waitForSync(), !Task.isCancelled else { return }
+            if let elector {
                 log.info("waiting for the lease", [("lease", options.leaderElectionID), ("identity", identity)])
                 await elector.acquire()
-                if Task.isCancelled { return }
-                let controller = startController(client: client, metrics: metrics, events: events)
-                await elector.renewUntilLost()
-                if !Task.isCancelled && !shuttingDown.withLock({ $0 }) {
-                    // Lost: stop every write at once, and exit non-zero so the pod restarts as a standby.
-                    controller.shutDown()
-                    lost.withLock { $0 = true }
-                    stop.signal()
-                }
-            } else {
-                _ = startController(client: client, metrics: metrics, events: events)
+                guard !Task.isCancelled else { return }
+            }
+            log.info("caches synced; reconciling")
+            let workers = Task { await controller.runWorkers() }
+            guard let elector else { return await workers.value }
+            await elector.renewUntilLost()
+            if !Task.isCancelled && !shuttingDown.withLock({ $0 }) {
+                // Lost: stop every write at once, and exit non-zero so the pod restarts as a standby.
+                controller.shutDown()
+                end(1, "lost the lease; exiting")
             }
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -167,38 +201,29 @@ public final class OperatorProcess: Sendable {
                 continuation.resume()
             }
         }
-        if lost.withLock({ $0 }) {
-            log.error("lost the lease; exiting")
-            return 1
+        syncing.cancel()
+        if let (code, message) = failure.withLock({ $0 }) {
+            leadership.cancel()
+            controller.shutDown()
+            log.error(message)
+            return code
         }
         log.info("shutting down")
         shuttingDown.withLock { $0 = true }
         leadership.cancel()
-        if let controller = controller.withLock({ $0 }) {
-            // Stop taking work; in-flight reconciles finish (bounded at 5 s overall).
-            controller.shutDown()
-            let deadline = clock.monotonicNow() + .seconds(4)
-            while controller.queue.inFlight > 0 && clock.monotonicNow() < deadline { try? await clock.sleep(for: .milliseconds(20)) }
-        }
-        await elector.withLock({ $0 })?.release()
+        // Stop taking work; in-flight reconciles finish (bounded at 4 s), then the Events they queued (1 s).
+        controller.shutDown()
+        let deadline = clock.monotonicNow() + .seconds(4)
+        while controller.queue.inFlight > 0 && clock.monotonicNow() < deadline { try? await clock.sleep(for: .milliseconds(20)) }
+        await controller.events?.flush(timeout: 1)
+        await elector?.release()
         log.info("stopped")
         return 0
     }
 
-    private func startController(client: KubeClient, metrics: any MetricsSource, events: EventRecorder.Source) -> PoolController {
-        let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: events,
-                                        workers: options.workers, clock: clock, log: log, pauseImage: options.pauseImage)
-        self.controller.withLock { $0 = controller }
-        controller.start()
-        Task {
-            await controller.waitForSync()
-            log.info("caches synced; reconciling")
-            await controller.runWorkers()
-        }
-        return controller
-    }
-
-    /// `/healthz`, `/readyz` (ready once caches synced; a standby waiting for the Lease is ready too), `/metrics`.
+    /// `/healthz` (the process answers: cheap), `/readyz` (the caches have synced, on a standby as on
+    /// the leader, as controller-runtime's readiness means: a standby is ready, so a rollout is not
+    /// blocked on the Lease), `/metrics`.
     private func serve(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
         let controller = self.controller.withLock { $0 }
         let elector = self.elector.withLock { $0 }
@@ -207,10 +232,11 @@ public final class OperatorProcess: Sendable {
         case "/healthz", "/livez":
             writer.send(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok".utf8))
         case "/readyz":
+            let synced = controller?.hasSynced ?? false
             let standby = options.leaderElect && !(elector?.isLeader ?? false)
-            let ready = standby || (controller?.hasSynced ?? false)
-            writer.send(status: ready ? 200 : 503, headers: [("Content-Type", "text/plain")],
-                        body: Array((ready ? (standby ? "ok (standby)" : "ok") : "caches not synced").utf8))
+            let waiting = (controller?.unsynced ?? []).map { "\($0.resource)\($0.failure.map { ": \($0.diagnosis)" } ?? "")" }
+            writer.send(status: synced ? 200 : 503, headers: [("Content-Type", "text/plain")],
+                        body: Array((synced ? (standby ? "ok (standby)" : "ok") : "caches not synced: " + waiting.joined(separator: "; ")).utf8))
         case "/metrics":
             let text = OperatorMetrics.render(controller: controller, isLeader: isLeader, leaseName: options.leaderElectionID)
             writer.send(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))

@@ -72,9 +72,10 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         }
     }
 
-    /// Queues `key` after its rate limiter's delay (after a failure).
-    public func addRateLimited(_ key: Key) {
-        addAfter(key, delay: rateLimiter.when(key))
+    /// Queues `key` after its rate limiter's delay (after a failure), and not before `atLeast`
+    /// (a `Retry-After` the API server sent).
+    public func addRateLimited(_ key: Key, atLeast: Duration = .zero) {
+        addAfter(key, delay: max(rateLimiter.when(key), atLeast))
     }
 
     /// Resets `key`'s backoff (after a success).

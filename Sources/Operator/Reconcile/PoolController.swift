@@ -29,6 +29,10 @@ public final class PoolController: Sendable {
     public let writer: WriteExecutor
     /// Reconciles and metric reads, counted and timed for `/metrics`.
     public let telemetry: ControllerMetrics
+    /// Its Events (nil: it records none).
+    public let events: EventRecorder?
+    /// The client its informers and writes use (its request counts go to `/metrics`).
+    public let client: KubeClient
     /// Pools reconciled at once (default 2).
     let workers: Int
     let clock: any Clock
@@ -43,24 +47,32 @@ public final class PoolController: Sendable {
     ///     backoff (default: the system's).
     ///   - log: one line per reconcile (`reconciled` at debug when nothing was written, else info).
     ///   - pauseImage: the pre-pull DaemonSets' pause container.
+    ///   - fence: what allows writes (the leader elector; nil: always allowed).
+    ///   - writeRateLimit: the client-side write limit (nil: none; default 20/s, bursts of 30).
     public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder.Source?,
-                workers: Int = 2, clock: any Clock = SystemClock(), log: Logger? = nil, pauseImage: String = Defaults.pauseImage) {
+                workers: Int = 2, clock: any Clock = SystemClock(), log: Logger? = nil, pauseImage: String = Defaults.pauseImage,
+                fence: (any WriteFence)? = nil, writeRateLimit: WriteExecutor.RateLimit? = WriteExecutor.RateLimit()) {
         self.log = log
         self.clock = clock
-        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace)
-        deployments = Informer(client: client, resource: .deployments, namespace: namespace)
-        autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace)
-        pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials)
-        daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator")
+        self.client = client
+        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, log: log)
+        deployments = Informer(client: client, resource: .deployments, namespace: namespace, log: log)
+        autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace, log: log)
+        pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials, log: log)
+        daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator", log: log)
         queue = WorkQueue(clock: clock)
         let telemetry = ControllerMetrics()
         self.telemetry = telemetry
-        let writer = WriteExecutor(client: client)
+        let writer = WriteExecutor(client: client, fence: fence, rateLimit: writeRateLimit, clock: clock)
         self.writer = writer
-        let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock) }
+        let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock, log: log) }
+        self.events = recorder
+        // The caches writes are decided from (pods only feed the scrape): while one is not current, no writes.
+        let deciding = [pools, deployments, autoscalers, daemonSets]
         reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, pods, daemonSets], uncached: client),
                                     metrics: InstrumentedMetricsSource(metrics, metrics: telemetry, clock: clock),
-                                    writer: writer, events: recorder, clock: clock, pauseImage: pauseImage)
+                                    writer: writer, events: recorder, clock: clock, pauseImage: pauseImage,
+                                    staleness: { Self.staleness(of: deciding) })
         self.workers = max(1, workers)
         let queue = self.queue
         let index = self.targets
@@ -126,13 +138,41 @@ public final class PoolController: Sendable {
         daemonSets.start()
     }
 
-    /// Every cache holds its first list.
-    public var hasSynced: Bool { pools.hasSynced && deployments.hasSynced && autoscalers.hasSynced && pods.hasSynced && daemonSets.hasSynced }
+    /// Its informers, pools first.
+    public var informers: [Informer] { [pools, deployments, autoscalers, pods, daemonSets] }
 
-    /// Waits until every cache holds its first list (or the task is cancelled). The lists are I/O:
-    /// this polls in real time whatever the clock.
-    public func waitForSync() async {
-        while !hasSynced && !Task.isCancelled { try? await Task.sleep(nanoseconds: 20_000_000) }
+    /// Every cache holds its first list.
+    public var hasSynced: Bool { informers.allSatisfy(\.hasSynced) }
+
+    /// The caches that have not synced yet, each with what keeps it (nil: nothing has failed; it is
+    /// still listing).
+    public var unsynced: [(resource: ResourceRef, failure: ListWatchFailure?)] {
+        informers.filter { !$0.hasSynced }.map { ($0.resource, $0.lastFailure) }
+    }
+
+    /// Why the caches of `informers` cannot be trusted now (nil: they can): `the deployments cache
+    /// missed changes: watch failed (InternalError)`.
+    static func staleness(of informers: [Informer]) -> String? {
+        guard let stale = informers.first(where: { !$0.isCurrent }) else { return nil }
+        guard let failure = stale.lastFailure else { return "the \(stale.resource.plural) cache has not synced" }
+        return "the \(stale.resource.plural) cache missed changes: \(failure.verb) failed (\(failure.reason))"
+    }
+
+    /// How long the caches may take to sync before the process gives up (2 minutes:
+    /// controller-runtime's `CacheSyncTimeout` default, `pkg/controller/controller.go`).
+    public static let defaultCacheSyncTimeout: Duration = .seconds(120)
+
+    /// Waits until every cache holds its first list (or the task is cancelled), for at most
+    /// `timeout` (nil: no limit). True when synced. The lists are I/O: this polls in real time
+    /// whatever the clock.
+    @discardableResult
+    public func waitForSync(timeout: Duration? = nil) async -> Bool {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        while !hasSynced && !Task.isCancelled {
+            if let deadline, ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return hasSynced
     }
 
     /// Runs the workers until ``shutDown()``; returns when they have finished what they held.
@@ -156,14 +196,17 @@ public final class PoolController: Sendable {
                                                   ("reconcileID", String(UUID().uuidString.prefix(8)).lowercased()),
                                                   ("duration", String(format: "%.3fs", duration.inSeconds))]
                 if !result.writes.isEmpty { fields.append(("writes", result.writes.map(\.description).joined(separator: ","))) }
+                if !result.awaitingCache.isEmpty { fields.append(("awaitingCache", result.awaitingCache.map(\.description).joined(separator: ","))) }
+                if let deferred = result.deferred { fields.append(("deferred", deferred)) }
                 if let error = result.error {
                     log.warning("reconcile failed", fields + [("error", error.description)])
                 } else {
                     log.log(result.writes.isEmpty ? .debug : .info, "reconciled", fields)
                 }
             }
-            if result.error != nil {
-                queue.addRateLimited(key)
+            if let error = result.error {
+                // Backs off, and waits at least as long as the API server asked (Retry-After).
+                queue.addRateLimited(key, atLeast: error.retryAfterDuration ?? .zero)
             } else {
                 queue.forget(key)
                 if let after = result.requeueAfter { queue.addAfter(key, delay: after) }

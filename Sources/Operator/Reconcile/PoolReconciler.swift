@@ -15,12 +15,26 @@ public struct ReconcileResult: Sendable {
     public var error: KubeError?
     /// What was written, in order (for the log line and tests).
     public var writes: [WriteIntent.Kind] = []
+    /// What was decided but held back because the cache has not caught up with our own last write
+    /// to the object (``WriteExecutor/Outcome/awaitingCache``): for the log line.
+    public var awaitingCache: [WriteIntent.Kind] = []
+    /// Why nothing was decided this time (the caches missed changes), if so.
+    public var deferred: String?
 
     /// A result; the default: done, look again only on change.
     public init(requeueAfter: Duration? = nil, error: KubeError? = nil, writes: [WriteIntent.Kind] = []) {
         self.requeueAfter = requeueAfter
         self.error = error
         self.writes = writes
+    }
+
+    /// Counts one applied intent under what happened to it.
+    mutating func record(_ kind: WriteIntent.Kind, _ outcome: WriteExecutor.Outcome) {
+        switch outcome {
+        case .sent: writes.append(kind)
+        case .awaitingCache: awaitingCache.append(kind)
+        case .repeated: break
+        }
     }
 }
 
@@ -52,10 +66,18 @@ public final class PoolReconciler: Sendable {
     }
     /// The last validation of each pool, with the resourceVersion it was of.
     private let checks = Locked<[ObjectKey: ValidPool]>([:])
+    /// The newest generation reconciled of each pool, by uid: a cache that shows an older one
+    /// (a lagging relist) decides nothing.
+    private let newestGeneration = Locked<[String: Int]>([:])
+    /// Why the caches cannot be trusted now (nil: they can), asked before every reconcile.
+    let staleness: (@Sendable () -> String?)?
 
     /// A reconciler reading through `reader` (the informers' caches), writing through `writer`.
+    /// `staleness` says why the caches cannot be trusted now (a watch down), or nil; while it says
+    /// so, reconciles decide and write nothing.
     public init(reader: any ObjectReader, metrics: any MetricsSource, writer: WriteExecutor, events: EventRecorder?,
-                clock: any Clock = SystemClock(), pauseImage: String = Defaults.pauseImage) {
+                clock: any Clock = SystemClock(), pauseImage: String = Defaults.pauseImage, staleness: (@Sendable () -> String?)? = nil) {
+        self.staleness = staleness
         self.reader = reader
         self.metrics = metrics
         self.writer = writer
@@ -72,11 +94,24 @@ public final class PoolReconciler: Sendable {
         guard let object = try? await reader.object(.elasticInferencePools, request) else { return ReconcileResult() }
         let now = clock.now()
 
+        // Caches that missed changes (a watch down, not yet resumed) decide nothing: after an outage
+        // they still show the cluster as it was, and a plan from them could undo what changed meanwhile.
+        if let stale = staleness?() {
+            var deferred = ReconcileResult(requeueAfter: .seconds(1))
+            deferred.deferred = stale
+            return deferred
+        }
+
+        // A pool older than one already reconciled: the cache lags; its next change brings the pool back.
+        guard isNewest(object) else { return ReconcileResult(requeueAfter: .seconds(1)) }
+        // This reconcile's writes, decided from the same reads, do not wait for each other.
+        let scope = writer.scope()
+
         // Finalize if deleting: take the init containers back out of the Deployment, then let the pool go.
         if ObjectMeta(object).isBeingDeleted {
             do throws(KubeError) {
-                try await finalizer.finalize(object)
-                return ReconcileResult()
+                // Not done: a cleanup write waits for the cache to show our last write; look again soon.
+                return try await finalizer.finalize(object, in: scope) ? ReconcileResult() : ReconcileResult(requeueAfter: .seconds(1))
             } catch {
                 return ReconcileResult(error: error)
             }
@@ -86,12 +121,12 @@ public final class PoolReconciler: Sendable {
         let pool: ElasticInferencePool, policy: ScalingPolicy
         switch validated(object) {
         case .success(let valid): (pool, policy) = (valid.pool, valid.policy)
-        case .failure(let invalid): return await reportInvalid(object, errors: invalid.errors, now: now)
+        case .failure(let invalid): return await reportInvalid(object, errors: invalid.errors, now: now, in: scope)
         }
 
         // Finalizer on before the first write to the Deployment, so that a deletion can undo it.
         do throws(KubeError) {
-            try await finalizer.ensure(on: object)
+            try await finalizer.ensure(on: object, in: scope)
         } catch {
             return ReconcileResult(error: error)
         }
@@ -103,7 +138,7 @@ public final class PoolReconciler: Sendable {
         do throws(KubeError) {
             switch try await PlanInputs.gather(for: pool, policy: policy, from: reader, metrics: metrics, now: now, pauseImage: pauseImage) {
             case .success(let gathered): inputs = gathered
-            case .failure(let missing): return await reportTargetNotFound(object, message: missing.message, policy: policy, now: now)
+            case .failure(let missing): return await reportTargetNotFound(object, message: missing.message, policy: policy, now: now, in: scope)
             }
         } catch {
             return ReconcileResult(error: error)
@@ -116,22 +151,18 @@ public final class PoolReconciler: Sendable {
         // Apply the changes in the plan's order: template (guarded by its resourceVersion), scale,
         // pre-pull DaemonSet. The first failure stops the rest. (What was applied from versions the
         // cache has moved past is forgotten first: it cannot repeat.)
+        // Intents decided from versions older than our own last write to an object wait for the cache.
         settle(pool, inputs)
         var result = ReconcileResult(requeueAfter: .seconds(policy.behavior.pollIntervalSeconds))
-        for change in plan.changes {
-            do throws(KubeError) {
-                if try await writer.apply(change) == .sent { result.writes.append(change.kind) }
-            } catch {
-                result.error = error
-                break
-            }
-        }
+        let applied = await writer.apply(plan.changes, in: scope)
+        for (change, outcome) in zip(plan.changes, applied.outcomes) { result.record(change.kind, outcome) }
+        result.error = applied.error
 
         // Record Events: what changed (each write that went through), and what is wrong.
         await recordEvents(for: plan, written: result.writes, on: object)
 
         // Write status last, and only when it changed: the plan's, with what the writes came to.
-        await writeStatus(of: plan, writeError: result.error?.message, into: &result)
+        await writeStatus(of: plan, writeError: result.error?.message, into: &result, in: scope)
         return result
     }
 
@@ -174,7 +205,7 @@ public final class PoolReconciler: Sendable {
     /// The plan's status write, unless status already says it all: known without working it out
     /// when the plan's status basis is the one that last found nothing to write (most polls of a
     /// steady pool).
-    private func writeStatus(of plan: ReconcilePlan, writeError: String?, into result: inout ReconcileResult) async {
+    private func writeStatus(of plan: ReconcilePlan, writeError: String?, into result: inout ReconcileResult, in scope: WriteScope) async {
         let basis = plan.statusBasis(writeError: writeError)
         if quietStatus.withLock({ $0[plan.pool.key] })?.basis == basis { return }
         guard let status = plan.statusWrite(writeError: writeError) else {
@@ -185,8 +216,9 @@ public final class PoolReconciler: Sendable {
             return
         }
         do throws(KubeError) {
-            if try await writer.apply(status) == .sent {
-                result.writes.append(.status)
+            let outcome = try await writer.apply(status, in: scope)
+            result.record(.status, outcome)
+            if outcome == .sent {
                 remember(plan.state, of: plan.pool)
                 // The pool moves to a new version: its validation from this one is of no more use.
                 checks.withLock { _ = $0.removeValue(forKey: plan.pool.key) }
@@ -197,34 +229,37 @@ public final class PoolReconciler: Sendable {
     }
 
     /// An invalid pool: `Ready` and `ScalingActive` false with the errors, and a Warning Event.
-    private func reportInvalid(_ object: JSONValue, errors: [FieldIssue], now: Timestamp) async -> ReconcileResult {
+    private func reportInvalid(_ object: JSONValue, errors: [FieldIssue], now: Timestamp, in scope: WriteScope) async -> ReconcileResult {
         let message = errors.map(\.description).joined(separator: "; ")
         let reason = errors.contains { $0.columnInValue != nil } ? "InvalidThreshold" : "InvalidSpec"
         return await report(object, now: now, conditions: [
             Condition(Condition.ready, .false, reason: reason, message: message),
             Condition(Condition.scalingActive, .false, reason: reason, message: "the pool is invalid; its Deployment is left untouched"),
-        ], event: (.warning, reason, message))
+        ], event: (.warning, reason, message), in: scope)
     }
 
     /// No target workload yet: conditions and an Event, and a look again at the poll interval.
-    private func reportTargetNotFound(_ object: JSONValue, message: String, policy: ScalingPolicy, now: Timestamp) async -> ReconcileResult {
+    private func reportTargetNotFound(_ object: JSONValue, message: String, policy: ScalingPolicy, now: Timestamp,
+                                      in scope: WriteScope) async -> ReconcileResult {
         var result = await report(object, now: now, conditions: [
             Condition(Condition.ready, .false, reason: "TargetNotFound", message: message),
             Condition(Condition.scalingActive, .false, reason: "TargetNotFound", message: message),
-        ], event: (.warning, "TargetNotFound", message))
+        ], event: (.warning, "TargetNotFound", message), in: scope)
         result.requeueAfter = .seconds(policy.behavior.pollIntervalSeconds)
         return result
     }
 
     /// Status (the generation observed, and `conditions`) and an Event for a pool that did not get as far as a plan.
     private func report(_ object: JSONValue, now: Timestamp, conditions: [Condition],
-                        event: (EventRecorder.EventType, String, String)) async -> ReconcileResult {
+                        event: (EventRecorder.EventType, String, String), in scope: WriteScope) async -> ReconcileResult {
         await events?.record(object, type: event.0, reason: event.1, message: event.2)
         var fields = JSONObject()
         if let generation = ObjectMeta(object).generation { fields["observedGeneration"] = .integer(generation) }
         guard let status = StatusUpdate.write(for: object, fields: fields, conditions: conditions, now: now) else { return ReconcileResult() }
         do throws(KubeError) {
-            return ReconcileResult(writes: try await writer.apply(status) == .sent ? [.status] : [])
+            var result = ReconcileResult()
+            result.record(.status, try await writer.apply(status, in: scope))
+            return result
         } catch {
             return ReconcileResult(error: error)
         }
@@ -234,9 +269,9 @@ public final class PoolReconciler: Sendable {
 
     /// Tells the executor which versions the cache shows now, of the pool, its Deployment and its DaemonSet.
     private func settle(_ pool: ElasticInferencePool, _ inputs: PlanInputs) {
-        writer.settle(pool.key, at: pool.resourceVersion)
-        writer.settle(inputs.target.key, at: inputs.target.resourceVersion)
-        writer.settle(ObjectKey(namespace: pool.namespace, name: PrePullPlan.name(pool: pool.name)),
+        writer.settle(.elasticInferencePools, pool.key, at: pool.resourceVersion)
+        writer.settle(inputs.target.resource, inputs.target.key, at: inputs.target.resourceVersion)
+        writer.settle(.daemonSets, ObjectKey(namespace: pool.namespace, name: PrePullPlan.name(pool: pool.name)),
                       at: inputs.context.prePullDaemonSet.flatMap { ObjectMeta($0).resourceVersion })
     }
 
@@ -273,6 +308,18 @@ public final class PoolReconciler: Sendable {
             }
         }
         return .success(valid)
+    }
+
+    /// Whether `object` is at least as new a generation as any reconciled before (and records it).
+    private func isNewest(_ object: JSONValue) -> Bool {
+        let meta = ObjectMeta(object)
+        guard let uid = meta.uid, let generation = meta.generation else { return true }
+        return newestGeneration.withLock { newest in
+            if let seen = newest[uid], seen > generation { return false }
+            if newest.count > 10_000 { newest.removeAll() }
+            newest[uid] = generation
+            return true
+        }
     }
 
     private func rememberedState(of pool: ElasticInferencePool) -> ScalingState? {

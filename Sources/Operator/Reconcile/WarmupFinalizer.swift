@@ -24,16 +24,19 @@ final class WarmupFinalizer: Sendable {
 
     /// Adds the finalizer to a pool that lacks it (the list is replaced whole, so the write carries
     /// the resourceVersion: a finalizer someone else adds meanwhile is not lost, we get a 409).
-    func ensure(on object: JSONValue) async throws(KubeError) {
+    func ensure(on object: JSONValue, in scope: WriteScope? = nil) async throws(KubeError) {
         let meta = ObjectMeta(object)
         guard !meta.finalizers.contains(Defaults.warmupFinalizer) else { return }
-        try await writer.apply(.finalizers(pool: meta.key, meta.finalizers + [Defaults.warmupFinalizer], basedOn: meta.resourceVersion))
+        try await writer.apply(.finalizers(pool: meta.key, meta.finalizers + [Defaults.warmupFinalizer], basedOn: meta.resourceVersion), in: scope)
     }
 
-    /// Cleans up for a pool being deleted, then releases it. Throws to be retried (rate-limited).
-    func finalize(_ object: JSONValue) async throws(KubeError) {
+    /// Cleans up for a pool being deleted, then releases it: true when done (or not ours to hold),
+    /// false when a write had to wait for the cache to show our own last write to its object (the
+    /// Deployment we just patched, the pool we just wrote): try again shortly; nothing is released
+    /// before its cleanup has gone out. Throws to be retried (rate-limited).
+    func finalize(_ object: JSONValue, in scope: WriteScope? = nil) async throws(KubeError) -> Bool {
         let meta = ObjectMeta(object)
-        guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return }  // not ours to hold
+        guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return true }  // not ours to hold
         let uid = meta.uid ?? meta.key.description
 
         // Take the owned init containers (and the ownership annotation) out of the workload (only a
@@ -42,7 +45,9 @@ final class WarmupFinalizer: Sendable {
            let workload = try await self.workload(kind, target),
            let patch = WarmupPlan.plan(WarmupStrategy(), for: workload).patch {
             do throws(KubeError) {
-                try await writer.apply(.patchTemplate(target: target, patch: patch, basedOn: workload.resourceVersion, resource: workload.resource))
+                let outcome = try await writer.apply(.patchTemplate(target: target, patch: patch, basedOn: workload.resourceVersion, resource: workload.resource),
+                                                     in: scope)
+                guard outcome != .awaitingCache else { return false }
                 await events?.record(object, type: .normal, reason: "WarmupRemoved",
                                      message: "removed init containers \(workload.ownedInitContainerNames.joined(separator: ", ")) from \(kind.kind) \(target.name)")
             } catch where error.kind == .notFound {
@@ -60,10 +65,12 @@ final class WarmupFinalizer: Sendable {
 
         // Let the pool go (already gone is as good).
         do throws(KubeError) {
-            try await writer.apply(.finalizers(pool: meta.key, meta.finalizers.filter { $0 != Defaults.warmupFinalizer }, basedOn: meta.resourceVersion))
+            let release = WriteIntent.finalizers(pool: meta.key, meta.finalizers.filter { $0 != Defaults.warmupFinalizer }, basedOn: meta.resourceVersion)
+            guard try await writer.apply(release, in: scope) != .awaitingCache else { return false }
         } catch where error.kind == .notFound {
         }
         failures.withLock { _ = $0.removeValue(forKey: uid) }
+        return true
     }
 
     /// The workload as read (a Deployment from the cache; a StatefulSet or LeaderWorkerSet from the

@@ -34,9 +34,31 @@ public enum OperatorMetrics {
         family("workqueue_depth", "gauge", "Current depth of workqueue.")
         out += "workqueue_depth{name=\"elasticinferencepool\"} \(controller?.queue.depth ?? 0)\n"
 
-        family("eip_watch_restarts_total", "counter", "Watches restarted after a failure or a 410, per resource.")
-        for informer in [controller?.pools, controller?.deployments, controller?.autoscalers, controller?.pods, controller?.daemonSets].compactMap({ $0 }) {
+        let informers = controller?.informers ?? []
+        family("eip_watch_restarts_total", "counter", "Watches restarted, per resource: ended by the server, failed, or answered 410.")
+        for informer in informers {
             out += "eip_watch_restarts_total{resource=\"\(informer.resource.plural)\"} \(informer.watchRestarts)\n"
+        }
+        family("eip_list_watch_failures_total", "counter", "Lists and watches that failed, per resource, verb and reason (Forbidden, NotFound, InternalError, ConnectionFailed, Gone, ...).")
+        for informer in informers {
+            for (key, count) in informer.failureCounts.sorted(by: { $0.key < $1.key }) {
+                out += "eip_list_watch_failures_total{resource=\"\(informer.resource.plural)\",verb=\"\(key.verb)\",reason=\"\(key.reason)\"} \(count)\n"
+            }
+        }
+        family("eip_cache_synced", "gauge", "1 once the resource's cache holds its first list.")
+        for informer in informers {
+            out += "eip_cache_synced{resource=\"\(informer.resource.plural)\"} \(informer.hasSynced ? 1 : 0)\n"
+        }
+        if let controller {
+            family("rest_client_requests_total", "counter", "Number of HTTP requests, partitioned by status code, method, and host.")
+            let host = escape(Self.host(of: controller.client.transport.configuration.server))
+            for (key, count) in controller.client.requestCounts.snapshot.sorted(by: { $0.key < $1.key }) {
+                out += "rest_client_requests_total{code=\"\(escape(key.code))\",host=\"\(host)\",method=\"\(key.method)\"} \(count)\n"
+            }
+            family("eip_writes_refused_total", "counter", "Writes not sent because this process did not hold the Lease within its renew deadline.")
+            out += "eip_writes_refused_total \(controller.writer.refusedByFence)\n"
+            family("eip_events_lost_total", "counter", "Events given up: rejected by the API server, out of tries, or dropped from a full queue.")
+            out += "eip_events_lost_total \(controller.events?.lost ?? 0)\n"
         }
 
         let reads = (controller?.telemetry.metricsReads ?? [:]).sorted { $0.key < $1.key }
@@ -93,5 +115,11 @@ public enum OperatorMetrics {
             }
         }
         return out
+    }
+
+    /// `host:port` of a server URL, as client-go labels its requests.
+    static func host(of server: String) -> String {
+        guard let scheme = server.range(of: "://") else { return server }
+        return String(server[scheme.upperBound...].prefix { $0 != "/" })
     }
 }
