@@ -64,8 +64,14 @@ extension ReconcilePlan {
     func conditions(writeError: String?, message: String) -> [Condition] {
         let d = decision
         var conditions: [Condition] = []
-        conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
-                          ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to Deployment \(target.name)"))
+        if case .otherAutoscaler(let other) = d.reason {
+            // Not ready while something else claims the target: every write is held.
+            conditions.append(Condition(Condition.ready, .false, reason: "TargetClaimed",
+                                        message: "\(other) also targets Deployment \(target.name); this pool writes nothing to it until that one goes or targets another"))
+        } else {
+            conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
+                              ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to Deployment \(target.name)"))
+        }
         if d.unknownMetrics.isEmpty {
             conditions.append(Condition(Condition.metricsAvailable, .true, reason: "MetricsRead", message: "every metric the thresholds read has a fresh value"))
         } else {
