@@ -35,10 +35,11 @@ let package = Package(
         .target(name: "HTTPKit", dependencies: ["Locking"]),
         // OpenSSL, for the emulator's TLS listener (the client side uses libcurl).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // Server-side TLS for HTTPKit (the emulator's listener); the operator does not link it.
+        // Server-side TLS for HTTPKit: the emulator's listener, and the operator's admission webhook (its one TLS listener).
         .target(name: "HTTPKitTLS", dependencies: ["HTTPKit", "COpenSSL", "Locking"]),
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
-        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "HTTPKitTLS", "Locking"]),
+        // It calls admission webhooks over HTTPS through HTTPClient (libcurl), as the API server calls them.
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "HTTPKitTLS", "Locking", "HTTPClient"]),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport"]),
         // libcurl, for the HTTP client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -62,7 +63,7 @@ let package = Package(
         // The `eipctl` commands, as a library so tests can drive them in-process.
         .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "MetricsSources", "Operator", "LoadModel", "Simulation"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
-        .executableTarget(name: "eip-operator", dependencies: ["Operator", "MetricsSources", "Autoscaling", "CommandLineSupport"]),
+        .executableTarget(name: "eip-operator", dependencies: ["Operator", "MetricsSources", "Autoscaling", "CommandLineSupport", "HTTPKitTLS"]),
         // `make bench`: prints medians of many runs; never part of the test suite.
         .executableTarget(name: "eip-bench", dependencies: ["Autoscaling", "YAML", "JSON", "KubeEmulator", "Kube", "Locking", "MetricsSources", "Operator", "PrometheusText", "HTTPKit", "LoadModel", "Simulation"]),
 

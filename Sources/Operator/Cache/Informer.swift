@@ -31,6 +31,10 @@ public final class Informer: Sendable {
     let labelSelector: String?
     /// Applied to each object before it is cached (pods keep only what the scrape needs).
     let transform: (@Sendable (JSONValue) -> JSONValue)?
+    /// For a resource that may not be served (a CRD that is not installed, such as KEDA's): while
+    /// its list answers 404 the cache is empty and counts as synced, and the list is tried again
+    /// after this long (real time). Nil: a 404 is a failure like any other, retried with backoff.
+    let absentRelistInterval: Duration?
     /// By namespace ("" for cluster-scoped objects), then name: a reconcile lists its own
     /// namespace's objects without walking every other namespace's pods.
     private let cache = Locked<[String: [String: JSONValue]]>([:])
@@ -41,13 +45,15 @@ public final class Informer: Sendable {
 
     /// An informer of `resource` in `namespace` (nil: all), optionally by label; `transform` trims
     /// each object before it is cached. Nothing happens until ``start()``.
+    /// `absentRelistInterval`: set it for a resource that may not be served (see the property).
     public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
-                transform: (@Sendable (JSONValue) -> JSONValue)? = nil) {
+                transform: (@Sendable (JSONValue) -> JSONValue)? = nil, absentRelistInterval: Duration? = nil) {
         self.client = client
         self.resource = resource
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.transform = transform
+        self.absentRelistInterval = absentRelistInterval
     }
 
 
@@ -103,6 +109,11 @@ public final class Informer: Sendable {
                 let events = client.resumingWatch(resource, namespace: namespace, from: list.resourceVersion, labelSelector: labelSelector,
                                                   timeoutSeconds: Int.random(in: 300...600))
                 for try await event in events { apply(event) }
+            } catch let error as KubeError where error.kind == .notFound && absentRelistInterval != nil {
+                // Not served (yet): no objects of it exist, which is what a synced empty cache says.
+                replace(with: [])
+                synced.withLock { $0 = true }
+                try? await Task.sleep(for: absentRelistInterval ?? .seconds(60))
             } catch let error as KubeError where error.kind == .gone {
                 restarts.withLock { $0 += 1 }  // relist at once
             } catch {

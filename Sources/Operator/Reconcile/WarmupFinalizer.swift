@@ -36,8 +36,11 @@ final class WarmupFinalizer: Sendable {
         guard meta.finalizers.contains(Defaults.warmupFinalizer) else { return }  // not ours to hold
         let uid = meta.uid ?? meta.key.description
 
-        // Take the owned init containers (and the ownership annotation) out of the Deployment.
-        if let target = ElasticInferencePool.target(of: object),
+        // Take the owned init containers (and the ownership annotation) out of the Deployment, unless
+        // an older pool holds it: then they are that pool's, and this one never wrote to it.
+        let holder = try await ElasticInferencePool.target(of: object) == nil ? nil
+            : TargetClaims.holder(over: object, among: reader.objects(.elasticInferencePools, namespace: meta.namespace ?? "default"))
+        if holder == nil, let target = ElasticInferencePool.target(of: object),
            let deployment = try await reader.object(.deployments, target).flatMap(DeploymentView.init),
            let patch = WarmupPlan.plan(WarmupStrategy(), for: deployment).patch {
             do throws(KubeError) {

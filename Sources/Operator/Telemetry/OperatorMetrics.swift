@@ -36,7 +36,7 @@ public enum OperatorMetrics {
         out += "workqueue_depth{name=\"elasticinferencepool\"} \(controller?.queue.depth ?? 0)\n"
 
         family("eip_watch_restarts_total", "counter", "Watches restarted after a failure or a 410, per resource.")
-        for informer in [controller?.pools, controller?.deployments, controller?.autoscalers, controller?.pods, controller?.daemonSets].compactMap({ $0 }) {
+        for informer in [controller?.pools, controller?.deployments, controller?.autoscalers, controller?.scaledObjects, controller?.pods, controller?.daemonSets].compactMap({ $0 }) {
             out += "eip_watch_restarts_total{resource=\"\(informer.resource.plural)\"} \(informer.watchRestarts)\n"
         }
 
