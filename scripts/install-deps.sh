@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # libxml2: FoundationXML's parser, which the tests use to check eipctl simulate's SVG is well-formed XML.
-packages=(libcurl4-openssl-dev libssl-dev openssl ca-certificates curl prometheus libxml2)
+# zsh, fish: the tests source `eipctl completion zsh|fish` in the shells themselves.
+packages=(libcurl4-openssl-dev libssl-dev openssl ca-certificates curl prometheus libxml2 zsh fish)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
