@@ -21,8 +21,8 @@ public struct PoolAdmission: Sendable, Equatable {
     /// Why not: every error found, in field order.
     public let errors: [FieldIssue]
     /// Advice that never refuses: the lints, and a claim that could not be checked. The API server
-    /// hands them to the client, and kubectl prints each as `Warning: …`.
-    public let warnings: [String]
+    /// hands them to the client (`FIELD: MESSAGE`), and kubectl prints each as `Warning: …`.
+    public let warnings: [FieldIssue]
 
     /// The refusal in one line: each error as `FIELD: MESSAGE`, joined by `; ` (nil when allowed).
     public var message: String? {
@@ -33,7 +33,7 @@ public struct PoolAdmission: Sendable, Equatable {
     /// - Parameters:
     ///   - object: the pool as it would be stored (defaulted by the API server).
     ///   - old: the stored pool, for an update.
-    ///   - pools: the other pools of its namespace, for the claim check; nil when they could not be
+    ///   - pools: the other pools of its namespace (`eipctl validate`: those before it in the files), for the claim check; nil when they could not be
     ///     read (the check is skipped and a warning says so: the operator holds a pool whose target is
     ///     taken, reason `TargetClaimed`, whatever admission let through).
     ///   - cache: the operator's parsed expressions.
@@ -47,7 +47,7 @@ public struct PoolAdmission: Sendable, Equatable {
         }
         let check = ElasticInferencePool.check(object, cache: cache)
         var errors = check.errors
-        var warnings = check.warnings.map(\.description)
+        var warnings = check.warnings
 
         let targetChanged = operation == .create || ElasticInferencePool.target(of: object) != old.flatMap(ElasticInferencePool.target(of:))
         if targetChanged, let deployment = ElasticInferencePool.target(of: object) {
@@ -59,7 +59,7 @@ public struct PoolAdmission: Sendable, Equatable {
                     errors.append(FieldIssue(.error, field, "the workload '\(deployment.name)' of type 'apps/v1.Deployment' is already managed by the \(ElasticInferencePool.kind) '\(ObjectMeta(holder).name)'"))
                 }
             } else {
-                warnings.append("\(field): could not check whether another \(ElasticInferencePool.kind) already targets Deployment \(deployment.name) (the operator's pool cache is not ready); if one does, this pool will hold with Ready=False, reason TargetClaimed")
+                warnings.append(FieldIssue(.warning, field, "could not check whether another \(ElasticInferencePool.kind) already targets Deployment \(deployment.name) (the operator's pool cache is not ready); if one does, this pool will hold with Ready=False, reason TargetClaimed"))
             }
         }
         return PoolAdmission(allowed: errors.isEmpty, errors: errors, warnings: warnings)

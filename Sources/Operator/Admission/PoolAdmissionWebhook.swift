@@ -74,12 +74,12 @@ public final class PoolAdmissionWebhook: Sendable {
                                            pools: pools(request.namespace), cache: expressions)
         guard let message = verdict.message else {
             count("allowed")
-            return .allowed(request.uid, warnings: verdict.warnings)
+            return .allowed(request.uid, warnings: verdict.warnings.map(\.description))
         }
         count("denied")
         log?.info("admission refused", [("namespace", request.namespace), ("pool", request.name), ("operation", request.operation),
                                         ("dryRun", String(request.dryRun)), ("reason", message)])
-        return .denied(request.uid, message, warnings: verdict.warnings)
+        return .denied(request.uid, message, warnings: verdict.warnings.map(\.description))
     }
 
     private func count(_ verdict: String) { verdicts.withLock { $0[verdict, default: 0] += 1 } }
