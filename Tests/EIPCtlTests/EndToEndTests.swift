@@ -268,7 +268,7 @@ struct EndToEndTests {
         (["validate"], "validate needs at least one -f FILE|DIR"),
         (["validate", "-f", seedPath, "--recursiv"], "did you mean '--recursive'?"),
         (["frobnicate"], "unknown command 'frobnicate'"),
-        ([], "USAGE: eipctl <command> [options]"),
+        ([], "USAGE: eipctl [--kubeconfig FILE] [--context NAME] [-n NAMESPACE] <command> [options]"),
     ])
     func usageErrorsExitTwo(arguments: [String], message: String) throws {
         let r = try Eipctl.run(arguments)
@@ -282,6 +282,6 @@ struct EndToEndTests {
             #expect(r.status == 0)
             #expect(r.stdout.contains("EXIT CODES"), "\(args)")
         }
-        #expect(try Eipctl.run(["version"]).stdout.hasPrefix("eipctl "))
+        #expect(try Eipctl.run(["--version"]).stdout.hasPrefix("eipctl "))
     }
 }

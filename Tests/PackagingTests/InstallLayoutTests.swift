@@ -48,7 +48,7 @@ struct InstallLayoutTests {
         let objects = try YAMLReader.jsonValues(in: rendered.stdout)
         let kinds = Set(objects.compactMap { $0["kind"]?.stringValue })
         #expect(kinds == ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
-                          "RoleBinding", "Deployment", "PodDisruptionBudget", "PriorityClass", "Service"])
+                          "RoleBinding", "Deployment", "PodDisruptionBudget", "PriorityClass", "Service", "ValidatingWebhookConfiguration"])
         let namespace = try #require(objects.first { $0["kind"]?.stringValue == "Namespace" })
         #expect(namespace["metadata"]?["labels"]?["pod-security.kubernetes.io/enforce"]?.stringValue == "restricted")
         let deployment = try #require(objects.first { $0["kind"]?.stringValue == "Deployment" })
@@ -62,6 +62,48 @@ struct InstallLayoutTests {
         // The editor and viewer roles aggregate into the built-in ones.
         let roles = objects.filter { $0["kind"]?.stringValue == "ClusterRole" }.compactMap { $0["metadata"]?["name"]?.stringValue }
         #expect(Set(roles) == ["eip-operator", "eip-operator-elasticinferencepool-editor", "eip-operator-elasticinferencepool-viewer"])
+    }
+
+    /// The webhook in kubebuilder's shape: the configuration points at the Service's controller-runtime
+    /// path, the Service at the pods' :9443, and the pods mount the Secret where the operator looks.
+    @Test func theWebhookIsWiredThroughTheServiceToThePods() throws {
+        let objects = try YAMLReader.jsonValues(in: Tools.shell("\(Tools.kubectl) kustomize config/default").stdout)
+        let configuration = try #require(objects.first { $0["kind"]?.stringValue == "ValidatingWebhookConfiguration" })
+        let webhook = try #require(configuration["webhooks"]?.arrayValue?.first)
+        #expect(webhook["failurePolicy"] == "Ignore")
+        #expect(webhook["sideEffects"] == "None")
+        #expect(webhook["admissionReviewVersions"] == ["v1"])
+        #expect(webhook["clientConfig"]?["service"] == ["name": "eip-operator-webhook-service", "namespace": "eip-system",
+                                                         "path": "/validate-aiops-example-com-v1alpha2-elasticinferencepool", "port": 443])
+        #expect(webhook["rules"]?.arrayValue?.first?["operations"] == ["CREATE", "UPDATE"])
+        let service = try #require(objects.first { $0["metadata"]?["name"] == "eip-operator-webhook-service" })
+        #expect(service["spec"]?["ports"]?.arrayValue?.first?["targetPort"] == "webhook")
+        let deployment = try #require(objects.first { $0["kind"]?.stringValue == "Deployment" })
+        let pod = try #require(deployment["spec"]?["template"]?["spec"])
+        let container = try #require(pod["containers"]?.arrayValue?.first)
+        #expect(container["ports"]?.arrayValue?.contains { $0["name"] == "webhook" && $0["containerPort"] == 9443 } == true)
+        #expect(container["volumeMounts"]?.arrayValue?.first?["mountPath"] == "/tmp/k8s-webhook-server/serving-certs")
+        #expect(pod["volumes"]?.arrayValue?.first?["secret"]?["secretName"] == "eip-operator-webhook-server-cert")
+        #expect(configuration["metadata"]?["annotations"]?["cert-manager.io/inject-ca-from"] == nil, "cert-manager is opt-in")
+    }
+
+    /// The cert-manager component, opted into: an Issuer and a Certificate for the Service's names, into
+    /// the Secret the pods mount, and the CA-injection annotation on the configuration.
+    @Test func theCertManagerComponentIssuesAndInjects() throws {
+        let overlay = ".build/kustomize/test-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: repositoryRoot + "/" + overlay) }
+        try FileManager.default.createDirectory(atPath: repositoryRoot + "/" + overlay, withIntermediateDirectories: true)
+        try "resources:\n- ../../../config/default\ncomponents:\n- ../../../config/certmanager\n"
+            .write(toFile: repositoryRoot + "/" + overlay + "/kustomization.yaml", atomically: true, encoding: .utf8)
+        let rendered = Tools.shell("\(Tools.kubectl) kustomize \(overlay)")
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        let objects = try YAMLReader.jsonValues(in: rendered.stdout)
+        let certificate = try #require(objects.first { $0["kind"]?.stringValue == "Certificate" })
+        #expect(certificate["spec"]?["secretName"] == "eip-operator-webhook-server-cert")
+        #expect(certificate["spec"]?["dnsNames"]?.arrayValue?.first == "eip-operator-webhook-service.eip-system.svc")
+        #expect(objects.contains { $0["kind"]?.stringValue == "Issuer" && $0["metadata"]?["namespace"] == "eip-system" })
+        let configuration = try #require(objects.first { $0["kind"]?.stringValue == "ValidatingWebhookConfiguration" })
+        #expect(configuration["metadata"]?["annotations"]?["cert-manager.io/inject-ca-from"] == "eip-system/eip-operator-serving-cert")
     }
 
     @Test(arguments: [
@@ -97,6 +139,20 @@ struct InstallLayoutTests {
         try (installer.stdout + "\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: x}\nspec: {minAvailible: 1}\n")
             .write(toFile: directory + "/bad.yaml", atomically: true, encoding: .utf8)
         #expect(Tools.validate([directory + "/bad.yaml"]).status != 0)
+        // And the CRD's CEL rules can fail it: `fieldPath` (Kubernetes 1.28) is refused at 1.27.
+        let crd = try String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8)
+        try crd.replacingOccurrences(of: "              message: minReplicas must not be greater than maxReplicas\n",
+                                     with: "              message: minReplicas must not be greater than maxReplicas\n              fieldPath: .minReplicas\n")
+            .write(toFile: directory + "/crd-128.yaml", atomically: true, encoding: .utf8)
+        let newer = Tools.validate([directory + "/crd-128.yaml"])
+        #expect(newer.status != 0 && (newer.stdout + newer.stderr).contains("'fieldPath' was unexpected"), "\(newer.stdout)\(newer.stderr)")
+    }
+
+    /// The init containers' schema is the one scripts/container-schema.py makes from the 1.27 OpenAPI schema.
+    @Test(.enabled(if: Tools.hasKubernetesValidate, "kubernetes-validate is not installed (scripts/install-kubectl.sh)"))
+    func theContainerSchemaIsGeneratedFromThe127OpenAPI() {
+        let check = Tools.shell("python3 scripts/container-schema.py --check")
+        #expect(check.status == 0, "\(check.stderr)")
     }
 }
 
