@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "MetricsSources", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "HTTPKitTLS", "TestSupport", "TestDoubles"]),
         .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures"), .copy("FuzzCorpus")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
-        .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
+        .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport", "HTTPKit", "HTTPKitTLS"]),
         .testTarget(name: "LoadModelTests", dependencies: ["LoadModel", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "LoadModel", "Autoscaling", "JSON", "YAML", "TestSupport"]),
         // The install layout (config/, Manifests/, the Dockerfile, the Makefile) and the monitoring config.

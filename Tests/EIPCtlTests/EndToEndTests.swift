@@ -83,6 +83,37 @@ struct EndToEndTests {
         #expect(r.stderr.contains("Manifests/samples/llm-finetune-v3.yaml:9:22: warning: spec.scaleUpThreshold: column 1: fires on low latency"))
     }
 
+    /// The webhook's checks, offline: a pool whose Deployment an earlier pool in the files targets is
+    /// refused as kubectl apply would refuse it; a misspelt container field and a fallback outside the
+    /// bounds are errors.
+    @Test func validateGivesTheWebhooksVerdict() throws {
+        let dir = try TemporaryDirectory()
+        let pools = try dir.file("""
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: first}
+        spec: {modelRef: model, maxReplicas: 4, scaleUpThreshold: "P90>200ms", scaleDownThreshold: "P90<50ms"}
+        ---
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: second}
+        spec:
+          modelRef: other
+          targetRef: {name: model}
+          maxReplicas: 4
+          scaleUpThreshold: "P90>200ms"
+          scaleDownThreshold: "P90<50ms"
+          behavior: {fallback: {replicas: 9}}
+          warmupStrategy: {initContainers: [{name: loader, image: "loader:1", comand: [sh]}]}
+        """, name: "two.yaml")
+        let r = try Eipctl.run(["validate", "-f", pools])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("ElasticInferencePool default/first: valid\n") && r.stdout.contains("ElasticInferencePool default/second: invalid (3 errors)"), "\(r.stdout)")
+        #expect(r.stderr.contains("two.yaml:11:21: error: spec.targetRef.name: the workload 'model' of type 'apps/v1.Deployment' is already managed by the ElasticInferencePool 'first'"), "\(r.stderr)")
+        #expect(r.stderr.contains("error: spec.behavior.fallback.replicas: 9 is outside minReplicas..maxReplicas (1...4)"), "\(r.stderr)")
+        #expect(r.stderr.contains(#"error: spec.warmupStrategy.initContainers[0].comand: unknown field "comand"; did you mean "command"?"#), "\(r.stderr)")
+    }
+
     @Test(arguments: [
         // (spec lines replacing the seed's thresholds/bounds, expected diagnostic on stderr)
         ("  scaleUpThreshold: \"P90<200ms && gpu.util>\"", "pool.yaml:8:44: error: spec.scaleUpThreshold: column 23: expected a quantity after '>'"),
