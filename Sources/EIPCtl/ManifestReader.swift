@@ -30,6 +30,7 @@ struct ManifestReader: ObjectReader {
     }
 
     /// The kinds of the resources a plan reads.
-    static let kinds = ["deployments": "Deployment", "horizontalpodautoscalers": "HorizontalPodAutoscaler", "daemonsets": "DaemonSet", "pods": "Pod",
+    static let kinds = ["deployments": "Deployment", "horizontalpodautoscalers": "HorizontalPodAutoscaler", "scaledobjects": "ScaledObject",
+                        "daemonsets": "DaemonSet", "pods": "Pod",
                         ElasticInferencePool.plural: ElasticInferencePool.kind]
 }

@@ -14,15 +14,16 @@ enum ReconcileCommand {
         abstract: "Show what the operator would do for one pool, and why, without writing anything.",
         usage: "eipctl reconcile --dry-run (-f POOL.yaml [--deployment D.yaml] | [-n NS] POOL [--kubeconfig F] [--context C]) [--metrics 'P90=250ms,gpu.util=91%'] [--now RFC3339] [--state STATUS.yaml] [-o text|yaml|json]",
         discussion: """
-        Offline mode: the pool comes from -f, the target Deployment from --deployment (a file may also
-        hold HorizontalPodAutoscalers: one that targets the Deployment stops all writes, as the operator
-        would), the metric values from --metrics (a metric left out is unknown). Without --deployment
+        Offline mode: the pool comes from -f, the target Deployment from --deployment (the files may also
+        hold HorizontalPodAutoscalers, KEDA ScaledObjects and other pools: one that targets the Deployment
+        (an older pool, for pools) stops all writes, as the operator would), the metric values from
+        --metrics (a metric left out is unknown). Without --deployment
         the dry run assumes the target Deployment at minReplicas with all replicas ready, and says so.
         The decision reads the state the operator keeps in the pool's status (scale-down window, last
         scale times); --state replaces it with the status fields of another file.
 
-        Live mode (no -f): reads the pool (and the state in its status), its Deployment and any HPAs
-        from the cluster of the kubeconfig, and plans exactly as the operator's reconciler does. The
+        Live mode (no -f): reads the pool (and the state in its status), its Deployment, the HPAs,
+        ScaledObjects (where KEDA is installed) and pools of its namespace from the cluster of the kubeconfig, and plans exactly as the operator's reconciler does. The
         metric values are those of --metrics when given; else they are read live through the pool's
         source (or --metrics-source): a direct scrape of the Ready pods (two scrapes 2 s apart, for
         rates), or the Prometheus of the pool or of --prometheus-address. From outside the cluster a
@@ -37,7 +38,7 @@ enum ReconcileCommand {
         options: [
             OptionSpec(["--dry-run"], help: "Required: compute and print, write nothing."),
             OptionSpec(["-f", "--filename"], value: "FILE", repeatable: true, help: "The pool manifest (a file, a directory, or - for standard input)."),
-            OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The target Deployment (and any HPAs) as manifests."),
+            OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The target Deployment (and any HPAs, ScaledObjects, pools) as manifests."),
             OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue."),
             OptionSpec(["--now"], value: "RFC3339", help: "The time to decide at (default: the clock)."),
             OptionSpec(["--state"], value: "FILE", help: "A pool (or a bare status) whose status fields replace the pool's."),
@@ -70,7 +71,7 @@ enum ReconcileCommand {
             return try live(name, args: args, io: io, format: format, sample: sample, now: now, clock: clock)
         }
 
-        // Inputs: the pool, then the Deployment and any HPAs.
+        // Inputs: the pool, then the Deployment and what else may claim it (HPAs, ScaledObjects, pools).
         let objects: [ManifestObject]
         switch ManifestLoader.load(args.all("filename"), recursive: false, io: io) {
         case .failure(let error): io.err(error.description); return .invalidInput
@@ -104,7 +105,7 @@ enum ReconcileCommand {
         }
 
         // The cluster the files describe: the pool's Deployment (or one assumed at minReplicas, all
-        // ready) and any HPAs, read through the same gathering as the operator's.
+        // ready), HPAs, ScaledObjects and pools, read through the same gathering as the operator's.
         var related = objects.map(\.value)
         var notes: [String] = []
         if !args.all("deployment").isEmpty {
@@ -153,7 +154,7 @@ enum ReconcileCommand {
             io.err("error: the pool is invalid; the operator sets Ready=False, emits an Event, and leaves the Deployment untouched")
             return .invalidInput
         }
-        var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
+        var notes = ["live: pool, Deployment, HPAs, ScaledObjects and pools read from \(configuration.transport.server) (context \(configuration.contextName))"]
         let metrics: any MetricsSource = args.value("metrics") == nil ? try LiveMetrics.source(for: pool, args: args, clock: clock) : FixedSampleSource(given)
         let inputs: PlanInputs
         switch waitFor({ () async throws(KubeError) in try await PlanInputs.gather(for: pool, policy: policy, from: client, metrics: metrics, now: now) }) {

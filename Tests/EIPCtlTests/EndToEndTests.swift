@@ -275,6 +275,46 @@ struct EndToEndTests {
         #expect(value["writes"]?.arrayValue?.map { $0["purpose"]?.stringValue } == ["status"])
     }
 
+    /// KEDA's ScaledObject and an older pool in the inputs hold the pool as an HPA does; KEDA's own HPA
+    /// is named through its ScaledObject.
+    @Test(arguments: [
+        ("""
+        apiVersion: keda.sh/v1alpha1
+        kind: ScaledObject
+        metadata: {name: queue, uid: so-1}
+        spec: {scaleTargetRef: {name: llm-finetune-v3}, triggers: [{type: prometheus}]}
+        ---
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: keda-hpa-queue, ownerReferences: [{kind: ScaledObject, name: queue, uid: so-1}]}
+        spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: llm-finetune-v3}, maxReplicas: 3}
+        """, "ScaledObject/queue also targets Deployment llm-finetune-v3"),
+        ("""
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: elder, creationTimestamp: "2026-01-01T00:00:00Z"}
+        spec: {modelRef: llm-finetune-v3, maxReplicas: 3, scaleUpThreshold: "P90>1s", scaleDownThreshold: "P90<1ms"}
+        """, "ElasticInferencePool/elder also targets Deployment llm-finetune-v3"),
+    ])
+    func scaledObjectsAndOlderPoolsInTheInputsStopTheWrites(claimant: String, message: String) throws {
+        let tmp = try TemporaryDirectory()
+        let objects = try tmp.file("""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: llm-finetune-v3}
+        spec: {replicas: 2}
+        status: {readyReplicas: 2}
+        ---
+        \(claimant)
+        """, name: "deploy.yaml")
+        let r = try Eipctl.run(["reconcile", "--dry-run", "-f", seedPath, "--deployment", objects, "--metrics", "P90=150ms,gpu.util=91%", now, "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let value = try JSONValue(parsing: r.stdout)
+        #expect(value["decision"]?["reason"] == "OtherAutoscaler")
+        #expect(value["decision"]?["message"]?.stringValue?.hasPrefix(message) == true, "\(value["decision"] ?? .null)")
+        #expect(value["writes"]?.arrayValue?.map { $0["purpose"]?.stringValue } == ["status"])
+    }
+
     @Test func invalidPoolInDryRunLeavesTheDeploymentAlone() throws {
         let tmp = try TemporaryDirectory()
         let path = try tmp.file("""

@@ -138,7 +138,7 @@ struct LiveDryRunTests {
         #expect(value["target"]?["assumed"] == false)
         #expect(value["decision"]?["to"] == 6)
         #expect(value["writes"]?.arrayValue?.first?["body"]?["metadata"]?["resourceVersion"] != nil, "a live Deployment's patch is guarded")
-        #expect(value["notes"]?.arrayValue?.first?.stringValue?.hasPrefix("live: pool, Deployment and HPAs read from https://127.0.0.1:") == true)
+        #expect(value["notes"]?.arrayValue?.first?.stringValue?.hasPrefix("live: pool, Deployment, HPAs, ScaledObjects and pools read from https://127.0.0.1:") == true)
         #expect(cluster.emulator.requests.allSatisfy { $0.verb == "get" || $0.verb == "list" }, "a dry run writes nothing")
         // It would create the pre-pull DaemonSet; once that exists as planned, it would leave it be.
         let daemonSet = try #require(value["writes"]?.arrayValue?.first { $0["purpose"] == "prepull daemonset" })
