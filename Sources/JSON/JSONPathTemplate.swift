@@ -175,19 +175,13 @@ public struct JSONPathTemplate: Sendable, Equatable {
         return false
     }
 
+    /// Numbers by value, anything else by its printed text.
     private static func compare(_ l: JSONValue, _ op: String, _ r: JSONValue) -> Bool {
-        if let a = l.doubleValue, let b = r.doubleValue {
-            switch op {
-            case "==": return a == b
-            case "!=": return a != b
-            case "<": return a < b
-            case ">": return a > b
-            case "<=": return a <= b
-            case ">=": return a >= b
-            default: return false
-            }
-        }
-        let a = printed(l), b = printed(r)
+        if let a = l.doubleValue, let b = r.doubleValue { return holds(a, op, b) }
+        return holds(printed(l), op, printed(r))
+    }
+
+    private static func holds<T: Comparable>(_ a: T, _ op: String, _ b: T) -> Bool {
         switch op {
         case "==": return a == b
         case "!=": return a != b
@@ -250,22 +244,28 @@ private struct TemplateParser {
 
     /// The index of the `}` that closes the `{` at `start` (quotes and brackets skipped).
     private func closingBrace(from start: Int) -> Int? {
-        var i = start + 1
+        Self.firstOutside(scalars, from: start + 1) { scalars[$0] == "}" }
+    }
+
+    /// The first index from `start` at which `stop` holds, outside quoted text (`"…"`, `'…'`, with
+    /// `\` escapes) and outside the brackets and parentheses opened after `start`.
+    static func firstOutside(_ s: [Unicode.Scalar], from start: Int, _ stop: (Int) -> Bool) -> Int? {
+        var i = start
         var quote: Unicode.Scalar?
         var depth = 0
-        while i < scalars.count {
-            let c = scalars[i]
+        while i < s.count {
+            let c = s[i]
             if let q = quote {
                 if c == "\\" { i += 2; continue }
                 if c == q { quote = nil }
             } else if c == "\"" || c == "'" {
                 quote = c
+            } else if depth == 0, stop(i) {
+                return i
             } else if c == "[" || c == "(" {
                 depth += 1
             } else if c == "]" || c == ")" {
                 depth -= 1
-            } else if c == "}" && depth <= 0 {
-                return i
             }
             i += 1
         }
@@ -299,30 +299,15 @@ private struct TemplateParser {
 
     /// A comma-separated union of paths: `.a,.b`.
     static func parseExpression(_ text: String) throws(ParseError) -> [JSONPathTemplate.Path] {
-        var parts: [String] = []
-        var current = ""
-        var depth = 0
-        var quote: Character?
-        for c in text {
-            if let q = quote {
-                if c == q { quote = nil }
-            } else if c == "\"" || c == "'" {
-                quote = c
-            } else if c == "[" || c == "(" {
-                depth += 1
-            } else if c == "]" || c == ")" {
-                depth -= 1
-            } else if c == ",", depth == 0 {
-                parts.append(current)
-                current = ""
-                continue
-            }
-            current.append(c)
-        }
-        parts.append(current)
+        let s = Array(text.unicodeScalars)
         var paths: [JSONPathTemplate.Path] = []
-        for part in parts { paths.append(try parsePath(part.trimmingWhitespace)) }
-        return paths
+        var start = 0
+        while true {
+            let end = firstOutside(s, from: start) { s[$0] == "," } ?? s.count
+            paths.append(try parsePath(String(String.UnicodeScalarView(s[start..<end])).trimmingWhitespace))
+            guard end < s.count else { return paths }
+            start = end + 1
+        }
     }
 
     static func parsePath(_ text: String) throws(ParseError) -> JSONPathTemplate.Path {
@@ -353,23 +338,7 @@ private struct TemplateParser {
                     i = next
                 }
             case "[":
-                var j = i + 1
-                var depth = 1
-                var quote: Unicode.Scalar?
-                while j < s.count {
-                    if let q = quote {
-                        if s[j] == q { quote = nil }
-                    } else if s[j] == "\"" || s[j] == "'" {
-                        quote = s[j]
-                    } else if s[j] == "[" {
-                        depth += 1
-                    } else if s[j] == "]" {
-                        depth -= 1
-                        if depth == 0 { break }
-                    }
-                    j += 1
-                }
-                guard j < s.count else { throw ParseError(message: "unterminated [ in \(text)") }
+                guard let j = firstOutside(s, from: i + 1, { s[$0] == "]" }) else { throw ParseError(message: "unterminated [ in \(text)") }
                 steps.append(try bracket(String(String.UnicodeScalarView(s[(i + 1)..<j])).trimmingWhitespace, in: text))
                 i = j + 1
             default:
@@ -412,26 +381,15 @@ private struct TemplateParser {
     }
 
     private static func filter(_ body: String, in text: String) throws(ParseError) -> JSONPathTemplate.Filter {
-        let characters = Array(body)
+        let characters = Array(body.unicodeScalars)
         for op in ["==", "!=", "<=", ">=", "<", ">"] {
-            let symbol = Array(op)
+            let symbol = Array(op.unicodeScalars)
             // The first occurrence outside quotes.
-            var quote: Character?
-            var found: Int?
-            for i in characters.indices {
-                let c = characters[i]
-                if let q = quote {
-                    if c == q { quote = nil }
-                } else if c == "\"" || c == "'" {
-                    quote = c
-                } else if i + symbol.count <= characters.count, Array(characters[i..<(i + symbol.count)]) == symbol {
-                    found = i
-                    break
-                }
-            }
-            guard let at = found else { continue }
-            let left = String(characters[..<at]).trimmingWhitespace
-            let right = String(characters[(at + symbol.count)...]).trimmingWhitespace
+            guard let at = firstOutside(characters, from: 0, { i in
+                i + symbol.count <= characters.count && Array(characters[i..<(i + symbol.count)]) == symbol
+            }) else { continue }
+            let left = String(String.UnicodeScalarView(characters[..<at])).trimmingWhitespace
+            let right = String(String.UnicodeScalarView(characters[(at + symbol.count)...])).trimmingWhitespace
             let operand: JSONPathTemplate.Filter.Operand
             if let literal = stringLiteral(right) {
                 operand = .literal(.string(literal))
