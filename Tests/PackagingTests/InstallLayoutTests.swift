@@ -11,6 +11,8 @@ enum Tools {
     static let kubernetesValidate = repositoryRoot + "/.build/tools/kubernetes-validate"
     static var hasKubectl: Bool { FileManager.default.isExecutableFile(atPath: kubectl) }
     static var hasKubernetesValidate: Bool { FileManager.default.fileExists(atPath: kubernetesValidate + "/kubernetes_validate") }
+    static let celPython = repositoryRoot + "/.build/tools/cel-python"
+    static var hasCELPython: Bool { hasKubernetesValidate && FileManager.default.fileExists(atPath: celPython + "/celpy") }
 
     /// A product built next to the test bundle (scripts/test.sh builds every product first).
     static func binary(_ name: String) -> String {
@@ -153,6 +155,61 @@ struct InstallLayoutTests {
     func theContainerSchemaIsGeneratedFromThe127OpenAPI() {
         let check = Tools.shell("python3 scripts/container-schema.py --check")
         #expect(check.status == 0, "\(check.stderr)")
+    }
+}
+
+/// The CRD's CEL rules, evaluated (cel-python): neither kube-emulator nor kubernetes-validate runs
+/// them, and a rule that says the wrong thing would pass both.
+@Suite("The CRD's CEL rules", .runsOnOwnThreads, .enabled(if: Tools.hasCELPython, "cel-python is not installed (scripts/install-kubectl.sh)"))
+struct CELRuleTests {
+    /// Each rule at `path` (`spec`, `spec.behavior.scaleUp`, …) evaluated on `value` as `self`: true, false, or the error.
+    static func evaluate(_ cases: [(path: String, value: JSONValue)]) throws -> [String] {
+        let script = """
+        import json, sys, yaml, celpy
+        crd = yaml.safe_load(open(sys.argv[1]))
+        root = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+        env = celpy.Environment()
+        out = []
+        for case in json.load(sys.stdin):
+            node = root
+            for key in case["path"].split("."):
+                node = node["properties"][key]
+            results = []
+            for rule in node.get("x-kubernetes-validations", []):
+                try:
+                    results.append(str(env.program(env.compile(rule["rule"])).evaluate({"self": celpy.json_to_cel(case["value"])})).lower())
+                except Exception as e:
+                    results.append("error: %s" % e)
+            out.append(" ".join(results))
+        print(json.dumps(out))
+        """
+        let input = JSONValue.array(cases.map { ["path": .string($0.path), "value": $0.value] }).compactText
+        let r = run("/usr/bin/env", ["PYTHONPATH=\(Tools.celPython):\(Tools.kubernetesValidate)", "python3", "-c", script,
+                                     repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml"], stdin: input)
+        return try JSONValue(parsing: r.stdout).arrayValue?.compactMap(\.stringValue) ?? { throw CELError(message: r.stderr) }()
+    }
+
+    struct CELError: Error { let message: String }
+
+    @Test func theRulesSayWhatTheValidatorSays() throws {
+        // The spec's rules: minReplicas <= maxReplicas, then a fallback within the bounds (the API
+        // server runs them after defaulting, so minReplicas is always there).
+        #expect(try Self.evaluate([
+            ("spec", ["minReplicas": 2, "maxReplicas": 4]),
+            ("spec", ["minReplicas": 5, "maxReplicas": 4]),
+            ("spec", ["minReplicas": 2, "maxReplicas": 4, "behavior": ["fallback": ["replicas": 9]]]),
+            ("spec", ["minReplicas": 2, "maxReplicas": 4, "behavior": ["fallback": ["replicas": 1]]]),
+            ("spec", ["minReplicas": 2, "maxReplicas": 4, "behavior": ["fallback": ["replicas": 4]]]),
+            ("spec", ["minReplicas": 2, "maxReplicas": 4, "behavior": ["pollInterval": "5s"]]),
+        ]) == ["true true", "false true", "true false", "true false", "true true", "true true"])
+        // Step policies: not both zero.
+        for path in ["spec.behavior.scaleUp", "spec.behavior.scaleDown"] {
+            #expect(try Self.evaluate([
+                (path, ["pods": 0, "percent": 0, "periodSeconds": 15]),
+                (path, ["pods": 0, "percent": 10]),
+                (path, ["pods": 1, "percent": 0]),
+            ]) == ["false", "true", "true"], "\(path)")
+        }
     }
 }
 
