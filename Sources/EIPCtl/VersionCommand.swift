@@ -54,7 +54,9 @@ enum VersionCommand {
                     failure = "the connection to the server \(configuration.transport.server) failed: \(error.message)"
                 }
             } else {
-                failure = "no cluster to ask (see above)"
+                // Why was said above; the client's version still goes out.
+                io.out("Client Version: \(EIPVersion.current)")
+                return .invalidInput
             }
         }
         switch format {
