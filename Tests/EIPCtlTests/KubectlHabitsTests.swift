@@ -81,18 +81,11 @@ struct KubectlHabitsTests {
     @Test func watchPrintsARowPerChange() async throws {
         let cluster = try await Cluster()
         let client = KubeClient(configuration: try ClientConfiguration.fromKubeconfig(paths: [cluster.kubeconfig]))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Eipctl.binary)
-        process.arguments = ["get", "pools", "-w", "--kubeconfig", cluster.kubeconfig]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        let lines = LineCollector(reading: out.fileHandleForReading)
-        try process.run()
-        // SIGKILL: a child of the test process may inherit a signal mask that blocks SIGTERM and SIGINT
-        // (a user's Ctrl-C reaches it from a shell, which starts it with none blocked).
-        // Not waited for: Foundation's waitUntilExit spins on some threads; the kill is enough.
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let process = try ChildProcess(Eipctl.binary, ["get", "pools", "-w", "--kubeconfig", cluster.kubeconfig])
+        process.closeInput()
+        let lines = LineCollector(reading: process.output)
+        // As Ctrl-C from a shell ends it.
+        defer { process.kill(SIGINT); process.wait() }
         #expect(waitFor { lines.lines.count == 2 && cluster.emulator.openWatches >= 1 }, "\(lines.lines)")
         _ = try await client.patch(.elasticInferencePools, namespace: "inference", name: "bert-base", .merge(["spec": ["maxReplicas": 20]]))
         #expect(waitFor { lines.lines.count == 3 }, "\(lines.lines)")

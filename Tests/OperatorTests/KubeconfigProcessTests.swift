@@ -15,19 +15,15 @@ struct KubeconfigProcessTests {
             .compactText.write(toFile: first, atomically: true, encoding: .utf8)
         try JSONValue.object(["apiVersion": "v1", "kind": "Config", "contexts": whole["contexts"] ?? [], "current-context": whole["current-context"] ?? ""])
             .compactText.write(toFile: second, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: OperatorUnderTest.binary)
-        process.arguments = ["--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--webhook-bind-address", "0", "--static-metrics", "P90=1ms"]
         var environment = ProcessInfo.processInfo.environment
         environment["KUBECONFIG"] = "\(first):\(f.directory)/absent:\(second)"
         environment["KUBERNETES_SERVICE_HOST"] = nil
-        process.environment = environment
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        let lines = LineCollector(reading: err.fileHandleForReading)
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let process = try ChildProcess(OperatorUnderTest.binary,
+                                       ["--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--webhook-bind-address", "0", "--static-metrics", "P90=1ms"],
+                                       environment: environment.map { "\($0.key)=\($0.value)" })
+        process.closeInput()
+        let lines = LineCollector(reading: process.errorOutput)
+        defer { process.kill(SIGTERM); process.wait() }
         #expect(await eventually(timeout: 20) { lines.lines.contains { $0.contains("caches synced") } }, "\(lines.lines)")
         let starting = lines.lines.first { $0.contains("\"msg\":\"starting\"") } ?? ""
         #expect(starting.contains("\"context\":\"kube-emulator\"") && starting.contains(f.fixture.emulator.url), "\(starting)")
