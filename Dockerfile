@@ -23,7 +23,8 @@ LABEL org.opencontainers.image.title="eip-operator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}"
-RUN apt-get update && apt-get install -y --no-install-recommends libcurl4 ca-certificates && rm -rf /var/lib/apt/lists/*
+# libssl3: the admission webhook's TLS listener (libcurl needs it too).
+RUN apt-get update && apt-get install -y --no-install-recommends libcurl4 libssl3 ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/eip-operator /usr/local/bin/eipctl /usr/local/bin/
 # The restricted Pod Security profile: a numeric non-root user (the manifests run as 65532 too).
 USER 65532:65532

@@ -9,6 +9,7 @@ BIN := .build/debug
 	run emulator docker-build docker-push docker-buildx fmt lint clean
 
 KUBECTL ?= kubectl
+# One file or several, colon-separated, merged as kubectl merges them (KUBECONFIG's own form).
 KUBECONFIG_FILE ?= $(or $(KUBECONFIG),$(HOME)/.kube/config)
 # The operator image: `make deploy IMG=registry.example.com/eip-operator:v0.1.0`.
 VERSION ?= 0.1.0
@@ -69,8 +70,9 @@ build-installer: ## Render the whole install for image IMG into one file, dist/i
 	@echo "dist/install.yaml: kubectl apply -f dist/install.yaml"
 
 run: build ## Run the operator out of cluster against the current kubeconfig (static metrics: STATIC_METRICS='P90=250ms,gpu.util=91%')
-	$(BIN)/eip-operator --kubeconfig $(KUBECONFIG_FILE) --log-format text --metrics-bind-address 127.0.0.1:8080 \
-	  --health-probe-bind-address 127.0.0.1:8081 $(if $(STATIC_METRICS),--static-metrics '$(STATIC_METRICS)')
+	KUBECONFIG='$(KUBECONFIG_FILE)' $(BIN)/eip-operator --log-format text --metrics-bind-address 127.0.0.1:8080 \
+	  --health-probe-bind-address 127.0.0.1:8081 --webhook-bind-address 127.0.0.1:9443 \
+	  $(if $(STATIC_METRICS),--static-metrics '$(STATIC_METRICS)')
 
 emulator: build ## Start kube-emulator on 127.0.0.1:6443 (plain HTTP) and write .build/emulator.kubeconfig
 	$(BIN)/kube-emulator --listen 127.0.0.1:6443 --kubeconfig-out .build/emulator.kubeconfig --pod-start-delay 2s

@@ -36,10 +36,11 @@ let package = Package(
         .target(name: "HTTPKit", dependencies: ["Locking"]),
         // OpenSSL, for the emulator's TLS listener (the client side uses libcurl).
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // Server-side TLS for HTTPKit (the emulator's listener); the operator does not link it.
+        // Server-side TLS for HTTPKit: the emulator's listener, and the operator's admission webhook (its one TLS listener).
         .target(name: "HTTPKitTLS", dependencies: ["HTTPKit", "COpenSSL", "Locking"]),
         // A stand-in Kubernetes API server for tests, demos and benchmarks (see docs/kube-emulator.md).
-        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "HTTPKitTLS", "Locking", "LoadModel"]),
+        // It calls admission webhooks over HTTPS through HTTPClient (libcurl), as the API server calls them.
+        .target(name: "KubeEmulator", dependencies: ["JSON", "YAML", "HTTPKit", "HTTPKitTLS", "Locking", "LoadModel", "HTTPClient"]),
         .executableTarget(name: "kube-emulator", dependencies: ["KubeEmulator", "CommandLineSupport", "LoadModel"]),
         // libcurl, for the HTTP client: typed wrappers around its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -63,7 +64,7 @@ let package = Package(
         // The `eipctl` commands, as a library so tests can drive them in-process.
         .target(name: "EIPCtl", dependencies: ["Autoscaling", "YAML", "JSON", "CommandLineSupport", "Kube", "Locking", "MetricsSources", "Operator", "LoadModel", "Simulation"]),
         .executableTarget(name: "eipctl", dependencies: ["EIPCtl"]),
-        .executableTarget(name: "eip-operator", dependencies: ["Operator", "MetricsSources", "Autoscaling", "CommandLineSupport"]),
+        .executableTarget(name: "eip-operator", dependencies: ["Operator", "MetricsSources", "Autoscaling", "CommandLineSupport", "HTTPKitTLS"]),
         // `make demo`: the real operator on kube-emulator's simulated serving pods, through a traffic spike.
         .target(name: "Demo", dependencies: ["KubeEmulator", "Kube", "LoadModel", "Simulation", "Autoscaling", "JSON", "YAML", "CommandLineSupport", "Locking"]),
         .executableTarget(name: "eip-demo", dependencies: ["Demo", "CommandLineSupport"]),
@@ -80,7 +81,7 @@ let package = Package(
         .testTarget(name: "OperatorTests", dependencies: ["Operator", "MetricsSources", "Autoscaling", "Kube", "KubeEmulator", "JSON", "YAML", "Locking", "PrometheusText", "HTTPKit", "HTTPKitTLS", "TestSupport", "TestDoubles"]),
         .testTarget(name: "PrometheusTextTests", dependencies: ["PrometheusText"], resources: [.copy("Fixtures"), .copy("FuzzCorpus")]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeEmulator", "JSON", "Locking", "TestSupport"]),
-        .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport"]),
+        .testTarget(name: "KubeEmulatorTests", dependencies: ["KubeEmulator", "JSON", "YAML", "Locking", "TestSupport", "HTTPKit", "HTTPKitTLS"]),
         .testTarget(name: "LoadModelTests", dependencies: ["LoadModel", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "LoadModel", "Autoscaling", "JSON", "YAML", "TestSupport"]),
         // The install layout (config/, Manifests/, the Dockerfile, the Makefile) and the monitoring config.

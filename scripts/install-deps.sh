@@ -10,7 +10,8 @@ set -euo pipefail
 build=(libcurl4-openssl-dev libssl-dev)
 case "${1:-test}" in
   build) packages=("${build[@]}") ;;
-  test) packages=("${build[@]}" openssl ca-certificates curl prometheus libxml2) ;;
+  # zsh, fish: the tests source `eipctl completion zsh|fish` in the shells themselves.
+  test) packages=("${build[@]}" openssl ca-certificates curl prometheus libxml2 zsh fish) ;;
   *) echo "usage: install-deps.sh [build|test]" >&2; exit 2 ;;
 esac
 missing=()

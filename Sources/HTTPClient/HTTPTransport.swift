@@ -33,6 +33,10 @@ public struct TransportConfiguration: Sendable {
     /// A response body longer than this is refused (`.responseTooLarge`) rather than held in memory;
     /// nil for none. Watches are not affected (they stream).
     public var maximumResponseBytes: Int?
+    /// Connect elsewhere than the URL's host, keeping its name for TLS (libcurl's `CURLOPT_CONNECT_TO`,
+    /// entries `HOST:PORT:CONNECT-HOST:CONNECT-PORT`): how an API server reaches a webhook Service
+    /// through one of its endpoints while verifying the certificate for `NAME.NAMESPACE.svc`. Default none.
+    public var connectTo: [String] = []
 
     /// A configuration for `server`, every other setting at its default.
     public init(server: String) { self.server = server }
@@ -148,6 +152,9 @@ public final class HTTPTransport: Sendable {
         }
         var list: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(list) }
+        var connectTo: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(connectTo) }
+        for entry in c.connectTo { connectTo = curl_slist_append(connectTo, entry) }
         // Defaults for what the caller did not set (a scrape asks for text, not JSON).
         let defaults = [("Accept", "application/json"), ("User-Agent", c.userAgent), ("Expect", "")]
             .filter { name, _ in !headers.contains { $0.0.lowercased() == name.lowercased() } }
@@ -171,6 +178,7 @@ public final class HTTPTransport: Sendable {
             _ = eip_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(c.requestTimeout * 1000))
         }
         _ = eip_curl_setopt_slist(h, CURLOPT_HTTPHEADER, list)
+        if connectTo != nil { _ = eip_curl_setopt_slist(h, CURLOPT_CONNECT_TO, connectTo) }
         switch method {
         case "GET": _ = eip_curl_setopt_long(h, CURLOPT_HTTPGET, 1)
         default: _ = eip_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, copy(method))

@@ -1,6 +1,7 @@
 import Autoscaling
 import CommandLineSupport
 import Foundation
+import HTTPKitTLS
 import MetricsSources
 import Operator
 
@@ -11,7 +12,10 @@ let spec = CommandSpec(
     usage: "eip-operator [--kubeconfig FILE] [--namespace NS] [--leader-elect] [--metrics-bind-address ADDR] [--health-probe-bind-address ADDR] …",
     discussion: """
     In a pod it uses its service account; elsewhere the kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config).
-    Serves /healthz and /readyz on the probe address and Prometheus metrics on /metrics. With
+    Serves /healthz and /readyz on the probe address, Prometheus metrics on /metrics, and the
+    ElasticInferencePool admission webhook over HTTPS on the webhook address (its certificate and
+    key read from --webhook-cert-path, and read again when they rotate; without them the webhook
+    is not served, and the log says so). With
     --leader-elect only the holder of the Lease reconciles; losing it exits 1. SIGTERM or SIGINT:
     stop taking work, finish in-flight reconciles, release the Lease, exit 0.
     Each flag may also be given as an environment variable: EIP_ and the flag in capitals with
@@ -23,6 +27,10 @@ let spec = CommandSpec(
         OptionSpec(["--namespace"], value: "NS", help: "Namespace to watch (default: all namespaces)."),
         OptionSpec(["--metrics-bind-address"], value: "ADDR", help: "Address of /metrics (default :8080; 0 turns it off)."),
         OptionSpec(["--health-probe-bind-address"], value: "ADDR", help: "Address of /healthz and /readyz (default :8081; 0 turns it off)."),
+        OptionSpec(["--webhook-bind-address"], value: "ADDR", help: "Address of the admission webhook, HTTPS (default :9443; 0 turns it off)."),
+        OptionSpec(["--webhook-cert-path"], value: "DIR", help: "Directory of the webhook's certificate and key (default /tmp/k8s-webhook-server/serving-certs)."),
+        OptionSpec(["--webhook-cert-name"], value: "FILE", help: "The certificate file in it (default tls.crt)."),
+        OptionSpec(["--webhook-cert-key"], value: "FILE", help: "The key file in it (default tls.key)."),
         OptionSpec(["--leader-elect"], help: "Reconcile only while holding the Lease (for several replicas)."),
         OptionSpec(["--leader-election-namespace"], value: "NS", help: "Namespace of the Lease (default: the client's namespace)."),
         OptionSpec(["--leader-election-id"], value: "NAME", help: "Name of the Lease (default eip-operator.aiops.example.com)."),
@@ -75,6 +83,11 @@ options.context = setting("context")
 options.namespace = setting("namespace").flatMap { $0.isEmpty ? nil : $0 }
 options.metricsBindAddress = setting("metrics-bind-address") ?? options.metricsBindAddress
 options.healthProbeBindAddress = setting("health-probe-bind-address") ?? options.healthProbeBindAddress
+options.webhookBindAddress = setting("webhook-bind-address") ?? options.webhookBindAddress
+options.webhookCertPath = setting("webhook-cert-path") ?? options.webhookCertPath
+options.webhookCertName = setting("webhook-cert-name") ?? options.webhookCertName
+options.webhookKeyName = setting("webhook-cert-key") ?? options.webhookKeyName
+options.webhookSecurity = { certificate, key in try RotatingTLSServerContext(certificateFile: certificate, keyFile: key) }
 options.leaderElect = ["true", "1", "yes"].contains(setting("leader-elect")?.lowercased() ?? "false")
 options.leaderElectionNamespace = setting("leader-election-namespace")
 options.leaderElectionID = setting("leader-election-id") ?? options.leaderElectionID

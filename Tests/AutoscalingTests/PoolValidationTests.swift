@@ -126,10 +126,19 @@ struct PoolValidationTests {
         #expect(check.errors.count == 3)
     }
 
-    @Test func fallbackOutsideTheBoundsWarns() throws {
+    @Test func fallbackOutsideTheBoundsIsAnError() throws {
+        // As the CRD's CEL rule refuses it: a fallback the bounds would override is a mistake.
         let check = ElasticInferencePool.check(try seed(setSpec("behavior", ["fallback": ["replicas": 40]])))
-        #expect(check.isValid)
-        #expect(check.warnings.map(\.description).contains("spec.behavior.fallback.replicas: 40 is outside minReplicas..maxReplicas (2...12); the bounds apply"))
+        #expect(!check.isValid)
+        #expect(check.errors.map(\.description) == ["spec.behavior.fallback.replicas: 40 is outside minReplicas..maxReplicas (2...12)"])
+        #expect(ElasticInferencePool.check(try seed(setSpec("behavior", ["fallback": ["replicas": 12]]))).isValid)
+    }
+
+    @Test func aMisspeltInitContainerFieldIsAnErrorWithASuggestion() throws {
+        let check = ElasticInferencePool.check(try seed(setSpec("warmupStrategy", [
+            "initContainers": [["name": "loader", "image": "loader:1", "comand": ["sh"]]],
+        ])))
+        #expect(check.errors.map(\.description) == [#"spec.warmupStrategy.initContainers[0].comand: unknown field "comand"; did you mean "command"?"#])
     }
 
     @Test func stateIsReadFromStatus() throws {

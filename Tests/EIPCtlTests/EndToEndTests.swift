@@ -24,23 +24,10 @@ struct Eipctl {
 
     static let root = repositoryRoot
 
+    /// Runs it in the repository root (through TestSupport's ``run``, not Foundation's `Process`).
     static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                      stderr: String(decoding: stderrData, as: UTF8.self))
+        let r = TestSupport.run(binary, arguments, stdin: stdin, directory: root)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }
 
@@ -83,6 +70,37 @@ struct EndToEndTests {
         #expect(r.stdout.contains("Manifests/samples/llama-70b-lws-pool.yaml:6:1: ElasticInferencePool serving/llama-70b: valid\n"))
         #expect(r.stdout.hasSuffix("6 objects in 6 files: 5 valid, 0 invalid, 1 skipped\n"))
         #expect(r.stderr.contains("Manifests/samples/llm-finetune-v3.yaml:9:22: warning: spec.scaleUpThreshold: column 1: fires on low latency"))
+    }
+
+    /// The webhook's checks, offline: a pool whose Deployment an earlier pool in the files targets is
+    /// refused as kubectl apply would refuse it; a misspelt container field and a fallback outside the
+    /// bounds are errors.
+    @Test func validateGivesTheWebhooksVerdict() throws {
+        let dir = try TemporaryDirectory()
+        let pools = try dir.file("""
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: first}
+        spec: {modelRef: model, maxReplicas: 4, scaleUpThreshold: "P90>200ms", scaleDownThreshold: "P90<50ms"}
+        ---
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: second}
+        spec:
+          modelRef: other
+          targetRef: {name: model}
+          maxReplicas: 4
+          scaleUpThreshold: "P90>200ms"
+          scaleDownThreshold: "P90<50ms"
+          behavior: {fallback: {replicas: 9}}
+          warmupStrategy: {initContainers: [{name: loader, image: "loader:1", comand: [sh]}]}
+        """, name: "two.yaml")
+        let r = try Eipctl.run(["validate", "-f", pools])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("ElasticInferencePool default/first: valid\n") && r.stdout.contains("ElasticInferencePool default/second: invalid (3 errors)"), "\(r.stdout)")
+        #expect(r.stderr.contains("two.yaml:11:21: error: spec.targetRef.name: the workload 'model' of type 'apps/v1.Deployment' is already managed by the ElasticInferencePool 'first'"), "\(r.stderr)")
+        #expect(r.stderr.contains("error: spec.behavior.fallback.replicas: 9 is outside minReplicas..maxReplicas (1...4)"), "\(r.stderr)")
+        #expect(r.stderr.contains(#"error: spec.warmupStrategy.initContainers[0].comand: unknown field "comand"; did you mean "command"?"#), "\(r.stderr)")
     }
 
     @Test(arguments: [
@@ -223,7 +241,37 @@ struct EndToEndTests {
         #expect(value["decision"]?["to"] == 7)
     }
 
-    @Test func hpaOnTheTargetStopsTheWrites() throws {
+    /// An HPA, KEDA's ScaledObject or an older pool in the inputs stops every write but status, as the
+    /// operator would; KEDA's own HPA is named through its ScaledObject.
+    @Test(arguments: [
+        ("""
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: cpu}
+        spec:
+          scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: llm-finetune-v3}
+          minReplicas: 1
+          maxReplicas: 3
+        """, "HorizontalPodAutoscaler/cpu also targets Deployment llm-finetune-v3"),
+        ("""
+        apiVersion: keda.sh/v1alpha1
+        kind: ScaledObject
+        metadata: {name: queue, uid: so-1}
+        spec: {scaleTargetRef: {name: llm-finetune-v3}, triggers: [{type: prometheus}]}
+        ---
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: keda-hpa-queue, ownerReferences: [{kind: ScaledObject, name: queue, uid: so-1}]}
+        spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: llm-finetune-v3}, maxReplicas: 3}
+        """, "ScaledObject/queue also targets Deployment llm-finetune-v3"),
+        ("""
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: elder, creationTimestamp: "2026-01-01T00:00:00Z"}
+        spec: {modelRef: llm-finetune-v3, maxReplicas: 3, scaleUpThreshold: "P90>1s", scaleDownThreshold: "P90<1ms"}
+        """, "ElasticInferencePool/elder also targets Deployment llm-finetune-v3"),
+    ])
+    func otherAutoscalersInTheInputsStopTheWrites(claimant: String, message: String) throws {
         let tmp = try TemporaryDirectory()
         let objects = try tmp.file("""
         apiVersion: apps/v1
@@ -232,17 +280,13 @@ struct EndToEndTests {
         spec: {replicas: 2}
         status: {readyReplicas: 2}
         ---
-        apiVersion: autoscaling/v2
-        kind: HorizontalPodAutoscaler
-        metadata: {name: cpu}
-        spec:
-          scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: llm-finetune-v3}
-          minReplicas: 1
-          maxReplicas: 3
+        \(claimant)
         """, name: "deploy.yaml")
         let r = try Eipctl.run(["reconcile", "--dry-run", "-f", seedPath, "--deployment", objects, "--metrics", "P90=150ms,gpu.util=91%", now, "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
         let value = try JSONValue(parsing: r.stdout)
         #expect(value["decision"]?["reason"] == "OtherAutoscaler")
+        #expect(value["decision"]?["message"]?.stringValue?.hasPrefix(message) == true, "\(value["decision"] ?? .null)")
         #expect(value["writes"]?.arrayValue?.map { $0["purpose"]?.stringValue } == ["status"])
     }
 
@@ -270,7 +314,7 @@ struct EndToEndTests {
         (["validate"], "validate needs at least one -f FILE|DIR"),
         (["validate", "-f", seedPath, "--recursiv"], "did you mean '--recursive'?"),
         (["frobnicate"], "unknown command 'frobnicate'"),
-        ([], "USAGE: eipctl <command> [options]"),
+        ([], "USAGE: eipctl [--kubeconfig FILE] [--context NAME] [-n NAMESPACE] <command> [options]"),
     ])
     func usageErrorsExitTwo(arguments: [String], message: String) throws {
         let r = try Eipctl.run(arguments)
@@ -284,6 +328,6 @@ struct EndToEndTests {
             #expect(r.status == 0)
             #expect(r.stdout.contains("EXIT CODES"), "\(args)")
         }
-        #expect(try Eipctl.run(["version"]).stdout.hasPrefix("eipctl "))
+        #expect(try Eipctl.run(["--version"]).stdout.hasPrefix("eipctl "))
     }
 }

@@ -1,4 +1,5 @@
 import Autoscaling
+@testable import EIPCtl
 import Foundation
 import HTTPKit
 import JSON
@@ -37,7 +38,10 @@ struct GetPoolsTests {
             let seedText = try String(contentsOfFile: Eipctl.root + "/Manifests/samples/llm-finetune-v3.yaml", encoding: .utf8)
             _ = try await client.create(.elasticInferencePools, namespace: "default", try YAMLReader.jsonValues(in: seedText)[0])
             _ = try await client.patch(.elasticInferencePools, namespace: "inference", name: "bert-base",
-                                       .merge(["status": ["desiredReplicas": 6, "readyReplicas": 2, "observed": ["p90": "480ms", "gpuUtil": "58%"]]]),
+                                       .merge(["status": ["target": "Deployment/bert-triton", "desiredReplicas": 6, "readyReplicas": 2,
+                                                          "observed": ["p90": "480ms", "gpuUtil": "58%"],
+                                                          "conditions": [["type": "Ready", "status": "False", "reason": "TargetClaimed", "message": "m",
+                                                                          "lastTransitionTime": "2026-11-27T10:00:00Z"]]]]),
                                        subresource: "status")
         }
 
@@ -52,9 +56,27 @@ struct GetPoolsTests {
         let r = try Eipctl.run(["get", "pools", "--kubeconfig", cluster.kubeconfig])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "NAME        MODEL               MIN   MAX   DESIRED   READY   P90     GPU   AGE")
-        #expect(lines.dropFirst().first?.hasPrefix("bert-base   bert-base-uncased   2     16    6         2       480ms   58%   ") == true, "\(r.stdout)")
+        // The columns of `kubectl get eip` (the CRD's printer columns).
+        #expect(lines.first == "NAME        TARGET                   MIN   MAX   DESIRED   READY-REPLICAS   READY   REASON          AGE")
+        #expect(lines.dropFirst().first?.hasPrefix("bert-base   Deployment/bert-triton   2     16    6         2                False   TargetClaimed   ") == true, "\(r.stdout)")
         #expect(lines.count == 2)
+        let wide = try Eipctl.run(["get", "pools", "--kubeconfig", cluster.kubeconfig, "-o", "wide"]).stdout.split(separator: "\n").map(String.init)
+        #expect(wide.first?.hasSuffix("   AGE   MODEL               P90     GPU   CAPACITY   PAUSED   METRICS") == true, "\(wide)")
+        #expect(wide.last?.hasSuffix("   bert-base-uncased   480ms   58%   -          false    -") == true, "\(wide)")
+    }
+
+    /// The wide columns from a status as the operator writes it, the learned capacity included.
+    @Test func theWideColumnsOfAFullStatus() throws {
+        let pool: JSONValue = [
+            "metadata": ["name": "bert-base", "namespace": "inference", "creationTimestamp": "2026-11-27T09:55:00Z"],
+            "spec": ["modelRef": "bert-base-uncased", "minReplicas": 2, "maxReplicas": 16, "paused": true],
+            "status": ["target": "Deployment/bert-triton", "desiredReplicas": 6, "readyReplicas": 6, "observed": ["p90": "120ms", "gpuUtil": "61%"],
+                       "learned": ["capacityPerReplica": "8.4k/s"],
+                       "conditions": [["type": "WarmupReady", "status": "True", "reason": "TemplateCurrent"], ["type": "Ready", "status": "True", "reason": "Reconciled"]]],
+        ]
+        let table = PoolTable(wide: true, allNamespaces: true, now: Timestamp(rfc3339: "2026-11-27T10:00:00Z")!)
+        #expect(table.row(pool) == ["inference", "bert-base", "Deployment/bert-triton", "2", "16", "6", "6", "True", "Reconciled", "5m",
+                                    "bert-base-uncased", "120ms", "61%", "8.4k/s", "true", "-"])
     }
 
     @Test func wideShowsEveryValueTheRulesRead() async throws {
@@ -65,17 +87,20 @@ struct GetPoolsTests {
         let r = try Eipctl.run(["get", "pools", "bert-base", "-o", "wide", "--kubeconfig", cluster.kubeconfig])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasSuffix("TARGET        PAUSED   REASON   METRICS") == true, "\(r.stdout)")
-        #expect(lines.last?.hasSuffix("bert-triton   false    -        P90=480ms gpu.util=58%") == true, "\(r.stdout)")
+        #expect(lines.first?.hasSuffix("CAPACITY   PAUSED   METRICS") == true, "\(r.stdout)")
+        #expect(lines.last?.hasSuffix("   false    P90=480ms gpu.util=58%") == true, "\(r.stdout)")
     }
 
     @Test func allNamespacesAndOneByName() async throws {
         let cluster = try await Cluster()
         let all = try Eipctl.run(["get", "pools", "-A", "--kubeconfig", cluster.kubeconfig])
-        #expect(all.stdout.hasPrefix("NAMESPACE   NAME              MODEL               MIN   MAX   DESIRED   READY   P90     GPU   AGE\n"), "\(all.stdout)")
-        #expect(all.stdout.contains("default     llm-finetune-v3   llm-finetune-v3     2     12    -         -       -       -     "))
+        #expect(all.stdout.hasPrefix("NAMESPACE   NAME              TARGET                   MIN   MAX   DESIRED   READY-REPLICAS   READY   REASON          AGE\n"), "\(all.stdout)")
+        #expect(all.stdout.contains("default     llm-finetune-v3   -                        2     12    -         -                -       -               "), "\(all.stdout)")
+        // One pool by name: the object itself, as kubectl prints it; several: a List.
         let one = try Eipctl.run(["get", "pools", "llm-finetune-v3", "-n", "default", "--kubeconfig", cluster.kubeconfig, "-o", "json"])
-        #expect((try JSONValue(parsing: one.stdout))["items"]?.arrayValue?.first?["spec"]?["maxReplicas"] == 12)
+        #expect((try JSONValue(parsing: one.stdout))["spec"]?["maxReplicas"] == 12)
+        let list = try JSONValue(parsing: try Eipctl.run(["get", "pools", "-A", "--kubeconfig", cluster.kubeconfig, "-o", "json"]).stdout)
+        #expect(list["kind"] == "List" && list["items"]?.arrayValue?.count == 2)
         let missing = try Eipctl.run(["get", "pools", "nope", "--kubeconfig", cluster.kubeconfig])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("\"nope\" not found in namespace inference"))
@@ -125,7 +150,7 @@ struct LiveDryRunTests {
         #expect(value["target"]?["assumed"] == false)
         #expect(value["decision"]?["to"] == 6)
         #expect(value["writes"]?.arrayValue?.first?["body"]?["metadata"]?["resourceVersion"] != nil, "a live Deployment's patch is guarded")
-        #expect(value["notes"]?.arrayValue?.first?.stringValue?.hasPrefix("live: pool, Deployment and HPAs read from https://127.0.0.1:") == true)
+        #expect(value["notes"]?.arrayValue?.first?.stringValue?.hasPrefix("live: pool, workload, HPAs, ScaledObjects and pools read from https://127.0.0.1:") == true)
         #expect(cluster.emulator.requests.allSatisfy { $0.verb == "get" || $0.verb == "list" }, "a dry run writes nothing")
         // It would create the pre-pull DaemonSet; once that exists as planned, it would leave it be.
         let daemonSet = try #require(value["writes"]?.arrayValue?.first { $0["purpose"] == "prepull daemonset" })

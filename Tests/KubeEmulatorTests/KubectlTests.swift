@@ -17,6 +17,10 @@ final class KubectlSession: @unchecked Sendable {
     let cluster: TestCluster
     let kubeconfig: String
 
+    /// kubectl's discovery cache, of this session only: emulators reuse ports, and a cache from an
+    /// earlier one on the same port would hide what this one serves.
+    let cacheDirectory = NSTemporaryDirectory() + "kubectl-cache-\(UUID().uuidString)"
+
     init() throws {
         cluster = try TestCluster()
         kubeconfig = NSTemporaryDirectory() + "kubeconfig-\(UUID().uuidString)"
@@ -24,11 +28,14 @@ final class KubectlSession: @unchecked Sendable {
             .write(toFile: kubeconfig, atomically: true, encoding: .utf8)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: kubeconfig) }
+    deinit {
+        try? FileManager.default.removeItem(atPath: kubeconfig)
+        try? FileManager.default.removeItem(atPath: cacheDirectory)
+    }
 
     @discardableResult
     func kubectl(_ arguments: String..., stdin: String? = nil) -> (status: Int32, stdout: String, stderr: String) {
-        run(kubectlPath, ["--kubeconfig", kubeconfig] + arguments, stdin: stdin)
+        run(kubectlPath, ["--kubeconfig", kubeconfig, "--cache-dir", cacheDirectory] + arguments, stdin: stdin)
     }
 
     func namespace(_ name: String) {
@@ -107,12 +114,20 @@ struct KubectlTests {
         s.namespace("inference")
         #expect(s.kubectl("apply", "-f", repositoryRoot + "/CRDs/").stdout.contains("customresourcedefinition.apiextensions.k8s.io/elasticinferencepools.aiops.example.com created"))
         #expect(s.kubectl("apply", "-f", repositoryRoot + "/Manifests/samples/bert-triton-pool.yaml").stdout == "elasticinferencepool.aiops.example.com/bert-base created\n")
+        // The printer columns, with a status as the operator writes it: the target and readiness by
+        // default, the observations with -o wide (filters in the JSONPaths, priorities honoured).
+        s.kubectl("patch", "eip", "bert-base", "-n", "inference", "--subresource=status", "--type=merge", "-p", #"""
+        {"status":{"target":"Deployment/bert-triton","desiredReplicas":6,"readyReplicas":2,"observed":{"p90":"480ms","gpuUtil":"58%","summary":"P90=480ms gpu.util=58%"},
+         "conditions":[{"type":"Ready","status":"False","reason":"TargetClaimed","message":"m","lastTransitionTime":"2026-11-27T10:00:00Z"},
+                       {"type":"WarmupReady","status":"True","reason":"TemplateCurrent","message":"m","lastTransitionTime":"2026-11-27T10:00:00Z"}]}}
+        """#)
         let table = s.kubectl("get", "eip", "-A").stdout
-        #expect(table.hasPrefix("NAMESPACE   NAME        MODEL               MIN   MAX   DESIRED   READY   P90   GPU   AGE\n"), "\(table)")
-        #expect(table.contains("inference   bert-base   bert-base-uncased   2     16"))
-        // A column of priority 1 (the values the rules read) only with -o wide, as kubectl prints the API server's table.
-        let wide = s.kubectl("get", "eip", "-A", "-o", "wide").stdout
-        #expect(wide.hasPrefix("NAMESPACE   NAME        MODEL               MIN   MAX   DESIRED   READY   P90   GPU   AGE   METRICS\n"), "\(wide)")
+        #expect(table.hasPrefix("NAMESPACE   NAME        TARGET                   MIN   MAX   DESIRED   READY-REPLICAS   READY   REASON          AGE\n"), "\(table)")
+        #expect(table.contains("inference   bert-base   Deployment/bert-triton   2     16    6         2                False   TargetClaimed   "), "\(table)")
+        let wide = s.kubectl("get", "eip", "-n", "inference", "-o", "wide").stdout
+        #expect(wide.hasPrefix("NAME        TARGET                   MIN   MAX   DESIRED   READY-REPLICAS   READY   REASON          AGE   MODEL               P90     GPU   CAPACITY   PAUSED   METRICS\n"), "\(wide)")
+        // CAPACITY (status.learned.capacityPerReplica) is not reported here: an empty cell, as kubectl prints one.
+        #expect(wide.contains("   bert-base-uncased   480ms   58%   ") && wide.contains("   false    P90=480ms gpu.util=58%\n"), "\(wide)")
         let bad = s.kubectl("apply", "-f", "-", stdin: """
         apiVersion: aiops.example.com/v1alpha2
         kind: ElasticInferencePool
@@ -123,5 +138,43 @@ struct KubectlTests {
         #expect(bad.stderr.contains("spec.minReplicas: Invalid value: 0: spec.minReplicas in body should be greater than or equal to 1"), "\(bad.stderr)")
         let ssa = s.kubectl("apply", "--server-side", "--field-manager=eip-test", "-f", "-", stdin: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: inference}\ndata: {a: \"1\"}\n")
         #expect(ssa.stdout == "configmap/ssa serverside-applied\n", "\(ssa.stderr)")
+        // A misspelt init-container field is a field error: the Container schema, not preserved unknown fields.
+        let typo = s.kubectl("apply", "-f", "-", stdin: """
+        apiVersion: aiops.example.com/v1alpha2
+        kind: ElasticInferencePool
+        metadata: {name: typo, namespace: inference}
+        spec:
+          modelRef: typo
+          maxReplicas: 3
+          scaleUpThreshold: "P90>1s"
+          scaleDownThreshold: "P90<1ms"
+          warmupStrategy: {initContainers: [{name: loader, image: "loader:1", comand: [sh]}]}
+        """)
+        #expect(typo.status != 0)
+        #expect(typo.stderr.contains(#"unknown field "spec.warmupStrategy.initContainers[0].comand""#), "\(typo.stderr)")
+        // The pool is in no category: `kubectl delete all --all` leaves it (and its warmup) alone.
+        #expect(s.kubectl("delete", "all", "--all", "-n", "inference").status == 0)
+        #expect(s.kubectl("get", "eip", "bert-base", "-n", "inference").status == 0)
+    }
+
+    /// `kubectl explain` reads the CRD's schema from the emulator's /openapi/v3, as from a cluster's.
+    @Test func explainReadsTheCRDsSchema() throws {
+        let s = try KubectlSession()
+        #expect(s.kubectl("apply", "-f", repositoryRoot + "/CRDs/").status == 0)
+        // kubectl cached discovery before the CRD existed, and explain does not refresh it (as on a cluster).
+        #expect(s.kubectl("api-resources", "--api-group=aiops.example.com").stdout.contains("elasticinferencepools"))
+        let behavior = s.kubectl("explain", "eip.spec.behavior")
+        #expect(behavior.status == 0, "\(behavior.stderr)")
+        #expect(behavior.stdout.hasPrefix("GROUP:      aiops.example.com\nKIND:       ElasticInferencePool\nVERSION:    v1alpha2\n\nFIELD: behavior <Object>\n"), "\(behavior.stdout)")
+        for field in ["fallback\t<Object>", "pollInterval\t<string>", "scaleDown\t<Object>", "scaleUp\t<Object>"] {
+            #expect(behavior.stdout.contains(field), "\(field) in \(behavior.stdout)")
+        }
+        #expect(behavior.stdout.contains("How often metrics are read and the decision re-evaluated"))
+        let container = s.kubectl("explain", "eip.spec.warmupStrategy.initContainers.command")
+        #expect(container.stdout.contains("FIELD: command <[]string>"), "\(container.stdout)\(container.stderr)")
+        let top = s.kubectl("explain", "eip").stdout
+        #expect(top.contains("metadata\t<ObjectMeta>") && top.contains("spec\t<Object> -required-"), "\(top)")
+        let missing = s.kubectl("explain", "eip.spec.nonsense")
+        #expect(missing.status != 0 && missing.stderr.contains(#"field "nonsense" does not exist"#), "\(missing.stderr)")
     }
 }

@@ -32,10 +32,13 @@ final class ControllerFixture: @unchecked Sendable {
 
     /// `source`: where metrics come from (default: the scripted `metrics`); `expiredWatchAnswer`: the
     /// emulator's form of a 410 on a watch from a too-old resourceVersion.
-    init(source: (any MetricsSource)? = nil, expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent) async throws {
+    /// `installKEDA`: KEDA's ScaledObject CRD is served from the start (by default it is not, as on
+    /// most clusters).
+    init(source: (any MetricsSource)? = nil, expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent, installKEDA: Bool = false) async throws {
         fixture = try OperatorFixture(podStartDelay: 0.1, expiredWatchAnswer: expiredWatchAnswer)
         let crd = try YAMLReader.jsonValues(in: String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8))[0]
         _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, crd)
+        if installKEDA { _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, Self.scaledObjectCRD) }
         // The controller has a client of its own, so its requests can be told from the test's.
         var transport = TransportConfiguration(server: fixture.emulator.url)
         transport.userAgent = ControllerFixture.operatorUserAgent
@@ -53,6 +56,15 @@ final class ControllerFixture: @unchecked Sendable {
         controller.shutDown()
         workers?.cancel()
     }
+
+    /// KEDA's `scaledobjects.keda.sh`, reduced to what the operator reads (`spec.scaleTargetRef`).
+    static let scaledObjectCRD: JSONValue = [
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "scaledobjects.keda.sh"],
+        "spec": ["group": "keda.sh", "scope": "Namespaced",
+                 "names": ["kind": "ScaledObject", "listKind": "ScaledObjectList", "plural": "scaledobjects", "singular": "scaledobject", "shortNames": ["so"]],
+                 "versions": [["name": "v1alpha1", "served": true, "storage": true, "subresources": ["status": [:]],
+                               "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]]]]],
+    ]
 
     func createDeployment(_ name: String, replicas: Int) async throws {
         _ = try await client.create(.deployments, namespace: "default", [

@@ -11,6 +11,8 @@ enum Tools {
     static let kubernetesValidate = repositoryRoot + "/.build/tools/kubernetes-validate"
     static var hasKubectl: Bool { FileManager.default.isExecutableFile(atPath: kubectl) }
     static var hasKubernetesValidate: Bool { FileManager.default.fileExists(atPath: kubernetesValidate + "/kubernetes_validate") }
+    static let celPython = repositoryRoot + "/.build/tools/cel-python"
+    static var hasCELPython: Bool { hasKubernetesValidate && FileManager.default.fileExists(atPath: celPython + "/celpy") }
 
     /// A product built next to the test bundle (scripts/test.sh builds every product first).
     static func binary(_ name: String) -> String {
@@ -48,7 +50,7 @@ struct InstallLayoutTests {
         let objects = try YAMLReader.jsonValues(in: rendered.stdout)
         let kinds = Set(objects.compactMap { $0["kind"]?.stringValue })
         #expect(kinds == ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
-                          "RoleBinding", "Deployment", "PodDisruptionBudget", "PriorityClass", "Service"])
+                          "RoleBinding", "Deployment", "PodDisruptionBudget", "PriorityClass", "Service", "ValidatingWebhookConfiguration"])
         let namespace = try #require(objects.first { $0["kind"]?.stringValue == "Namespace" })
         #expect(namespace["metadata"]?["labels"]?["pod-security.kubernetes.io/enforce"]?.stringValue == "restricted")
         let deployment = try #require(objects.first { $0["kind"]?.stringValue == "Deployment" })
@@ -62,6 +64,48 @@ struct InstallLayoutTests {
         // The editor and viewer roles aggregate into the built-in ones.
         let roles = objects.filter { $0["kind"]?.stringValue == "ClusterRole" }.compactMap { $0["metadata"]?["name"]?.stringValue }
         #expect(Set(roles) == ["eip-operator", "eip-operator-elasticinferencepool-editor", "eip-operator-elasticinferencepool-viewer"])
+    }
+
+    /// The webhook in kubebuilder's shape: the configuration points at the Service's controller-runtime
+    /// path, the Service at the pods' :9443, and the pods mount the Secret where the operator looks.
+    @Test func theWebhookIsWiredThroughTheServiceToThePods() throws {
+        let objects = try YAMLReader.jsonValues(in: Tools.shell("\(Tools.kubectl) kustomize config/default").stdout)
+        let configuration = try #require(objects.first { $0["kind"]?.stringValue == "ValidatingWebhookConfiguration" })
+        let webhook = try #require(configuration["webhooks"]?.arrayValue?.first)
+        #expect(webhook["failurePolicy"] == "Ignore")
+        #expect(webhook["sideEffects"] == "None")
+        #expect(webhook["admissionReviewVersions"] == ["v1"])
+        #expect(webhook["clientConfig"]?["service"] == ["name": "eip-operator-webhook-service", "namespace": "eip-system",
+                                                         "path": "/validate-aiops-example-com-v1alpha2-elasticinferencepool", "port": 443])
+        #expect(webhook["rules"]?.arrayValue?.first?["operations"] == ["CREATE", "UPDATE"])
+        let service = try #require(objects.first { $0["metadata"]?["name"] == "eip-operator-webhook-service" })
+        #expect(service["spec"]?["ports"]?.arrayValue?.first?["targetPort"] == "webhook")
+        let deployment = try #require(objects.first { $0["kind"]?.stringValue == "Deployment" })
+        let pod = try #require(deployment["spec"]?["template"]?["spec"])
+        let container = try #require(pod["containers"]?.arrayValue?.first)
+        #expect(container["ports"]?.arrayValue?.contains { $0["name"] == "webhook" && $0["containerPort"] == 9443 } == true)
+        #expect(container["volumeMounts"]?.arrayValue?.first?["mountPath"] == "/tmp/k8s-webhook-server/serving-certs")
+        #expect(pod["volumes"]?.arrayValue?.first?["secret"]?["secretName"] == "eip-operator-webhook-server-cert")
+        #expect(configuration["metadata"]?["annotations"]?["cert-manager.io/inject-ca-from"] == nil, "cert-manager is opt-in")
+    }
+
+    /// The cert-manager component, opted into: an Issuer and a Certificate for the Service's names, into
+    /// the Secret the pods mount, and the CA-injection annotation on the configuration.
+    @Test func theCertManagerComponentIssuesAndInjects() throws {
+        let overlay = ".build/kustomize/test-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: repositoryRoot + "/" + overlay) }
+        try FileManager.default.createDirectory(atPath: repositoryRoot + "/" + overlay, withIntermediateDirectories: true)
+        try "resources:\n- ../../../config/default\ncomponents:\n- ../../../config/certmanager\n"
+            .write(toFile: repositoryRoot + "/" + overlay + "/kustomization.yaml", atomically: true, encoding: .utf8)
+        let rendered = Tools.shell("\(Tools.kubectl) kustomize \(overlay)")
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        let objects = try YAMLReader.jsonValues(in: rendered.stdout)
+        let certificate = try #require(objects.first { $0["kind"]?.stringValue == "Certificate" })
+        #expect(certificate["spec"]?["secretName"] == "eip-operator-webhook-server-cert")
+        #expect(certificate["spec"]?["dnsNames"]?.arrayValue?.first == "eip-operator-webhook-service.eip-system.svc")
+        #expect(objects.contains { $0["kind"]?.stringValue == "Issuer" && $0["metadata"]?["namespace"] == "eip-system" })
+        let configuration = try #require(objects.first { $0["kind"]?.stringValue == "ValidatingWebhookConfiguration" })
+        #expect(configuration["metadata"]?["annotations"]?["cert-manager.io/inject-ca-from"] == "eip-system/eip-operator-serving-cert")
     }
 
     @Test(arguments: [
@@ -98,6 +142,75 @@ struct InstallLayoutTests {
         try (installer.stdout + "\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: x}\nspec: {minAvailible: 1}\n")
             .write(toFile: directory + "/bad.yaml", atomically: true, encoding: .utf8)
         #expect(Tools.validate([directory + "/bad.yaml"]).status != 0)
+        // And the CRD's CEL rules can fail it: `fieldPath` (Kubernetes 1.28) is refused at 1.27.
+        let crd = try String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8)
+        try crd.replacingOccurrences(of: "              message: minReplicas must not be greater than maxReplicas\n",
+                                     with: "              message: minReplicas must not be greater than maxReplicas\n              fieldPath: .minReplicas\n")
+            .write(toFile: directory + "/crd-128.yaml", atomically: true, encoding: .utf8)
+        let newer = Tools.validate([directory + "/crd-128.yaml"])
+        #expect(newer.status != 0 && (newer.stdout + newer.stderr).contains("'fieldPath' was unexpected"), "\(newer.stdout)\(newer.stderr)")
+    }
+
+    /// The init containers' schema is the one scripts/container-schema.py makes from the 1.27 OpenAPI schema.
+    @Test(.enabled(if: Tools.hasKubernetesValidate, "kubernetes-validate is not installed (scripts/install-kubectl.sh)"))
+    func theContainerSchemaIsGeneratedFromThe127OpenAPI() {
+        let check = Tools.shell("python3 scripts/container-schema.py --check")
+        #expect(check.status == 0, "\(check.stderr)")
+    }
+}
+
+/// The CRD's CEL rules, evaluated (cel-python): neither kube-emulator nor kubernetes-validate runs
+/// them, and a rule that says the wrong thing would pass both.
+@Suite("The CRD's CEL rules", .runsOnOwnThreads, .enabled(if: Tools.hasCELPython, "cel-python is not installed (scripts/install-kubectl.sh)"))
+struct CELRuleTests {
+    /// Each rule at `path` (`spec`, `spec.behavior.scaleUp`, …) evaluated on `value` as `self`: true, false, or the error.
+    static func evaluate(_ cases: [(path: String, value: JSONValue)]) throws -> [String] {
+        let script = """
+        import json, sys, yaml, celpy
+        crd = yaml.safe_load(open(sys.argv[1]))
+        root = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+        env = celpy.Environment()
+        out = []
+        for case in json.load(sys.stdin):
+            node = root
+            for key in case["path"].split("."):
+                node = node["properties"][key]
+            results = []
+            for rule in node.get("x-kubernetes-validations", []):
+                try:
+                    results.append(str(env.program(env.compile(rule["rule"])).evaluate({"self": celpy.json_to_cel(case["value"])})).lower())
+                except Exception as e:
+                    results.append("error: %s" % e)
+            out.append(" ".join(results))
+        print(json.dumps(out))
+        """
+        let input = JSONValue.array(cases.map { ["path": .string($0.path), "value": $0.value] }).compactText
+        let r = run("/usr/bin/env", ["PYTHONPATH=\(Tools.celPython):\(Tools.kubernetesValidate)", "python3", "-c", script,
+                                     repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml"], stdin: input)
+        return try JSONValue(parsing: r.stdout).arrayValue?.compactMap(\.stringValue) ?? { throw CELError(message: r.stderr) }()
+    }
+
+    struct CELError: Error { let message: String }
+
+    @Test func theRulesSayWhatTheValidatorSays() throws {
+        // The spec's rules: minReplicas <= maxReplicas, then a fallback within the bounds (the API
+        // server runs them after defaulting, so minReplicas is always there).
+        #expect(try Self.evaluate([
+            ("spec", ["minReplicas": 2, "maxReplicas": 4]),
+            ("spec", ["minReplicas": 5, "maxReplicas": 4]),
+            ("spec", ["minReplicas": 2, "maxReplicas": 4, "behavior": ["fallback": ["replicas": 9]]]),
+            ("spec", ["minReplicas": 2, "maxReplicas": 4, "behavior": ["fallback": ["replicas": 1]]]),
+            ("spec", ["minReplicas": 2, "maxReplicas": 4, "behavior": ["fallback": ["replicas": 4]]]),
+            ("spec", ["minReplicas": 2, "maxReplicas": 4, "behavior": ["pollInterval": "5s"]]),
+        ]) == ["true true", "false true", "true false", "true false", "true true", "true true"])
+        // Step policies: not both zero.
+        for path in ["spec.behavior.scaleUp", "spec.behavior.scaleDown"] {
+            #expect(try Self.evaluate([
+                (path, ["pods": 0, "percent": 0, "periodSeconds": 15]),
+                (path, ["pods": 0, "percent": 10]),
+                (path, ["pods": 1, "percent": 0]),
+            ]) == ["false", "true", "true"], "\(path)")
+        }
     }
 }
 

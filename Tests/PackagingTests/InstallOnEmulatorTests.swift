@@ -83,7 +83,7 @@ struct InstallOnEmulatorTests {
         // make deploy IMG=…: kubectl apply -k of the overlay that sets the image.
         let applied = Tools.shell("\(Tools.kubectl) --kubeconfig \(cluster.kubeconfig) apply -k \"$(bash scripts/kustomize-image.sh registry.example.com/eip-operator:v1.2.3 \(overlay))\"")
         #expect(applied.status == 0, "\(applied.stderr)")
-        #expect(applied.stdout.split(separator: "\n").count == 13, "\(applied.stdout)")
+        #expect(applied.stdout.split(separator: "\n").count == 15, "\(applied.stdout)")
         #expect(cluster.kubectl("get", "deploy", "eip-operator", "-n", "eip-system", "-o", "jsonpath={.spec.template.spec.containers[0].image}").stdout
                 == "registry.example.com/eip-operator:v1.2.3")
 

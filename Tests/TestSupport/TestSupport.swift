@@ -11,31 +11,31 @@ public let repositoryRoot: String = {
     return parts.joined(separator: "/")
 }()
 
-/// Runs a command and returns its exit status and output.
+/// Runs a command and returns its exit status and output (through ``ChildProcess``, not Foundation's
+/// `Process`: see there why). `environment`: `NAME=value` entries (default: this process's);
+/// `directory`: where it runs (default: this process's).
 @discardableResult
-public func run(_ executable: String, _ arguments: [String], stdin: String? = nil) -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    do { try process.run() } catch { return (-1, "", "\(error)") }
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    // Read both pipes fully (stderr on another thread, so neither can fill up and block curl).
+public func run(_ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String]? = nil,
+                directory: String? = nil) -> (status: Int32, stdout: String, stderr: String) {
+    let child: ChildProcess
+    do {
+        child = try ChildProcess(executable, arguments, environment: environment, directory: directory)
+    } catch {
+        return (-1, "", "\(error)")
+    }
+    if let stdin { child.send(stdin) } else { child.closeInput() }
+    // Read both pipes fully (stderr on another thread, so neither can fill up and block the child).
     let errData = Locked(Data())
     let done = DispatchSemaphore(value: 0)
     Thread.detachNewThread {
-        let data = err.fileHandleForReading.readDataToEndOfFile()
+        let data = child.errorOutput.readDataToEndOfFile()
         errData.withLock { $0 = data }
         done.signal()
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = child.output.readDataToEndOfFile()
     done.wait()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
+    let status = child.wait()
+    return (status, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
 }
 
 /// A CA and a server certificate for 127.0.0.1, made once per test process with the openssl CLI,

@@ -1,4 +1,5 @@
 import JSON
+import TestSupport
 import Testing
 @testable import YAML
 
@@ -140,7 +141,9 @@ struct YAMLErrorTests {
         #expect(error?.message.contains(message) == true, "\(error?.description ?? "")")
     }
 
-    @Test func aliasBombIsStopped() {
+    /// A million nodes built before the limit stops them: seconds of CPU in a debug build, on a thread
+    /// of its own so that the cooperative pool (two threads here) keeps serving the other tests.
+    @Test(.runsOnOwnThreads) func aliasBombIsStopped() {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for i in 1...7 {
             text += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n"

@@ -3,8 +3,9 @@ import JSON
 /// What else bears on a plan, beyond the pool, its Deployment, the metric sample and the state. The
 /// defaults describe a cluster with nothing else in it (what a simulation or an offline dry run sees).
 public struct PlanContext: Sendable {
-    /// Other autoscalers (HPAs, as `Kind/name`) that target the same Deployment: any means no writes
-    /// but status (SPEC §4 rule 7).
+    /// Other autoscalers that target the same Deployment, as `Kind/name`: an older pool holding it,
+    /// KEDA ScaledObjects, HPAs (``OtherAutoscalers/claiming(_:pools:scaledObjects:autoscalers:)``).
+    /// Any means no writes but status (SPEC §4 rule 7), and `Ready=False`, reason `TargetClaimed`.
     public var otherAutoscalers: [String]
     /// The pool's pre-pull DaemonSet as it is now; nil: there is none.
     public var prePullDaemonSet: JSONValue?
@@ -151,6 +152,7 @@ public struct ReconcilePlan: Sendable {
         let d = decision
         var status = JSONObject()
         if let generation = pool.generation { status["observedGeneration"] = .integer(generation) }
+        status["target"] = .string("Deployment/\(target.name)")
         status["currentReplicas"] = .integer(d.from)
         status["desiredReplicas"] = .integer(d.to)
         status["readyReplicas"] = .integer(target.readyReplicas)

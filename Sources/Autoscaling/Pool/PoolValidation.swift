@@ -25,6 +25,15 @@ extension ElasticInferencePool {
         "warmupStrategy", "metrics", "behavior", "paused",
     ]
 
+    /// The members of a core/v1 Container in Kubernetes 1.27, the oldest the CRD supports (its
+    /// schema for `warmupStrategy.initContainers` is that Container's, scripts/container-schema.py):
+    /// a misspelt one (`comand`) is an error here as it is at apply time.
+    static let containerFields = [
+        "name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "resources", "resizePolicy", "volumeMounts",
+        "volumeDevices", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "terminationMessagePath",
+        "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce", "tty",
+    ]
+
     /// Reads and validates a pool object (SPEC §2–§3): types, required fields, ranges, names,
     /// unknown fields, `minReplicas <= maxReplicas`, the threshold expressions, and the lints.
     /// - Parameter cache: where parsed expressions are kept; pass the operator's shared cache.
@@ -180,6 +189,7 @@ extension ElasticInferencePool {
         for (i, item) in (reader.array(warmup["initContainers"], at: containersPath) ?? []).enumerated() {
             let itemPath = containersPath.appending(index: i)
             guard let container = reader.object(item, at: itemPath, required: true) else { continue }
+            reader.rejectUnknownFields(container, known: Self.containerFields, at: itemPath)
             let name = reader.string(container, "name", at: itemPath, required: true) ?? ""
             if !name.isEmpty {
                 if !KubernetesNames.isDNS1123Label(name) {
@@ -232,8 +242,9 @@ extension ElasticInferencePool {
             reader.rejectUnknownFields(fallback, known: ["failureThreshold", "replicas"], at: fallbackPath)
             let threshold = reader.integer(fallback, "failureThreshold", at: fallbackPath, default: Defaults.fallbackFailureThreshold, range: 1...1000)
             if let count = reader.integer(fallback, "replicas", at: fallbackPath, default: nil, range: 1...Defaults.maxReplicasLimit) {
+                // An error, as the CRD's CEL rule says: a fallback the bounds would override is a mistake, not a plan.
                 if !replicas.contains(count) {
-                    reader.warning(fallbackPath.appending("replicas"), "\(count) is outside minReplicas..maxReplicas (\(replicas.lowerBound)...\(replicas.upperBound)); the bounds apply")
+                    reader.error(fallbackPath.appending("replicas"), "\(count) is outside minReplicas..maxReplicas (\(replicas.lowerBound)...\(replicas.upperBound))")
                 }
                 result.fallback = FallbackPolicy(failureThreshold: threshold ?? Defaults.fallbackFailureThreshold, replicas: count)
             }

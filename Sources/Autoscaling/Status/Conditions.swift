@@ -64,8 +64,14 @@ extension ReconcilePlan {
     func conditions(writeError: String?, message: String) -> [Condition] {
         let d = decision
         var conditions: [Condition] = []
-        conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
-                          ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to \(target.kind.kind) \(target.name)"))
+        if case .otherAutoscaler(let other) = d.reason {
+            // Not ready while something else claims the target: every write is held.
+            conditions.append(Condition(Condition.ready, .false, reason: "TargetClaimed",
+                                        message: "\(other) also targets \(target.kind.kind) \(target.name); this pool writes nothing to it until that one goes or targets another"))
+        } else {
+            conditions.append(writeError.map { Condition(Condition.ready, .false, reason: "WriteFailed", message: $0) }
+                              ?? Condition(Condition.ready, .true, reason: "Reconciled", message: "the pool's decisions are applied to \(target.kind.kind) \(target.name)"))
+        }
         // A source whose clock differs from the operator's by more than a poll is said once here
         // (values are fresh by when the operator read them, so it does not make them stale).
         let skew = sample.clockSkew.flatMap { abs($0) > pool.spec.behavior.pollIntervalSeconds ? $0 : nil }.map {

@@ -99,6 +99,10 @@ public struct APIError: Error, Sendable, Equatable {
 
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
 
+    /// Not an answer: the object moved on between a write's read and its commit (``KubeAPI/write``
+    /// starts over, as `GuaranteedUpdate` does).
+    static let storageConflict = APIError(code: 409, reason: "StorageConflict", message: "the object changed while it was being written")
+
     static func pathNotFound(_ path: String) -> APIError {
         APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource", details: ["causes": [["reason": "UnexpectedServerResponse", "message": "404 page not found"]]])
     }

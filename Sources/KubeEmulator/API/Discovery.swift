@@ -60,9 +60,12 @@ enum Discovery {
 
     /// A group-version's OpenAPI v3 document, reduced to what clients probe: each kind's PATCH
     /// operation, tagged with its group-version-kind and declaring the `fieldValidation` parameter,
-    /// which tells kubectl the server validates fields itself. No schemas (see docs/kube-emulator.md).
+    /// which tells kubectl the server validates fields itself, and each custom resource's schema as
+    /// its CRD gives it (so `kubectl explain` works for it). Built-in kinds have no schema (see
+    /// docs/kube-emulator.md).
     static func openAPIGroup(group: String, version: String, _ types: [ResourceType]) -> JSONValue {
         var paths = JSONObject()
+        var schemas = JSONObject()
         for type in types where type.group == group && type.version == version {
             let prefix = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
             let path = prefix + (type.namespaced ? "/namespaces/{namespace}" : "") + "/\(type.plural)/{name}"
@@ -75,7 +78,48 @@ enum Discovery {
             paths[path] = ["patch": ["operationId": .string("patch\(type.kind)"), "parameters": parameters, "responses": [:],
                                      "x-kubernetes-action": "patch",
                                      "x-kubernetes-group-version-kind": ["group": .string(group), "version": .string(version), "kind": .string(type.kind)]]]
+            if let schema = type.schema?.objectValue { schemas[schemaName(type)] = .object(customResourceSchema(schema, type)) }
         }
-        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.36.0"], "paths": .object(paths), "components": ["schemas": [:]]]
+        if !schemas.isEmpty { schemas[objectMetaName] = objectMeta }
+        return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": "v1.36.0"], "paths": .object(paths), "components": ["schemas": .object(schemas)]]
     }
+
+    /// `com.example.aiops.v1alpha2.ElasticInferencePool`: the group reversed, as the apiextensions
+    /// server names a CRD's definitions.
+    static func schemaName(_ type: ResourceType) -> String {
+        (type.group.split(separator: ".").reversed().map(String.init) + [type.version, type.kind]).joined(separator: ".")
+    }
+
+    static let objectMetaName = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+    /// A CRD version's schema as the API server publishes it (`builder.BuildOpenAPIV3`): the standard
+    /// `apiVersion`, `kind` and `metadata` members, and the group-version-kind it serves.
+    private static func customResourceSchema(_ schema: JSONObject, _ type: ResourceType) -> JSONObject {
+        var o = schema
+        var properties = o["properties"]?.objectValue ?? JSONObject()
+        properties["apiVersion"] = ["type": "string", "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"]
+        properties["kind"] = ["type": "string", "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"]
+        properties["metadata"] = ["description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+                                  "allOf": [["$ref": .string("#/components/schemas/\(objectMetaName)")]]]
+        o["properties"] = .object(properties)
+        o["x-kubernetes-group-version-kind"] = [["group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind)]]
+        return o
+    }
+
+    /// ObjectMeta, reduced to the fields people set.
+    private static let objectMeta: JSONValue = [
+        "description": "ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.",
+        "type": "object",
+        "properties": [
+            "name": ["type": "string", "description": "Name must be unique within a namespace."],
+            "namespace": ["type": "string", "description": "Namespace defines the space within which each name must be unique."],
+            "labels": ["type": "object", "additionalProperties": ["type": "string"], "description": "Map of string keys and values that can be used to organize and categorize (scope and select) objects."],
+            "annotations": ["type": "object", "additionalProperties": ["type": "string"], "description": "Annotations is an unstructured key value map stored with a resource that may be set by external tools to store and retrieve arbitrary metadata."],
+            "finalizers": ["type": "array", "items": ["type": "string"], "description": "Must be empty before the object is deleted from the registry."],
+            "generation": ["type": "integer", "format": "int64", "description": "A sequence number representing a specific generation of the desired state."],
+            "resourceVersion": ["type": "string", "description": "An opaque value that represents the internal version of this object."],
+            "uid": ["type": "string", "description": "UID is the unique in time and space value for this object."],
+            "creationTimestamp": ["type": "string", "format": "date-time", "description": "CreationTimestamp is a timestamp representing the server time when this object was created."],
+        ],
+    ]
 }

@@ -73,9 +73,13 @@ final class KubeAPI: Sendable {
                                         time: arrived)
             log.withLock { $0.append(entry) }
         }
+        // Who asks, for admission; its warnings go out as `Warning` headers, refused or not.
+        let admission = AdmissionRequestInfo(username: request.clientCertificateName
+            ?? (authenticator == nil ? "system:anonymous" : "kubernetes-admin"))
+        func warningHeaders() -> [(String, String)] { admission.headerValues.map { ("Warning", $0) } }
         func fail(_ error: APIError) {
             record(error.code)
-            var headers = [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")]
+            var headers = [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")] + warningHeaders()
             if let seconds = error.retryAfterSeconds { headers.append(("Retry-After", String(seconds))) }
             writer.send(status: error.code, headers: headers, body: Array(error.status.compactText.utf8))
         }
@@ -97,10 +101,10 @@ final class KubeAPI: Sendable {
             }
         }
         do throws(APIError) {
-            let (code, body) = try dispatch(request, route, verb, writer, onStream: { record(200) })
+            let (code, body) = try dispatch(request, route, verb, writer, admission: admission, onStream: { record(200) })
             if let body {
                 record(code)
-                writer.send(status: code, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")],
+                writer.send(status: code, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-cache, private")] + warningHeaders(),
                             body: Array(body.compactText.utf8))
             }
         } catch {
@@ -135,7 +139,7 @@ final class KubeAPI: Sendable {
 
     /// Serves the request; returns the status and body, or nil body when the response was streamed.
     private func dispatch(_ request: HTTPRequest, _ route: Route, _ verb: String, _ writer: HTTPResponseWriter,
-                          onStream: () -> Void) throws(APIError) -> (Int, JSONValue?) {
+                          admission: AdmissionRequestInfo, onStream: () -> Void) throws(APIError) -> (Int, JSONValue?) {
         switch route {
         case .version: return (200, Discovery.version())
         case .healthz:
@@ -180,7 +184,8 @@ final class KubeAPI: Sendable {
                 return (200, ["kind": .string(type.kind + "List"), "apiVersion": .string(type.apiVersion),
                               "metadata": ["resourceVersion": .string(String(store.revision))], "items": .array(victims.map(JSONValue.object))])
             case "create":
-                let options = try WriteOptions(query: request.query, kind: "CreateOptions")
+                var options = try WriteOptions(query: request.query, kind: "CreateOptions")
+                options.admission = admission
                 return (201, .object(try create(type, namespace: namespace, body: try Self.object(request.body, contentType: request.header("content-type")), options: options)))
             default: throw APIError.methodNotAllowed(request.method)
             }
@@ -197,15 +202,18 @@ final class KubeAPI: Sendable {
                 guard TableConversion.wanted(request.header("accept")), subresource == nil else { return (200, .object(object)) }
                 return (200, TableConversion.table([object], columns: tableColumns(type), resourceVersion: nil))
             case ("update", "scale"), ("patch", "scale"):
-                let options = try WriteOptions(query: request.query, kind: verb == "update" ? "UpdateOptions" : "PatchOptions")
+                var options = try WriteOptions(query: request.query, kind: verb == "update" ? "UpdateOptions" : "PatchOptions")
+                options.admission = admission.on("scale")
                 return (200, try Scale.write(self, type, namespace: namespace, name: name, request: request, options: options))
             case ("update", _):
-                let options = try WriteOptions(query: request.query, kind: "UpdateOptions")
+                var options = try WriteOptions(query: request.query, kind: "UpdateOptions")
+                options.admission = admission.on(subresource)
                 return (200, .object(try update(type, namespace: namespace, name: name, subresource: subresource, body: try Self.object(request.body, contentType: request.header("content-type")),
                                                 options: options)))
             case ("patch", _):
-                return try patch(type, namespace: namespace, name: name, subresource: subresource, request: request,
-                                 options: try WriteOptions(query: request.query, kind: "PatchOptions"))
+                var options = try WriteOptions(query: request.query, kind: "PatchOptions")
+                options.admission = admission.on(subresource)
+                return try patch(type, namespace: namespace, name: name, subresource: subresource, request: request, options: options)
             case ("delete", nil):
                 return try delete(type, namespace: namespace, name: name, options: try DeleteOptions(request))
             default:
@@ -284,7 +292,7 @@ final class KubeAPI: Sendable {
 
     func create(_ type: ResourceType, namespace: String?, body: JSONObject, options: WriteOptions = WriteOptions()) throws(APIError) -> JSONObject {
         var object = try ObjectSemantics.prepareCreate(type, body, namespace: namespace)
-        object = try Admission.admit(type, .create, object, old: nil, strict: options.strict)
+        object = try Admission.admit(self, type, .create, object, old: nil, options: options)
         if type.namespaced, let ns = object["metadata"]?["namespace"]?.stringValue, type.plural != "namespaces",
            let namespaces = self.type(group: "", version: "v1", plural: "namespaces"),
            (try? store.get(namespaces, namespace: "", name: ns)) == nil {
@@ -307,19 +315,32 @@ final class KubeAPI: Sendable {
 
     /// Read-modify-write through the store, with admission and final removal of an object whose
     /// deletion waited for finalizers that are now gone. A dry run answers what would be stored.
+    ///
+    /// As the API server's `GuaranteedUpdate`: the change and admission run on the object as read,
+    /// outside the store's lock (a webhook may take seconds, and may read the API itself), and the
+    /// result is stored only if the object is still at the version read; if another write came in
+    /// between, it starts over from the new version. `change` may so run more than once.
     func write(_ type: ResourceType, namespace: String, name: String, options: WriteOptions = WriteOptions(),
                _ change: (JSONObject) throws(APIError) -> JSONObject) throws(APIError) -> JSONObject {
-        var proposed: JSONObject?
-        let (object, deleted) = try store.update(type, namespace: namespace, name: name, dryRun: options.dryRun) { current throws(APIError) -> JSONObject? in
-            let next = try Admission.admit(type, .update, try change(current), old: current, strict: options.strict)
-            proposed = next
-            return ObjectSemantics.readyToRemove(next) ? nil : next
+        while true {
+            let current = try store.get(type, namespace: namespace, name: name)
+            let next = try Admission.admit(self, type, .update, try change(current), old: current, options: options)
+            let version = current["metadata"]?["resourceVersion"]
+            let outcome: (object: JSONObject, deleted: Bool)
+            do throws(APIError) {
+                outcome = try store.update(type, namespace: namespace, name: name, dryRun: options.dryRun) { stored throws(APIError) -> JSONObject? in
+                    guard stored["metadata"]?["resourceVersion"] == version else { throw APIError.storageConflict }
+                    return ObjectSemantics.readyToRemove(next) ? nil : next
+                }
+            } catch where error == .storageConflict {
+                continue
+            }
+            if outcome.deleted {
+                if options.dryRun { return next }
+                removed(type, outcome.object, propagation: "Background")
+            }
+            return outcome.object
         }
-        if deleted {
-            if options.dryRun { return proposed ?? object }
-            removed(type, object, propagation: "Background")
-        }
-        return object
     }
 
     private func patch(_ type: ResourceType, namespace: String, name: String, subresource: String?, request: HTTPRequest,

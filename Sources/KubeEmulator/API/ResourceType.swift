@@ -79,6 +79,9 @@ public struct ResourceType: Sendable, Hashable {
         ResourceType(group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true,
                      shortNames: ["sa"]),
         ResourceType(group: "", version: "v1", plural: "secrets", singular: "secret", kind: "Secret", namespaced: true),
+        // A webhook Service's addresses (no endpoints controller fills them: a test or demo writes
+        // them), through which `service` webhooks are reached (``ValidatingWebhooks``).
+        ResourceType(group: "", version: "v1", plural: "endpoints", singular: "endpoints", kind: "Endpoints", namespaced: true, shortNames: ["ep"]),
         ResourceType(group: "apps", version: "v1", plural: "statefulsets", singular: "statefulset", kind: "StatefulSet", namespaced: true,
                      shortNames: ["sts"], hasStatus: true, hasScale: true, hasGeneration: true, categories: ["all"]),
         ResourceType(group: "policy", version: "v1", plural: "poddisruptionbudgets", singular: "poddisruptionbudget", kind: "PodDisruptionBudget",

@@ -15,11 +15,12 @@ enum TableConversion {
         let name: String
         let type: String
         let format: String
-        let path: [String]?
+        /// A simple `.a.b.c` path.
+        var path: [String]?
         let description: String
         /// 0: always printed; 1: only with `-o wide`.
         var priority = 0
-        /// Computes the cell instead of `path` (counts, `ready/desired`, `Kind/name`).
+        /// Computes the cell instead of `path` (counts, `ready/desired`, `Kind/name`, a CRD column's JSONPath).
         var cell: (@Sendable (JSONObject) -> JSONValue)?
     }
 
@@ -34,10 +35,21 @@ enum TableConversion {
         let printer = crd?["spec"]?["versions"]?.arrayValue?.first { $0["name"]?.stringValue == type.version }?["additionalPrinterColumns"]?.arrayValue ?? []
         if printer.isEmpty { columns.append(age) }
         for column in printer {
-            let path = (column["jsonPath"]?.stringValue ?? "").split(separator: ".").map(String.init)
-            columns.append(Column(name: column["name"]?.stringValue ?? "", type: column["type"]?.stringValue ?? "string",
-                                  format: column["format"]?.stringValue ?? "", path: path, description: column["description"]?.stringValue ?? "",
-                                  priority: column["priority"]?.intValue ?? 0))
+            // The column's JSONPath (`.status.conditions[?(@.type=="Ready")].status` too), its first
+            // result as the cell, as the apiextensions table convertor takes it; none: an empty cell.
+            let template = try? JSONPathTemplate("{" + (column["jsonPath"]?.stringValue ?? "") + "}")
+            var entry = Column(name: column["name"]?.stringValue ?? "", type: column["type"]?.stringValue ?? "string",
+                               format: column["format"]?.stringValue ?? "", path: nil, description: column["description"]?.stringValue ?? "",
+                               priority: column["priority"]?.intValue ?? 0)
+            let isDate = entry.type == "date"
+            entry.cell = { object in
+                guard let value = template?.values(in: .object(object)).first else { return .null }
+                if isDate, let text = value.stringValue, let date = ISO8601DateFormatter().date(from: text) {
+                    return .string(humanDuration(Date().timeIntervalSince(date)))
+                }
+                return value
+            }
+            columns.append(entry)
         }
         return columns
     }

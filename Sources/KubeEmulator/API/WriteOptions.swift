@@ -10,6 +10,9 @@ struct WriteOptions: Sendable {
     var dryRun = false
     /// `fieldValidation=Strict`: a field the schema would prune is a 400 instead. Default: prune quietly.
     var strict = false
+    /// The client's request, for validating webhooks; nil for the emulator's own writes (the fake
+    /// kubelet, garbage collection, a CRD's establishment), which call none.
+    var admission: AdmissionRequestInfo?
 
     init(dryRun: Bool = false, strict: Bool = false) {
         self.dryRun = dryRun

@@ -37,6 +37,10 @@ public final class Informer: Sendable {
     let labelSelector: String?
     /// Applied to each object before it is cached (pods keep only what the scrape needs).
     let transform: (@Sendable (JSONValue) -> JSONValue)?
+    /// For a resource that may not be served (a CRD that is not installed, such as KEDA's): while
+    /// its list answers 404 the cache is empty and counts as synced, and the list is tried again
+    /// after this long (real time). Nil: a 404 is a failure like any other, retried with backoff.
+    let absentRelistInterval: Duration?
     /// By namespace ("" for cluster-scoped objects), then name: a reconcile lists its own
     /// namespace's objects without walking every other namespace's pods.
     private let cache = Locked<[String: [String: JSONValue]]>([:])
@@ -64,13 +68,15 @@ public final class Informer: Sendable {
 
     /// An informer of `resource` in `namespace` (nil: all), optionally by label; `transform` trims
     /// each object before it is cached; failures are logged to `log`. Nothing happens until ``start()``.
+    /// `absentRelistInterval`: set it for a resource that may not be served (see the property).
     public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
-                transform: (@Sendable (JSONValue) -> JSONValue)? = nil, log: Logger? = nil) {
+                transform: (@Sendable (JSONValue) -> JSONValue)? = nil, absentRelistInterval: Duration? = nil, log: Logger? = nil) {
         self.client = client
         self.resource = resource
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.transform = transform
+        self.absentRelistInterval = absentRelistInterval
         self.log = log
     }
 
@@ -132,6 +138,13 @@ public final class Informer: Sendable {
             let list: ObjectList
             do throws(KubeError) {
                 list = try await client.list(resource, namespace: namespace, labelSelector: labelSelector)
+            } catch where error.kind == .notFound && absentRelistInterval != nil {
+                // Not served (yet): no objects of it exist, which is what a synced empty cache says.
+                replace(with: [])
+                synced.withLock { $0 = true }
+                recovered()
+                try? await Task.sleep(for: absentRelistInterval ?? .seconds(60))
+                continue
             } catch {
                 if Task.isCancelled { return }
                 failed(.list, error)

@@ -59,6 +59,19 @@ public struct OperatorOptions: Sendable {
     public var writeRateLimit = WriteExecutor.RateLimit()
     /// The probe and metrics servers' bounds (64 connections, controller-runtime's timeouts).
     public var endpointLimits = HTTPServer.Limits.endpoints
+    /// The admission webhook's HTTPS address: `:9443`, controller-runtime's webhook port; `0` turns it off.
+    public var webhookBindAddress = ":9443"
+    /// The directory of the webhook's certificate and key: controller-runtime's default, where
+    /// config/default mounts the Secret (`/tmp/k8s-webhook-server/serving-certs`).
+    public var webhookCertPath = "/tmp/k8s-webhook-server/serving-certs"
+    /// The certificate (chain) file in it, PEM (`tls.crt`, as a `kubernetes.io/tls` Secret names it).
+    public var webhookCertName = "tls.crt"
+    /// The key file in it, PEM (`tls.key`).
+    public var webhookKeyName = "tls.key"
+    /// Makes the webhook listener's TLS from the certificate and key files, re-reading them when
+    /// they rotate (the executable passes HTTPKitTLS's ``RotatingTLSServerContext``: the one listener
+    /// of the operator that needs TLS). Nil: no webhook.
+    public var webhookSecurity: (@Sendable (_ certificateFile: String, _ keyFile: String) throws -> any ConnectionSecurity)?
 
     /// The metrics sources these options ask for, behind the per-pool router.
     public func makeMetricsSource() -> MetricsSourceRouter {
@@ -160,6 +173,15 @@ public final class OperatorProcess: Sendable {
                                         workers: options.workers, clock: clock, log: log, pauseImage: options.pauseImage,
                                         fence: elector, writeRateLimit: options.writeRateLimit)
         self.controller.withLock { $0 = controller }
+
+        // The admission webhook, on every replica (a standby answers as the leader does), over HTTPS.
+        switch startWebhook(configuration: configuration, pools: controller.pools) {
+        case .failure(let error):
+            log.error("cannot serve the admission webhook", [("error", error.message)])
+            return 1
+        case .success(let server):
+            if let server { servers.append(server) }
+        }
         let end: @Sendable (Int32, String) -> Void = { [failure] code, message in
             failure.withLock { $0 = $0 ?? (code, message) }
             stop.signal()
@@ -219,6 +241,43 @@ public final class OperatorProcess: Sendable {
         await elector?.release()
         log.info("stopped")
         return 0
+    }
+
+    /// Starts the webhook's listener and its pool cache; nil when it is off (`--webhook-bind-address 0`,
+    /// or no certificate where it should be: then it says so, and invalid pools meet the reconciler's
+    /// checks instead: `Ready=False`, no writes).
+    private func startWebhook(configuration: ClientConfiguration, pools: Informer) -> Result<HTTPServer?, WebhookStartError> {
+        guard options.webhookBindAddress != "0", let makeSecurity = options.webhookSecurity else { return .success(nil) }
+        let certificate = (options.webhookCertPath as NSString).appendingPathComponent(options.webhookCertName)
+        let key = (options.webhookCertPath as NSString).appendingPathComponent(options.webhookKeyName)
+        guard FileManager.default.fileExists(atPath: certificate), FileManager.default.fileExists(atPath: key) else {
+            log.warning("admission webhook not served: no certificate and key", [("certificate", certificate), ("key", key)])
+            return .success(nil)
+        }
+        let security: any ConnectionSecurity
+        do {
+            security = try makeSecurity(certificate, key)
+        } catch {
+            return .failure(WebhookStartError(message: "\(error)"))
+        }
+        // The pools for the claim check: the controller's cache (it runs on every replica), and until
+        // it syncs, LISTs bounded at 2 s (the API server gives the webhook 5).
+        var direct = configuration
+        direct.transport.requestTimeout = 2
+        let webhook = PoolAdmissionWebhook(pools: PoolAdmissionWebhook.poolLister(cache: pools, reader: KubeClient(configuration: direct)), log: log)
+        let (host, port) = Self.split(options.webhookBindAddress)
+        do throws(ServerError) {
+            let server = try HTTPServer(host: host, port: port, tls: security) { request, writer in webhook.handle(request, writer) }
+            log.info("serving the admission webhook", [("address", "\(host):\(server.port)"), ("path", PoolAdmissionWebhook.path), ("certificate", certificate)])
+            return .success(server)
+        } catch {
+            return .failure(WebhookStartError(message: error.description))
+        }
+    }
+
+    /// Why the webhook could not start (an unreadable certificate, a port in use).
+    private struct WebhookStartError: Error {
+        let message: String
     }
 
     /// `/healthz` (the process answers: cheap), `/readyz` (the caches have synced, on a standby as on

@@ -24,7 +24,9 @@ public struct PlanInputs: Sendable {
 
     /// Reads, in order: the workload (a Deployment from its cache; any other kind through its
     /// `scale` subresource, found by discovery, with the workload itself when its kind has pod
-    /// templates, and its pods for readiness), the HPAs of the namespace that target it, the
+    /// templates, and its pods for readiness), what else claims it (the namespace's pools, KEDA
+    /// ScaledObjects (none where KEDA is not installed) and HPAs:
+    /// ``OtherAutoscalers/claiming(_:pools:scaledObjects:autoscalers:)``), the
     /// target's pods when the source scrapes them (those its selector picks, Ready or warming),
     /// the metric values, the pre-pull DaemonSet.
     /// - Throws: the reader's ``KubeError`` (for the caches, only the reads of other kinds can throw).
@@ -48,7 +50,7 @@ public struct PlanInputs: Sendable {
             case .success(let found): (target, pods) = found
             }
         }
-        let others = OtherAutoscalers.targeting(pool.targetKey, kind: kind, in: try await reader.objects(.horizontalPodAutoscalers, namespace: pool.namespace))
+        let others = try await claims(on: pool, from: reader)
         let sample = await metrics.read(MetricsQuery(pool: pool, target: target, pods: pods, metrics: policy.metrics, now: now))
         let prePull = try await reader.object(.daemonSets, ObjectKey(namespace: pool.namespace, name: PrePullPlan.name(pool: pool.name)))
         return .success(PlanInputs(target: target, context: PlanContext(otherAutoscalers: others, prePullDaemonSet: prePull, pauseImage: pauseImage),
@@ -73,5 +75,23 @@ public struct PlanInputs: Sendable {
         let all = try await reader.objects(.pods, namespace: pool.namespace)
         let target = WorkloadView(kind: kind, resource: found.resource, object: object, scale: scale, pods: all)
         return .success((target, target.selector.map { all.filter($0.matches) } ?? []))
+    }
+
+    /// What else claims the pool's workload: an older pool, ScaledObjects, HPAs. A server without
+    /// KEDA answers 404 for ScaledObjects: none.
+    static func claims(on pool: ElasticInferencePool, from reader: any ObjectReader) async throws(KubeError) -> [String] {
+        let pools = try await reader.objects(.elasticInferencePools, namespace: pool.namespace)
+        // The pool as stored (its creation time orders the claim), else as the model knows it.
+        let object = pools.first { ObjectMeta($0).key == pool.key }
+            ?? ["metadata": ["name": .string(pool.name), "namespace": .string(pool.namespace)],
+                "spec": ["targetRef": ["name": .string(pool.spec.targetName), "kind": .string(pool.spec.targetKind.kind),
+                                       "apiVersion": .string(pool.spec.targetKind.apiVersion)]]]
+        var scaledObjects: [JSONValue] = []
+        do throws(KubeError) {
+            scaledObjects = try await reader.objects(.scaledObjects, namespace: pool.namespace)
+        } catch where error.kind == .notFound {
+        }
+        let autoscalers = try await reader.objects(.horizontalPodAutoscalers, namespace: pool.namespace)
+        return OtherAutoscalers.claiming(object, pools: pools, scaledObjects: scaledObjects, autoscalers: autoscalers)
     }
 }

@@ -5,11 +5,12 @@ import Kube
 import Locking
 import MetricsSources
 
-/// The pool controller: informers for pools, Deployments, HPAs, pre-pull DaemonSets and (trimmed)
-/// pods feed a work queue keyed by pool (``ObjectKey``); workers reconcile each key (never one key
-/// twice at once), requeue it at its poll interval, and back off on failures. A Deployment or HPA
-/// change enqueues the pools that target it, a DaemonSet's rollout its pool; pods enqueue nothing
-/// (pools poll).
+/// The pool controller: informers for pools, Deployments, HPAs, KEDA ScaledObjects, pre-pull
+/// DaemonSets and (trimmed) pods feed a work queue keyed by pool (``ObjectKey``); workers reconcile
+/// each key (never one key twice at once), requeue it at its poll interval, and back off on failures.
+/// A Deployment, HPA or ScaledObject change enqueues the pools that target it, a DaemonSet's rollout
+/// its pool, a pool that goes or changes target the pools that share its old target (one of them may
+/// now hold it); pods enqueue nothing (pools poll).
 public final class PoolController: Sendable {
     /// The pools.
     public let pools: Informer
@@ -17,6 +18,10 @@ public final class PoolController: Sendable {
     public let deployments: Informer
     /// The HorizontalPodAutoscalers (any on a target stops the pool's writes).
     public let autoscalers: Informer
+    /// KEDA ScaledObjects (any on a target stops the pool's writes, as an HPA does). Where KEDA is not
+    /// installed the resource answers 404: the cache stays empty and synced, and the list is tried
+    /// again every minute, so a KEDA installed later is seen within a minute.
+    public let scaledObjects: Informer
     /// Pods, trimmed to what the direct scrape needs (their changes enqueue nothing: pools poll).
     public let pods: Informer
     /// The pre-pull DaemonSets the operator made (by label); their rollouts enqueue their pools.
@@ -58,6 +63,7 @@ public final class PoolController: Sendable {
         pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, log: log)
         deployments = Informer(client: client, resource: .deployments, namespace: namespace, log: log)
         autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace, log: log)
+        scaledObjects = Informer(client: client, resource: .scaledObjects, namespace: namespace, absentRelistInterval: .seconds(60), log: log)
         pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials, log: log)
         daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator", log: log)
         queue = WorkQueue(clock: clock)
@@ -68,26 +74,33 @@ public final class PoolController: Sendable {
         let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock, log: log) }
         self.events = recorder
         // The caches writes are decided from (pods only feed the scrape): while one is not current, no writes.
-        let deciding = [pools, deployments, autoscalers, daemonSets]
-        reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, pods, daemonSets], uncached: client),
+        let deciding = [pools, deployments, autoscalers, scaledObjects, daemonSets]
+        reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, scaledObjects, pods, daemonSets], uncached: client),
                                     metrics: InstrumentedMetricsSource(metrics, metrics: telemetry, clock: clock),
                                     writer: writer, events: recorder, clock: clock, pauseImage: pauseImage,
                                     staleness: { Self.staleness(of: deciding) })
         self.workers = max(1, workers)
         let queue = self.queue
         let index = self.targets
-        // A pool's own changes enqueue it, and keep the index of what it targets current.
+        // A pool's own changes enqueue it, and keep the index of what it targets current. A pool that
+        // leaves a target (deleted, or retargeted) enqueues the pools still on it: one may hold it now.
         pools.addHandler { event in
             let key = ObjectKey(of: event.object)
-            index.withLock { targets in
-                if case .updated(let old, _) = event, let previous = ElasticInferencePool.target(of: old) { targets[previous]?.remove(key) }
+            let left = index.withLock { targets -> Set<ObjectKey> in
+                var left: ObjectKey?
+                if case .updated(let old, _) = event, let previous = ElasticInferencePool.target(of: old) {
+                    targets[previous]?.remove(key)
+                    if previous != ElasticInferencePool.target(of: event.object) { left = previous }
+                }
                 if case .deleted = event {
-                    if let target = ElasticInferencePool.target(of: event.object) { targets[target]?.remove(key) }
+                    if let target = ElasticInferencePool.target(of: event.object) { targets[target]?.remove(key); left = target }
                 } else if let target = ElasticInferencePool.target(of: event.object) {
                     targets[target, default: []].insert(key)
                 }
+                return left.flatMap { targets[$0] } ?? []
             }
             if Self.needsReconcile(event) { queue.add(key) }
+            for other in left { queue.add(other) }
         }
         // A Deployment's changes enqueue the pools that target it (an index lookup, not a scan).
         deployments.addHandler { event in
@@ -101,6 +114,12 @@ public final class PoolController: Sendable {
         // So do HPAs that name a workload.
         autoscalers.addHandler { event in
             guard let target = HorizontalPodAutoscalerView(event.object).targetKey else { return }
+            for key in index.withLock({ $0[target] ?? [] }) { queue.add(key) }
+        }
+        // And ScaledObjects (the pools on a workload of that name, whatever its kind: the plan sorts it out).
+        scaledObjects.addHandler { event in
+            guard let name = event.object["spec"]?["scaleTargetRef"]?["name"]?.stringValue else { return }
+            let target = ObjectKey(namespace: ObjectKey(of: event.object).namespace, name: name)
             for key in index.withLock({ $0[target] ?? [] }) { queue.add(key) }
         }
     }
@@ -134,12 +153,13 @@ public final class PoolController: Sendable {
         pools.start()
         deployments.start()
         autoscalers.start()
+        scaledObjects.start()
         pods.start()
         daemonSets.start()
     }
 
     /// Its informers, pools first.
-    public var informers: [Informer] { [pools, deployments, autoscalers, pods, daemonSets] }
+    public var informers: [Informer] { [pools, deployments, autoscalers, scaledObjects, pods, daemonSets] }
 
     /// Every cache holds its first list.
     public var hasSynced: Bool { informers.allSatisfy(\.hasSynced) }
@@ -221,6 +241,7 @@ public final class PoolController: Sendable {
         pools.stop()
         deployments.stop()
         autoscalers.stop()
+        scaledObjects.stop()
         pods.stop()
         daemonSets.stop()
     }

@@ -194,7 +194,10 @@ public final class PoolReconciler: Sendable {
                                 message: "\(plan.target.kind.kind) \(plan.target.name) already has containers named \(plan.warmup.clashes.joined(separator: ", ")) that the operator does not own")
         }
         switch d.reason.kind {
-        case .otherAutoscaler: await events.record(object, type: .warning, reason: "OtherAutoscaler", message: plan.decisionMessage)
+        case .otherAutoscaler:
+            // An older pool holding the target is a claim (TargetClaimed); an HPA or ScaledObject an other autoscaler.
+            let pool = { if case .otherAutoscaler(let other) = d.reason { return other.hasPrefix("\(ElasticInferencePool.kind)/") }; return false }()
+            await events.record(object, type: .warning, reason: pool ? "TargetClaimed" : "OtherAutoscaler", message: plan.decisionMessage)
         case .metricsUnknown, .fallback:
             await events.record(object, type: .warning, reason: "MetricsUnavailable",
                                 message: "no fresh value for \(d.unknownMetrics.map(\.rawValue).joined(separator: ", "))\(plan.sample.failure.map { ": \($0)" } ?? "")")
@@ -255,6 +258,7 @@ public final class PoolReconciler: Sendable {
         await events?.record(object, type: event.0, reason: event.1, message: event.2)
         var fields = JSONObject()
         if let generation = ObjectMeta(object).generation { fields["observedGeneration"] = .integer(generation) }
+        if let target = ElasticInferencePool.targetName(of: object), !target.isEmpty { fields["target"] = .string("Deployment/\(target)") }
         guard let status = StatusUpdate.write(for: object, fields: fields, conditions: conditions, now: now) else { return ReconcileResult() }
         do throws(KubeError) {
             var result = ReconcileResult()
