@@ -72,8 +72,8 @@ struct DryRunTests {
             #expect(scale.json["spec"]?["replicas"] == 9)
             let status = cluster.request("PATCH", deployments + "/web/status?dryRun=All", ["status": ["replicas": 3]], contentType: "application/merge-patch+json")
             #expect(status.json["status"]?["replicas"] == 3)
-            let applied = cluster.request("PATCH", deployments + "/web?dryRun=All&fieldManager=test", contentType: "application/apply-patch+yaml",
-                                          rawBody: "spec:\n  replicas: 4\n")
+            let applied = cluster.request("PATCH", deployments + "/web?dryRun=All&fieldManager=test&force=true", contentType: "application/apply-patch+yaml",
+                                          rawBody: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 4\n")
             #expect(applied.json["spec"]?["replicas"] == 4)
         }
         let stored = cluster.get(deployments + "/web").json

@@ -184,8 +184,7 @@ final class KubeAPI: Sendable {
                 return (200, ["kind": .string(type.kind + "List"), "apiVersion": .string(type.apiVersion),
                               "metadata": ["resourceVersion": .string(String(store.revision))], "items": .array(victims.map(JSONValue.object))])
             case "create":
-                var options = try WriteOptions(query: request.query, kind: "CreateOptions")
-                options.admission = admission
+                let options = try WriteOptions(request, kind: "CreateOptions", admission: admission, subresource: nil)
                 return (201, .object(try create(type, namespace: namespace, body: try Self.object(request.body, contentType: request.header("content-type")), options: options)))
             default: throw APIError.methodNotAllowed(request.method)
             }
@@ -202,17 +201,14 @@ final class KubeAPI: Sendable {
                 guard TableConversion.wanted(request.header("accept")), subresource == nil else { return (200, .object(object)) }
                 return (200, TableConversion.table([object], columns: tableColumns(type), resourceVersion: nil))
             case ("update", "scale"), ("patch", "scale"):
-                var options = try WriteOptions(query: request.query, kind: verb == "update" ? "UpdateOptions" : "PatchOptions")
-                options.admission = admission.on("scale")
+                let options = try WriteOptions(request, kind: verb == "update" ? "UpdateOptions" : "PatchOptions", admission: admission, subresource: "scale")
                 return (200, try Scale.write(self, type, namespace: namespace, name: name, request: request, options: options))
             case ("update", _):
-                var options = try WriteOptions(query: request.query, kind: "UpdateOptions")
-                options.admission = admission.on(subresource)
+                let options = try WriteOptions(request, kind: "UpdateOptions", admission: admission, subresource: subresource)
                 return (200, .object(try update(type, namespace: namespace, name: name, subresource: subresource, body: try Self.object(request.body, contentType: request.header("content-type")),
                                                 options: options)))
             case ("patch", _):
-                var options = try WriteOptions(query: request.query, kind: "PatchOptions")
-                options.admission = admission.on(subresource)
+                let options = try WriteOptions(request, kind: "PatchOptions", admission: admission, subresource: subresource)
                 return try patch(type, namespace: namespace, name: name, subresource: subresource, request: request, options: options)
             case ("delete", nil):
                 return try delete(type, namespace: namespace, name: name, options: try DeleteOptions(request))
@@ -292,6 +288,7 @@ final class KubeAPI: Sendable {
 
     func create(_ type: ResourceType, namespace: String?, body: JSONObject, options: WriteOptions = WriteOptions()) throws(APIError) -> JSONObject {
         var object = try ObjectSemantics.prepareCreate(type, body, namespace: namespace)
+        if let manager = options.manager { object = ManagedFields.recordUpdate(type, old: nil, new: object, by: manager, at: ObjectSemantics.now()) }
         object = try Admission.admit(self, type, .create, object, old: nil, options: options)
         if type.namespaced, let ns = object["metadata"]?["namespace"]?.stringValue, type.plural != "namespaces",
            let namespaces = self.type(group: "", version: "v1", plural: "namespaces"),
@@ -324,7 +321,11 @@ final class KubeAPI: Sendable {
                _ change: (JSONObject) throws(APIError) -> JSONObject) throws(APIError) -> JSONObject {
         while true {
             let current = try store.get(type, namespace: namespace, name: name)
-            let next = try Admission.admit(self, type, .update, try change(current), old: current, options: options)
+            var changed = try change(current)
+            if let manager = options.manager {
+                changed = ManagedFields.recordUpdate(type, old: current, new: changed, by: manager, at: ObjectSemantics.now())
+            }
+            let next = try Admission.admit(self, type, .update, changed, old: current, options: options)
             let version = current["metadata"]?["resourceVersion"]
             let outcome: (object: JSONObject, deleted: Bool)
             do throws(APIError) {
@@ -353,7 +354,8 @@ final class KubeAPI: Sendable {
                 throw APIError.badRequest("PATCH requests with apply content type must set a field manager (fieldManager query parameter)")
             }
             return try ServerSideApply.apply(self, type, namespace: namespace, name: name, subresource: subresource,
-                                             document: try Patching.applyDocument(request.body), manager: manager, options: options)
+                                             document: try Patching.applyDocument(request.body), manager: manager,
+                                             force: request.query["force"] == "true", options: options)
         }
         let object = try write(type, namespace: namespace, name: name, options: options) { current throws(APIError) in
             let patched = try Patching.apply(patchType, body: request.body, to: current)

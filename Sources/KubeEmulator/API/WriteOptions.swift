@@ -13,6 +13,9 @@ struct WriteOptions: Sendable {
     /// The client's request, for validating webhooks; nil for the emulator's own writes (the fake
     /// kubelet, garbage collection, a CRD's establishment), which call none.
     var admission: AdmissionRequestInfo?
+    /// Who writes (`fieldManager`, else the `User-Agent`'s first word): the fields it changes become
+    /// its own in `metadata.managedFields` (an `Update` entry). Nil for the emulator's own writes.
+    var manager: FieldManager?
 
     init(dryRun: Bool = false, strict: Bool = false) {
         self.dryRun = dryRun
@@ -30,6 +33,14 @@ struct WriteOptions: Sendable {
             dryRun = true
         }
         strict = query["fieldValidation"] == "Strict"
+    }
+
+    /// A client's write through `subresource`: options from its query, admission as `admission`
+    /// on that subresource, its field manager from `fieldManager` or its `User-Agent`.
+    init(_ request: HTTPRequest, kind: String, admission: AdmissionRequestInfo, subresource: String?) throws(APIError) {
+        try self.init(query: request.query, kind: kind)
+        self.admission = admission.on(subresource)
+        manager = FieldManager(fieldManager: request.query["fieldManager"], userAgent: request.header("user-agent"), subresource: subresource)
     }
 }
 
