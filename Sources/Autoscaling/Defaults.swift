@@ -124,6 +124,11 @@ public enum Defaults {
 
     /// The Deployment annotation that lists the init containers the operator owns.
     public static let ownedInitContainersAnnotation = "aiops.example.com/owned-init-containers"
+    /// The operator's field manager: the `fieldManager` of every write it makes, so its fields show
+    /// as its own in `metadata.managedFields` (the warmup's init containers and annotation as an
+    /// `Apply`; `spec.replicas` through `scale` and the pool's status as `Update`s), and GitOps tools
+    /// can be told to ignore them (Argo CD's `managedFieldsManagers`).
+    public static let fieldManager = "eip-operator"
     /// The command each pre-pull init container runs: exit at once; the pull is the point.
     public static let prePullCommand = ["sh", "-c", "true"]
     /// The pre-pull DaemonSet's pause container (operator flag `--pause-image`): the image the

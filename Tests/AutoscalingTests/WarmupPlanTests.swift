@@ -33,16 +33,19 @@ func asStored(_ container: JSONObject) -> JSONValue {
 
 @Suite("Warmup plan")
 struct WarmupPlanTests {
-    @Test func addsOwnedContainersAfterTheDeploymentsOwnWithAnnotationAndPrecondition() throws {
+    @Test func appliesOnlyTheOwnedContainersAndAnnotationWithPrecondition() throws {
         let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: deployment(initContainers: [usersOwn]))
         #expect(plan.changes == [.add("model-preload")])
         #expect(plan.desiredInitContainers == [usersOwn, .object(preload)])
+        // A server-side apply configuration: the workload's own init container is not named, so it is
+        // neither owned nor touched; the merge places the new one after it.
         let expected: JSONValue = [
-            "metadata": ["resourceVersion": "100", "annotations": [annotation: "model-preload"]],
-            "spec": ["template": ["spec": ["initContainers": [usersOwn, .object(preload)]]]],
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": ["name": "model", "namespace": "ns", "resourceVersion": "100", "annotations": [annotation: "model-preload"]],
+            "spec": ["template": ["spec": ["initContainers": [.object(preload)]]]],
         ]
         #expect(plan.patch == expected)
-        #expect(plan.patch?.compactText == #"{"metadata":{"resourceVersion":"100","annotations":{"aiops.example.com/owned-init-containers":"model-preload"}},"spec":{"template":{"spec":{"initContainers":[{"name":"fetch-config","image":"busybox:1.36"},{"name":"model-preload","image":"loader:v2.1"}]}}}}"#)
+        #expect(plan.patch?.compactText == #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"model","namespace":"ns","resourceVersion":"100","annotations":{"aiops.example.com/owned-init-containers":"model-preload"}},"spec":{"template":{"spec":{"initContainers":[{"name":"model-preload","image":"loader:v2.1"}]}}}}"#)
     }
 
     @Test func sameStateAfterTheServerDefaultedItNeedsNoPatch() throws {
@@ -62,7 +65,9 @@ struct WarmupPlanTests {
         #expect(plan.changes == [.update("model-preload")])
         #expect(plan.desiredInitContainers == [usersOwn, .object(newer)])
         #expect(!plan.changesAnnotation)
-        #expect(plan.patch?["metadata"]?["annotations"] == nil)
+        // The whole owned state, every time: what an apply leaves out, it gives up.
+        #expect(plan.patch?["metadata"]?["annotations"] == [annotation: "model-preload"])
+        #expect(plan.patch?["spec"]?["template"]?["spec"]?["initContainers"] == [.object(newer)])
     }
 
     @Test func removingFromThePoolRemovesFromTheDeploymentAndClearsTheAnnotation() throws {
@@ -70,7 +75,8 @@ struct WarmupPlanTests {
         let plan = WarmupPlan.plan(WarmupStrategy(), for: applied)
         #expect(plan.changes == [.remove("model-preload")])
         #expect(plan.desiredInitContainers == [usersOwn])
-        #expect(plan.patch?["metadata"]?["annotations"]?[annotation] == .null)
+        // An apply that names neither: the API server drops what this manager applied before.
+        #expect(plan.patch == ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "model", "namespace": "ns", "resourceVersion": "100"]])
     }
 
     @Test func nameClashWithAContainerTheOperatorDoesNotOwnMeansNoPatch() throws {
@@ -86,11 +92,20 @@ struct WarmupPlanTests {
         #expect(plan.clashes == ["server"])
     }
 
-    @Test func ownedContainerOutOfPlaceIsReordered() throws {
+    @Test func ownedContainersOutOfTheirOrderAreReordered() throws {
+        let second: JSONObject = ["name": "warm-cache", "image": "cache:1"]
+        let applied = deployment(initContainers: [usersOwn, asStored(second), asStored(preload)], owned: "model-preload,warm-cache")
+        let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [preload, second]), for: applied)
+        #expect(plan.changes == [.reorder])
+        #expect(plan.patch?["spec"]?["template"]?["spec"]?["initContainers"] == [.object(preload), .object(second)])
+    }
+
+    @Test func anOwnedContainerBeforeTheWorkloadsOwnStaysThere() throws {
+        // An apply orders only the elements it names: where the workload's own stand is their owner's.
         let applied = deployment(initContainers: [asStored(preload), usersOwn], owned: "model-preload")
         let plan = WarmupPlan.plan(WarmupStrategy(initContainers: [preload]), for: applied)
-        #expect(plan.changes == [.reorder])
-        #expect(plan.desiredInitContainers.map { $0["name"]?.stringValue } == ["fetch-config", "model-preload"])
+        #expect(plan.changes.isEmpty)
+        #expect(plan.patch == nil)
     }
 
     @Test func ownedContainerRemovedByHandIsAddedBack() throws {

@@ -176,8 +176,8 @@ struct EndToEndTests {
         #expect(r.stdout.contains("Note      no --deployment given: assumed Deployment default/llm-finetune-v3 at minReplicas (2) with all replicas ready"))
         #expect(r.stdout.contains("Decision  Scale up 2 -> 6 (ScaleUpRule)"))
         #expect(r.stdout.contains("P90=150ms < 200ms: true, gpu.util=91% > 85%: true"))
-        #expect(r.stdout.contains("1. PATCH /apis/apps/v1/namespaces/default/deployments/llm-finetune-v3   [warmup template]"))
-        #expect(r.stdout.contains("2. PATCH /apis/apps/v1/namespaces/default/deployments/llm-finetune-v3/scale   [scale]"))
+        #expect(r.stdout.contains("1. PATCH /apis/apps/v1/namespaces/default/deployments/llm-finetune-v3?fieldManager=eip-operator&force=true   [warmup template]"))
+        #expect(r.stdout.contains("2. PATCH /apis/apps/v1/namespaces/default/deployments/llm-finetune-v3/scale?fieldManager=eip-operator   [scale]"))
         #expect(r.stdout.hasSuffix("Dry run: nothing was written.\n"))
     }
 
@@ -194,7 +194,7 @@ struct EndToEndTests {
         // The pre-pull DaemonSet it would create: the pool's images, the Deployment's placement.
         let daemonSet = try #require(writes[2]["body"])
         #expect(writes[2]["method"] == "POST")
-        #expect(writes[2]["path"] == "/apis/apps/v1/namespaces/inference/daemonsets")
+        #expect(writes[2]["path"] == "/apis/apps/v1/namespaces/inference/daemonsets?fieldManager=eip-operator")
         #expect(daemonSet["metadata"]?["name"] == "bert-base-prepull")
         let podSpec = daemonSet["spec"]?["template"]?["spec"]
         #expect(podSpec?["initContainers"]?.arrayValue?.map { $0["image"]?.stringValue ?? "" }
@@ -202,12 +202,16 @@ struct EndToEndTests {
         #expect(podSpec?["nodeSelector"] == ["nvidia.com/gpu.present": "true"])
         #expect(podSpec?["tolerations"]?.arrayValue?.first?["key"] == "nvidia.com/gpu")
         #expect(value["warmup"]?["prePull"]?.stringValue?.hasPrefix("create DaemonSet bert-base-prepull to pull nvcr.io/nvidia/tritonserver:24.01-py3") == true)
-        // The template patch keeps the Deployment's own init container first. A manifest carries no
-        // resourceVersion, so there is none to guard with (a live Deployment has one; see the warmup tests).
+        // The template write is a server-side apply naming only the operator's init container (the
+        // Deployment's own `fetch-config` is not its to name). A manifest carries no resourceVersion,
+        // so there is none to guard with (a live Deployment has one; see the warmup tests).
+        #expect(writes.first?["path"] == "/apis/apps/v1/namespaces/inference/deployments/bert-triton?fieldManager=eip-operator&force=true")
+        #expect(writes.first?["contentType"] == "application/apply-patch+yaml")
         let patch = try #require(writes.first?["body"])
         #expect(patch["metadata"]?["resourceVersion"] == nil)
+        #expect(patch["kind"] == "Deployment" && patch["apiVersion"] == "apps/v1")
         let names = patch["spec"]?["template"]?["spec"]?["initContainers"]?.arrayValue?.map { $0["name"]?.stringValue }
-        #expect(names == ["fetch-config", "model-preload"])
+        #expect(names == ["model-preload"])
     }
 
     @Test func dryRunYAMLParsesBackToTheJSON() throws {

@@ -38,8 +38,8 @@ struct LLMServingTests {
         let r = try Eipctl.run(["reconcile", "--dry-run", "-f", sample, "--metrics", "waiting=20,kv_cache=50%,ttft=300ms", now])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("Target    LeaderWorkerSet serving/llama-70b: 1 replicas, 1 ready (assumed)"), "\(r.stdout)")
-        #expect(r.stdout.contains("PATCH /apis/leaderworkerset.x-k8s.io/v1/namespaces/serving/leaderworkersets/llama-70b/scale   [scale]"))
-        #expect(r.stdout.contains("PATCH /apis/leaderworkerset.x-k8s.io/v1/namespaces/serving/leaderworkersets/llama-70b   [warmup template]"))
+        #expect(r.stdout.contains("PATCH /apis/leaderworkerset.x-k8s.io/v1/namespaces/serving/leaderworkersets/llama-70b/scale?fieldManager=eip-operator   [scale]"))
+        #expect(r.stdout.contains("PATCH /apis/leaderworkerset.x-k8s.io/v1/namespaces/serving/leaderworkersets/llama-70b?fieldManager=eip-operator&force=true   [warmup template]"))
 
         // Given as a manifest: two groups asked for, one ready (its status), a leader template of its own.
         let tmp = try TemporaryDirectory()
@@ -107,7 +107,7 @@ struct LLMServingTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("Target    ModelServer vision/resnet: 2 replicas, 2 ready"), "\(r.stdout)")
         #expect(r.stdout.contains("Warmup    refused: ModelServer resnet has no pod template at a path the operator knows"))
-        #expect(r.stdout.contains("1. PATCH /apis/inference.example.com/v1/namespaces/vision/modelservers/resnet/scale   [scale]"))
+        #expect(r.stdout.contains("1. PATCH /apis/inference.example.com/v1/namespaces/vision/modelservers/resnet/scale?fieldManager=eip-operator   [scale]"))
     }
 
     @Test(arguments: [

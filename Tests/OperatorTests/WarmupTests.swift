@@ -85,8 +85,9 @@ struct WarmupTests {
         try await f.createDeployment("model", replicas: 2)
         try await f.createPool("pool", target: "model", initContainers: [preloader])
         #expect(await f.eventually { await f.initContainers().count == 1 })
-        // Someone labels the Deployment while the pool's init container changes; the operator's
-        // template patch carries the resourceVersion it read: a 409 and a retry, never a lost label.
+        // Someone labels the Deployment while the pool's init container changes: the operator's
+        // apply names only its own fields, so the label survives whichever write lands first (a
+        // stale apply is refused on its resourceVersion and redone from the new one).
         f.emulator.inject(Fault(verb: "patch", pathPrefix: "/apis/apps/v1/namespaces/default/deployments/model", delaySeconds: 0.3, count: 1))
         async let edit: Void = {
             try? await Task.sleep(nanoseconds: 100_000_000)
@@ -96,7 +97,6 @@ struct WarmupTests {
         await edit
         #expect(await f.eventually { await f.initContainers().first?["image"] == "loader:9" })
         #expect(await f.deployment()?["metadata"]?["labels"]?["team"] == "search")
-        #expect(f.emulator.requests.contains { $0.method == "PATCH" && $0.status == 409 }, "the stale template patch was refused, then redone")
     }
 
     @Test func aNameClashIsAConditionAndAnEventAndNoWrite() async throws {

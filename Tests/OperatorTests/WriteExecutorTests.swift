@@ -30,29 +30,32 @@ struct WriteExecutorTests {
             let r = WriteExecutor.request(for: intent)
             return (r.method, r.path, r.contentType, r.body)
         }
-        let template = request(.patchTemplate(target: model, patch: ["metadata": ["resourceVersion": "7"]], basedOn: "7"))
-        #expect(template.0 == "PATCH" && template.1 == "/apis/apps/v1/namespaces/ns/deployments/model")
-        #expect(template.2 == "application/merge-patch+json" && template.3 == ["metadata": ["resourceVersion": "7"]])
+        let configuration: JSONValue = ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "model", "resourceVersion": "7"]]
+        let template = request(.patchTemplate(target: model, patch: configuration, basedOn: "7"))
+        #expect(template.0 == "PATCH" && template.1 == "/apis/apps/v1/namespaces/ns/deployments/model?fieldManager=eip-operator&force=true")
+        #expect(template.2 == "application/apply-patch+yaml" && template.3 == configuration, "server-side apply, JSON being YAML")
         let scale = request(.scale(target: model, replicas: 6, basedOn: "7"))
-        #expect(scale.0 == "PATCH" && scale.1 == "/apis/apps/v1/namespaces/ns/deployments/model/scale" && scale.3 == ["spec": ["replicas": 6]])
+        #expect(scale.0 == "PATCH" && scale.1 == "/apis/apps/v1/namespaces/ns/deployments/model/scale?fieldManager=eip-operator")
+        #expect(scale.2 == "application/merge-patch+json" && scale.3 == ["spec": ["replicas": 6]])
         let daemonSet = ObjectKey(namespace: "ns", name: "pool-prepull")
         let create = request(.prePull(daemonSet: daemonSet, .create(["kind": "DaemonSet"]), basedOn: nil))
-        #expect(create.0 == "POST" && create.1 == "/apis/apps/v1/namespaces/ns/daemonsets" && create.2 == "application/json")
+        #expect(create.0 == "POST" && create.1 == "/apis/apps/v1/namespaces/ns/daemonsets?fieldManager=eip-operator" && create.2 == "application/json")
         let replace = request(.prePull(daemonSet: daemonSet, .replace(["kind": "DaemonSet"]), basedOn: "3"))
-        #expect(replace.0 == "PUT" && replace.1 == "/apis/apps/v1/namespaces/ns/daemonsets/pool-prepull")
+        #expect(replace.0 == "PUT" && replace.1 == "/apis/apps/v1/namespaces/ns/daemonsets/pool-prepull?fieldManager=eip-operator")
         let delete = request(.prePull(daemonSet: daemonSet, .delete, basedOn: "3"))
         #expect(delete.0 == "DELETE" && delete.3?["propagationPolicy"] == "Background")
         let finalizers = request(.finalizers(pool: pool, ["a/b"], basedOn: "9"))
-        #expect(finalizers.1 == "/apis/aiops.example.com/v1alpha2/namespaces/ns/elasticinferencepools/pool")
+        #expect(finalizers.1 == "/apis/aiops.example.com/v1alpha2/namespaces/ns/elasticinferencepools/pool?fieldManager=eip-operator")
         #expect(finalizers.3 == ["metadata": ["finalizers": ["a/b"], "resourceVersion": "9"]])
         let status = request(.status(pool: pool, fields: ["desiredReplicas": 6], basedOn: "9"))
-        #expect(status.1 == "/apis/aiops.example.com/v1alpha2/namespaces/ns/elasticinferencepools/pool/status" && status.3 == ["status": ["desiredReplicas": 6]])
+        #expect(status.1 == "/apis/aiops.example.com/v1alpha2/namespaces/ns/elasticinferencepools/pool/status?fieldManager=eip-operator")
+        #expect(status.3 == ["status": ["desiredReplicas": 6]])
     }
 
     @Test func namesAreEscapedNeverSpliced() {
         let odd = ObjectKey(namespace: "ns", name: "a/../../b?c")
         #expect(WriteExecutor.request(for: .scale(target: odd, replicas: 1, basedOn: nil)).path
-                == "/apis/apps/v1/namespaces/ns/deployments/a%2F..%2F..%2Fb%3Fc/scale")
+                == "/apis/apps/v1/namespaces/ns/deployments/a%2F..%2F..%2Fb%3Fc/scale?fieldManager=eip-operator")
     }
 
     /// A Deployment created for a test, and the resourceVersion it was created at.

@@ -2,7 +2,8 @@ import JSON
 
 /// How the target's pod templates must change to carry the pool's warmup init containers (SPEC §5),
 /// computed without I/O. The operator owns only the init containers its annotation lists: it adds,
-/// changes and removes those, places them after the workload's own, and never touches the rest.
+/// changes and removes those (through server-side apply, so it names nothing else), places new
+/// ones after the workload's own, and never touches the rest.
 public struct WarmupPlan: Sendable, Hashable {
     /// One change to an owned init container, for explanations.
     public enum Change: Sendable, Hashable, CustomStringConvertible {
@@ -30,9 +31,14 @@ public struct WarmupPlan: Sendable, Hashable {
     public var changesTemplate: Bool { !changes.isEmpty }
     /// True when only the ownership annotation is out of date (no roll).
     public let changesAnnotation: Bool
-    /// The JSON merge patch to send to the Deployment, nil when nothing is to change or there is a clash.
-    /// It carries `metadata.resourceVersion`, so the API server refuses it with 409 Conflict if the
-    /// Deployment changed since it was read: nobody else's edit is lost.
+    /// The server-side apply configuration to send to the workload (as field manager
+    /// ``Defaults/fieldManager``), nil when nothing is to change or there is a clash. It names only
+    /// what the operator owns: its ownership annotation and, in every pod template, its init
+    /// containers (by name); so the API server merges them into the object and leaves every other
+    /// field as it is, and drops the ones the operator applied before and no longer names (a
+    /// configuration with neither takes them all out). It carries `metadata.resourceVersion`, so
+    /// the API server refuses it with 409 Conflict if the workload changed since it was read: the
+    /// clash check (never take a name someone else uses) holds at write time.
     public let patch: JSONValue?
 
     /// Why warmup cannot be applied to the target: its kind has no pod template at a path the
@@ -63,8 +69,7 @@ public struct WarmupPlan: Sendable, Hashable {
         var clashes: [String] = []
         var changes: [Change] = []
         var firstDesired: [JSONValue]?
-        var specs: [(path: [String], initContainers: [JSONValue])] = []
-        for (path, template) in templates {
+        for (_, template) in templates {
             let spec = template["spec"]?.objectValue ?? JSONObject()
             let current = spec["initContainers"]?.arrayValue ?? []
             // A pool container may not take a name the template uses for a container the operator does not own.
@@ -84,10 +89,9 @@ public struct WarmupPlan: Sendable, Hashable {
                 }
             }
             for n in current.map(name) where owned.contains(n) && !wanted.contains(n) { here.append(.remove(n)) }
-            // Owned containers compare equal one by one and the others are copied as they are, so what
-            // is left to differ is their order.
-            if here.isEmpty, current.map(name) != desired.map(name) { here.append(.reorder) }
-            if !here.isEmpty { specs.append((path, desired)) }
+            // Owned containers compare equal one by one, so what is left to differ is their order among
+            // themselves (an apply orders the elements it names; where the workload's own stand is theirs).
+            if here.isEmpty, current.map(name).filter(wanted.contains) != wanted { here.append(.reorder) }
             for change in here where !changes.contains(change) { changes.append(change) }
         }
         let desired = firstDesired ?? []
@@ -99,20 +103,24 @@ public struct WarmupPlan: Sendable, Hashable {
             return WarmupPlan(desiredInitContainers: desired, desiredOwnedNames: wanted, clashes: clashes,
                               changes: clashes.isEmpty ? changes : [], changesAnnotation: clashes.isEmpty && changesAnnotation, patch: nil, refused: nil)
         }
-        var metadata = JSONObject()
+        return WarmupPlan(desiredInitContainers: desired, desiredOwnedNames: wanted, clashes: [], changes: changes, changesAnnotation: changesAnnotation,
+                          patch: applyConfiguration(warmup, annotation: annotationWanted, templates: templates.map(\.path), of: target), refused: nil)
+    }
+
+    /// The apply configuration naming what the operator owns in `target`: the annotation (when
+    /// any) and `warmup`'s init containers in each template at `templates` (none: those it applied
+    /// before are dropped). `apiVersion`, `kind` and `metadata.name` identify the object, as an
+    /// apply body must.
+    static func applyConfiguration(_ warmup: WarmupStrategy, annotation: String?, templates: [[String]], of target: WorkloadView) -> JSONValue {
+        var metadata: JSONObject = ["name": .string(target.name), "namespace": .string(target.namespace)]
         if let rv = target.resourceVersion { metadata["resourceVersion"] = .string(rv) }
-        if changesAnnotation {
-            metadata["annotations"] = .object(JSONObject([(Defaults.ownedInitContainersAnnotation, annotationWanted.map(JSONValue.string) ?? .null)]))
+        if let annotation { metadata["annotations"] = .object(JSONObject([(Defaults.ownedInitContainersAnnotation, .string(annotation))])) }
+        var configuration: JSONObject = ["apiVersion": .string(target.kind.apiVersion), "kind": .string(target.kind.kind), "metadata": .object(metadata)]
+        guard !warmup.initContainers.isEmpty else { return .object(configuration) }
+        for path in templates {
+            configuration = setting(path + ["spec", "initContainers"], to: .array(warmup.initContainers.map(JSONValue.object)), in: configuration)
         }
-        var patch = JSONObject()
-        patch["metadata"] = .object(metadata)
-        // A merge patch replaces each whole list; each list holds the template's own init containers
-        // exactly as read, and the resourceVersion guards against a concurrent edit.
-        for (path, initContainers) in specs {
-            patch = Self.setting(path + ["spec", "initContainers"], to: .array(initContainers), in: patch)
-        }
-        return WarmupPlan(desiredInitContainers: desired, desiredOwnedNames: wanted, clashes: [], changes: changes,
-                          changesAnnotation: changesAnnotation, patch: .object(patch), refused: nil)
+        return .object(configuration)
     }
 
     /// `object` with `value` at `path`, making the objects on the way.

@@ -179,26 +179,37 @@ public final class WriteExecutor: Sendable {
     /// Writes the fence refused so far.
     public var refusedByFence: Int { fenced.withLock { $0 } }
 
-    /// The request an intent stands for: its resource, verb, patch type and body.
+    /// The request an intent stands for: its resource, verb, patch type and body. Every write names
+    /// the operator's field manager (``Defaults/fieldManager``), so `managedFields` shows what it owns:
+    /// - the warmup's template edits are a **server-side apply** with `force=true`: the init containers
+    ///   and annotation are the pool's to declare (the operator never takes a name the workload uses
+    ///   for its own, ``WarmupPlan/clashes``), so a conflict on them is someone's hand edit the pool
+    ///   must win, as the API documentation advises controllers ("Using Server-Side Apply in a
+    ///   controller"); the body's resourceVersion keeps the clash check true at write time;
+    /// - `spec.replicas` through `scale`, the finalizer and the status are `Update`s (merge patches),
+    ///   as kube-controller-manager's HPA writes `scale`: they take the field and never conflict.
     public static func request(for intent: WriteIntent) -> KubeRequest {
+        var request: KubeRequest
         switch intent {
-        case .patchTemplate(let target, let patch, _, let resource):
-            return .patch(resource, namespace: target.namespace, name: target.name, .merge(patch))
+        case .patchTemplate(let target, let configuration, _, let resource):
+            return .patch(resource, namespace: target.namespace, name: target.name, .apply(configuration, fieldManager: Defaults.fieldManager, force: true))
         case .scale(let target, let replicas, _, let resource):
-            return .scale(resource, namespace: target.namespace, name: target.name, replicas: replicas)
+            request = .scale(resource, namespace: target.namespace, name: target.name, replicas: replicas)
         case .prePull(let daemonSet, .create(let object), _):
-            return .create(.daemonSets, namespace: daemonSet.namespace, object)
+            request = .create(.daemonSets, namespace: daemonSet.namespace, object)
         case .prePull(let daemonSet, .replace(let object), _):
-            return .update(.daemonSets, namespace: daemonSet.namespace, name: daemonSet.name, object)
+            request = .update(.daemonSets, namespace: daemonSet.namespace, name: daemonSet.name, object)
         case .prePull(let daemonSet, .delete, _):
             return .delete(.daemonSets, namespace: daemonSet.namespace, name: daemonSet.name, propagation: .background)
         case .finalizers(let pool, let finalizers, let resourceVersion):
             var metadata: JSONObject = ["finalizers": .array(finalizers.map(JSONValue.string))]
             if let resourceVersion { metadata["resourceVersion"] = .string(resourceVersion) }
-            return .patch(.elasticInferencePools, namespace: pool.namespace, name: pool.name, .merge(["metadata": .object(metadata)]))
+            request = .patch(.elasticInferencePools, namespace: pool.namespace, name: pool.name, .merge(["metadata": .object(metadata)]))
         case .status(let pool, let fields, _):
-            return .patch(.elasticInferencePools, namespace: pool.namespace, name: pool.name, .merge(["status": .object(fields)]), subresource: "status")
+            request = .patch(.elasticInferencePools, namespace: pool.namespace, name: pool.name, .merge(["status": .object(fields)]), subresource: "status")
         }
+        request.query.append(KubeRequest.QueryItem("fieldManager", Defaults.fieldManager))
+        return request
     }
 }
 
