@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 import Testing
 
@@ -133,5 +134,57 @@ struct ServerSideApplyTests {
         let fresh = apply(cluster, configuration(["initContainers": [["name": "warm", "image": "x"]]], metadata: ["resourceVersion": current]), manager: "op")
         #expect(fresh.status == 200)
         #expect(fresh.json["metadata"]?["labels"]?["team"] == "search")
+    }
+}
+
+/// What kubectl 1.37 shows and says of field ownership against the emulator: a GitOps tool's apply
+/// (its own field manager) beside the operator's (eip-operator: apply of init containers, /scale).
+@Suite("Field ownership through kubectl", .runsOnOwnThreads, .enabled(if: FileManager.default.isExecutableFile(atPath: kubectlPath),
+                                                                    "kubectl not installed (scripts/install-kubectl.sh)"))
+struct FieldOwnershipKubectlTests {
+    static func manifest(replicas: Int?) -> String {
+        """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: default}
+        spec:
+        \(replicas.map { "  replicas: \($0)\n" } ?? "")  selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+              - {name: server, image: "triton:24.01"}
+        """
+    }
+
+    @Test func aGitOpsApplyAndTheOperatorsWritesOwnTheirOwnFields() throws {
+        let s = try KubectlSession()
+        #expect(s.kubectl("apply", "--server-side", "--field-manager=gitops", "-f", "-", stdin: Self.manifest(replicas: 2)).status == 0)
+        // The operator: its init container by apply, the replicas through /scale.
+        let applied = s.cluster.request("PATCH", deployments + "/web?fieldManager=eip-operator&force=true", contentType: "application/apply-patch+yaml",
+                                        rawBody: #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"template":{"spec":{"initContainers":[{"name":"warm","image":"loader:1"}]}}}}"#)
+        #expect(applied.status == 200)
+        #expect(s.cluster.request("PATCH", deployments + "/web/scale?fieldManager=eip-operator", ["spec": ["replicas": 5]],
+                                  contentType: "application/merge-patch+json").status == 200)
+
+        // kubectl hides managedFields unless asked, and reads them when asked.
+        #expect(!s.kubectl("get", "deploy", "web", "-o", "yaml").stdout.contains("managedFields"))
+        let shown = s.kubectl("get", "deploy", "web", "-o", "yaml", "--show-managed-fields").stdout
+        #expect(shown.contains("manager: gitops") && shown.contains("manager: eip-operator") && shown.contains("subresource: scale"), "\(shown)")
+        let managers = s.kubectl("get", "deploy", "web", "-o", #"jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation}/{.subresource};{end}"#).stdout
+        #expect(managers == "eip-operator/Apply/;gitops/Apply/;eip-operator/Update/scale;", "\(managers)")
+
+        // Git still saying replicas: 2 is a conflict with the operator's scale, worded as kubectl words it.
+        let fight = s.kubectl("apply", "--server-side", "--field-manager=gitops", "-f", "-", stdin: Self.manifest(replicas: 2))
+        #expect(fight.status != 0)
+        #expect(fight.stderr.contains(#"Apply failed with 1 conflict: conflict with "eip-operator" with subresource "scale" using apps/v1: .spec.replicas"#), "\(fight.stderr)")
+        #expect(fight.stderr.contains("--force-conflicts"))
+        // Without replicas in Git: applied cleanly, the operator's replicas and init container stay.
+        let clean = s.kubectl("apply", "--server-side", "--field-manager=gitops", "-f", "-", stdin: Self.manifest(replicas: nil))
+        #expect(clean.stdout == "deployment.apps/web serverside-applied\n", "\(clean.stderr)")
+        #expect(s.kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.initContainers[*].name}").stdout == "5 warm")
+        // --force-conflicts takes replicas back (what Flux's forced apply does with replicas left in Git).
+        #expect(s.kubectl("apply", "--server-side", "--field-manager=gitops", "--force-conflicts", "-f", "-", stdin: Self.manifest(replicas: 2)).status == 0)
+        #expect(s.kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.initContainers[*].name}").stdout == "2 warm")
     }
 }

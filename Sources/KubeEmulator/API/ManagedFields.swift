@@ -88,7 +88,10 @@ struct ManagedFields {
     static func recordUpdate(_ type: ResourceType, old: JSONObject?, new: JSONObject, by manager: FieldManager, at time: String) -> JSONObject {
         let (changed, removed) = FieldSet.changes(from: old.map { ownable($0, type, subresource: manager.subresource) } ?? JSONObject(),
                                                   to: ownable(new, type, subresource: manager.subresource))
-        var managed = ManagedFields(of: old ?? new)
+        // A client may set the list itself (kubectl's client-side to server-side apply upgrade does):
+        // a list that differs from the stored one replaces it, an empty one clears it.
+        let sent = new["metadata"]?["managedFields"]
+        var managed = ManagedFields(of: sent != nil && sent != old?["metadata"]?["managedFields"] ? new : old ?? new)
         if !changed.isEmpty || !removed.isEmpty {
             let writer = Entry(manager: manager.name, operation: "Update", apiVersion: type.apiVersion, time: time,
                                subresource: manager.subresource, fields: [])

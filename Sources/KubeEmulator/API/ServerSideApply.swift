@@ -50,7 +50,9 @@ enum ServerSideApply {
                     conflicts.append((i, path))
                 }
             }
-            if !conflicts.isEmpty && !force { throw conflictError(conflicts.map { (managed.entries[$0.entry], $0.path) }) }
+            if !conflicts.isEmpty && !force && !upgradesClientSideApply(manager, conflicts.map(\.path), current, type) {
+                throw conflictError(conflicts.map { (managed.entries[$0.entry], $0.path) })
+            }
             for conflict in conflicts { managed.entries[conflict.entry].fields.remove(conflict.path) }
 
             // What it applied before and no longer applies goes, unless someone else owns it.
@@ -58,6 +60,9 @@ enum ServerSideApply {
             for (i, other) in managed.entries.enumerated() where i != mine { owned.formUnion(other.fields) }
             merged = FieldSet.removing(abandoned(lastApplied.subtracting(applied), owned: owned), from: merged)
 
+            if manager == kubectlManager, current["metadata"]?["annotations"]?[lastAppliedAnnotation] != nil {
+                merged = keepingLastApplied(document, in: merged)
+            }
             if let mine { managed.entries[mine] = entry } else { managed.entries.append(entry) }
             merged = managed.stored(in: merged)
             // The applied resourceVersion stays, so that a stale one is refused (409) as on an update.
@@ -67,6 +72,36 @@ enum ServerSideApply {
             return try ObjectSemantics.merge(type, current: current, incoming: merged, subresource: subresource)
         }
         return (200, .object(object))
+    }
+
+    /// `kubectl apply --server-side`'s own field manager, and the annotation client-side apply keeps.
+    static let kubectlManager = "kubectl", lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+    /// The upgrade from client-side apply (the API server's `lastAppliedManager`): an apply by
+    /// `kubectl` whose conflicts are all fields of the object's last-applied configuration takes
+    /// them without `force`, as the same user applied them before, client-side.
+    private static func upgradesClientSideApply(_ manager: String, _ conflicts: [FieldPath], _ live: JSONObject, _ type: ResourceType) -> Bool {
+        guard manager == kubectlManager, let text = live["metadata"]?["annotations"]?[lastAppliedAnnotation]?.stringValue,
+              let lastApplied = try? JSONValue(parsing: Array(text.utf8)).objectValue else { return false }
+        return Set(conflicts).isSubset(of: FieldSet.leaves(ManagedFields.ownable(lastApplied, type, subresource: nil)))
+    }
+
+    /// `object` with its last-applied configuration set to what `kubectl` applied server-side (the
+    /// API server's `lastAppliedUpdater`), so that a later client-side apply starts from it.
+    private static func keepingLastApplied(_ document: JSONObject, in object: JSONObject) -> JSONObject {
+        var applied = document
+        var appliedMetadata = applied["metadata"]?.objectValue ?? JSONObject()
+        var appliedAnnotations = appliedMetadata["annotations"]?.objectValue ?? JSONObject()
+        appliedAnnotations[lastAppliedAnnotation] = nil
+        appliedMetadata["annotations"] = appliedAnnotations.isEmpty ? nil : .object(appliedAnnotations)
+        applied["metadata"] = .object(appliedMetadata)
+        var result = object
+        var metadata = result["metadata"]?.objectValue ?? JSONObject()
+        var annotations = metadata["annotations"]?.objectValue ?? JSONObject()
+        annotations[lastAppliedAnnotation] = .string(JSONValue.object(applied).compactText)
+        metadata["annotations"] = .object(annotations)
+        result["metadata"] = .object(metadata)
+        return result
     }
 
     /// The fields to remove of those `dropped`: an element stays (with its key fields) while anyone
