@@ -134,6 +134,11 @@ struct ServerSideApplyTests {
         let fresh = apply(cluster, configuration(["initContainers": [["name": "warm", "image": "x"]]], metadata: ["resourceVersion": current]), manager: "op")
         #expect(fresh.status == 200)
         #expect(fresh.json["metadata"]?["labels"]?["team"] == "search")
+        // An apply is an upsert, but not with a resourceVersion: a workload deleted meanwhile is not recreated.
+        _ = cluster.request("DELETE", Self.web)
+        let gone = apply(cluster, configuration(["initContainers": [["name": "warm", "image": "x"]]], metadata: ["resourceVersion": current]), manager: "op")
+        #expect((400..<500).contains(gone.status), "\(gone.text)")
+        #expect(cluster.get(Self.web).status == 404)
     }
 }
 

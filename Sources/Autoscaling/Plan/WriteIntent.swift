@@ -9,10 +9,11 @@ import JSON
 /// repeat of a write it has already made from the same version (a cache that has not caught up
 /// with our own write yet), and does not send it twice.
 public enum WriteIntent: Sendable, Hashable {
-    /// Merge-patch the target workload's init containers and ownership annotation (SPEC §5). The
-    /// patch carries `metadata.resourceVersion` = `basedOn`, so the API server refuses it (409) if
-    /// someone changed the workload since it was read: nobody else's edit is lost. `resource`: the
-    /// workload's (a Deployment's by default).
+    /// Server-side apply of the target workload's init containers and ownership annotation (SPEC §5;
+    /// `patch` is ``WarmupPlan/patch``, the apply configuration naming only what the operator owns,
+    /// so nobody else's fields are touched). It carries `metadata.resourceVersion` = `basedOn`, so the
+    /// API server refuses it (409) if the workload changed since it was read, and a workload deleted
+    /// meanwhile is not created from it. `resource`: the workload's (a Deployment's by default).
     case patchTemplate(target: ObjectKey, patch: JSONValue, basedOn: String?, resource: ResourceRef = .deployments)
     /// Set the workload's replicas through its `scale` subresource, as `kubectl scale` (and HPA) do,
     /// whatever its kind. `resource`: the workload's (a Deployment's by default).
