@@ -66,6 +66,11 @@ struct ServerSideApplyTests {
                                              metadata: ["annotations": ["owned": "warm"]]), manager: "op")
         let applied = try #require(entry(r.json, "op", "Apply"))
         #expect(applied["apiVersion"] == "apps/v1" && applied["fieldsType"] == "FieldsV1" && applied["time"]?.stringValue?.hasSuffix("Z") == true)
+        // The same apply again changes nothing: no write, no new resourceVersion, the same time.
+        let again = apply(cluster, configuration(["initContainers": [["name": "warm", "image": "loader:1"]]],
+                                                 metadata: ["annotations": ["owned": "warm"]]), manager: "op")
+        #expect(again.json["metadata"]?["resourceVersion"] == r.json["metadata"]?["resourceVersion"])
+        #expect(entry(again.json, "op", "Apply")?["time"] == applied["time"])
         #expect(applied["fieldsV1"] == [
             "f:metadata": ["f:annotations": ["f:owned": [:]]],
             "f:spec": ["f:template": ["f:spec": ["f:initContainers": [#"k:{"name":"warm"}"#: [".": [:], "f:image": [:], "f:name": [:]]]]]],

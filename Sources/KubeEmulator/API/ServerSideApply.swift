@@ -63,7 +63,11 @@ enum ServerSideApply {
             if manager == kubectlManager, current["metadata"]?["annotations"]?[lastAppliedAnnotation] != nil {
                 merged = keepingLastApplied(document, in: merged)
             }
-            if let mine { managed.entries[mine] = entry } else { managed.entries.append(entry) }
+            // An apply that changes nothing writes nothing: its entry keeps its time (the field manager
+            // stamps a time only on an object it changed), so no new resourceVersion and no watch event.
+            var applier = entry
+            if merged == current, let mine { applier.time = managed.entries[mine].time }
+            if let mine { managed.entries[mine] = applier } else { managed.entries.append(applier) }
             merged = managed.stored(in: merged)
             // The applied resourceVersion stays, so that a stale one is refused (409) as on an update.
             var metadata = merged["metadata"]?.objectValue ?? JSONObject()
