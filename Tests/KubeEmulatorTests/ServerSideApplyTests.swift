@@ -197,4 +197,21 @@ struct FieldOwnershipKubectlTests {
         #expect(s.kubectl("apply", "--server-side", "--field-manager=gitops", "--force-conflicts", "-f", "-", stdin: Self.manifest(replicas: 2)).status == 0)
         #expect(s.kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.initContainers[*].name}").stdout == "2 warm")
     }
+
+    @Test func kubectlMovesAClientSideAppliedObjectToServerSideApplyWithoutConflicts() throws {
+        let s = try KubectlSession()
+        #expect(s.kubectl("apply", "-f", "-", stdin: Self.manifest(replicas: 2)).status == 0)
+        let before = s.kubectl("get", "deploy", "web", "-o", #"jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation};{end}"#).stdout
+        #expect(before == "kubectl-client-side-apply/Update;")
+        // replicas changes and is owned by kubectl-client-side-apply, but it is in the last-applied
+        // configuration: the API server lets kubectl (its own manager) take it without --force-conflicts.
+        let upgraded = s.kubectl("apply", "--server-side", "-f", "-", stdin: Self.manifest(replicas: 3))
+        #expect(upgraded.stdout == "deployment.apps/web serverside-applied\n", "\(upgraded.stderr)")
+        #expect(s.kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.replicas}").stdout == "3")
+        let after = s.kubectl("get", "deploy", "web", "-o", #"jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation};{end}"#).stdout
+        #expect(after.hasPrefix("kubectl/Apply;"), "\(after)")
+        // Another manager gets no such pass.
+        let other = s.kubectl("apply", "--server-side", "--field-manager=gitops", "-f", "-", stdin: Self.manifest(replicas: 4))
+        #expect(other.status != 0 && other.stderr.contains(#"conflict with "kubectl": .spec.replicas"#), "\(other.stderr)")
+    }
 }
