@@ -19,7 +19,8 @@ public struct WarmupPlan: Sendable, Hashable {
         }
     }
 
-    /// The init containers the template should have.
+    /// The init containers the template should have: its own, then the pool's (where an apply puts
+    /// new ones; one that already stands before the workload's own stays there).
     public let desiredInitContainers: [JSONValue]
     /// The names the ownership annotation should list, in pool order.
     public let desiredOwnedNames: [String]
