@@ -45,8 +45,7 @@ struct FieldManagerTests {
         #expect(entry(deployment, Defaults.fieldManager, "Update", subresource: "scale")?["fieldsV1"] == ["f:spec": ["f:replicas": [:]]])
         #expect(entry(deployment, "kubectl-client-side-apply", "Update")?["fieldsV1"]?["f:spec"]?["f:replicas"] == nil)
         // The pool's status is the operator's too.
-        let pool = await f.pool("pool")
-        #expect(entry(pool, Defaults.fieldManager, "Update", subresource: "status")?["fieldsV1"]?["f:status"] != nil)
+        #expect(await f.eventually { entry(await f.pool("pool"), Defaults.fieldManager, "Update", subresource: "status")?["fieldsV1"]?["f:status"] != nil })
 
         // The user edits their own container; the pool's init container changes: both stand.
         try await send(f, .patch(.deployments, namespace: "default", name: "model",
