@@ -130,10 +130,12 @@ struct ProcessTests {
         #expect(op.logs.contains { $0["msg"] == "caches synced; reconciling" })
         let reconciled = op.logs.first { $0["msg"] == "reconciled" }
         #expect(reconciled?["namespace"] == "default")
-        #expect(reconciled?["pool"] == "pool")
-        #expect(reconciled?["reconcileID"]?.stringValue?.count == 8)
+        #expect(reconciled?["name"] == "pool")
+        #expect(reconciled?["controller"] == "elasticinferencepool")
+        #expect(reconciled?["reconcileID"]?.stringValue.flatMap(UUID.init(uuidString:)) != nil)
         #expect(reconciled?["level"] == "info")
-        #expect(reconciled?["time"] != nil)
+        #expect(reconciled?["logger"] == "eip-operator.controller.elasticinferencepool")
+        #expect(reconciled?["ts"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) != nil)
         let start = Date()
         op.process.interrupt()  // SIGINT
         kill(op.process.processIdentifier, SIGTERM)
