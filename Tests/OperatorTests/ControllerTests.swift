@@ -301,7 +301,7 @@ struct ControllerFaultTests {
         #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
         let scaleWrites = f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }
         #expect(scaleWrites.map(\.status) == [500, 200], "retried once, written once: \(scaleWrites.map(\.status))")
-        #expect(f.controller.telemetry.reconciles["error", default: 0] >= 1)
+        #expect(f.controller.telemetry.reconciles[.error, default: 0] >= 1)
         // And it stays converged: no further scale writes.
         await f.advance(by: .milliseconds(2500))
         #expect(f.emulator.requests.filter { $0.verb == "patch" && $0.path.hasSuffix("/deployments/model/scale") }.count == 2)
@@ -361,11 +361,11 @@ struct ControllerFaultTests {
         #expect(await f.eventually { await f.condition("pool", "Ready")?["status"] == "True" })
         _ = try await f.client.delete(.elasticInferencePools, namespace: "default", name: "pool")
         #expect(await f.eventually { f.controller.pools.get(namespace: "default", name: "pool") == nil })
-        let errors = f.controller.telemetry.reconciles["error", default: 0]
+        let errors = f.controller.telemetry.reconciles[.error, default: 0]
         f.emulator.clearRequests()
         await f.advance(by: .milliseconds(2500))
         #expect(f.emulator.requests.filter { $0.verb == "patch" }.isEmpty, "no writes for a pool that is gone")
-        #expect(f.controller.telemetry.reconciles["error", default: 0] == errors)
+        #expect(f.controller.telemetry.reconciles[.error, default: 0] == errors)
     }
 }
 

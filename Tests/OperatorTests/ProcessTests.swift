@@ -121,7 +121,7 @@ struct ProcessTests {
         #expect(await eventually { op.get("metrics", "/metrics").body.contains("controller_runtime_reconcile_total{controller=\"elasticinferencepool\",result=\"success\"}") })
         let metrics = op.get("metrics", "/metrics").body
         #expect(metrics.contains("# TYPE controller_runtime_reconcile_time_seconds histogram"))
-        #expect(metrics.contains("workqueue_depth{name=\"elasticinferencepool\"}"))
+        #expect(metrics.contains("workqueue_depth{controller=\"elasticinferencepool\",name=\"elasticinferencepool\"}"))
         #expect(metrics.contains("eip_pool_desired_replicas{namespace=\"default\",pool=\"pool\"} 2"))
         if let promtool {
             let check = run(promtool, ["check", "metrics"], stdin: metrics)

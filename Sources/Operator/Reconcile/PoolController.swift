@@ -71,7 +71,7 @@ public final class PoolController: Sendable {
         pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials, log: informerLog)
         daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator", log: informerLog)
         queue = WorkQueue(clock: clock)
-        let telemetry = ControllerMetrics()
+        let telemetry = ControllerMetrics(maxConcurrentReconciles: max(1, workers))
         self.telemetry = telemetry
         let writer = WriteExecutor(client: client, fence: fence, rateLimit: writeRateLimit, clock: clock)
         self.writer = writer
@@ -226,9 +226,10 @@ public final class PoolController: Sendable {
     private func work() async {
         while let key = await queue.next() {
             let started = clock.monotonicNow()
+            telemetry.reconcileStarted()
             let result = await reconciler.reconcile(key)
             let duration = clock.monotonicNow() - started
-            telemetry.recordReconcile(succeeded: result.error == nil, duration: duration)
+            telemetry.reconcileFinished(result.outcome, duration: duration)
             if let log {
                 var fields = Self.reconcileFields(key, reconcileID: UUID()) + [("duration", duration)]
                 if !result.writes.isEmpty { fields.append(("writes", result.writes.map(\.description).joined(separator: ","))) }
