@@ -30,6 +30,19 @@ struct ExpositionWriter {
     /// One sample of an integer value without labels.
     mutating func sample(_ name: String, _ value: Int) { sample(name, [], Double(value)) }
 
+    /// A family of at most one series: its header, and its sample under `labels` when there is a
+    /// value (none: the header alone, as for a process whose controller has not started).
+    mutating func family(_ name: String, _ type: String, _ help: String, _ labels: [Label], _ value: Double?) {
+        family(name, type, help)
+        if let value { sample(name, labels, value) }
+    }
+
+    /// A histogram family of at most one histogram, as ``family(_:_:_:_:_:)`` for one value.
+    mutating func family(_ name: String, _ help: String, _ labels: [Label], _ histogram: Histogram?) {
+        family(name, "histogram", help)
+        if let histogram { self.histogram(name, labels, histogram) }
+    }
+
     /// One histogram's series under `labels`, its `le` label last.
     mutating func histogram(_ name: String, _ labels: [Label], _ h: Histogram) {
         for (bound, count) in zip(h.bounds, h.counts) { sample("\(name)_bucket", labels + [("le", Self.number(bound))], count) }

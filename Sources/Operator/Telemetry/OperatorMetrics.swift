@@ -38,35 +38,28 @@ public enum OperatorMetrics {
         for (result, count) in (telemetry?.reconciles ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             w.sample("controller_runtime_reconcile_total", label + [("result", result.rawValue)], count)
         }
-        w.family("controller_runtime_reconcile_errors_total", "counter", "Total number of reconciliation errors per controller")
-        if let telemetry { w.sample("controller_runtime_reconcile_errors_total", label, telemetry.reconcileErrors) }
-        w.family("controller_runtime_reconcile_time_seconds", "histogram", "Length of time per reconciliation per controller")
-        if let telemetry { w.histogram("controller_runtime_reconcile_time_seconds", label, telemetry.reconcileDurations) }
-        w.family("controller_runtime_max_concurrent_reconciles", "gauge", "Maximum number of concurrent reconciles per controller")
-        if let telemetry { w.sample("controller_runtime_max_concurrent_reconciles", label, telemetry.maxConcurrentReconciles) }
-        w.family("controller_runtime_active_workers", "gauge", "Number of currently used workers per controller")
-        if let telemetry { w.sample("controller_runtime_active_workers", label, telemetry.activeWorkers) }
+        w.family("controller_runtime_reconcile_errors_total", "counter", "Total number of reconciliation errors per controller",
+                 label, telemetry.map { Double($0.reconcileErrors) })
+        w.family("controller_runtime_reconcile_time_seconds", "Length of time per reconciliation per controller", label, telemetry?.reconcileDurations)
+        w.family("controller_runtime_max_concurrent_reconciles", "gauge", "Maximum number of concurrent reconciles per controller",
+                 label, telemetry.map { Double($0.maxConcurrentReconciles) })
+        w.family("controller_runtime_active_workers", "gauge", "Number of currently used workers per controller", label, telemetry.map { Double($0.activeWorkers) })
     }
 
     /// client-go's work queue families, labelled as controller-runtime labels its queues.
     static func workQueueFamilies(_ controller: PoolController?, _ w: inout ExpositionWriter) {
         let labels = [("controller", PoolController.name), ("name", PoolController.name)]
         let m = controller?.queue.metrics
-        w.family("workqueue_depth", "gauge", "Current depth of workqueue")
-        if let m { w.sample("workqueue_depth", labels, m.depth) }
-        w.family("workqueue_adds_total", "counter", "Total number of adds handled by workqueue")
-        if let m { w.sample("workqueue_adds_total", labels, m.adds) }
-        w.family("workqueue_queue_duration_seconds", "histogram", "How long in seconds an item stays in workqueue before being requested")
-        if let m { w.histogram("workqueue_queue_duration_seconds", labels, m.queueDurations) }
-        w.family("workqueue_work_duration_seconds", "histogram", "How long in seconds processing an item from workqueue takes.")
-        if let m { w.histogram("workqueue_work_duration_seconds", labels, m.workDurations) }
+        w.family("workqueue_depth", "gauge", "Current depth of workqueue", labels, m.map { Double($0.depth) })
+        w.family("workqueue_adds_total", "counter", "Total number of adds handled by workqueue", labels, m.map { Double($0.adds) })
+        w.family("workqueue_queue_duration_seconds", "How long in seconds an item stays in workqueue before being requested", labels, m?.queueDurations)
+        w.family("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes.", labels, m?.workDurations)
         w.family("workqueue_unfinished_work_seconds", "gauge", "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. "
-            + "Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.")
-        if let m { w.sample("workqueue_unfinished_work_seconds", labels, m.unfinishedWorkSeconds) }
-        w.family("workqueue_longest_running_processor_seconds", "gauge", "How many seconds has the longest running processor for workqueue been running.")
-        if let m { w.sample("workqueue_longest_running_processor_seconds", labels, m.longestRunningProcessorSeconds) }
-        w.family("workqueue_retries_total", "counter", "Total number of retries handled by workqueue")
-        if let m { w.sample("workqueue_retries_total", labels, m.retries) }
+            + "Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.",
+                 labels, m?.unfinishedWorkSeconds)
+        w.family("workqueue_longest_running_processor_seconds", "gauge", "How many seconds has the longest running processor for workqueue been running.",
+                 labels, m?.longestRunningProcessorSeconds)
+        w.family("workqueue_retries_total", "counter", "Total number of retries handled by workqueue", labels, m.map { Double($0.retries) })
     }
 
     /// The informers' own: watch restarts, list and watch failures, caches synced.
@@ -111,20 +104,12 @@ public enum OperatorMetrics {
     /// The Go client's process collector's families (nil statistics: not on Linux; none written).
     static func processFamilies(_ process: ProcessStatistics?, _ w: inout ExpositionWriter) {
         guard let process else { return }
-        w.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
-        w.sample("process_cpu_seconds_total", process.cpuSeconds)
-        w.family("process_open_fds", "gauge", "Number of open file descriptors.")
-        w.sample("process_open_fds", process.openFileDescriptors)
-        if let max = process.maxFileDescriptors {
-            w.family("process_max_fds", "gauge", "Maximum number of open file descriptors.")
-            w.sample("process_max_fds", max)
-        }
-        w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.")
-        w.sample("process_virtual_memory_bytes", process.virtualMemoryBytes)
-        w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
-        w.sample("process_resident_memory_bytes", process.residentMemoryBytes)
-        w.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")
-        w.sample("process_start_time_seconds", process.startTimeSeconds)
+        w.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", [], process.cpuSeconds)
+        w.family("process_open_fds", "gauge", "Number of open file descriptors.", [], Double(process.openFileDescriptors))
+        if let max = process.maxFileDescriptors { w.family("process_max_fds", "gauge", "Maximum number of open file descriptors.", [], Double(max)) }
+        w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", [], process.virtualMemoryBytes)
+        w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", [], process.residentMemoryBytes)
+        w.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", [], process.startTimeSeconds)
     }
 
     /// `eip_build_info`: 1, labelled with what was built (the Go convention of `*_build_info`).
