@@ -1,6 +1,7 @@
 import Autoscaling
 import Foundation
 import JSON
+import Kube
 import PrometheusText
 import TestSupport
 import Testing
@@ -21,7 +22,7 @@ struct ControllerRuntimeMetricsTests {
         "workqueue_adds_total": .counter, "workqueue_depth": .gauge, "workqueue_queue_duration_seconds": .histogram,
         "workqueue_work_duration_seconds": .histogram, "workqueue_retries_total": .counter, "workqueue_unfinished_work_seconds": .gauge,
         "workqueue_longest_running_processor_seconds": .gauge,
-        "rest_client_requests_total": .counter, "leader_election_master_status": .gauge,
+        "rest_client_requests_total": .counter, "rest_client_request_duration_seconds": .histogram, "leader_election_master_status": .gauge,
         "process_cpu_seconds_total": .counter, "process_resident_memory_bytes": .gauge, "process_virtual_memory_bytes": .gauge,
         "process_open_fds": .gauge, "process_max_fds": .gauge, "process_start_time_seconds": .gauge,
     ]
@@ -84,6 +85,22 @@ struct ControllerRuntimeMetricsTests {
         #expect(adds?.labels == ["name": "elasticinferencepool", "controller": "elasticinferencepool"])
         #expect((adds?.value ?? 0) >= 1)
         _ = f
+    }
+
+    /// client-go's request latencies: by verb and host, its buckets, one observation per answered
+    /// request that is not a watch.
+    @Test func requestLatenciesAreTimedByVerb() async throws {
+        let (f, _, families) = try await Self.renderedAfterOneReconcile()
+        let samples = try #require(families["rest_client_request_duration_seconds"]).samples
+        let counts = samples.filter { $0.name.hasSuffix("_count") }
+        #expect(Set(counts.compactMap { $0.labels["verb"] }).isSuperset(of: ["GET", "PATCH"]))
+        #expect(counts.allSatisfy { $0.labels["host"] == OperatorMetrics.host(of: f.emulator.url) })
+        // The controller keeps running: the PATCHes counted since the render are at least those timed in it.
+        let patches = f.controller.client.requestCounts.snapshot.filter { $0.key.method == "PATCH" }.values.reduce(0, +)
+        let timed = counts.first { $0.labels["verb"] == "PATCH" }?.value ?? 0
+        #expect(timed >= 1 && timed <= Double(patches), "\(timed) PATCHes timed, \(patches) counted")
+        let bounds = samples.filter { $0.name.hasSuffix("_bucket") && $0.labels["verb"] == "GET" }.compactMap { $0.labels["le"] }.compactMap(Double.init)
+        #expect(bounds == Histogram.requestBounds + [.infinity])
     }
 
     @Test func poolBoundsAndConditionsAreGauges() async throws {

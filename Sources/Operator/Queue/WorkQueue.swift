@@ -1,4 +1,5 @@
 import Autoscaling
+import Kube
 import Locking
 
 /// A work queue of keys (the controller's are ``ObjectKey``s) with client-go's semantics:

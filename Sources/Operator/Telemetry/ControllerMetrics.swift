@@ -1,4 +1,5 @@
 import Autoscaling
+import Kube
 import Locking
 import MetricsSources
 

@@ -1,4 +1,5 @@
 import Foundation
+import Kube
 
 /// Builds a text in the Prometheus text format (0.0.4): each family's `# HELP` and `# TYPE`, then
 /// its samples; a histogram as cumulative `_bucket`s up to `+Inf`, `_sum` and `_count`. Label values

@@ -84,6 +84,10 @@ public enum OperatorMetrics {
         for (key, count) in controller.client.requestCounts.snapshot.sorted(by: { $0.key < $1.key }) {
             w.sample("rest_client_requests_total", [("code", key.code), ("host", host), ("method", key.method)], count)
         }
+        w.family("rest_client_request_duration_seconds", "histogram", "Request latency in seconds. Broken down by verb, and host.")
+        for (verb, latencies) in controller.client.requestCounts.latencySnapshot.sorted(by: { $0.key < $1.key }) {
+            w.histogram("rest_client_request_duration_seconds", [("host", host), ("verb", verb)], latencies)
+        }
         w.family("eip_writes_refused_total", "counter", "Writes not sent because this process did not hold the Lease within its renew deadline.")
         w.sample("eip_writes_refused_total", controller.writer.refusedByFence)
         w.family("eip_events_lost_total", "counter", "Events given up: rejected by the API server, out of tries, or dropped from a full queue.")
