@@ -174,6 +174,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
                                     longestRunningProcessorSeconds: running.max() ?? 0)
         }
     }
+
     /// Keys being processed now.
     public var inFlight: Int { state.withLock { $0.processing.count } }
     /// Workers waiting in ``next()`` for a key.
