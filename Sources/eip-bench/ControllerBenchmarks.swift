@@ -207,8 +207,8 @@ private struct ReconcileTimes: LogSink {
     let done: Locked<[String: Date]>
 
     func write(_ record: LogRecord) {
-        guard record.message == "reconciled" || record.message == "reconcile failed",
-              let namespace = record.field("namespace"), let pool = record.field("pool") else { return }
+        guard record.message == "reconciled" || record.message == "Reconciler error",
+              let namespace = record.field("namespace"), let pool = record.field("name") else { return }
         done.withLock { $0["\(namespace)/\(pool)"] = Date() }
     }
 }

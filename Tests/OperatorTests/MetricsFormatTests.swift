@@ -47,8 +47,9 @@ struct MetricsFormatTests {
     @Test func observedValuesIncludeThePoolsOwnMetrics() throws {
         let pool: JSONValue = ["metadata": ["name": "llama", "namespace": "serving"],
                                "status": ["observed": ["p90": "250ms", "custom": ["waiting": "12", "kv_cache": "93%", "ttft": "1.5s"]]]]
-        let text = "# HELP eip_pool_observed_value x\n# TYPE eip_pool_observed_value gauge\n" + OperatorMetrics.observedValues(of: [pool])
-        let samples = try ExpositionParser.parse(text).first?.samples ?? []
+        var w = ExpositionWriter()
+        OperatorMetrics.poolFamilies([pool], &w)
+        let samples = try ExpositionParser.parse(w.text).first { $0.name == "eip_pool_observed_value" }?.samples ?? []
         let values = Dictionary(samples.map { ($0.labels["metric"] ?? "", $0.value) }, uniquingKeysWith: { a, _ in a })
         #expect(values == ["P90": 0.25, "waiting": 12, "kv_cache": 0.93, "ttft": 1.5])
         #expect(samples.allSatisfy { $0.labels["pool"] == "llama" && $0.labels["namespace"] == "serving" })

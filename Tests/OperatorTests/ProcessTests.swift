@@ -121,7 +121,7 @@ struct ProcessTests {
         #expect(await eventually { op.get("metrics", "/metrics").body.contains("controller_runtime_reconcile_total{controller=\"elasticinferencepool\",result=\"success\"}") })
         let metrics = op.get("metrics", "/metrics").body
         #expect(metrics.contains("# TYPE controller_runtime_reconcile_time_seconds histogram"))
-        #expect(metrics.contains("workqueue_depth{name=\"elasticinferencepool\"}"))
+        #expect(metrics.contains("workqueue_depth{controller=\"elasticinferencepool\",name=\"elasticinferencepool\"}"))
         #expect(metrics.contains("eip_pool_desired_replicas{namespace=\"default\",pool=\"pool\"} 2"))
         if let promtool {
             let check = run(promtool, ["check", "metrics"], stdin: metrics)
@@ -130,10 +130,12 @@ struct ProcessTests {
         #expect(op.logs.contains { $0["msg"] == "caches synced; reconciling" })
         let reconciled = op.logs.first { $0["msg"] == "reconciled" }
         #expect(reconciled?["namespace"] == "default")
-        #expect(reconciled?["pool"] == "pool")
-        #expect(reconciled?["reconcileID"]?.stringValue?.count == 8)
+        #expect(reconciled?["name"] == "pool")
+        #expect(reconciled?["controller"] == "elasticinferencepool")
+        #expect(reconciled?["reconcileID"]?.stringValue.flatMap(UUID.init(uuidString:)) != nil)
         #expect(reconciled?["level"] == "info")
-        #expect(reconciled?["time"] != nil)
+        #expect(reconciled?["logger"] == "eip-operator.controller.elasticinferencepool")
+        #expect(reconciled?["ts"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) != nil)
         let start = Date()
         op.process.interrupt()  // SIGINT
         kill(op.process.processIdentifier, SIGTERM)

@@ -130,6 +130,7 @@ public final class KubeClient: Sendable {
             bytes = Array(body.compactText.utf8)
         }
         let response: HTTPResponse
+        let started = ContinuousClock.now
         do throws(HTTPClientError) {
             response = try await transport.send(method: method, path: path, headers: headers, body: bytes)
         } catch {
@@ -137,6 +138,8 @@ public final class KubeClient: Sendable {
             throw KubeError(error)
         }
         requestCounts.record(code: String(response.statusCode), method: method)
+        let elapsed = ContinuousClock.now - started
+        requestCounts.recordLatency(method: method, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         guard (200..<300).contains(response.statusCode) else {
             throw KubeError.fromResponse(statusCode: response.statusCode, body: response.body,
                                          retryAfter: KubeError.retryAfterSeconds(response.headers["retry-after"]))

@@ -78,7 +78,7 @@ public final class PoolAdmissionWebhook: Sendable {
         }
         count("denied")
         log?.info("admission refused", [("namespace", request.namespace), ("pool", request.name), ("operation", request.operation),
-                                        ("dryRun", String(request.dryRun)), ("reason", message)])
+                                        ("dryRun", request.dryRun), ("reason", message)])
         return .denied(request.uid, message, warnings: verdict.warnings.map(\.description))
     }
 

@@ -207,7 +207,7 @@ public final class Informer: Sendable {
         }
         guard let log, let held = repeats.admit("\(verb)|\(failure.reason)|\(failure.statusCode ?? 0)|\(failure.message)") else { return }
         var fields = failure.logFields
-        if held > 0 { fields.append(("repeated", String(held))) }
+        if held > 0 { fields.append(("repeated", held)) }
         if error.kind == .gone {
             // Expected now and then (the server's history is compacted): a relist follows.
             log.info("watch expired; relisting", fields)

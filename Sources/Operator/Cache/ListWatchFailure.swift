@@ -60,11 +60,11 @@ public struct ListWatchFailure: Sendable, Equatable {
     }
 
     /// The fields of its log line: resource, verb, code, reason, the server's message, Retry-After.
-    var logFields: [(String, String)] {
-        var fields: [(String, String)] = [("resource", resource.description), ("verb", verb.rawValue), ("reason", reason)]
-        if let statusCode { fields.append(("code", String(statusCode))) }
+    var logFields: [(String, any LogFieldValue)] {
+        var fields: [(String, any LogFieldValue)] = [("resource", resource.description), ("verb", verb.rawValue), ("reason", reason)]
+        if let statusCode { fields.append(("code", statusCode)) }
         fields.append(("error", message))
-        if let retryAfter { fields.append(("retryAfter", String(retryAfter))) }
+        if let retryAfter { fields.append(("retryAfter", retryAfter)) }
         return fields
     }
 }

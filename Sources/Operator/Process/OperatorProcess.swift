@@ -167,7 +167,7 @@ public final class OperatorProcess: Sendable {
         let identity = LeaderElector.defaultIdentity()
         let elector = options.leaderElect ? LeaderElector(client: client, namespace: options.leaderElectionNamespace ?? configuration.namespace,
                                                           name: options.leaderElectionID, identity: identity, timing: options.leaseTiming,
-                                                          log: log, clock: clock) : nil
+                                                          log: log.named("leader-election"), clock: clock) : nil
         self.elector.withLock { $0 = elector }
         let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: EventRecorder.Source(instance: identity),
                                         workers: options.workers, clock: clock, log: log, pauseImage: options.pauseImage,
@@ -264,7 +264,7 @@ public final class OperatorProcess: Sendable {
         // it syncs, LISTs bounded at 2 s (the API server gives the webhook 5).
         var direct = configuration
         direct.transport.requestTimeout = 2
-        let webhook = PoolAdmissionWebhook(pools: PoolAdmissionWebhook.poolLister(cache: pools, reader: KubeClient(configuration: direct)), log: log)
+        let webhook = PoolAdmissionWebhook(pools: PoolAdmissionWebhook.poolLister(cache: pools, reader: KubeClient(configuration: direct)), log: log.named("webhook"))
         let (host, port) = Self.split(options.webhookBindAddress)
         do throws(ServerError) {
             let server = try HTTPServer(host: host, port: port, tls: security) { request, writer in webhook.handle(request, writer) }

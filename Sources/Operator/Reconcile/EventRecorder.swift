@@ -143,7 +143,7 @@ public final class EventRecorder: Sendable {
 
         func dropped(reason: String) {
             counts.withLock { $0.pending -= 1; $0.lost += 1 }
-            log?.error("event dropped: too many waiting", [("reason", reason), ("queued", String(EventRecorder.maximumQueued))])
+            log?.error("event dropped: too many waiting", [("reason", reason), ("queued", EventRecorder.maximumQueued)])
         }
 
         func run(_ stream: AsyncStream<Occurrence>) async {
@@ -191,7 +191,7 @@ public final class EventRecorder: Sendable {
                         return
                     }
                     log?.warning("event not written; retrying", [("verb", request.verb.rawValue), ("name", request.name ?? name),
-                                                                ("reason", error.kind.description), ("error", error.message), ("try", String(tries))])
+                                                                ("reason", error.kind.description), ("error", error.message), ("try", tries)])
                     // The first wait is random, so that clients that failed together do not retry together.
                     var wait = tries == 1 ? EventRecorder.retryWait * Double.random(in: 0..<1) : EventRecorder.retryWait
                     if let asked = error.retryAfterDuration { wait = max(wait, asked) }
@@ -213,8 +213,9 @@ public final class EventRecorder: Sendable {
 
         private func giveUp(_ request: KubeRequest, _ error: KubeError, tries: Int) {
             counts.withLock { $0.lost += 1 }
-            log?.error("event lost", [("verb", request.verb.rawValue), ("name", request.name ?? ""), ("reason", error.kind.description),
-                                      ("code", error.statusCode.map(String.init) ?? ""), ("error", error.message), ("tries", String(tries))])
+            var fields: [(String, any LogFieldValue)] = [("verb", request.verb.rawValue), ("name", request.name ?? ""), ("reason", error.kind.description)]
+            if let code = error.statusCode { fields.append(("code", code)) }
+            log?.error("event lost", fields + [("error", error.message), ("tries", tries)])
         }
     }
 }

@@ -50,28 +50,32 @@ public final class PoolController: Sendable {
     ///   - workers: pools reconciled at once (default 2, at least 1).
     ///   - clock: wall time for decisions and status, monotonic time and timers for requeues and
     ///     backoff (default: the system's).
-    ///   - log: one line per reconcile (`reconciled` at debug when nothing was written, else info).
+    ///   - log: the root logger. Reconciles log under `<root>.controller.elasticinferencepool`: one line
+    ///     each, with controller-runtime's keys (``reconcileFields(_:reconcileID:)``): `reconciled` at
+    ///     debug when nothing was written, else info; a failure as `Reconciler error` at error. The
+    ///     informers log under `<root>.informer`, the Event recorder under `<root>.events`.
     ///   - pauseImage: the pre-pull DaemonSets' pause container.
     ///   - fence: what allows writes (the leader elector; nil: always allowed).
     ///   - writeRateLimit: the client-side write limit (nil: none; default 20/s, bursts of 30).
     public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder.Source?,
-                workers: Int = 2, clock: any Clock = SystemClock(), log: Logger? = nil, pauseImage: String = Defaults.pauseImage,
+                workers: Int = 2, clock: any Clock = SystemClock(), log root: Logger? = nil, pauseImage: String = Defaults.pauseImage,
                 fence: (any WriteFence)? = nil, writeRateLimit: WriteExecutor.RateLimit? = WriteExecutor.RateLimit()) {
-        self.log = log
+        log = root?.named("controller.\(Self.name)")
+        let informerLog = root?.named("informer")
         self.clock = clock
         self.client = client
-        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, log: log)
-        deployments = Informer(client: client, resource: .deployments, namespace: namespace, log: log)
-        autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace, log: log)
-        scaledObjects = Informer(client: client, resource: .scaledObjects, namespace: namespace, absentRelistInterval: .seconds(60), log: log)
-        pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials, log: log)
-        daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator", log: log)
+        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, log: informerLog)
+        deployments = Informer(client: client, resource: .deployments, namespace: namespace, log: informerLog)
+        autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace, log: informerLog)
+        scaledObjects = Informer(client: client, resource: .scaledObjects, namespace: namespace, absentRelistInterval: .seconds(60), log: informerLog)
+        pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials, log: informerLog)
+        daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator", log: informerLog)
         queue = WorkQueue(clock: clock)
-        let telemetry = ControllerMetrics()
+        let telemetry = ControllerMetrics(maxConcurrentReconciles: max(1, workers))
         self.telemetry = telemetry
         let writer = WriteExecutor(client: client, fence: fence, rateLimit: writeRateLimit, clock: clock)
         self.writer = writer
-        let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock, log: log) }
+        let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock, log: root?.named("events")) }
         self.events = recorder
         // The caches writes are decided from (pods only feed the scrape): while one is not current, no writes.
         let deciding = [pools, deployments, autoscalers, scaledObjects, daemonSets]
@@ -145,6 +149,20 @@ public final class PoolController: Sendable {
         return withoutStatus(old) != withoutStatus(new)
     }
 
+    /// The controller's name, as controller-runtime names a controller for its kind: the kind in
+    /// lower case. Its log lines' `controller` and its metrics' `controller` and `name` labels.
+    public static let name = ElasticInferencePool.kind.lowercased()
+
+    /// The fields controller-runtime puts on every line of a reconcile, in its order: `controller`,
+    /// `controllerGroup`, `controllerKind`, the object reference under the kind
+    /// (`"ElasticInferencePool":{"name":…,"namespace":…}`), `namespace`, `name`, `reconcileID` (a
+    /// random UUID, one per reconcile, lower case as Go's `uuid` writes it).
+    static func reconcileFields(_ key: ObjectKey, reconcileID: UUID) -> [(String, any LogFieldValue)] {
+        [("controller", name), ("controllerGroup", ElasticInferencePool.group), ("controllerKind", ElasticInferencePool.kind),
+         (ElasticInferencePool.kind, JSONValue.object(["name": .string(key.name), "namespace": .string(key.namespace)])),
+         ("namespace", key.namespace), ("name", key.name), ("reconcileID", reconcileID.uuidString.lowercased())]
+    }
+
     /// Pools by the Deployment they target.
     private let targets = Locked<[ObjectKey: Set<ObjectKey>]>([:])
 
@@ -208,18 +226,18 @@ public final class PoolController: Sendable {
     private func work() async {
         while let key = await queue.next() {
             let started = clock.monotonicNow()
+            telemetry.reconcileStarted()
             let result = await reconciler.reconcile(key)
             let duration = clock.monotonicNow() - started
-            telemetry.recordReconcile(succeeded: result.error == nil, duration: duration)
+            telemetry.reconcileFinished(result.outcome, duration: duration)
             if let log {
-                var fields: [(String, String)] = [("namespace", key.namespace), ("pool", key.name),
-                                                  ("reconcileID", String(UUID().uuidString.prefix(8)).lowercased()),
-                                                  ("duration", String(format: "%.3fs", duration.inSeconds))]
+                var fields = Self.reconcileFields(key, reconcileID: UUID()) + [("duration", duration)]
                 if !result.writes.isEmpty { fields.append(("writes", result.writes.map(\.description).joined(separator: ","))) }
                 if !result.awaitingCache.isEmpty { fields.append(("awaitingCache", result.awaitingCache.map(\.description).joined(separator: ","))) }
                 if let deferred = result.deferred { fields.append(("deferred", deferred)) }
                 if let error = result.error {
-                    log.warning("reconcile failed", fields + [("error", error.description)])
+                    // controller-runtime's line for a failed reconcile, at error level.
+                    log.error("Reconciler error", fields + [("error", error.description)])
                 } else {
                     log.log(result.writes.isEmpty ? .debug : .info, "reconciled", fields)
                 }

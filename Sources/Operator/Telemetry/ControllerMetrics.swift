@@ -1,26 +1,7 @@
 import Autoscaling
+import Kube
 import Locking
 import MetricsSources
-
-/// A Prometheus histogram (cumulative buckets, sum, count) over seconds; controller-runtime's
-/// reconcile buckets.
-public struct Histogram: Sendable {
-    /// Upper bounds, seconds.
-    public static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-    public private(set) var counts = [Int](repeating: 0, count: Histogram.bounds.count)
-    /// Seconds.
-    public private(set) var sum = 0.0
-    public private(set) var count = 0
-
-    public init() {}
-
-    /// Records one value, in seconds.
-    public mutating func observe(_ value: Double) {
-        for (i, bound) in Self.bounds.enumerated() where value <= bound { counts[i] += 1 }
-        sum += value
-        count += 1
-    }
-}
 
 /// Reads, errors and read time of one kind of metrics source.
 public struct MetricsReadStatistics: Sendable {
@@ -32,22 +13,53 @@ public struct MetricsReadStatistics: Sendable {
     public var durations = Histogram()
 }
 
-/// The controller's own measurements, which its `/metrics` renders (``OperatorMetrics``):
-/// reconciles and their durations by result (`success`, `error`), and the metric-source reads by
-/// source kind (SPEC §6: every read is timed and counted). Apart from the sources themselves, which
-/// only read.
+/// How a reconcile ended, as controller-runtime labels `controller_runtime_reconcile_total`'s
+/// `result`: an error; asked to come back after a delay (`requeue_after`); asked to come back at
+/// once through the rate limiter (`requeue`; ours never asks); or done (`success`).
+public enum ReconcileOutcome: String, Sendable, CaseIterable {
+    case success, error, requeue
+    case requeueAfter = "requeue_after"
+}
+
+extension ReconcileResult {
+    /// How it ended, as controller-runtime counts it: an error first, then a delay asked for.
+    public var outcome: ReconcileOutcome {
+        error != nil ? .error : (requeueAfter ?? .zero) > .zero ? .requeueAfter : .success
+    }
+}
+
+/// The controller's own measurements, which its `/metrics` renders (``OperatorMetrics``), named and
+/// counted as controller-runtime's (`pkg/internal/controller/metrics`): reconciles by result, their
+/// errors, their durations (one histogram per controller, no result label), the workers busy and
+/// allowed; and the metric-source reads by source kind (SPEC §6: every read is timed and counted).
+/// Apart from the sources themselves, which only read.
 public final class ControllerMetrics: Sendable {
-    private let reconcileCounts = Locked<[String: Int]>([:])
-    private let reconcileHistograms = Locked<[String: Histogram]>([:])
+    private struct Reconciles {
+        var results: [ReconcileOutcome: Int] = [:]
+        var durations = Histogram(bounds: Histogram.reconcileBounds)
+        var active = 0
+    }
+
+    private let reconcileState = Locked(Reconciles())
     private let reads = Locked<[String: MetricsReadStatistics]>([:])
+    /// Workers allowed to reconcile at once (`controller_runtime_max_concurrent_reconciles`).
+    public let maxConcurrentReconciles: Int
 
-    public init() {}
+    /// Measurements of a controller running `maxConcurrentReconciles` workers (default 1).
+    public init(maxConcurrentReconciles: Int = 1) {
+        self.maxConcurrentReconciles = maxConcurrentReconciles
+    }
 
-    /// Records one reconcile's result and how long it took.
-    public func recordReconcile(succeeded: Bool, duration: Duration) {
-        let result = succeeded ? "success" : "error"
-        reconcileCounts.withLock { $0[result, default: 0] += 1 }
-        reconcileHistograms.withLock { $0[result, default: Histogram()].observe(duration.inSeconds) }
+    /// A worker started a reconcile (`controller_runtime_active_workers` goes up by one).
+    public func reconcileStarted() { reconcileState.withLock { $0.active += 1 } }
+
+    /// A worker finished a reconcile: counted under `result`, timed, and the worker idle again.
+    public func reconcileFinished(_ result: ReconcileOutcome, duration: Duration) {
+        reconcileState.withLock { r in
+            r.active -= 1
+            r.results[result, default: 0] += 1
+            r.durations.observe(duration.inSeconds)
+        }
     }
 
     /// Records one read of a source of kind `source`.
@@ -59,10 +71,16 @@ public final class ControllerMetrics: Sendable {
         }
     }
 
-    /// Reconciles done, by result.
-    public var reconciles: [String: Int] { reconcileCounts.withLock { $0 } }
-    /// Reconcile durations, by result.
-    public var reconcileDurations: [String: Histogram] { reconcileHistograms.withLock { $0 } }
+    /// Reconciles done, by result (every result present, 0 if none yet).
+    public var reconciles: [ReconcileOutcome: Int] {
+        reconcileState.withLock { r in Dictionary(uniqueKeysWithValues: ReconcileOutcome.allCases.map { ($0, r.results[$0] ?? 0) }) }
+    }
+    /// Reconciles that failed (`controller_runtime_reconcile_errors_total`).
+    public var reconcileErrors: Int { reconcileState.withLock { $0.results[.error] ?? 0 } }
+    /// Reconcile durations, seconds, all results together.
+    public var reconcileDurations: Histogram { reconcileState.withLock { $0.durations } }
+    /// Workers reconciling now.
+    public var activeWorkers: Int { reconcileState.withLock { $0.active } }
     /// Metric reads, by source kind.
     public var metricsReads: [String: MetricsReadStatistics] { reads.withLock { $0 } }
 }

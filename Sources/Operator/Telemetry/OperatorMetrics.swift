@@ -3,118 +3,138 @@ import Foundation
 import JSON
 import Kube
 
-/// The operator's own metrics in the Prometheus text format (0.0.4), named as controller-runtime
-/// names them where it has a name: reconciles and their durations by result, queue depth, watch
-/// restarts, leadership, and per pool its desired and ready replicas and observed values.
+/// The operator's `/metrics` in the Prometheus text format (0.0.4). Where controller-runtime, client-go
+/// or the Go client's process collector has a family for something, it has their name, type, help,
+/// labels and buckets, so the dashboards and alerts built for controller-runtime operators work
+/// unchanged: `controller_runtime_*`, `workqueue_*` (labelled `name` and `controller`, both the
+/// controller's name), `rest_client_*`, `leader_election_master_status`, `process_*`. The rest are
+/// the project's own `eip_*`: watches, caches, metric reads, writes refused, Events lost, the build,
+/// and per pool its bounds, replicas, conditions and observed values.
 public enum OperatorMetrics {
-    /// The text of `/metrics` (a nil controller: a standby's, or one still starting).
-    public static func render(controller: PoolController?, isLeader: Bool, leaseName: String) -> String {
-        var out = ""
-        func family(_ name: String, _ type: String, _ help: String) { out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n" }
-        func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
-        /// One histogram's series: cumulative buckets, `+Inf`, sum and count, under `labels`.
-        func histogram(_ name: String, _ labels: String, _ h: Histogram) {
-            for (bound, count) in zip(Histogram.bounds, h.counts) { out += "\(name)_bucket{\(labels),le=\"\(number(bound))\"} \(count)\n" }
-            out += "\(name)_bucket{\(labels),le=\"+Inf\"} \(h.count)\n"
-            out += "\(name)_sum{\(labels)} \(h.sum)\n"
-            out += "\(name)_count{\(labels)} \(h.count)\n"
+    /// The text of `/metrics`. A nil controller (a process still starting) has the families'
+    /// headers without controller samples. `process` defaults to this process's (`/proc`).
+    public static func render(controller: PoolController?, isLeader: Bool, leaseName: String,
+                              process: ProcessStatistics? = ProcessStatistics.current()) -> String {
+        var w = ExpositionWriter()
+        reconcileFamilies(controller, &w)
+        workQueueFamilies(controller, &w)
+        informerFamilies(controller?.informers ?? [], &w)
+        clientFamilies(controller, &w)
+        metricReadFamilies(controller?.telemetry.metricsReads ?? [:], &w)
+        w.family("leader_election_master_status", "gauge", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.")
+        w.sample("leader_election_master_status", [("name", leaseName)], isLeader ? 1 : 0)
+        processFamilies(process, &w)
+        buildInfo(&w)
+        poolFamilies(controller?.pools.list() ?? [], &w)
+        return w.text
+    }
+
+    /// controller-runtime's reconcile families (`pkg/internal/controller/metrics`): every result
+    /// present from the start, as controller-runtime adds 0 to each when a controller starts.
+    static func reconcileFamilies(_ controller: PoolController?, _ w: inout ExpositionWriter) {
+        let label = [("controller", PoolController.name)]
+        let telemetry = controller?.telemetry
+        w.family("controller_runtime_reconcile_total", "counter", "Total number of reconciliations per controller")
+        for (result, count) in (telemetry?.reconciles ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            w.sample("controller_runtime_reconcile_total", label + [("result", result.rawValue)], count)
         }
-        let controllerLabel = "controller=\"elasticinferencepool\""
+        w.family("controller_runtime_reconcile_errors_total", "counter", "Total number of reconciliation errors per controller",
+                 label, telemetry.map { Double($0.reconcileErrors) })
+        w.family("controller_runtime_reconcile_time_seconds", "Length of time per reconciliation per controller", label, telemetry?.reconcileDurations)
+        w.family("controller_runtime_max_concurrent_reconciles", "gauge", "Maximum number of concurrent reconciles per controller",
+                 label, telemetry.map { Double($0.maxConcurrentReconciles) })
+        w.family("controller_runtime_active_workers", "gauge", "Number of currently used workers per controller", label, telemetry.map { Double($0.activeWorkers) })
+    }
 
-        family("controller_runtime_reconcile_total", "counter", "Total number of reconciliations per controller.")
-        let totals = controller?.telemetry.reconciles ?? [:]
-        for result in ["success", "error"] { out += "controller_runtime_reconcile_total{\(controllerLabel),result=\"\(result)\"} \(totals[result] ?? 0)\n" }
+    /// client-go's work queue families, labelled as controller-runtime labels its queues.
+    static func workQueueFamilies(_ controller: PoolController?, _ w: inout ExpositionWriter) {
+        let labels = [("controller", PoolController.name), ("name", PoolController.name)]
+        let m = controller?.queue.metrics
+        w.family("workqueue_depth", "gauge", "Current depth of workqueue", labels, m.map { Double($0.depth) })
+        w.family("workqueue_adds_total", "counter", "Total number of adds handled by workqueue", labels, m.map { Double($0.adds) })
+        w.family("workqueue_queue_duration_seconds", "How long in seconds an item stays in workqueue before being requested", labels, m?.queueDurations)
+        w.family("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes.", labels, m?.workDurations)
+        w.family("workqueue_unfinished_work_seconds", "gauge", "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. "
+            + "Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.",
+                 labels, m?.unfinishedWorkSeconds)
+        w.family("workqueue_longest_running_processor_seconds", "gauge", "How many seconds has the longest running processor for workqueue been running.",
+                 labels, m?.longestRunningProcessorSeconds)
+        w.family("workqueue_retries_total", "counter", "Total number of retries handled by workqueue", labels, m.map { Double($0.retries) })
+    }
 
-        family("controller_runtime_reconcile_time_seconds", "histogram", "Length of time per reconciliation per controller.")
-        let durations = controller?.telemetry.reconcileDurations ?? [:]
-        for result in ["success", "error"] {
-            histogram("controller_runtime_reconcile_time_seconds", "\(controllerLabel),result=\"\(result)\"", durations[result] ?? Histogram())
-        }
-
-        family("workqueue_depth", "gauge", "Current depth of workqueue.")
-        out += "workqueue_depth{name=\"elasticinferencepool\"} \(controller?.queue.depth ?? 0)\n"
-
-        let informers = controller?.informers ?? []
-        family("eip_watch_restarts_total", "counter", "Watches restarted, per resource: ended by the server, failed, or answered 410.")
-        for informer in informers {
-            out += "eip_watch_restarts_total{resource=\"\(informer.resource.plural)\"} \(informer.watchRestarts)\n"
-        }
-        family("eip_list_watch_failures_total", "counter", "Lists and watches that failed, per resource, verb and reason (Forbidden, NotFound, InternalError, ConnectionFailed, Gone, ...).")
+    /// The informers' own: watch restarts, list and watch failures, caches synced.
+    static func informerFamilies(_ informers: [Informer], _ w: inout ExpositionWriter) {
+        w.family("eip_watch_restarts_total", "counter", "Watches restarted, per resource: ended by the server, failed, or answered 410.")
+        for informer in informers { w.sample("eip_watch_restarts_total", [("resource", informer.resource.plural)], informer.watchRestarts) }
+        w.family("eip_list_watch_failures_total", "counter", "Lists and watches that failed, per resource, verb and reason (Forbidden, NotFound, InternalError, ConnectionFailed, Gone, ...).")
         for informer in informers {
             for (key, count) in informer.failureCounts.sorted(by: { $0.key < $1.key }) {
-                out += "eip_list_watch_failures_total{resource=\"\(informer.resource.plural)\",verb=\"\(key.verb)\",reason=\"\(key.reason)\"} \(count)\n"
+                w.sample("eip_list_watch_failures_total", [("reason", key.reason), ("resource", informer.resource.plural), ("verb", key.verb)], count)
             }
         }
-        family("eip_cache_synced", "gauge", "1 once the resource's cache holds its first list.")
-        for informer in informers {
-            out += "eip_cache_synced{resource=\"\(informer.resource.plural)\"} \(informer.hasSynced ? 1 : 0)\n"
-        }
-        if let controller {
-            family("rest_client_requests_total", "counter", "Number of HTTP requests, partitioned by status code, method, and host.")
-            let host = escape(Self.host(of: controller.client.transport.configuration.server))
-            for (key, count) in controller.client.requestCounts.snapshot.sorted(by: { $0.key < $1.key }) {
-                out += "rest_client_requests_total{code=\"\(escape(key.code))\",host=\"\(host)\",method=\"\(key.method)\"} \(count)\n"
-            }
-            family("eip_writes_refused_total", "counter", "Writes not sent because this process did not hold the Lease within its renew deadline.")
-            out += "eip_writes_refused_total \(controller.writer.refusedByFence)\n"
-            family("eip_events_lost_total", "counter", "Events given up: rejected by the API server, out of tries, or dropped from a full queue.")
-            out += "eip_events_lost_total \(controller.events?.lost ?? 0)\n"
-        }
-
-        let reads = (controller?.telemetry.metricsReads ?? [:]).sorted { $0.key < $1.key }
-        family("eip_metrics_reads_total", "counter", "Metric reads, per source (prometheus, podscrape, static).")
-        for (source, stats) in reads { out += "eip_metrics_reads_total{source=\"\(source)\"} \(stats.reads)\n" }
-        family("eip_metrics_read_errors_total", "counter", "Metric reads that failed as a whole (source down, no pod answered), per source.")
-        for (source, stats) in reads { out += "eip_metrics_read_errors_total{source=\"\(source)\"} \(stats.errors)\n" }
-        family("eip_metrics_read_duration_seconds", "histogram", "Time to read a pool's metrics, per source.")
-        for (source, stats) in reads { histogram("eip_metrics_read_duration_seconds", "source=\"\(source)\"", stats.durations) }
-
-        family("leader_election_master_status", "gauge", "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.")
-        out += "leader_election_master_status{name=\"\(escape(leaseName))\"} \(isLeader ? 1 : 0)\n"
-
-        let pools = controller?.pools.list() ?? []
-        family("eip_pool_desired_replicas", "gauge", "Replicas the pool's last decision asked for.")
-        for pool in pools {
-            guard let value = pool["status"]?["desiredReplicas"]?.intValue else { continue }
-            out += "eip_pool_desired_replicas{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\"} \(value)\n"
-        }
-        family("eip_pool_ready_replicas", "gauge", "Ready replicas of the pool's Deployment at the last decision.")
-        for pool in pools {
-            guard let value = pool["status"]?["readyReplicas"]?.intValue else { continue }
-            out += "eip_pool_ready_replicas{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\"} \(value)\n"
-        }
-        family("eip_pool_observed_value", "gauge", "The last observed metric values (seconds for latencies, fraction for utilisation, counts and rates as they are), the pools' own metrics too.")
-        out += observedValues(of: pools)
-        return out
+        w.family("eip_cache_synced", "gauge", "1 once the resource's cache holds its first list.")
+        for informer in informers { w.sample("eip_cache_synced", [("resource", informer.resource.plural)], informer.hasSynced ? 1 : 0) }
     }
 
-    /// A label value escaped for the text format (`\`, `"`, line breaks).
-    static func escape(_ v: String) -> String {
-        v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    /// client-go's request families, and the writes the operator held back or gave up.
+    static func clientFamilies(_ controller: PoolController?, _ w: inout ExpositionWriter) {
+        guard let controller else { return }
+        let host = Self.host(of: controller.client.transport.configuration.server)
+        w.family("rest_client_requests_total", "counter", "Number of HTTP requests, partitioned by status code, method, and host.")
+        for (key, count) in controller.client.requestCounts.snapshot.sorted(by: { $0.key < $1.key }) {
+            w.sample("rest_client_requests_total", [("code", key.code), ("host", host), ("method", key.method)], count)
+        }
+        w.family("rest_client_request_duration_seconds", "histogram", "Request latency in seconds. Broken down by verb, and host.")
+        for (verb, latencies) in controller.client.requestCounts.latencySnapshot.sorted(by: { $0.key < $1.key }) {
+            w.histogram("rest_client_request_duration_seconds", [("host", host), ("verb", verb)], latencies)
+        }
+        w.family("eip_writes_refused_total", "counter", "Writes not sent because this process did not hold the Lease within its renew deadline.")
+        w.sample("eip_writes_refused_total", controller.writer.refusedByFence)
+        w.family("eip_events_lost_total", "counter", "Events given up: rejected by the API server, out of tries, or dropped from a full queue.")
+        w.sample("eip_events_lost_total", controller.events?.lost ?? 0)
     }
 
-    /// `eip_pool_observed_value` samples of `pools`: each value in `status.observed`, the built-ins
-    /// by their status keys, a pool's own metrics from `observed.custom` (their kind read from how
-    /// they are written: `93%` a fraction, `250ms` a time, `12` a number).
-    static func observedValues(of pools: [JSONValue]) -> String {
-        var out = ""
-        for pool in pools {
-            let observed = pool["status"]?["observed"]
-            var values: [(MetricName, String)] = MetricName.builtIns.compactMap { metric in
-                observed?[metric.statusKey]?.stringValue.map { (metric, $0) }
-            }
-            // A pool's own metrics (`observed.custom`): their kind shows in how they are written.
-            for (name, value) in observed?["custom"]?.objectValue ?? [:] {
-                guard let text = value.stringValue else { continue }
-                let kind: MetricKind = text.hasSuffix("%") ? .fraction : (text.last?.isLetter == true ? .duration : .count)
-                values.append((.custom(name, kind: kind), text))
-            }
-            for (metric, text) in values {
-                guard let quantity = try? Quantity.parse(text, for: metric).get() else { continue }
-                out += "eip_pool_observed_value{namespace=\"\(escape(ObjectMeta(pool).namespace ?? ""))\",pool=\"\(escape(ObjectMeta(pool).name))\",metric=\"\(escape(metric.rawValue))\"} \(quantity.value)\n"
-            }
-        }
-        return out
+    /// The metric reads, per source kind.
+    static func metricReadFamilies(_ reads: [String: MetricsReadStatistics], _ w: inout ExpositionWriter) {
+        let reads = reads.sorted { $0.key < $1.key }
+        w.family("eip_metrics_reads_total", "counter", "Metric reads, per source (prometheus, podscrape, static).")
+        for (source, stats) in reads { w.sample("eip_metrics_reads_total", [("source", source)], stats.reads) }
+        w.family("eip_metrics_read_errors_total", "counter", "Metric reads that failed as a whole (source down, no pod answered), per source.")
+        for (source, stats) in reads { w.sample("eip_metrics_read_errors_total", [("source", source)], stats.errors) }
+        w.family("eip_metrics_read_duration_seconds", "histogram", "Time to read a pool's metrics, per source.")
+        for (source, stats) in reads { w.histogram("eip_metrics_read_duration_seconds", [("source", source)], stats.durations) }
+    }
+
+    /// The Go client's process collector's families (nil statistics: not on Linux; none written).
+    static func processFamilies(_ process: ProcessStatistics?, _ w: inout ExpositionWriter) {
+        guard let process else { return }
+        w.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", [], process.cpuSeconds)
+        w.family("process_open_fds", "gauge", "Number of open file descriptors.", [], Double(process.openFileDescriptors))
+        if let max = process.maxFileDescriptors { w.family("process_max_fds", "gauge", "Maximum number of open file descriptors.", [], Double(max)) }
+        w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", [], process.virtualMemoryBytes)
+        w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", [], process.residentMemoryBytes)
+        w.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", [], process.startTimeSeconds)
+    }
+
+    /// `eip_build_info`: 1, labelled with what was built (the Go convention of `*_build_info`).
+    static func buildInfo(_ w: inout ExpositionWriter) {
+        w.family("eip_build_info", "gauge", "A metric with a constant '1' value labeled by the operator's version, its source revision and the Swift language version it was built with.")
+        w.sample("eip_build_info", [("revision", EIPVersion.revision), ("swift", swiftVersion), ("version", EIPVersion.current)], 1)
+    }
+
+    /// The Swift language version of the compiler that built this (major.minor).
+    static var swiftVersion: String {
+        #if swift(>=6.4)
+        return "6.4+"
+        #elseif swift(>=6.3)
+        return "6.3"
+        #elseif swift(>=6.2)
+        return "6.2"
+        #elseif swift(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
     }
 
     /// `host:port` of a server URL, as client-go labels its requests.

@@ -141,8 +141,8 @@ struct ListWatchFailureTests {
                 && controller.pods.hasSynced && controller.autoscalers.hasSynced && controller.daemonSets.hasSynced
         })
         let text = OperatorMetrics.render(controller: controller, isLeader: true, leaseName: "eip")
-        #expect(text.contains(#"eip_list_watch_failures_total{resource="deployments",verb="list",reason="Forbidden"}"#))
-        #expect(text.contains(#"eip_list_watch_failures_total{resource="elasticinferencepools",verb="list",reason="NotFound"}"#), "no CRD here")
+        #expect(text.contains(#"eip_list_watch_failures_total{reason="Forbidden",resource="deployments",verb="list"}"#))
+        #expect(text.contains(#"eip_list_watch_failures_total{reason="NotFound",resource="elasticinferencepools",verb="list"}"#), "no CRD here")
         #expect(text.contains(#"eip_cache_synced{resource="deployments"} 0"#))
         #expect(text.contains(#"eip_cache_synced{resource="pods"} 1"#))
         let host = "127.0.0.1:\(f.emulator.port)"

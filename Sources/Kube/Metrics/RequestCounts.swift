@@ -20,6 +20,7 @@ public final class RequestCounts: Sendable {
     public static let noAnswer = "<error>"
 
     private let counts = Locked<[Key: Int]>([:])
+    private let latencies = Locked<[String: Histogram]>([:])
 
     /// An empty count.
     public init() {}
@@ -31,4 +32,14 @@ public final class RequestCounts: Sendable {
 
     /// The counts so far, by code and method.
     public var snapshot: [Key: Int] { counts.withLock { $0 } }
+
+    /// Times one request that was answered, from sending it to its whole answer, under its method
+    /// (client-go's `rest_client_request_duration_seconds{verb}`, with its buckets). Watches are
+    /// not timed: their stream is meant to last minutes.
+    public func recordLatency(method: String, seconds: Double) {
+        latencies.withLock { $0[method, default: Histogram(bounds: Histogram.requestBounds)].observe(seconds) }
+    }
+
+    /// The request durations so far, by method.
+    public var latencySnapshot: [String: Histogram] { latencies.withLock { $0 } }
 }
