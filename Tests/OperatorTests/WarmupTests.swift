@@ -170,8 +170,11 @@ struct WarmupTests {
         try await f.createPool("pool", target: "model")
         try await f.setWarmup(["preloadedImages": ["big:1"]])
         #expect(await f.eventually { await f.condition("pool", "WarmupReady")?["reason"] == "PrePulling" })
+        // Before the DaemonSet reports its rollout the message says so; then it counts the nodes.
+        let counted = await f.eventually { await f.condition("pool", "WarmupReady")?["message"] == "DaemonSet pool-prepull: 0/1 nodes ready, 1 updated" }
         let message = await f.condition("pool", "WarmupReady")?["message"]?.stringValue ?? ""
-        #expect(message == "DaemonSet pool-prepull: 0/1 nodes ready, 1 updated", "\(message)")
+        #expect(counted, "\(message)")
+        #expect(await f.condition("pool", "WarmupReady")?["reason"] == "PrePulling")
 
         // Pulls that finish quickly: a new image rolls the DaemonSet, and WarmupReady turns True.
         f.emulator.setPodStartDelay(0.1)
