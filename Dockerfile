@@ -23,6 +23,8 @@ LABEL org.opencontainers.image.title="eip-operator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}"
+# The revision in the operator's eip_build_info metric, as in the image's label.
+ENV EIP_REVISION=${REVISION}
 # libssl3: the admission webhook's TLS listener (libcurl needs it too).
 RUN apt-get update && apt-get install -y --no-install-recommends libcurl4 libssl3 ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/eip-operator /usr/local/bin/eipctl /usr/local/bin/

@@ -42,6 +42,8 @@ struct ControllerRuntimeMetricsTests {
         try await f.createDeployment("model", replicas: 1)
         try await f.createPool("pool", target: "model", min: 2, max: 12)
         #expect(await f.eventually { f.controller.pools.get(namespace: "default", name: "pool")?["status"]?["conditions"] != nil })
+        // The status is written before the reconcile returns and is counted: wait for the queue to be idle.
+        await f.settle()
         let text = OperatorMetrics.render(controller: f.controller, isLeader: true, leaseName: "eip")
         let families = Dictionary(try ExpositionParser.parse(text).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         return (f, text, families)

@@ -240,6 +240,8 @@ struct MakeTargetTests {
         #expect(dockerfile.contains("ARG SWIFT_VERSION=\(tested)\n"))
         #expect(dockerfile.contains("FROM swift:${SWIFT_VERSION}-bookworm AS build"))
         for label in ["version", "revision", "created"] { #expect(dockerfile.contains("org.opencontainers.image.\(label)=")) }
+        // The operator's eip_build_info says the same revision as the image's label.
+        #expect(dockerfile.contains("ENV EIP_REVISION=${REVISION}\n"))
         // The build folder (hundreds of MB) is never sent to the builder.
         let ignored = try String(contentsOfFile: repositoryRoot + "/.dockerignore", encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(ignored.contains(".build/"))
