@@ -36,7 +36,17 @@ public struct StaticToken: CredentialSource {
 public final class TokenFile: CredentialSource {
     let path: String
     let maximumAge: Double
-    private let cache = Locked<(token: String, read: Date, modified: Date?)?>(nil)
+    private let cache = Locked<(token: String, read: Date, version: FileVersion?)?>(nil)
+
+    /// What tells one content of the file from the next without reading it: the modification time
+    /// (the kernel's coarse clock: two writes a few milliseconds apart may share it), the inode (a
+    /// rotation by rename, as the kubelet's projected token and `atomically:` writes do it, gives a
+    /// new one) and the size.
+    struct FileVersion: Equatable {
+        let modified: Date?
+        let inode: UInt64?
+        let size: UInt64?
+    }
 
     /// `maximumAge`: seconds a read token is used before the file is read again (default 60).
     public init(path: String, maximumAge: Double = 60) {
@@ -47,15 +57,19 @@ public final class TokenFile: CredentialSource {
     /// The file's token (trimmed), re-read when the file changed or is older than `maximumAge`.
     /// Throws `.credentials` when the file cannot be read.
     public func bearerToken() throws(HTTPClientError) -> String? {
-        let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-        if let cached = cache.withLock({ $0 }), cached.modified == modified, Date().timeIntervalSince(cached.read) < maximumAge {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let version = attributes.map {
+            FileVersion(modified: $0[.modificationDate] as? Date, inode: ($0[.systemFileNumber] as? NSNumber)?.uint64Value,
+                        size: ($0[.size] as? NSNumber)?.uint64Value)
+        }
+        if let cached = cache.withLock({ $0 }), cached.version == version, Date().timeIntervalSince(cached.read) < maximumAge {
             return cached.token
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw HTTPClientError(.credentials, "cannot read the token file \(path)")
         }
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        cache.withLock { $0 = (token, Date(), modified) }
+        cache.withLock { $0 = (token, Date(), version) }
         return token
     }
 
