@@ -55,7 +55,8 @@ public final class Informer: Sendable {
     private let task = Locked<Task<Void, Never>?>(nil)
     /// Relists asked for and relists done (a relist serves every request made before its list was
     /// filtered), and the running watch, which a request ends.
-    private let relists = Locked<(requested: Int, served: Int, watch: Task<ReflectorBackoff, Never>?)>((0, 0, nil))
+    /// `absent`: the resource answered 404 (not served): nothing to list, a request is served at once.
+    private let relists = Locked<(requested: Int, served: Int, watch: Task<ReflectorBackoff, Never>?, absent: Bool)>((0, 0, nil, false))
     /// Failures by verb and reason, the latest one, and whether one is still unresolved.
     private let failures = Locked<(counts: [FailureKey: Int], last: ListWatchFailure?, failing: Bool)>(([:], nil, false))
     /// Its log lines (nil: none).
@@ -151,6 +152,7 @@ public final class Informer: Sendable {
     public func relist() {
         let watch = relists.withLock { r -> Task<ReflectorBackoff, Never>? in
             r.requested += 1
+            if r.absent { r.served = r.requested }
             return r.watch
         }
         watch?.cancel()
@@ -166,7 +168,10 @@ public final class Informer: Sendable {
             } catch where error.kind == .notFound && absentRelistInterval != nil {
                 // Not served (yet): no objects of it exist, which is what a synced empty cache says
                 // (and all a relist could find).
-                relists.withLock { $0.served = $0.requested }
+                relists.withLock { r in
+                    r.absent = true
+                    r.served = r.requested
+                }
                 replace(with: [])
                 synced.withLock { $0 = true }
                 recovered()
@@ -179,7 +184,10 @@ public final class Informer: Sendable {
                 continue
             }
             // The relists asked for so far are served by this one (it is filtered from now on).
-            let serving = relists.withLock { $0.requested }
+            let serving = relists.withLock { r in
+                r.absent = false
+                return r.requested
+            }
             replace(with: transform.map { list.items.map($0) } ?? list.items)
             synced.withLock { $0 = true }
             recovered()

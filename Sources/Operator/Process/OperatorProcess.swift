@@ -181,7 +181,7 @@ public final class OperatorProcess: Sendable {
 
         // The admission webhook, on every replica (a standby answers as the leader does), over HTTPS.
         // Its claim check reads every pool: with a selector, the trimmed cache of all of them, not the shard's.
-        switch startWebhook(configuration: configuration, pools: controller.allPools ?? controller.pools) {
+        switch startWebhook(configuration: configuration, pools: controller.claimCache) {
         case .failure(let error):
             log.error("cannot serve the admission webhook", [("error", error.message)])
             return 1

@@ -23,6 +23,9 @@ public final class PoolController: Sendable {
     /// With a pool selector, every pool, trimmed to what the claim check reads
     /// (``Informer/poolClaimEssentials``: about 300 bytes a pool); nil without one (``pools`` holds them all).
     public let allPools: Informer?
+    /// The cache of every pool the claim check reads (one workload, one scaler): ``allPools`` with a
+    /// selector, else ``pools``. The admission webhook reads it too.
+    public var claimCache: Informer { allPools ?? pools }
     /// The Deployments (the pools' targets).
     public let deployments: Informer
     /// The HorizontalPodAutoscalers (any on a target stops the pool's writes).
@@ -107,7 +110,7 @@ public final class PoolController: Sendable {
                                                         lists: allPools.map { [$0] } ?? []),
                                     metrics: InstrumentedMetricsSource(metrics, metrics: telemetry, clock: clock),
                                     writer: writer, events: recorder, clock: clock, pauseImage: pauseImage,
-                                    staleness: { Self.staleness(of: deciding) ?? (pods.isRelisting ? "the pods cache is relisting for new pools" : nil) })
+                                    staleness: { Self.staleness(of: deciding) ?? (pods.isRelisting ? Self.staleness(of: [pods]) : nil) })
         self.workers = max(1, workers)
         let queue = self.queue
         let index = self.targets
@@ -134,7 +137,7 @@ public final class PoolController: Sendable {
         }
         // A pool that leaves a target (deleted, or retargeted), of this shard or another, enqueues the
         // pools still on it: one may hold it now.
-        (allPools ?? pools).addHandler { event in
+        claimCache.addHandler { event in
             guard let left = Self.targetLeft(by: event) else { return }
             for other in index.withLock({ $0[left] ?? [] }) { queue.add(other) }
         }
@@ -217,6 +220,7 @@ public final class PoolController: Sendable {
     /// missed changes: watch failed (InternalError)`.
     static func staleness(of informers: [Informer]) -> String? {
         guard let stale = informers.first(where: { !$0.isCurrent }) else { return nil }
+        if stale.hasSynced && stale.lastFailure == nil { return "the \(stale.resource.plural) cache is relisting for newly selected pools" }
         guard let failure = stale.lastFailure else { return "the \(stale.resource.plural) cache has not synced" }
         return "the \(stale.resource.plural) cache missed changes: \(failure.verb) failed (\(failure.reason))"
     }
