@@ -118,6 +118,16 @@ struct ShardingTests {
         #expect(Set(f.controller.pools.list().map { ObjectKey(of: $0).name }) == ["one-a", "two-a"])
         #expect(Set(b.controller.pools.list().map { ObjectKey(of: $0).name }) == ["one-b", "two-b"])
         #expect(Set(b.controller.deployments.list().map { ObjectKey(of: $0).name }) == ["one-b", "two-b"])
+
+        // A pool relabelled into the other shard moves: shard a takes it (and its Deployment) in, shard b lets it go.
+        _ = try await f.client.patch(.elasticInferencePools, namespace: "default", name: "one-b", .merge(["metadata": ["labels": ["shard": "a"]]]))
+        #expect(await eventually { b.controller.pools.get(namespace: "default", name: "one-b") == nil })
+        #expect(await eventually { f.controller.deployments.get(namespace: "default", name: "one-b") != nil })
+        let writesOfB = f.writes(by: b.userAgent, to: "one-b")
+        _ = try await f.client.patch(.elasticInferencePools, namespace: "default", name: "one-b", .merge(["spec": ["minReplicas": 5, "maxReplicas": 5]]))
+        #expect(await f.eventually { await f.replicas("one-b") == 5 })
+        await f.advance(by: .seconds(3), of: b.controller)
+        #expect(f.writes(by: b.userAgent, to: "one-b") == writesOfB, "shard b no longer writes it")
     }
 
     /// A Deployment created before any pool of the shard needed it was turned away by the cache; the
