@@ -41,16 +41,24 @@ final class ControllerFixture: @unchecked Sendable {
         _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, crd)
         if installKEDA { _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, Self.scaledObjectCRD) }
         // The controller has a client of its own, so its requests can be told from the test's.
-        var transport = TransportConfiguration(server: fixture.emulator.url)
-        transport.userAgent = ControllerFixture.operatorUserAgent
-        let operatorClient = KubeClient(transport: HTTPTransport(transport))
-        controller = PoolController(client: operatorClient, namespace: "default", metrics: source ?? metrics,
-                                    events: EventRecorder.Source(instance: "test"), clock: clock,
+        controller = PoolController(client: Self.client(of: fixture.emulator, userAgent: Self.operatorUserAgent), namespace: "default",
+                                    metrics: source ?? metrics, events: EventRecorder.Source(instance: "test"), clock: clock,
                                     log: Logger(level: .debug, sink: log, clock: clock), poolSelector: poolSelector)
+        workers = await Self.run(controller)
+    }
+
+    /// A client of `emulator` of its own, whose requests carry `userAgent`.
+    static func client(of emulator: KubeEmulator, userAgent: String) -> KubeClient {
+        var transport = TransportConfiguration(server: emulator.url)
+        transport.userAgent = userAgent
+        return KubeClient(transport: HTTPTransport(transport))
+    }
+
+    /// Starts `controller`, waits for its caches, and runs its workers until the task is cancelled.
+    static func run(_ controller: PoolController) async -> Task<Void, Never> {
         controller.start()
         await controller.waitForSync()
-        let controller = self.controller
-        workers = Task { await controller.runWorkers() }
+        return Task { await controller.runWorkers() }
     }
 
     deinit {

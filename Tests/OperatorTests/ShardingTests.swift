@@ -17,15 +17,10 @@ final class Shard: @unchecked Sendable {
     private var workers: Task<Void, Never>?
 
     init(on f: ControllerFixture, poolSelector: String, userAgent: String) async {
-        var transport = TransportConfiguration(server: f.emulator.url)
-        transport.userAgent = userAgent
         self.userAgent = userAgent
-        controller = PoolController(client: KubeClient(transport: HTTPTransport(transport)), namespace: "default", metrics: f.metrics,
-                                    events: EventRecorder.Source(instance: userAgent), clock: f.clock, poolSelector: poolSelector)
-        controller.start()
-        await controller.waitForSync()
-        let controller = self.controller
-        workers = Task { await controller.runWorkers() }
+        controller = PoolController(client: ControllerFixture.client(of: f.emulator, userAgent: userAgent), namespace: "default",
+                                    metrics: f.metrics, events: EventRecorder.Source(instance: userAgent), clock: f.clock, poolSelector: poolSelector)
+        workers = await ControllerFixture.run(controller)
     }
 
     deinit {
