@@ -62,6 +62,12 @@ struct ShardingTests {
         // The pre-pull DaemonSets keep their own label selector.
         let daemonSets = f.operatorRequests.filter { $0.path.hasSuffix("/daemonsets") && $0.verb == "list" }
         #expect(!daemonSets.isEmpty && daemonSets.allSatisfy { $0.query["labelSelector"] == "app.kubernetes.io/managed-by=eip-operator" })
+        // Both pool caches in /metrics, each its own series.
+        let series = OperatorMetrics.render(controller: f.controller, isLeader: true, leaseName: "l").split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(series.contains("eip_cache_synced{resource=\"elasticinferencepools\"} 1"))
+        #expect(series.contains("eip_cache_synced{resource=\"elasticinferencepools-all\"} 1"))
+        let names = series.map { $0.split(separator: " ").dropLast().joined(separator: " ") }
+        #expect(Set(names).count == names.count, "no series twice")
     }
 
     @Test func aPoolOutsideTheSelectorIsNeverReconciledNorWrittenNorCached() async throws {

@@ -32,6 +32,9 @@ public enum InformerEvent: Sendable {
 public final class Informer: Sendable {
     /// What it lists and watches.
     public let resource: ResourceRef
+    /// What its metrics call it: the resource's plural, unless two informers watch one resource
+    /// (`elasticinferencepools-all`: every pool, trimmed, beside a shard's own).
+    public let name: String
     let client: KubeClient
     let namespace: String?
     let labelSelector: String?
@@ -78,12 +81,13 @@ public final class Informer: Sendable {
     /// An informer of `resource` in `namespace` (nil: all), optionally by label; `transform` trims
     /// each object before it is cached; failures are logged to `log`. Nothing happens until ``start()``.
     /// `absentRelistInterval`: set it for a resource that may not be served (see the property).
-    /// `admits`: which objects the cache keeps (see the property).
+    /// `admits`: which objects the cache keeps (see the property). `name`: see the property.
     public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
                 transform: (@Sendable (JSONValue) -> JSONValue)? = nil, admits: (@Sendable (JSONValue) -> Bool)? = nil,
-                absentRelistInterval: Duration? = nil, log: Logger? = nil) {
+                absentRelistInterval: Duration? = nil, name: String? = nil, log: Logger? = nil) {
         self.client = client
         self.resource = resource
+        self.name = name ?? resource.plural
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.transform = transform

@@ -83,7 +83,8 @@ public final class PoolController: Sendable {
         }
         pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, labelSelector: poolSelector, log: log)
         allPools = scope.map { _ in
-            Informer(client: client, resource: .elasticInferencePools, namespace: namespace, transform: Informer.poolClaimEssentials, log: log)
+            Informer(client: client, resource: .elasticInferencePools, namespace: namespace, transform: Informer.poolClaimEssentials,
+                     name: "elasticinferencepools-all", log: log)
         }
         deployments = Informer(client: client, resource: .deployments, namespace: namespace,
                                admits: admits { $0.admitsDeployment($1) }, log: log)

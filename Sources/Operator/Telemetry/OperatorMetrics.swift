@@ -37,17 +37,17 @@ public enum OperatorMetrics {
         let informers = controller?.informers ?? []
         family("eip_watch_restarts_total", "counter", "Watches restarted, per resource: ended by the server, failed, or answered 410.")
         for informer in informers {
-            out += "eip_watch_restarts_total{resource=\"\(informer.resource.plural)\"} \(informer.watchRestarts)\n"
+            out += "eip_watch_restarts_total{resource=\"\(informer.name)\"} \(informer.watchRestarts)\n"
         }
         family("eip_list_watch_failures_total", "counter", "Lists and watches that failed, per resource, verb and reason (Forbidden, NotFound, InternalError, ConnectionFailed, Gone, ...).")
         for informer in informers {
             for (key, count) in informer.failureCounts.sorted(by: { $0.key < $1.key }) {
-                out += "eip_list_watch_failures_total{resource=\"\(informer.resource.plural)\",verb=\"\(key.verb)\",reason=\"\(key.reason)\"} \(count)\n"
+                out += "eip_list_watch_failures_total{resource=\"\(informer.name)\",verb=\"\(key.verb)\",reason=\"\(key.reason)\"} \(count)\n"
             }
         }
         family("eip_cache_synced", "gauge", "1 once the resource's cache holds its first list.")
         for informer in informers {
-            out += "eip_cache_synced{resource=\"\(informer.resource.plural)\"} \(informer.hasSynced ? 1 : 0)\n"
+            out += "eip_cache_synced{resource=\"\(informer.name)\"} \(informer.hasSynced ? 1 : 0)\n"
         }
         if let controller {
             family("rest_client_requests_total", "counter", "Number of HTTP requests, partitioned by status code, method, and host.")
