@@ -229,6 +229,31 @@ struct ShardingTests {
         #expect(await eventually { running.get(namespace: "default", name: "a") == nil })
     }
 
+    /// The flag, end to end: the process passes it to the API server, says it at start, and scales its pool only.
+    @Test func theProcessReconcilesOnlyThePoolsOfItsSelector() async throws {
+        let f = try await ProcessFixture()
+        let op = try OperatorUnderTest(kubeconfig: f.kubeconfig, extra: ["--pool-selector", "shard=a", "--leader-election-id", "eip-operator-shard-a"])
+        for (name, shard) in [("in-a", "a"), ("in-b", "b")] {
+            _ = try await f.client.create(.deployments, namespace: "default", [
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name)],
+                "spec": ["replicas": 1, "template": ["spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
+            ])
+            _ = try await f.client.create(.elasticInferencePools, namespace: "default", [
+                "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool",
+                "metadata": ["name": .string(name), "labels": ["shard": .string(shard)]],
+                "spec": ["modelRef": .string(name), "minReplicas": 2, "maxReplicas": 8, "scaleUpThreshold": "P90>200ms", "scaleDownThreshold": "P90<50ms"],
+            ])
+        }
+        #expect(await eventuallyAsync { (try? await f.client.get(.deployments, namespace: "default", name: "in-a"))?["spec"]?["replicas"] == 2 })
+        #expect(op.logs.first { $0["msg"] == "starting" }?["poolSelector"] == "shard=a")
+        #expect(f.fixture.emulator.requests.contains { $0.verb == "watch" && $0.path.hasSuffix("/elasticinferencepools") && $0.query["labelSelector"] == "shard=a" })
+        #expect(await eventually { op.get("metrics", "/metrics").body.contains("eip_pool_desired_replicas{namespace=\"default\",pool=\"in-a\"} 2") })
+        #expect(!op.get("metrics", "/metrics").body.contains("pool=\"in-b\""))
+        #expect((try await f.client.get(.deployments, namespace: "default", name: "in-b"))["spec"]?["replicas"] == 1)
+        op.process.terminate()
+        _ = await op.waitForExit(timeout: 10)
+    }
+
     @Test func aBadSelectorIsAUsageError() {
         let cases: [(String, String)] = [
             ("tier in (gold", "is not a label selector"),
