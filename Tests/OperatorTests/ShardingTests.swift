@@ -275,4 +275,49 @@ struct ShardingTests {
             #expect(LabelSelector.problem(in: valid) == nil, "\(valid)")
         }
     }
+
+    /// What a shard's caches keep, rule by rule, and which caches a change sends back to list.
+    @Test func theScopeKeepsWhatTheSelectedPoolsNeed() {
+        let scope = CacheScope()
+        func pool(_ name: String, target: String, kind: String? = nil) -> JSONValue {
+            var targetRef: JSONValue = ["name": .string(target)]
+            if let kind { targetRef = ["name": .string(target), "kind": .string(kind), "apiVersion": "apps/v1"] }
+            return ["metadata": ["name": .string(name), "namespace": "ns"], "spec": ["targetRef": targetRef]]
+        }
+        func object(_ name: String, labels: JSONValue = .object([:]), spec: JSONValue = .object([:])) -> JSONValue {
+            ["metadata": ["name": .string(name), "namespace": "ns", "labels": labels], "spec": spec]
+        }
+        let deployment = object("model", spec: ["selector": ["matchLabels": ["app": "model"]]])
+        #expect(!scope.admitsDeployment(deployment))
+        // A new pool on a new target: the targets' caches and the DaemonSets' list again.
+        #expect(scope.poolChanged(.added(pool("p", target: "model"))) == [.targets, .pools])
+        #expect(scope.admitsDeployment(deployment))
+        #expect(!scope.admitsDeployment(object("other")))
+        // A second pool on it needs only its DaemonSet; a status update of it, nothing.
+        #expect(scope.poolChanged(.added(pool("q", target: "model"))) == [.pools])
+        #expect(scope.poolChanged(.updated(old: pool("q", target: "model"), new: pool("q", target: "model"))) == [])
+        // The Deployment's pod selector, once cached, brings its pods.
+        let pod = object("model-1", labels: ["app": "model", "pod-template-hash": "x"])
+        #expect(!scope.admitsPod(pod))
+        #expect(scope.deploymentChanged(.added(deployment)) == [.pods])
+        #expect(scope.deploymentChanged(.updated(old: deployment, new: deployment)) == [])
+        #expect(scope.admitsPod(pod))
+        #expect(!scope.admitsPod(object("stranger", labels: ["app": "other"])))
+        // HPAs and ScaledObjects on the target; pre-pull DaemonSets of the selected pools.
+        #expect(scope.admitsAutoscaler(object("hpa", spec: ["scaleTargetRef": ["kind": "Deployment", "name": "model"]])))
+        #expect(!scope.admitsAutoscaler(object("hpa", spec: ["scaleTargetRef": ["kind": "Deployment", "name": "other"]])))
+        #expect(scope.admitsScaledObject(object("so", spec: ["scaleTargetRef": ["name": "model"]])))
+        #expect(scope.admitsDaemonSet(object("eip-prepull-p", labels: .object([Defaults.prePullPoolLabel: "p"]))))
+        #expect(!scope.admitsDaemonSet(object("eip-prepull-z", labels: .object([Defaults.prePullPoolLabel: "z"]))))
+        // A pool on a StatefulSet: its pods' selector is the Scale's, so every pod of its namespace.
+        #expect(scope.poolChanged(.added(pool("s", target: "db", kind: "StatefulSet"))) == [.targets, .pools, .pods])
+        #expect(scope.admitsPod(object("stranger", labels: ["app": "other"])))
+        #expect(scope.poolChanged(.deleted(pool("s", target: "db", kind: "StatefulSet"))) == [])
+        #expect(!scope.admitsPod(object("stranger", labels: ["app": "other"])))
+        // Both pools gone: their Deployment and pods are no longer kept.
+        _ = scope.poolChanged(.deleted(pool("p", target: "model")))
+        #expect(scope.admitsDeployment(deployment), "q still targets it")
+        _ = scope.poolChanged(.deleted(pool("q", target: "model")))
+        #expect(!scope.admitsDeployment(deployment) && !scope.admitsPod(pod))
+    }
 }
