@@ -167,6 +167,11 @@ public final class OperatorProcess: Sendable {
         }
         defer { sources.forEach { $0.cancel() } }
 
+        if options.poolSelector != nil, options.leaderElect, options.leaderElectionID == OperatorOptions().leaderElectionID {
+            // Shards that share a Lease run one at a time: every shard but the leader's would stand by.
+            log.warning("--pool-selector with the default --leader-election-id: give each shard a Lease of its own",
+                        [("lease", options.leaderElectionID), ("poolSelector", options.poolSelector ?? "")])
+        }
         let metrics = options.makeMetricsSource()
         log.info("metrics", [("defaultSource", metrics.kind), ("prometheus", options.prometheus?.address ?? "(none)")])
         let identity = LeaderElector.defaultIdentity()
