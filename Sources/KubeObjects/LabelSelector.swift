@@ -104,3 +104,47 @@ public struct LabelSelector: Sendable, Hashable {
         return true
     }
 }
+
+extension LabelSelector {
+    /// What is wrong with a selector as text, as the API server's parser (apimachinery's
+    /// `labels.Parse`) would refuse it; nil when it is a valid selector. Keys are qualified names
+    /// (`[prefix/]name`: the name 1–63 characters of alphanumerics, `-`, `_`, `.`, starting and ending
+    /// alphanumeric; the prefix a lowercase DNS subdomain of at most 253), values at most 63 of the
+    /// same characters (or empty), `in`/`notin` at least one value.
+    /// - Returns: `unable to parse requirement: invalid label key "Shard!"`, …
+    public static func problem(in text: String) -> String? {
+        guard let selector = LabelSelector(selector: text) else {
+            return "'\(text)' is not a label selector (expected key=value, key!=value, key in (a,b), key notin (a), key or !key, joined by commas)"
+        }
+        for key in selector.matchLabels.keys.sorted() + selector.matchExpressions.map(\.key) where !isQualifiedName(key) {
+            return "invalid label key \"\(key)\": a qualified name is 1-63 characters of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric, with an optional DNS-subdomain prefix and '/'"
+        }
+        for value in selector.matchLabels.values.sorted() + selector.matchExpressions.flatMap(\.values) where !isLabelValue(value) {
+            return "invalid label value \"\(value)\": at most 63 characters of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
+        }
+        if let empty = selector.matchExpressions.first(where: { ($0.op == "In" || $0.op == "NotIn") && $0.values.isEmpty }) {
+            return "for '\(empty.op == "In" ? "in" : "notin")' on \"\(empty.key)\", at least one value is required"
+        }
+        return nil
+    }
+
+    /// `[prefix/]name`, as a label key.
+    static func isQualifiedName(_ key: String) -> Bool {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let name = parts.last, isLabelValue(String(name)), !name.isEmpty else { return false }
+        guard parts.count == 2 else { return true }
+        let prefix = parts[0]
+        return !prefix.isEmpty && prefix.count <= 253 && prefix.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+                && label.first != "-" && label.last != "-"
+        }
+    }
+
+    /// Empty, or 1–63 alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
+    static func isLabelValue(_ value: String) -> Bool {
+        guard !value.isEmpty else { return true }
+        let alphanumeric: (Character) -> Bool = { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        guard value.count <= 63, let first = value.first, let last = value.last, alphanumeric(first), alphanumeric(last) else { return false }
+        return value.allSatisfy { alphanumeric($0) || $0 == "-" || $0 == "_" || $0 == "." }
+    }
+}

@@ -11,7 +11,8 @@ import Locking
 import MetricsSources
 import Operator
 
-/// Creates `count` Deployments (at 2 replicas) and pools (min 2) over 4 connections.
+/// Creates `count` Deployments (at 2 replicas, their pods labelled `app: model-N`) and pools (min 2,
+/// labelled `shard: a` for even N, `shard: b` for odd) over 4 connections.
 func seedPools(_ client: KubeClient, count: Int) async {
     await withTaskGroup(of: Void.self) { group in
         for worker in 0..<4 {
@@ -19,10 +20,13 @@ func seedPools(_ client: KubeClient, count: Int) async {
                 for i in stride(from: worker, to: count, by: 4) {
                     _ = try? await client.create(.deployments, namespace: "default", [
                         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string("model-\(i)")],
-                        "spec": ["replicas": 2, "template": ["spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
+                        "spec": ["replicas": 2, "selector": ["matchLabels": ["app": .string("model-\(i)")]],
+                                 "template": ["metadata": ["labels": ["app": .string("model-\(i)")]],
+                                              "spec": ["containers": [["name": "server", "image": "triton:24.01"]]]]],
                     ])
                     _ = try? await client.create(.elasticInferencePools, namespace: "default", [
-                        "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": .string("pool-\(i)")],
+                        "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool",
+                        "metadata": ["name": .string("pool-\(i)"), "labels": ["shard": i % 2 == 0 ? "a" : "b"]],
                         "spec": ["modelRef": .string("model-\(i)"), "minReplicas": 2, "maxReplicas": 12,
                                  "scaleUpThreshold": "P90>200ms || gpu.util>85%", "scaleDownThreshold": "P90<50ms && gpu.util<40%",
                                  "behavior": ["pollInterval": "1h"]],
@@ -52,6 +56,12 @@ func runControllerBenchmarks(report: @escaping @Sendable (String, String) -> Voi
     for pools in [1000, 10_000] {
         let name = "operator process: initial sync and RSS, \(pools) pools"
         if enabled(name) { report(name, processBenchmark(pools: pools)) }
+    }
+    // Sharding (issue 18): the same 1,000 pools with their Deployments and 2,000 pods, one process
+    // for all of them, then one shard of two (`--pool-selector shard=a`: half of them).
+    for selector in [nil, "shard=a"] as [String?] {
+        let name = "operator process, 1,000 pools + 2,000 pods, " + (selector.map { "--pool-selector \($0) (half)" } ?? "every pool")
+        if enabled(name) { report(name, processBenchmark(pools: 1000, pods: true, poolSelector: selector)) }
     }
 }
 
@@ -101,12 +111,15 @@ private func inProcessControllerBenchmarks(latencyName: String, rateName: String
 
 /// Starts kube-emulator and eip-operator as processes; seeds pools; measures the operator's time
 /// to synced caches (/readyz) and to every pool reconciled, and its resident memory then.
-private func processBenchmark(pools: Int) -> String {
+/// `pods`: the emulator's kubelet runs the Deployments' pods (ready at once), and the operator
+/// starts once they all exist; `poolSelector`: the operator's `--pool-selector` (it then reconciles
+/// the pools it selects: half of them for `shard=a`).
+private func processBenchmark(pools: Int, pods: Bool = false, poolSelector: String? = nil) -> String {
     let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     let emulator = Process()
     emulator.executableURL = binaries.appendingPathComponent("kube-emulator")
     let kubeconfig = NSTemporaryDirectory() + "bench-kubeconfig-\(UUID().uuidString)"
-    emulator.arguments = ["--pod-start-delay", "off", "--kubeconfig-out", kubeconfig]
+    emulator.arguments = ["--pod-start-delay", pods ? "0s" : "off", "--kubeconfig-out", kubeconfig]
     let emulatorOut = Pipe()
     emulator.standardOutput = emulatorOut
     guard (try? emulator.run()) != nil else { return "kube-emulator not found next to eip-bench (make bench builds it)" }
@@ -117,12 +130,21 @@ private func processBenchmark(pools: Int) -> String {
     awaitBlocking {
         if let crd = crdDocument() { _ = try? await client.create(.customResourceDefinitions, namespace: nil, crd) }
         await seedPools(client, count: pools)
+        // Every pod made (2 a Deployment) before the operator starts: its first list holds them all.
+        let deadline = Date().addingTimeInterval(300)
+        while pods, Date() < deadline, ((try? await client.list(.pods, namespace: "default").items.count) ?? 0) < 2 * pools {
+            try? await Task.sleep(nanoseconds: 200_000_000)
+        }
     }
+    let expected = poolSelector == nil ? pools : pools / 2
     let op = Process()
     op.executableURL = binaries.appendingPathComponent("eip-operator")
     op.arguments = ["--kubeconfig", kubeconfig, "--namespace", "default", "--metrics-bind-address", "127.0.0.1:18080",
                     "--health-probe-bind-address", "127.0.0.1:18081", "--log-level", "warning", "--workers", "4",
-                    "--static-metrics", "P90=100ms,gpu.util=50%"]
+                    "--static-metrics", "P90=100ms,gpu.util=50%"] + (poolSelector.map { ["--pool-selector", $0] } ?? [])
+        // With pods: the write limit raised, so that the time to reconcile is the operator's, not
+        // the 20 writes/s default's (2 to 3 writes a new pool: 1,000 pools take 2 minutes at 20/s).
+        + (pods ? ["--kube-api-qps", "1000", "--kube-api-burst", "1000"] : [])
     op.standardError = FileHandle.nullDevice
     let start = Date()
     guard (try? op.run()) != nil else { return "eip-operator not found next to eip-bench (make bench builds it)" }
@@ -138,7 +160,7 @@ private func processBenchmark(pools: Int) -> String {
         if synced == nil, fetch("/readyz", port: 18081) == "ok" { synced = Date().timeIntervalSince(start) }
         if let metrics = fetch("/metrics", port: 18080),
            let line = metrics.split(separator: "\n").first(where: { $0.hasPrefix("controller_runtime_reconcile_total{controller=\"elasticinferencepool\",result=\"success\"}") }),
-           let count = Int(line.split(separator: " ").last ?? ""), count >= pools {
+           let count = Int(line.split(separator: " ").last ?? ""), count >= expected {
             reconciled = Date().timeIntervalSince(start)
             break
         }
@@ -146,7 +168,8 @@ private func processBenchmark(pools: Int) -> String {
     }
     let status = (try? String(contentsOfFile: "/proc/\(op.processIdentifier)/status", encoding: .utf8)) ?? ""
     let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
-    return "synced in \(synced.map { String(format: "%.2f s", $0) } ?? "-"), all reconciled in \(reconciled.map { String(format: "%.2f s", $0) } ?? "-"), RSS \(rss)"
+    let scope = poolSelector == nil ? "all" : "its \(expected)"
+    return "synced in \(synced.map { String(format: "%.2f s", $0) } ?? "-"), \(scope) reconciled in \(reconciled.map { String(format: "%.2f s", $0) } ?? "-"), RSS \(rss)"
 }
 
 /// One pool with warmup and pre-pull, converged (its Deployment patched, its DaemonSet rolled out,

@@ -33,7 +33,8 @@ let spec = CommandSpec(
         OptionSpec(["--webhook-cert-key"], value: "FILE", help: "The key file in it (default tls.key)."),
         OptionSpec(["--leader-elect"], help: "Reconcile only while holding the Lease (for several replicas)."),
         OptionSpec(["--leader-election-namespace"], value: "NS", help: "Namespace of the Lease (default: the client's namespace)."),
-        OptionSpec(["--leader-election-id"], value: "NAME", help: "Name of the Lease (default eip-operator.aiops.example.com)."),
+        OptionSpec(["--leader-election-id"], value: "NAME", help: "Name of the Lease (default eip-operator.aiops.example.com); each shard (--pool-selector) its own."),
+        OptionSpec(["--pool-selector"], value: "SELECTOR", help: "Reconcile only the pools this label selector picks (shard=a, 'tier in (gold,silver)', !canary): one shard of several, each its own Deployment and --leader-election-id (default: every pool)."),
         OptionSpec(["--leader-election-lease-duration"], value: "SECONDS", help: "Lease duration (default 15)."),
         OptionSpec(["--leader-election-renew-deadline"], value: "SECONDS", help: "Give up leadership after failing to renew this long (default 10)."),
         OptionSpec(["--leader-election-retry-period"], value: "SECONDS", help: "Seconds between attempts (default 2)."),
@@ -91,6 +92,10 @@ options.webhookSecurity = { certificate, key in try RotatingTLSServerContext(cer
 options.leaderElect = ["true", "1", "yes"].contains(setting("leader-elect")?.lowercased() ?? "false")
 options.leaderElectionNamespace = setting("leader-election-namespace")
 options.leaderElectionID = setting("leader-election-id") ?? options.leaderElectionID
+if let text = setting("pool-selector"), !text.trimmingCharacters(in: .whitespaces).isEmpty {
+    if let problem = LabelSelector.problem(in: text) { fail("--pool-selector: \(problem)") }
+    options.poolSelector = text
+}
 for (key, path) in [("leader-election-lease-duration", \LeaderElector.Timing.leaseDuration),
                     ("leader-election-renew-deadline", \LeaderElector.Timing.renewDeadline),
                     ("leader-election-retry-period", \LeaderElector.Timing.retryPeriod)] {

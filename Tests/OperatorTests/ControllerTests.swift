@@ -33,23 +33,32 @@ final class ControllerFixture: @unchecked Sendable {
     /// `source`: where metrics come from (default: the scripted `metrics`); `expiredWatchAnswer`: the
     /// emulator's form of a 410 on a watch from a too-old resourceVersion.
     /// `installKEDA`: KEDA's ScaledObject CRD is served from the start (by default it is not, as on
-    /// most clusters).
-    init(source: (any MetricsSource)? = nil, expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent, installKEDA: Bool = false) async throws {
+    /// most clusters). `poolSelector`: the controller's `--pool-selector` (nil: every pool).
+    init(source: (any MetricsSource)? = nil, expiredWatchAnswer: KubeEmulator.ExpiredWatchAnswer = .errorEvent, installKEDA: Bool = false,
+         poolSelector: String? = nil) async throws {
         fixture = try OperatorFixture(podStartDelay: 0.1, expiredWatchAnswer: expiredWatchAnswer)
         let crd = try YAMLReader.jsonValues(in: String(contentsOfFile: repositoryRoot + "/CRDs/aiops.example.com_elasticinferencepools.yaml", encoding: .utf8))[0]
         _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, crd)
         if installKEDA { _ = try await fixture.client.create(.customResourceDefinitions, namespace: nil, Self.scaledObjectCRD) }
         // The controller has a client of its own, so its requests can be told from the test's.
-        var transport = TransportConfiguration(server: fixture.emulator.url)
-        transport.userAgent = ControllerFixture.operatorUserAgent
-        let operatorClient = KubeClient(transport: HTTPTransport(transport))
-        controller = PoolController(client: operatorClient, namespace: "default", metrics: source ?? metrics,
-                                    events: EventRecorder.Source(instance: "test"), clock: clock,
-                                    log: Logger(level: .debug, sink: log, clock: clock))
+        controller = PoolController(client: Self.client(of: fixture.emulator, userAgent: Self.operatorUserAgent), namespace: "default",
+                                    metrics: source ?? metrics, events: EventRecorder.Source(instance: "test"), clock: clock,
+                                    log: Logger(level: .debug, sink: log, clock: clock), poolSelector: poolSelector)
+        workers = await Self.run(controller)
+    }
+
+    /// A client of `emulator` of its own, whose requests carry `userAgent`.
+    static func client(of emulator: KubeEmulator, userAgent: String) -> KubeClient {
+        var transport = TransportConfiguration(server: emulator.url)
+        transport.userAgent = userAgent
+        return KubeClient(transport: HTTPTransport(transport))
+    }
+
+    /// Starts `controller`, waits for its caches, and runs its workers until the task is cancelled.
+    static func run(_ controller: PoolController) async -> Task<Void, Never> {
         controller.start()
         await controller.waitForSync()
-        let controller = self.controller
-        workers = Task { await controller.runWorkers() }
+        return Task { await controller.runWorkers() }
     }
 
     deinit {
@@ -75,9 +84,10 @@ final class ControllerFixture: @unchecked Sendable {
     }
 
     func createPool(_ name: String, target: String, up: String = "P90>200ms", down: String = "P90<50ms", min: Int = 2, max: Int = 12,
-                    initContainers: JSONValue = .array([]), behavior: JSONValue = ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]]) async throws {
+                    initContainers: JSONValue = .array([]), behavior: JSONValue = ["pollInterval": "1s", "scaleUp": ["periodSeconds": 1]],
+                    labels: JSONValue = .object([:])) async throws {
         _ = try await client.create(.elasticInferencePools, namespace: "default", [
-            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": .string(name)],
+            "apiVersion": "aiops.example.com/v1alpha2", "kind": "ElasticInferencePool", "metadata": ["name": .string(name), "labels": labels],
             "spec": ["modelRef": .string(target), "minReplicas": .integer(min), "maxReplicas": .integer(max),
                      "scaleUpThreshold": .string(up), "scaleDownThreshold": .string(down),
                      "warmupStrategy": ["initContainers": initContainers],

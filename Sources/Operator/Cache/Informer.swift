@@ -32,11 +32,19 @@ public enum InformerEvent: Sendable {
 public final class Informer: Sendable {
     /// What it lists and watches.
     public let resource: ResourceRef
+    /// What its metrics call it: the resource's plural, unless two informers watch one resource
+    /// (`elasticinferencepools-all`: every pool, trimmed, beside a shard's own).
+    public let name: String
     let client: KubeClient
     let namespace: String?
     let labelSelector: String?
     /// Applied to each object before it is cached (pods keep only what the scrape needs).
     let transform: (@Sendable (JSONValue) -> JSONValue)?
+    /// Which objects the cache keeps (nil: every one): evaluated on each listed or watched object
+    /// against what is needed at that moment; an object it turns away is not cached (one cached
+    /// before is dropped, and reaches the handlers as a deletion). When more becomes needed, call
+    /// ``relist()``: an object turned away earlier comes back only with a list.
+    let admits: (@Sendable (JSONValue) -> Bool)?
     /// For a resource that may not be served (a CRD that is not installed, such as KEDA's): while
     /// its list answers 404 the cache is empty and counts as synced, and the list is tried again
     /// after this long (real time). Nil: a 404 is a failure like any other, retried with backoff.
@@ -48,6 +56,10 @@ public final class Informer: Sendable {
     private let handlers = Locked<[@Sendable (InformerEvent) -> Void]>([])
     private let restarts = Locked(0)
     private let task = Locked<Task<Void, Never>?>(nil)
+    /// Relists asked for and relists done (a relist serves every request made before its list was
+    /// filtered), and the running watch, which a request ends.
+    /// `absent`: the resource answered 404 (not served): nothing to list, a request is served at once.
+    private let relists = Locked<(requested: Int, served: Int, watch: Task<ReflectorBackoff, Never>?, absent: Bool)>((0, 0, nil, false))
     /// Failures by verb and reason, the latest one, and whether one is still unresolved.
     private let failures = Locked<(counts: [FailureKey: Int], last: ListWatchFailure?, failing: Bool)>(([:], nil, false))
     /// Its log lines (nil: none).
@@ -69,13 +81,17 @@ public final class Informer: Sendable {
     /// An informer of `resource` in `namespace` (nil: all), optionally by label; `transform` trims
     /// each object before it is cached; failures are logged to `log`. Nothing happens until ``start()``.
     /// `absentRelistInterval`: set it for a resource that may not be served (see the property).
+    /// `admits`: which objects the cache keeps (see the property). `name`: see the property.
     public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
-                transform: (@Sendable (JSONValue) -> JSONValue)? = nil, absentRelistInterval: Duration? = nil, log: Logger? = nil) {
+                transform: (@Sendable (JSONValue) -> JSONValue)? = nil, admits: (@Sendable (JSONValue) -> Bool)? = nil,
+                absentRelistInterval: Duration? = nil, name: String? = nil, log: Logger? = nil) {
         self.client = client
         self.resource = resource
+        self.name = name ?? resource.plural
         self.namespace = namespace
         self.labelSelector = labelSelector
         self.transform = transform
+        self.admits = admits
         self.absentRelistInterval = absentRelistInterval
         self.log = log
     }
@@ -99,7 +115,10 @@ public final class Informer: Sendable {
     /// The cache is synced and its watch is up: it shows the cluster as it is (give or take the
     /// events on their way). False from a failed list or watch until a list or a watch succeeds
     /// again: a cache that missed an outage must not decide writes.
-    public var isCurrent: Bool { hasSynced && lastFailure == nil }
+    /// A relist asked for by ``relist()`` has not yet been filtered into the cache, so an object now
+    /// needed may be missing from it: the cache cannot say "not found".
+    public var isRelisting: Bool { relists.withLock { $0.requested > $0.served } }
+    public var isCurrent: Bool { hasSynced && lastFailure == nil && !isRelisting }
 
     /// The cached object, nil when there is none.
     public func get(namespace: String?, name: String) -> JSONValue? {
@@ -131,6 +150,18 @@ public final class Informer: Sendable {
         task.withLock { $0?.cancel() }
     }
 
+    /// Lists again soon (ending the watch), for objects ``admits`` now takes that it turned away
+    /// before. Requests made while one is on its way are served by one list. Until it is in, the
+    /// cache is not current (``isRelisting``).
+    public func relist() {
+        let watch = relists.withLock { r -> Task<ReflectorBackoff, Never>? in
+            r.requested += 1
+            if r.absent { r.served = r.requested }
+            return r.watch
+        }
+        watch?.cancel()
+    }
+
     private func run() async {
         var backoff = ReflectorBackoff()
         while !Task.isCancelled {
@@ -139,7 +170,12 @@ public final class Informer: Sendable {
             do throws(KubeError) {
                 list = try await client.list(resource, namespace: namespace, labelSelector: labelSelector)
             } catch where error.kind == .notFound && absentRelistInterval != nil {
-                // Not served (yet): no objects of it exist, which is what a synced empty cache says.
+                // Not served (yet): no objects of it exist, which is what a synced empty cache says
+                // (and all a relist could find).
+                relists.withLock { r in
+                    r.absent = true
+                    r.served = r.requested
+                }
                 replace(with: [])
                 synced.withLock { $0 = true }
                 recovered()
@@ -151,13 +187,35 @@ public final class Informer: Sendable {
                 await pause(backoff.next(at: clock.monotonicNow(), after: error))
                 continue
             }
+            // The relists asked for so far are served by this one (it is filtered from now on).
+            let serving = relists.withLock { r in
+                r.absent = false
+                return r.requested
+            }
             replace(with: transform.map { list.items.map($0) } ?? list.items)
             synced.withLock { $0 = true }
             recovered()
+            // Served once the handlers have seen it (they may ask another cache for more).
+            relists.withLock { $0.served = max($0.served, serving) }
             // Watch from the list's resourceVersion; a stream that ends or breaks is resumed from
-            // the last resourceVersion seen, so no change is missed or seen twice.
-            await watch(from: list.resourceVersion, backoff: &backoff)
+            // the last resourceVersion seen, so no change is missed or seen twice. A relist request ends it.
+            let watching = relists.withLock { r -> Task<ReflectorBackoff, Never>? in
+                guard r.requested <= serving else { return nil }
+                let task = Task { [backoff] in
+                    var backoff = backoff
+                    await self.watch(from: list.resourceVersion, backoff: &backoff)
+                    return backoff
+                }
+                r.watch = task
+                return task
+            }
+            if let watching {
+                backoff = await withTaskCancellationHandler { await watching.value } onCancel: { watching.cancel() }
+                relists.withLock { $0.watch = nil }
+            }
             if Task.isCancelled { return }
+            // Asked for: list again at once.
+            if relists.withLock({ $0.requested > $0.served }) { continue }
             // Every relist waits its turn, a 410's too (the reflector's sliding backoff).
             await pause(backoff.next(at: clock.monotonicNow()))
         }
@@ -238,10 +296,18 @@ public final class Informer: Sendable {
         let object = transform?(event.object) ?? event.object
         let key = ObjectKey(of: object)
         let (namespace, name) = (key.namespace, key.name)
+        let admitted = admits?(object) ?? true
         let change: InformerEvent?
         switch event.type {
         case .bookmark:
             change = nil
+        case .added where !admitted, .modified where !admitted:
+            // Not needed (or no longer): not cached; one cached before goes.
+            let old = cache.withLock { c -> JSONValue? in
+                defer { if c[namespace]?.isEmpty == true { c[namespace] = nil } }
+                return c[namespace]?.removeValue(forKey: name)
+            }
+            change = old.map { .deleted($0) }
         case .added, .modified:
             let old = cache.withLock { c -> JSONValue? in
                 defer { c[namespace, default: [:]][name] = object }
@@ -263,7 +329,7 @@ public final class Informer: Sendable {
         var changes: [InformerEvent] = []
         cache.withLock { c in
             var next: [String: [String: JSONValue]] = [:]
-            for item in items {
+            for item in items where admits?(item) ?? true {
                 let key = ObjectKey(of: item)
                 let (namespace, name) = (key.namespace, key.name)
                 next[namespace, default: [:]][name] = item
@@ -297,6 +363,20 @@ public final class Informer: Sendable {
         return ["apiVersion": "v1", "kind": "Pod", "metadata": .object(metadata), "status": .object(status)]
     }
 
+    /// What a pool keeps in the cache of every pool (``PoolController/allPools``): what the claim
+    /// check reads (name, age, deletion, target), about 300 bytes where a whole pool is a few KB.
+    public static let poolClaimEssentials: @Sendable (JSONValue) -> JSONValue = { pool in
+        var metadata = JSONObject()
+        for key in ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "labels"] {
+            if let value = pool["metadata"]?[key] { metadata[key] = value }
+        }
+        var spec = JSONObject()
+        for key in ["targetRef", "modelRef"] {
+            if let value = pool["spec"]?[key] { spec[key] = value }
+        }
+        return ["apiVersion": pool["apiVersion"] ?? .null, "kind": pool["kind"] ?? .null, "metadata": .object(metadata), "spec": .object(spec)]
+    }
+
     private func notify(_ change: InformerEvent) {
         for handler in handlers.withLock({ $0 }) { handler(change) }
     }
@@ -308,14 +388,19 @@ public final class Informer: Sendable {
 /// reads a `Scale` on each sync; else it reads as empty.
 public struct CacheReader: ObjectReader {
     let informers: [ResourceRef: Informer]
+    /// Informers whose caches answer ``objects(_:namespace:)`` for their resource in place of
+    /// those of `informers` (every pool, trimmed, behind a pool cache a selector narrows).
+    let lists: [ResourceRef: Informer]
     let uncached: KubeClient?
     /// Kinds already found by discovery: a kind's resource does not move while the operator runs
     /// (a kind not found is asked about again, at the next poll, as client-go's REST mapper does on a miss).
     private let kinds = Locked<[WorkloadKind: ScalableResource]>([:])
 
-    /// A reader over `informers`, one per resource; `uncached` reads the rest.
-    public init(_ informers: [Informer], uncached: KubeClient? = nil) {
+    /// A reader over `informers`, one per resource; `uncached` reads the rest; `lists` answer
+    /// the lists of their resources (see the property).
+    public init(_ informers: [Informer], uncached: KubeClient? = nil, lists: [Informer] = []) {
         self.informers = Dictionary(informers.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
+        self.lists = Dictionary(lists.map { ($0.resource, $0) }, uniquingKeysWith: { first, _ in first })
         self.uncached = uncached
     }
 
@@ -327,7 +412,7 @@ public struct CacheReader: ObjectReader {
 
     /// The cached objects of a namespace (none for a resource without an informer).
     public func objects(_ resource: ResourceRef, namespace: String) async throws(KubeError) -> [JSONValue] {
-        informers[resource]?.list(namespace: namespace) ?? []
+        (lists[resource] ?? informers[resource])?.list(namespace: namespace) ?? []
     }
 
     /// The `Scale`, from the API server.

@@ -23,8 +23,13 @@ public struct OperatorOptions: Sendable {
     public var leaderElect = false
     /// The Lease's namespace (nil: the client's).
     public var leaderElectionNamespace: String?
-    /// The Lease's name.
+    /// The Lease's name (controller-runtime's `LeaderElectionID`). Each shard (``poolSelector``)
+    /// is its own Deployment with its own Lease name: shards do not wait on one another.
     public var leaderElectionID = "eip-operator.aiops.example.com"
+    /// `--pool-selector`: a label selector on pools (`shard=a`, `tier in (gold,silver)`, `!canary`),
+    /// as the API server takes it: this process reconciles only the pools it selects, and its caches
+    /// keep only what those pools need (one shard of several). Nil: every pool.
+    public var poolSelector: String?
     /// Lease duration, renew deadline, retry period (15 s, 10 s, 2 s).
     public var leaseTiming = LeaderElector.Timing()
     /// Pools reconciled at once (2).
@@ -133,7 +138,7 @@ public final class OperatorProcess: Sendable {
         }
         let client = KubeClient(configuration: configuration)
         log.info("starting", [("version", EIPVersion.current), ("context", configuration.contextName), ("server", configuration.transport.server),
-                              ("namespace", options.namespace ?? "(all)")])
+                              ("namespace", options.namespace ?? "(all)"), ("poolSelector", options.poolSelector ?? "(all pools)")])
 
         // Probes and metrics, on plain sockets.
         var servers: [HTTPServer] = []
@@ -162,6 +167,11 @@ public final class OperatorProcess: Sendable {
         }
         defer { sources.forEach { $0.cancel() } }
 
+        if options.poolSelector != nil, options.leaderElect, options.leaderElectionID == OperatorOptions().leaderElectionID {
+            // Shards that share a Lease run one at a time: every shard but the leader's would stand by.
+            log.warning("--pool-selector with the default --leader-election-id: give each shard a Lease of its own",
+                        [("lease", options.leaderElectionID), ("poolSelector", options.poolSelector ?? "")])
+        }
         let metrics = options.makeMetricsSource()
         log.info("metrics", [("defaultSource", metrics.kind), ("prometheus", options.prometheus?.address ?? "(none)")])
         let identity = LeaderElector.defaultIdentity()
@@ -171,11 +181,12 @@ public final class OperatorProcess: Sendable {
         self.elector.withLock { $0 = elector }
         let controller = PoolController(client: client, namespace: options.namespace, metrics: metrics, events: EventRecorder.Source(instance: identity),
                                         workers: options.workers, clock: clock, log: log, pauseImage: options.pauseImage,
-                                        fence: elector, writeRateLimit: options.writeRateLimit)
+                                        fence: elector, writeRateLimit: options.writeRateLimit, poolSelector: options.poolSelector)
         self.controller.withLock { $0 = controller }
 
         // The admission webhook, on every replica (a standby answers as the leader does), over HTTPS.
-        switch startWebhook(configuration: configuration, pools: controller.pools) {
+        // Its claim check reads every pool: with a selector, the trimmed cache of all of them, not the shard's.
+        switch startWebhook(configuration: configuration, pools: controller.claimCache) {
         case .failure(let error):
             log.error("cannot serve the admission webhook", [("error", error.message)])
             return 1

@@ -11,9 +11,21 @@ import MetricsSources
 /// A Deployment, HPA or ScaledObject change enqueues the pools that target it, a DaemonSet's rollout
 /// its pool, a pool that goes or changes target the pools that share its old target (one of them may
 /// now hold it); pods enqueue nothing (pools poll).
+///
+/// With a pool selector (`--pool-selector`, one shard of several) the pools informer lists and
+/// watches only the pools it selects, and the Deployment, HPA, ScaledObject, DaemonSet and pod caches
+/// keep only what those pools need (``CacheScope``); every pool of the namespace is still watched,
+/// trimmed to its name, age and target (``allPools``), so that the claim check (one workload, one
+/// scaler) sees the pools of the other shards.
 public final class PoolController: Sendable {
-    /// The pools.
+    /// The pools (with a selector: those it selects).
     public let pools: Informer
+    /// With a pool selector, every pool, trimmed to what the claim check reads
+    /// (``Informer/poolClaimEssentials``: about 300 bytes a pool); nil without one (``pools`` holds them all).
+    public let allPools: Informer?
+    /// The cache of every pool the claim check reads (one workload, one scaler): ``allPools`` with a
+    /// selector, else ``pools``. The admission webhook reads it too.
+    public var claimCache: Informer { allPools ?? pools }
     /// The Deployments (the pools' targets).
     public let deployments: Informer
     /// The HorizontalPodAutoscalers (any on a target stops the pool's writes).
@@ -57,19 +69,37 @@ public final class PoolController: Sendable {
     ///   - pauseImage: the pre-pull DaemonSets' pause container.
     ///   - fence: what allows writes (the leader elector; nil: always allowed).
     ///   - writeRateLimit: the client-side write limit (nil: none; default 20/s, bursts of 30).
+    ///   - poolSelector: a label selector on pools, as the API server takes it (`shard=a`); nil:
+    ///     every pool. Passed as the pools' list and watch `labelSelector`, and narrows the other caches.
     public init(client: KubeClient, namespace: String?, metrics: any MetricsSource, events: EventRecorder.Source?,
                 workers: Int = 2, clock: any Clock = SystemClock(), log root: Logger? = nil, pauseImage: String = Defaults.pauseImage,
-                fence: (any WriteFence)? = nil, writeRateLimit: WriteExecutor.RateLimit? = WriteExecutor.RateLimit()) {
+                fence: (any WriteFence)? = nil, writeRateLimit: WriteExecutor.RateLimit? = WriteExecutor.RateLimit(),
+                poolSelector: String? = nil) {
         log = root?.named("controller.\(Self.name)")
         let informerLog = root?.named("informer")
         self.clock = clock
         self.client = client
-        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, log: informerLog)
-        deployments = Informer(client: client, resource: .deployments, namespace: namespace, log: informerLog)
-        autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace, log: informerLog)
-        scaledObjects = Informer(client: client, resource: .scaledObjects, namespace: namespace, absentRelistInterval: .seconds(60), log: informerLog)
-        pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials, log: informerLog)
-        daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator", log: informerLog)
+        let scope = poolSelector.map { _ in CacheScope() }
+        /// What a narrowed cache keeps (nil without a selector: everything).
+        func admits(_ rule: @escaping @Sendable (CacheScope, JSONValue) -> Bool) -> (@Sendable (JSONValue) -> Bool)? {
+            guard let scope else { return nil }
+            return { rule(scope, $0) }
+        }
+        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, labelSelector: poolSelector, log: informerLog)
+        allPools = scope.map { _ in
+            Informer(client: client, resource: .elasticInferencePools, namespace: namespace, transform: Informer.poolClaimEssentials,
+                     name: "elasticinferencepools-all", log: informerLog)
+        }
+        deployments = Informer(client: client, resource: .deployments, namespace: namespace,
+                               admits: admits { $0.admitsDeployment($1) }, log: informerLog)
+        autoscalers = Informer(client: client, resource: .horizontalPodAutoscalers, namespace: namespace,
+                               admits: admits { $0.admitsAutoscaler($1) }, log: informerLog)
+        scaledObjects = Informer(client: client, resource: .scaledObjects, namespace: namespace,
+                                 admits: admits { $0.admitsScaledObject($1) }, absentRelistInterval: .seconds(60), log: informerLog)
+        pods = Informer(client: client, resource: .pods, namespace: namespace, transform: Informer.podEssentials,
+                        admits: admits { $0.admitsPod($1) }, log: informerLog)
+        daemonSets = Informer(client: client, resource: .daemonSets, namespace: namespace, labelSelector: "app.kubernetes.io/managed-by=eip-operator",
+                              admits: admits { $0.admitsDaemonSet($1) }, log: informerLog)
         queue = WorkQueue(clock: clock)
         let telemetry = ControllerMetrics(maxConcurrentReconciles: max(1, workers))
         self.telemetry = telemetry
@@ -77,37 +107,48 @@ public final class PoolController: Sendable {
         self.writer = writer
         let recorder = events.map { EventRecorder(writer: writer, source: $0, clock: clock, log: root?.named("events")) }
         self.events = recorder
-        // The caches writes are decided from (pods only feed the scrape): while one is not current, no writes.
-        let deciding = [pools, deployments, autoscalers, scaledObjects, daemonSets]
-        reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, scaledObjects, pods, daemonSets], uncached: client),
+        // The caches writes are decided from (pods only feed the scrape): while one is not current, no
+        // writes; nor while the pods are relisted for pools that need them.
+        let deciding = [pools, deployments, autoscalers, scaledObjects, daemonSets] + (allPools.map { [$0] } ?? [])
+        let pods = self.pods
+        reconciler = PoolReconciler(reader: CacheReader([pools, deployments, autoscalers, scaledObjects, pods, daemonSets], uncached: client,
+                                                        lists: allPools.map { [$0] } ?? []),
                                     metrics: InstrumentedMetricsSource(metrics, metrics: telemetry, clock: clock),
                                     writer: writer, events: recorder, clock: clock, pauseImage: pauseImage,
-                                    staleness: { Self.staleness(of: deciding) })
+                                    staleness: { Self.staleness(of: deciding) ?? (pods.isRelisting ? Self.staleness(of: [pods]) : nil) })
         self.workers = max(1, workers)
         let queue = self.queue
         let index = self.targets
-        // A pool's own changes enqueue it, and keep the index of what it targets current. A pool that
-        // leaves a target (deleted, or retargeted) enqueues the pools still on it: one may hold it now.
+        // With a selector, what the pools newly need is listed again by the caches that turned it away.
+        let relist: @Sendable (CacheScope.Growth) -> Void = { [deployments, autoscalers, scaledObjects, daemonSets, pods] growth in
+            if growth.contains(.targets) { deployments.relist(); autoscalers.relist(); scaledObjects.relist() }
+            if growth.contains(.pools) { daemonSets.relist() }
+            if growth.contains(.pods) { pods.relist() }
+        }
+        // A pool's own changes enqueue it, and keep the index of what it targets current (and, with a
+        // selector, what the caches keep).
         pools.addHandler { event in
             let key = ObjectKey(of: event.object)
-            let left = index.withLock { targets -> Set<ObjectKey> in
-                var left: ObjectKey?
-                if case .updated(let old, _) = event, let previous = ElasticInferencePool.target(of: old) {
-                    targets[previous]?.remove(key)
-                    if previous != ElasticInferencePool.target(of: event.object) { left = previous }
-                }
+            index.withLock { targets in
+                if case .updated(let old, _) = event, let previous = ElasticInferencePool.target(of: old) { targets[previous]?.remove(key) }
                 if case .deleted = event {
-                    if let target = ElasticInferencePool.target(of: event.object) { targets[target]?.remove(key); left = target }
+                    if let target = ElasticInferencePool.target(of: event.object) { targets[target]?.remove(key) }
                 } else if let target = ElasticInferencePool.target(of: event.object) {
                     targets[target, default: []].insert(key)
                 }
-                return left.flatMap { targets[$0] } ?? []
             }
+            if let scope { relist(scope.poolChanged(event)) }
             if Self.needsReconcile(event) { queue.add(key) }
-            for other in left { queue.add(other) }
+        }
+        // A pool that leaves a target (deleted, or retargeted), of this shard or another, enqueues the
+        // pools still on it: one may hold it now.
+        claimCache.addHandler { event in
+            guard let left = Self.targetLeft(by: event) else { return }
+            for other in index.withLock({ $0[left] ?? [] }) { queue.add(other) }
         }
         // A Deployment's changes enqueue the pools that target it (an index lookup, not a scan).
         deployments.addHandler { event in
+            if let scope { relist(scope.deploymentChanged(event)) }
             for key in index.withLock({ $0[ObjectKey(of: event.object)] ?? [] }) { queue.add(key) }
         }
         // A pre-pull DaemonSet's changes (its rollout) enqueue its pool.
@@ -125,6 +166,17 @@ public final class PoolController: Sendable {
             guard let name = event.object["spec"]?["scaleTargetRef"]?["name"]?.stringValue else { return }
             let target = ObjectKey(namespace: ObjectKey(of: event.object).namespace, name: name)
             for key in index.withLock({ $0[target] ?? [] }) { queue.add(key) }
+        }
+    }
+
+    /// The workload a pool event shows the pool leaving (deleted, or retargeted); nil when it left none.
+    static func targetLeft(by event: InformerEvent) -> ObjectKey? {
+        switch event {
+        case .added: return nil
+        case .deleted(let old): return ElasticInferencePool.target(of: old)
+        case .updated(let old, let new):
+            let previous = ElasticInferencePool.target(of: old)
+            return previous == ElasticInferencePool.target(of: new) ? nil : previous
         }
     }
 
@@ -168,16 +220,11 @@ public final class PoolController: Sendable {
 
     /// Starts the informers.
     public func start() {
-        pools.start()
-        deployments.start()
-        autoscalers.start()
-        scaledObjects.start()
-        pods.start()
-        daemonSets.start()
+        informers.forEach { $0.start() }
     }
 
     /// Its informers, pools first.
-    public var informers: [Informer] { [pools, deployments, autoscalers, scaledObjects, pods, daemonSets] }
+    public var informers: [Informer] { [pools] + (allPools.map { [$0] } ?? []) + [deployments, autoscalers, scaledObjects, pods, daemonSets] }
 
     /// Every cache holds its first list.
     public var hasSynced: Bool { informers.allSatisfy(\.hasSynced) }
@@ -192,6 +239,7 @@ public final class PoolController: Sendable {
     /// missed changes: watch failed (InternalError)`.
     static func staleness(of informers: [Informer]) -> String? {
         guard let stale = informers.first(where: { !$0.isCurrent }) else { return nil }
+        if stale.hasSynced && stale.lastFailure == nil { return "the \(stale.resource.plural) cache is relisting for newly selected pools" }
         guard let failure = stale.lastFailure else { return "the \(stale.resource.plural) cache has not synced" }
         return "the \(stale.resource.plural) cache missed changes: \(failure.verb) failed (\(failure.reason))"
     }
@@ -256,11 +304,6 @@ public final class PoolController: Sendable {
     /// Stops taking work (in-flight reconciles finish) and stops the informers.
     public func shutDown() {
         queue.shutDown()
-        pools.stop()
-        deployments.stop()
-        autoscalers.stop()
-        scaledObjects.stop()
-        pods.stop()
-        daemonSets.stop()
+        informers.forEach { $0.stop() }
     }
 }

@@ -65,15 +65,15 @@ public enum OperatorMetrics {
     /// The informers' own: watch restarts, list and watch failures, caches synced.
     static func informerFamilies(_ informers: [Informer], _ w: inout ExpositionWriter) {
         w.family("eip_watch_restarts_total", "counter", "Watches restarted, per resource: ended by the server, failed, or answered 410.")
-        for informer in informers { w.sample("eip_watch_restarts_total", [("resource", informer.resource.plural)], informer.watchRestarts) }
+        for informer in informers { w.sample("eip_watch_restarts_total", [("resource", informer.name)], informer.watchRestarts) }
         w.family("eip_list_watch_failures_total", "counter", "Lists and watches that failed, per resource, verb and reason (Forbidden, NotFound, InternalError, ConnectionFailed, Gone, ...).")
         for informer in informers {
             for (key, count) in informer.failureCounts.sorted(by: { $0.key < $1.key }) {
-                w.sample("eip_list_watch_failures_total", [("reason", key.reason), ("resource", informer.resource.plural), ("verb", key.verb)], count)
+                w.sample("eip_list_watch_failures_total", [("reason", key.reason), ("resource", informer.name), ("verb", key.verb)], count)
             }
         }
         w.family("eip_cache_synced", "gauge", "1 once the resource's cache holds its first list.")
-        for informer in informers { w.sample("eip_cache_synced", [("resource", informer.resource.plural)], informer.hasSynced ? 1 : 0) }
+        for informer in informers { w.sample("eip_cache_synced", [("resource", informer.name)], informer.hasSynced ? 1 : 0) }
     }
 
     /// client-go's request families, and the writes the operator held back or gave up.
