@@ -88,7 +88,9 @@ struct WarmupTests {
         // Someone labels the Deployment while the pool's init container changes: the operator's
         // apply names only its own fields, so the label survives whichever write lands first (a
         // stale apply is refused on its resourceVersion and redone from the new one).
-        f.emulator.inject(Fault(verb: "patch", pathPrefix: "/apis/apps/v1/namespaces/default/deployments/model", delaySeconds: 0.3, count: 1))
+        // The operator's write (only its: the fault names its User-Agent) is held 0.3 s, so the edit lands in between.
+        f.emulator.inject(Fault(verb: "patch", pathPrefix: "/apis/apps/v1/namespaces/default/deployments/model", delaySeconds: 0.3, count: 1,
+                                userAgent: ControllerFixture.operatorUserAgent))
         async let edit: Void = {
             try? await Task.sleep(nanoseconds: 100_000_000)
             _ = try? await f.client.patch(.deployments, namespace: "default", name: "model", .merge(["metadata": ["labels": ["team": "search"]]]))
