@@ -67,7 +67,7 @@ struct MissingDataControllerTests {
         // A Prometheus 15 s behind the operator, with an overloaded pool: every value's own time is past 2 polls.
         f.metrics.setClockBehind(15)
         f.metrics.set([.p90: 0.5, .gpuUtil: 0.5])
-        #expect(await f.eventually { (await f.replicas("model") ?? 2) > 2 }, "an overloaded pool is not held by a skewed clock")
+        #expect(await f.eventually(upTo: .seconds(60)) { (await f.replicas("model") ?? 2) > 2 }, "an overloaded pool is not held by a skewed clock")
         let available = await f.condition("pool", "MetricsAvailable")
         #expect(available?["status"] == "True")
         #expect(available?["message"]?.stringValue?.contains("the source's clock is 15s behind the operator's") == true, "\(available ?? .null)")
