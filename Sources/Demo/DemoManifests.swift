@@ -70,7 +70,7 @@ struct DemoManifests {
             self.deployment = deployment.setting(["spec", "replicas"], to: .integer(pool.spec.minReplicas))
             deploymentOrigin = path
         } else {
-            deployment = Self.minimalDeployment(namespace: target.namespace, name: target.name, replicas: pool.spec.minReplicas,
+            deployment = Self.minimalDeployment(namespace: target.namespace, name: target.name, model: pool.spec.modelMatch.name, replicas: pool.spec.minReplicas,
                                                 port: pool.spec.metrics?.scrapePort ?? Defaults.scrapePort)
             deploymentOrigin = "a Triton Deployment made for the pool"
         }
@@ -83,8 +83,9 @@ struct DemoManifests {
     /// The port the pool scrapes: where the simulated pods serve `/metrics`.
     var scrapePort: Int { pool.spec.metrics?.scrapePort ?? Defaults.scrapePort }
 
-    /// A Deployment of one Triton container serving metrics on `port`, as the sample's.
-    static func minimalDeployment(namespace: String, name: String, replicas: Int, port: Int) -> JSONValue {
+    /// A Deployment of one Triton container serving `model` (explicit model control, so its series
+    /// carry the name the pool matches) and metrics on `port`, as the sample's.
+    static func minimalDeployment(namespace: String, name: String, model: String, replicas: Int, port: Int) -> JSONValue {
         [
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": .string(name)]],
@@ -95,7 +96,8 @@ struct DemoManifests {
                     "metadata": ["labels": ["app": .string(name)]],
                     "spec": ["containers": [[
                         "name": "triton", "image": "nvcr.io/nvidia/tritonserver:24.01-py3",
-                        "args": ["tritonserver", "--model-repository=/models", .string("--metrics-port=\(port)")],
+                        "args": ["tritonserver", "--model-repository=/models", "--model-control-mode=explicit", .string("--load-model=\(model)"),
+                                 .string("--metrics-port=\(port)")],
                         "ports": [["name": "metrics", "containerPort": .integer(port)]],
                         "resources": ["limits": ["nvidia.com/gpu": 1]],
                     ]]],

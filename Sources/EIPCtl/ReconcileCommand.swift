@@ -40,7 +40,7 @@ enum ReconcileCommand {
         """,
         options: [
             OptionSpec(["--dry-run"], help: "Required: compute and print, write nothing."),
-            OptionSpec(["-f", "--filename"], value: "FILE", repeatable: true, help: "The pool manifest (a file, a directory, or - for standard input)."),
+            OptionSpec(["-f", "--filename"], value: "FILE", repeatable: true, help: "The pool manifest (a file, a directory, or - for standard input); its workload, HPAs and other pools may come in the same files."),
             OptionSpec(["--target"], value: "FILE", repeatable: true, help: "The target workload (a Deployment, StatefulSet, LeaderWorkerSet, …; its pods, HPAs, ScaledObjects, other pools, a CRD) as manifests."),
             OptionSpec(["--deployment"], value: "FILE", repeatable: true, help: "The same as --target (its older name)."),
             OptionSpec(["--metrics"], value: "VALUES", help: "Metric values: NAME=QUANTITY,… with P50 P90 P95 P99 gpu.util gpu.mem qps queue mean, or the pool's own (waiting=12)."),
@@ -116,12 +116,18 @@ enum ReconcileCommand {
         var notes: [String] = []
         let targetFiles = args.all("target") + args.all("deployment")
         let kind = pool.spec.targetKind
+        // The workload may come with the pool in -f, as kubectl takes several files.
+        let targetInFiles = objects.contains { object in
+            object.value["kind"]?.stringValue == kind.kind && ObjectMeta(object.value).name == pool.spec.targetName
+                && (ObjectMeta(object.value).namespace ?? pool.namespace) == pool.namespace
+        }
+        let assumed = targetFiles.isEmpty && !targetInFiles
         if !targetFiles.isEmpty {
             switch ManifestLoader.load(targetFiles, recursive: false, io: io) {
             case .failure(let error): io.err(error.description); return .invalidInput
             case .success(let loaded): related += loaded.map(\.value)
             }
-        } else {
+        } else if assumed {
             related.append(Self.assumedTarget(kind, name: pool.spec.targetName, namespace: pool.namespace, replicas: policy.minReplicas))
             notes.append("no --\(kind == .deployment ? "deployment" : "target") given: assumed \(kind.kind) \(pool.namespace)/\(pool.spec.targetName) at minReplicas (\(policy.minReplicas)) with all replicas ready")
         }
@@ -138,7 +144,7 @@ enum ReconcileCommand {
         }
         let plan = ReconcilePlan(pool: pool, policy: policy, target: inputs.target, sample: inputs.sample, now: now, state: pool.state, context: inputs.context)
         let warnings = check.warnings.map { "\(poolObject.location(poolObject.mark(for: $0))): warning: \($0)" }
-        print(PlanRendering(plan: plan, assumedTarget: args.all("deployment").isEmpty, warnings: warnings, notes: notes), as: format, io: io)
+        print(PlanRendering(plan: plan, assumedTarget: assumed, warnings: warnings, notes: notes), as: format, io: io)
         return .success
     }
 

@@ -70,7 +70,7 @@ public final class HTTPTransport: Sendable {
         self.configuration = configuration
         self.credentials = credentials
         if configuration.insecureSkipTLSVerify {
-            FileHandle.standardError.write(Data("warning: TLS verification of \(configuration.server) is turned off (insecure-skip-tls-verify)\n".utf8))
+            try? FileHandle.standardError.write(contentsOf: Data("warning: TLS verification of \(configuration.server) is turned off (insecure-skip-tls-verify)\n".utf8))
         }
     }
 

@@ -10,6 +10,10 @@ public struct Trace: Sendable, Hashable {
     public let name: String
     /// Requests per second offered in second `i` of the run; never negative.
     public let demand: [Double]
+    /// The largest rate a trace file may give (requests per second): a billion, far past any one
+    /// pool (an H100 replica serves about 10,000); more is a unit or data error, and replica counts
+    /// derived from it would overflow.
+    public static let maximumRate = 1e9
 
     public init(name: String, demand: [Double]) {
         self.name = name

@@ -61,6 +61,7 @@ extension Trace {
                 throw TraceError(line: lineNumber, "qps '\(fields[layout.rate])' is not a number")
             }
             guard rate >= 0 else { throw TraceError(line: lineNumber, "qps \(fields[layout.rate]) is negative") }
+            guard rate <= Trace.maximumRate else { throw TraceError(line: lineNumber, "qps \(fields[layout.rate]) is over \(format(Trace.maximumRate)), the most a trace may ask for") }
             if let previous = samples.last, time <= previous.time {
                 throw TraceError(line: lineNumber, "time \(fields[layout.time]) does not come after the previous row's (\(format(previous.time))); rows must be in increasing time order")
             }
@@ -109,8 +110,8 @@ extension Trace {
             guard let pair = point.arrayValue, pair.count == 2, let time = pair[0].doubleValue, let text = pair[1].stringValue else {
                 throw TraceError("sample \(i + 1): expected [unixSeconds, \"value\"], found \(point.compactText)")
             }
-            guard let rate = Double(text), rate.isFinite, rate >= 0 else {
-                throw TraceError("sample \(i + 1) (time \(format(time))): '\(text)' is not a rate (a finite number ≥ 0)")
+            guard let rate = Double(text), rate.isFinite, rate >= 0, rate <= Trace.maximumRate else {
+                throw TraceError("sample \(i + 1) (time \(format(time))): '\(text)' is not a rate (a number from 0 to \(format(Trace.maximumRate)))")
             }
             if let previous = samples.last, time <= previous.time {
                 throw TraceError("sample \(i + 1): time \(format(time)) does not come after the previous sample's (\(format(previous.time)))")

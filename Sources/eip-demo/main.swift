@@ -7,7 +7,7 @@ let options: DemoOptions
 do {
     options = try DemoOptions(arguments: Array(CommandLine.arguments.dropFirst()))
 } catch {
-    FileHandle.standardError.write(Data("eip-demo: \(error.message)\nRun 'eip-demo --help' for usage.\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("eip-demo: \(error.message)\nRun 'eip-demo --help' for usage.\n".utf8))
     exit(2)
 }
 if options.wantsHelp {

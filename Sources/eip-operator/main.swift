@@ -46,7 +46,7 @@ let spec = CommandSpec(
         OptionSpec(["--log-level"], value: "LEVEL", help: "debug, info, warning or error (default info)."),
         OptionSpec(["--metrics-source"], value: "KIND", help: "Default source for pools without spec.metrics: podscrape, prometheus or static (default: static with --static-metrics, prometheus with --prometheus-address, else podscrape)."),
         OptionSpec(["--prometheus-address"], value: "URL", help: "The Prometheus to query, as http://prometheus.monitoring:9090."),
-        OptionSpec(["--prometheus-templates"], value: "PRESETS", help: "Query template presets, later ones winning per metric: triton, triton-summary, dcgm (default triton)."),
+        OptionSpec(["--prometheus-templates"], value: "PRESETS", help: "Query template presets, later ones winning per metric: triton, triton-summary, dcgm, vllm, tgi (default triton)."),
         OptionSpec(["--prometheus-bearer-token-file"], value: "FILE", help: "Bearer token for Prometheus, re-read as it rotates."),
         OptionSpec(["--prometheus-username"], value: "USER", help: "Basic-auth user for Prometheus (with --prometheus-password-file)."),
         OptionSpec(["--prometheus-password-file"], value: "FILE", help: "Basic-auth password file for Prometheus."),
@@ -59,7 +59,7 @@ let spec = CommandSpec(
     ])
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("eip-operator: \(message)\nRun 'eip-operator --help' for usage.\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("eip-operator: \(message)\nRun 'eip-operator --help' for usage.\n".utf8))
     exit(2)
 }
 

@@ -43,7 +43,7 @@ let spec = CommandSpec(
     ])
 
 func fail(_ message: String, code: Int32) -> Never {
-    FileHandle.standardError.write(Data("kube-emulator: \(message)\n".utf8))
+    try? FileHandle.standardError.write(contentsOf: Data("kube-emulator: \(message)\n".utf8))
     exit(code)
 }
 
@@ -152,12 +152,12 @@ if let path = arguments.value("kubeconfig-out") {
     }
 }
 // Written straight to the descriptor so that a reader waiting for this line gets it at once.
-FileHandle.standardOutput.write(Data("listening on \(emulator.url)\n".utf8))
+try? FileHandle.standardOutput.write(contentsOf: Data("listening on \(emulator.url)\n".utf8))
 if let serving = configuration.servingPods {
     let speed = serving.speed == serving.speed.rounded() ? String(Int(serving.speed)) : String(serving.speed)
     let line = "simulated serving pods: \(serving.trace.name) (\(serving.trace.duration) s) at \(speed)x, profile \(serving.profile.name), "
         + "/metrics on each Deployment pod's IP, port \(serving.port); pods Ready \(serving.podStartDelaySeconds)s after creation; the trace starts at the first Ready pod\n"
-    FileHandle.standardOutput.write(Data(line.utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data(line.utf8))
 }
 
 // Run until SIGINT or SIGTERM, then stop cleanly.

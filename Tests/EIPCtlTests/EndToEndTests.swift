@@ -181,6 +181,19 @@ struct EndToEndTests {
         #expect(r.stdout.hasSuffix("Dry run: nothing was written.\n"))
     }
 
+    /// The workload given in -f beside the pool (as kubectl takes several files) is read, not assumed;
+    /// and --target is the same as --deployment.
+    @Test func theWorkloadMayComeWithThePoolInF() throws {
+        for args in [["-f", "Manifests/samples/bert-triton-deployment.yaml"], ["--target", "Manifests/samples/bert-triton-deployment.yaml"]] {
+            let r = try Eipctl.run(["reconcile", "--dry-run", "-f", "Manifests/samples/bert-triton-pool.yaml"] + args
+                                   + ["--metrics", "P90=480ms,gpu.util=58%", now, "-o", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let value = try JSONValue(parsing: r.stdout)
+            #expect(value["target"]?["assumed"] == false, "\(args)")
+            #expect(value["notes"]?.arrayValue?.contains { $0.stringValue?.contains("assumed") == true } != true, "\(args)")
+        }
+    }
+
     @Test func dryRunJSONIsMachineReadable() throws {
         let r = try Eipctl.run(["reconcile", "--dry-run", "-f", "Manifests/samples/bert-triton-pool.yaml",
                                 "--deployment", "Manifests/samples/bert-triton-deployment.yaml", "--metrics", "P90=480ms,gpu.util=58%", now, "-o", "json"])

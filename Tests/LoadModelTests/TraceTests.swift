@@ -75,6 +75,7 @@ struct TraceTests {
         ("0,1\nx,2\n", "line 2: time 'x' is not a number of seconds"),
         ("0,1\n1,abc\n", "line 2: qps 'abc' is not a number"),
         ("0,1\n1,-3\n", "line 2: qps -3 is negative"),
+        ("0,1e20\n10,1e20\n", "line 1: qps 1e20 is over 1000000000, the most a trace may ask for"),
         ("5,1\n5,2\n", "line 2: time 5 does not come after the previous row's (5); rows must be in increasing time order"),
         ("0,1,2\n", "line 1: expected 2 fields (time,qps), found 3; or start with a header naming the time and qps columns"),
         ("time,qps\n0,1\n1\n", "line 3: expected 2 fields, as in the first row, found 1"),
@@ -106,7 +107,7 @@ struct TraceTests {
         (#"{"status":"success","data":{"resultType":"vector","result":[]}}"#, "the answer is a vector, not a matrix: use /api/v1/query_range (a range query), not /api/v1/query"),
         (#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#, "the query returned no series"),
         (#"{"status":"success","data":{"resultType":"matrix","result":[{"values":[]},{"values":[]}]}}"#, "the query returned 2 series; aggregate them into one, e.g. sum(rate(…[1m]))"),
-        (#"{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"1"],[2,"NaN"]]}]}}"#, "sample 2 (time 2): 'NaN' is not a rate (a finite number ≥ 0)"),
+        (#"{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"1"],[2,"NaN"]]}]}}"#, "sample 2 (time 2): 'NaN' is not a rate (a number from 0 to 1000000000)"),
         (#"{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,1]]}]}}"#, "sample 1: expected [unixSeconds, \"value\"], found [1,1]"),
         ("{\n\"status\": }", "line 2: not valid JSON: expected a value"),
     ])

@@ -110,12 +110,27 @@ public final class ServingSimulation: Sendable {
               let owner = pod["metadata"]?["ownerReferences"]?.arrayValue?.first(where: { $0["kind"] == "Deployment" }),
               let ownerUID = owner["uid"]?.stringValue else { return .notServed }
         if let open = exporters.withLock({ $0[uid] }) { return .exporter(open.ip) }
-        let model = owner["name"]?.stringValue ?? "model"
+        let model = Self.servedModel(of: pod) ?? owner["name"]?.stringValue ?? "model"
         guard let exporter = PodExporter.start(podUID: uid, ownerUID: ownerUID, model: model, port: configuration.port, addresses: addresses) else {
             return .unavailable
         }
         exporters.withLock { $0[uid] = exporter }
         return .exporter(exporter.ip)
+    }
+
+    /// The model a pod's Triton serves, as its series label it: the first `--load-model` of its
+    /// containers' command and args (`--load-model=NAME` or `--load-model NAME`, Triton's explicit
+    /// model control), nil when none names one (the exporter then labels series with the
+    /// Deployment's name).
+    static func servedModel(of pod: JSONObject) -> String? {
+        for container in pod["spec"]?["containers"]?.arrayValue ?? [] {
+            let words = ((container["command"]?.arrayValue ?? []) + (container["args"]?.arrayValue ?? [])).compactMap(\.stringValue)
+            for (i, word) in words.enumerated() {
+                if word.hasPrefix("--load-model="), case let name = String(word.dropFirst("--load-model=".count)), !name.isEmpty { return name }
+                if word == "--load-model", i + 1 < words.count, !words[i + 1].isEmpty { return words[i + 1] }
+            }
+        }
+        return nil
     }
 
     /// Stops the exporter of a pod that goes.

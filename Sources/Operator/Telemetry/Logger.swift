@@ -70,7 +70,7 @@ public struct FormattingLogSink: LogSink {
     let output: @Sendable (String) -> Void
 
     /// `write` receives each line with its newline (default: standard error).
-    public init(format: Logger.Format, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(format: Logger.Format, write: @escaping @Sendable (String) -> Void = { Logger.writeStandardError($0) }) {
         self.format = format
         output = write
     }
@@ -150,7 +150,7 @@ public final class Logger: Sendable {
 
     /// Lines in `format` to `write` (default: standard error).
     public convenience init(level: Level = .info, format: Format = .json, clock: any Clock = SystemClock(),
-                            write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+                            write: @escaping @Sendable (String) -> Void = { Logger.writeStandardError($0) }) {
         self.init(level: level, sink: FormattingLogSink(format: format, write: write), clock: clock)
     }
 
@@ -173,4 +173,13 @@ public final class Logger: Sendable {
     public func error(_ message: String, _ fields: [(String, any LogFieldValue)] = []) { log(.error, message, fields) }
     /// At `debug`.
     public func debug(_ message: String, _ fields: [(String, any LogFieldValue)] = []) { log(.debug, message, fields) }
+}
+
+extension Logger {
+    /// Writes `line` to standard error. A failed write (a closed pipe: the process ignores SIGPIPE
+    /// for libcurl's sake, so it is an error, not a signal) drops the line: a log reader that went
+    /// away must not stop the operator.
+    public static func writeStandardError(_ line: String) {
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
+    }
 }
