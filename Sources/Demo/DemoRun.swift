@@ -179,7 +179,10 @@ public enum DemoRun {
             let generation = deployment?["metadata"]?["generation"]?.intValue ?? 0
             let observedGeneration = deployment?["status"]?["observedGeneration"]?.intValue ?? -1
             let seen = status?["observed"]?["p90"]?.stringValue
-            lastState = "pool: \(status?["observed"]?["source"]?.stringValue ?? "not read yet"), P90 \(seen ?? "unknown"); Deployment: \(ready)/\(replicas) ready"
+            // Why the metrics are not there yet, in the operator's words (MetricsAvailable's message).
+            let metrics = status?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == "MetricsAvailable" }
+            let why = metrics?["status"]?.stringValue == "False" ? metrics?["message"]?.stringValue.map { " (\($0))" } ?? "" : ""
+            lastState = "pool: \(status?["observed"]?["source"]?.stringValue ?? "not read yet"), P90 \(seen ?? "unknown")\(why); Deployment: \(ready)/\(replicas) ready"
             let rolledOut = deployment?["status"]?["updatedReplicas"]?.intValue == replicas && deployment?["status"]?["replicas"]?.intValue == replicas
             if seen != nil, replicas >= manifests.pool.spec.minReplicas, ready == replicas, generation == observedGeneration, rolledOut {
                 view.say("Ready     \(lastState)")
