@@ -154,17 +154,6 @@ struct Reading {
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass (a bound on waiting for
-/// threads and processes, not a measure of time).
-func waitUntil(timeout: Double = 20, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        Thread.sleep(forTimeInterval: 0.05)
-    }
-    return condition()
-}
-
 @Suite("kube-emulator --serve-trace", .runsOnOwnThreads)
 struct ServeTraceFlagTests {
     static var binary: String {

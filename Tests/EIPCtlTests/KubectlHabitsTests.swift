@@ -86,11 +86,11 @@ struct KubectlHabitsTests {
         let lines = LineCollector(reading: process.output)
         // As Ctrl-C from a shell ends it.
         defer { process.kill(SIGINT); process.wait() }
-        #expect(waitFor { lines.lines.count == 2 && cluster.emulator.openWatches >= 1 }, "\(lines.lines)")
+        #expect(waitUntil { lines.lines.count == 2 && cluster.emulator.openWatches >= 1 }, "\(lines.lines)")
         _ = try await client.patch(.elasticInferencePools, namespace: "inference", name: "bert-base", .merge(["spec": ["maxReplicas": 20]]))
-        #expect(waitFor { lines.lines.count == 3 }, "\(lines.lines)")
+        #expect(waitUntil { lines.lines.count == 3 }, "\(lines.lines)")
         _ = try await client.delete(.elasticInferencePools, namespace: "inference", name: "bert-base")
-        #expect(waitFor { lines.lines.count == 4 }, "\(lines.lines)")
+        #expect(waitUntil { lines.lines.count == 4 }, "\(lines.lines)")
         let all = lines.lines
         #expect(all.first?.hasPrefix("NAME        TARGET") == true)
         #expect(all.dropFirst().allSatisfy { $0.hasPrefix("bert-base   Deployment/bert-triton   2     ") }, "\(all)")
@@ -142,16 +142,6 @@ struct KubectlHabitsTests {
         let unknown = try Eipctl.run(["help", "nonsense"])
         #expect(unknown.status == 2 && unknown.stderr.contains("topics: thresholds"))
     }
-}
-
-/// Waits (bounded, polling in real time) until `condition` holds.
-func waitFor(timeout: Double = 15, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        Thread.sleep(forTimeInterval: 0.05)
-    }
-    return condition()
 }
 
 /// The repository's Makefile and shell, from the test (as the PackagingTests' Tools does).

@@ -154,12 +154,3 @@ extension Array where Element == JSONValue {
     var names: [String] { compactMap { $0["object"]?["metadata"]?["name"]?.stringValue } }
 }
 
-/// Waits (bounded, polling) until `condition` holds; its last answer.
-func waitUntil(timeout: Double = 20, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        Thread.sleep(forTimeInterval: 0.02)
-    }
-    return condition()
-}

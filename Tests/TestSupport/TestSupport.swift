@@ -104,6 +104,18 @@ public final class LineCollector: Sendable {
     public var finished: Bool { ended.withLock { $0 } }
 }
 
+/// Polls `condition` every 20 ms, blocking the calling thread, until it holds or `timeout` seconds
+/// pass (a bound on waiting for threads and processes, not a measure of time); its last answer.
+/// Suites that wait this way run on threads of their own, not the cooperative pool.
+public func waitUntil(timeout: Double = 20, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return condition()
+}
+
 /// A small deterministic generator (LoadModel's SplitMix64), so that every run of a randomised
 /// test sees the same cases (and a failure can be replayed).
 public typealias SeededGenerator = SplitMix64
