@@ -72,6 +72,39 @@ struct InformerTests {
         #expect(informer.list(namespace: "absent").isEmpty)
     }
 
+    /// An index follows the cache through adds, changes of the indexed value, deletions, other
+    /// namespaces and a relist; what it finds is what a scan of the list filtered by its function finds.
+    @Test func anIndexFindsWhatTheFilteredListFinds() async throws {
+        let f = try OperatorFixture()
+        let byTarget = ObjectIndex(name: "target") { $0["data"]?["target"]?.stringValue.map { [$0] } ?? [] }
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("a", data: ["target": "x"]))
+        let informer = Informer(client: f.client, resource: .configMaps, indexes: [byTarget])
+        informer.start()
+        defer { informer.stop() }
+        #expect(await eventually { informer.hasSynced })
+        func found(_ value: String, in namespace: String = "default") -> [String] {
+            informer.objects(namespace: namespace, index: "target", value: value).compactMap { $0["metadata"]?["name"]?.stringValue }.sorted()
+        }
+        func scanned(_ value: String, in namespace: String = "default") -> [String] {
+            informer.list(namespace: namespace).filter { byTarget.values($0).contains(value) }.compactMap { $0["metadata"]?["name"]?.stringValue }.sorted()
+        }
+        #expect(found("x") == ["a"])
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("b", data: ["target": "x"]))
+        _ = try await f.client.create(.configMaps, namespace: "default", configMap("c", data: ["target": "y"]))
+        _ = try await f.client.create(.configMaps, namespace: "kube-system", configMap("d", namespace: "kube-system", data: ["target": "x"]))
+        #expect(await eventually { informer.list().count == 4 })
+        #expect(found("x") == ["a", "b"] && found("y") == ["c"] && found("x", in: "kube-system") == ["d"])
+        _ = try await f.client.patch(.configMaps, namespace: "default", name: "b", .merge(["data": ["target": "y"]]))
+        _ = try await f.client.delete(.configMaps, namespace: "default", name: "c")
+        #expect(await eventually { found("y") == ["b"] })
+        #expect(found("x") == ["a"])
+        informer.relist()
+        #expect(await eventually { !informer.isRelisting })
+        for value in ["x", "y", "z"] { #expect(found(value) == scanned(value), "\(value)") }
+        #expect(informer.hasIndex("target") && !informer.hasIndex("owner"))
+        #expect(informer.objects(namespace: "default", index: "owner", value: "x").isEmpty)
+    }
+
     @Test func clusterScopedObjectsAreFoundWithoutANamespace() async throws {
         let f = try OperatorFixture()
         let informer = Informer(client: f.client, resource: .namespaces)

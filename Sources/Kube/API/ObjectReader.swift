@@ -9,12 +9,37 @@ public protocol ObjectReader: Sendable {
     func object(_ resource: ResourceRef, _ key: ObjectKey) async throws(KubeError) -> JSONValue?
     /// The objects of one namespace.
     func objects(_ resource: ResourceRef, namespace: String) async throws(KubeError) -> [JSONValue]
+    /// The objects of one namespace whose values under `index` include `value` (client-go's
+    /// `Indexer.ByIndex`): a lookup where the reader keeps the index, else its list, filtered.
+    func objects(_ resource: ResourceRef, namespace: String, indexedBy index: ObjectIndex, value: String) async throws(KubeError) -> [JSONValue]
     /// An object's `scale` subresource (an `autoscaling/v1` `Scale`: replicas and the selector of
     /// its pods), or nil when there is no such object.
     func scale(_ resource: ResourceRef, _ key: ObjectKey) async throws(KubeError) -> JSONValue?
     /// The resource that serves a kind, found by discovery as client-go's REST mapper finds it,
     /// and whether it has a `scale` subresource; nil when the server serves no such kind.
     func resource(for kind: WorkloadKind) async throws(KubeError) -> ScalableResource?
+}
+
+extension ObjectReader {
+    /// Without an index: the namespace's objects, filtered by the index's function.
+    public func objects(_ resource: ResourceRef, namespace: String, indexedBy index: ObjectIndex, value: String) async throws(KubeError) -> [JSONValue] {
+        try await objects(resource, namespace: namespace).filter { index.values($0).contains(value) }
+    }
+}
+
+/// A secondary index over the objects of one resource, as client-go's `cache.Indexers` defines
+/// one: its name, and the values an object is found under (none: not in the index). An informer
+/// given it keeps it current with its cache, so a lookup costs the objects found, not the namespace.
+public struct ObjectIndex: Sendable {
+    /// What it is called (one name, one function).
+    public let name: String
+    /// The values an object is found under.
+    public let values: @Sendable (JSONValue) -> [String]
+
+    public init(name: String, values: @escaping @Sendable (JSONValue) -> [String]) {
+        self.name = name
+        self.values = values
+    }
 }
 
 /// A resource as discovery lists it, and whether objects of it can be scaled.

@@ -49,9 +49,8 @@ public final class Informer: Sendable {
     /// its list answers 404 the cache is empty and counts as synced, and the list is tried again
     /// after this long (real time). Nil: a 404 is a failure like any other, retried with backoff.
     let absentRelistInterval: Duration?
-    /// By namespace ("" for cluster-scoped objects), then name: a reconcile lists its own
-    /// namespace's objects without walking every other namespace's pods.
-    private let cache = Locked<[String: [String: JSONValue]]>([:])
+    /// The objects and the indexes over them, changed together under one lock.
+    private let cache: Locked<Store>
     private let synced = Locked(false)
     private let handlers = Locked<[@Sendable (InformerEvent) -> Void]>([])
     private let restarts = Locked(0)
@@ -84,7 +83,8 @@ public final class Informer: Sendable {
     /// `admits`: which objects the cache keeps (see the property). `name`: see the property.
     public init(client: KubeClient, resource: ResourceRef, namespace: String? = nil, labelSelector: String? = nil,
                 transform: (@Sendable (JSONValue) -> JSONValue)? = nil, admits: (@Sendable (JSONValue) -> Bool)? = nil,
-                absentRelistInterval: Duration? = nil, name: String? = nil, log: Logger? = nil) {
+                absentRelistInterval: Duration? = nil, name: String? = nil, indexes: [ObjectIndex] = [], log: Logger? = nil) {
+        cache = Locked(Store(indexes: indexes))
         self.client = client
         self.resource = resource
         self.name = name ?? resource.plural
@@ -122,7 +122,18 @@ public final class Informer: Sendable {
 
     /// The cached object, nil when there is none.
     public func get(namespace: String?, name: String) -> JSONValue? {
-        cache.withLock { $0[namespace ?? ""]?[name] }
+        cache.withLock { $0.objects[namespace ?? ""]?[name] }
+    }
+
+    /// Whether it keeps the index called `name` (given at init).
+    public func hasIndex(_ name: String) -> Bool { cache.withLock { $0.indexes[name] != nil } }
+
+    /// The cached objects of `namespace` found under `value` in the index `index` (client-go's
+    /// `ByIndex`); none for an index it does not keep.
+    public func objects(namespace: String, index: String, value: String) -> [JSONValue] {
+        cache.withLock { store in
+            (store.indexed[index]?[value] ?? []).compactMap { key in key.namespace == namespace ? store.objects[namespace]?[key.name] : nil }
+        }
     }
 
     /// The cached object of a key ("" namespace: a cluster-scoped object).
@@ -130,9 +141,9 @@ public final class Informer: Sendable {
 
     /// The cached objects, of one namespace or all.
     public func list(namespace: String? = nil) -> [JSONValue] {
-        cache.withLock { c in
-            guard let namespace else { return c.values.flatMap(\.values) }
-            return c[namespace].map { Array($0.values) } ?? []
+        cache.withLock { store in
+            guard let namespace else { return store.objects.values.flatMap(\.values) }
+            return store.objects[namespace].map { Array($0.values) } ?? []
         }
     }
 
@@ -295,7 +306,6 @@ public final class Informer: Sendable {
     private func apply(_ event: WatchEvent) {
         let object = transform?(event.object) ?? event.object
         let key = ObjectKey(of: object)
-        let (namespace, name) = (key.namespace, key.name)
         let admitted = admits?(object) ?? true
         let change: InformerEvent?
         switch event.type {
@@ -303,22 +313,13 @@ public final class Informer: Sendable {
             change = nil
         case .added where !admitted, .modified where !admitted:
             // Not needed (or no longer): not cached; one cached before goes.
-            let old = cache.withLock { c -> JSONValue? in
-                defer { if c[namespace]?.isEmpty == true { c[namespace] = nil } }
-                return c[namespace]?.removeValue(forKey: name)
-            }
+            let old = cache.withLock { $0.remove(key) }
             change = old.map { .deleted($0) }
         case .added, .modified:
-            let old = cache.withLock { c -> JSONValue? in
-                defer { c[namespace, default: [:]][name] = object }
-                return c[namespace]?[name]
-            }
+            let old = cache.withLock { $0.put(object, at: key) }
             change = old.map { .updated(old: $0, new: object) } ?? .added(object)
         case .deleted:
-            let old = cache.withLock { c -> JSONValue? in
-                defer { if c[namespace]?.isEmpty == true { c[namespace] = nil } }
-                return c[namespace]?.removeValue(forKey: name)
-            }
+            let old = cache.withLock { $0.remove(key) }
             change = .deleted(old ?? object)
         }
         if let change { notify(change) }
@@ -327,22 +328,21 @@ public final class Informer: Sendable {
     /// A fresh list replaces the cache; what differs reaches the handlers.
     private func replace(with items: [JSONValue]) {
         var changes: [InformerEvent] = []
-        cache.withLock { c in
-            var next: [String: [String: JSONValue]] = [:]
+        cache.withLock { store in
+            var next = Store(indexes: store.indexes)
             for item in items where admits?(item) ?? true {
                 let key = ObjectKey(of: item)
-                let (namespace, name) = (key.namespace, key.name)
-                next[namespace, default: [:]][name] = item
-                if let old = c[namespace]?[name] {
+                next.put(item, at: key)
+                if let old = store.objects[key.namespace]?[key.name] {
                     if old["metadata"]?["resourceVersion"] != item["metadata"]?["resourceVersion"] { changes.append(.updated(old: old, new: item)) }
                 } else {
                     changes.append(.added(item))
                 }
             }
-            for (namespace, objects) in c {
-                for (name, old) in objects where next[namespace]?[name] == nil { changes.append(.deleted(old)) }
+            for (namespace, objects) in store.objects {
+                for (name, old) in objects where next.objects[namespace]?[name] == nil { changes.append(.deleted(old)) }
             }
-            c = next
+            store = next
         }
         changes.forEach(notify)
     }
@@ -382,6 +382,49 @@ public final class Informer: Sendable {
     }
 }
 
+/// An informer's cache: its objects by namespace ("" for cluster-scoped objects), then name (a
+/// reconcile lists its own namespace's objects without walking every other namespace's pods), and
+/// each index's keys by value (client-go's `threadSafeMap` with its `Indexers`), kept in step.
+private struct Store {
+    var objects: [String: [String: JSONValue]] = [:]
+    let indexes: [String: ObjectIndex]
+    var indexed: [String: [String: Set<ObjectKey>]] = [:]
+
+    init(indexes: [ObjectIndex]) {
+        self.indexes = Dictionary(indexes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    init(indexes: [String: ObjectIndex]) { self.indexes = indexes }
+
+    /// Caches `object` at `key`; the object it replaces, if any.
+    mutating func put(_ object: JSONValue, at key: ObjectKey) -> JSONValue? {
+        let old = objects[key.namespace]?[key.name]
+        if let old { unindex(old, key) }
+        objects[key.namespace, default: [:]][key.name] = object
+        for (name, index) in indexes {
+            for value in index.values(object) { indexed[name, default: [:]][value, default: []].insert(key) }
+        }
+        return old
+    }
+
+    /// Drops the object at `key`; it, if there was one.
+    mutating func remove(_ key: ObjectKey) -> JSONValue? {
+        guard let old = objects[key.namespace]?.removeValue(forKey: key.name) else { return nil }
+        if objects[key.namespace]?.isEmpty == true { objects[key.namespace] = nil }
+        unindex(old, key)
+        return old
+    }
+
+    private mutating func unindex(_ object: JSONValue, _ key: ObjectKey) {
+        for (name, index) in indexes {
+            for value in index.values(object) {
+                indexed[name]?[value]?.remove(key)
+                if indexed[name]?[value]?.isEmpty == true { indexed[name]?[value] = nil }
+            }
+        }
+    }
+}
+
 /// Reads from the informers' caches: the operator's ``ObjectReader``, one informer per resource.
 /// A resource without an informer (the workloads of other kinds than Deployments, their `scale`
 /// subresources, discovery) is read from the API server through `uncached`, when given, as HPA
@@ -413,6 +456,14 @@ public struct CacheReader: ObjectReader {
     /// The cached objects of a namespace (none for a resource without an informer).
     public func objects(_ resource: ResourceRef, namespace: String) async throws(KubeError) -> [JSONValue] {
         (lists[resource] ?? informers[resource])?.list(namespace: namespace) ?? []
+    }
+
+    /// The cached objects of a namespace an index finds: a lookup when the informer keeps the
+    /// index, else its list filtered.
+    public func objects(_ resource: ResourceRef, namespace: String, indexedBy index: ObjectIndex, value: String) async throws(KubeError) -> [JSONValue] {
+        guard let informer = lists[resource] ?? informers[resource] else { return [] }
+        guard informer.hasIndex(index.name) else { return informer.list(namespace: namespace).filter { index.values($0).contains(value) } }
+        return informer.objects(namespace: namespace, index: index.name, value: value)
     }
 
     /// The `Scale`, from the API server.

@@ -80,7 +80,9 @@ public struct PlanInputs: Sendable {
     /// What else claims the pool's workload: an older pool, ScaledObjects, HPAs. A server without
     /// KEDA answers 404 for ScaledObjects: none.
     static func claims(on pool: ElasticInferencePool, from reader: any ObjectReader) async throws(KubeError) -> [String] {
-        let pools = try await reader.objects(.elasticInferencePools, namespace: pool.namespace)
+        // The pools on the same workload (an index lookup in the operator's cache, not a scan).
+        let pools = try await reader.objects(.elasticInferencePools, namespace: pool.namespace, indexedBy: PoolController.poolsByTarget,
+                                             value: pool.targetKey.description)
         // The pool as stored (its creation time orders the claim), else as the model knows it.
         let object = pools.first { ObjectMeta($0).key == pool.key }
             ?? ["metadata": ["name": .string(pool.name), "namespace": .string(pool.namespace)],

@@ -85,10 +85,11 @@ public final class PoolController: Sendable {
             guard let scope else { return nil }
             return { rule(scope, $0) }
         }
-        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, labelSelector: poolSelector, log: informerLog)
+        pools = Informer(client: client, resource: .elasticInferencePools, namespace: namespace, labelSelector: poolSelector,
+                         indexes: [Self.poolsByTarget], log: informerLog)
         allPools = scope.map { _ in
             Informer(client: client, resource: .elasticInferencePools, namespace: namespace, transform: Informer.poolClaimEssentials,
-                     name: "elasticinferencepools-all", log: informerLog)
+                     name: "elasticinferencepools-all", indexes: [Self.poolsByTarget], log: informerLog)
         }
         deployments = Informer(client: client, resource: .deployments, namespace: namespace,
                                admits: admits { $0.admitsDeployment($1) }, log: informerLog)
@@ -118,25 +119,20 @@ public final class PoolController: Sendable {
                                     staleness: { Self.staleness(of: deciding) ?? (pods.isRelisting ? Self.staleness(of: [pods]) : nil) })
         self.workers = max(1, workers)
         let queue = self.queue
-        let index = self.targets
+        let pools = self.pools
+        /// The keys of the pools on the workload `target` (any kind), from the pools' index.
+        let poolsOn: @Sendable (ObjectKey) -> [ObjectKey] = { target in
+            pools.objects(namespace: target.namespace, index: Self.poolsByTarget.name, value: target.description).map { ObjectKey(of: $0) }
+        }
         // With a selector, what the pools newly need is listed again by the caches that turned it away.
         let relist: @Sendable (CacheScope.Growth) -> Void = { [deployments, autoscalers, scaledObjects, daemonSets, pods] growth in
             if growth.contains(.targets) { deployments.relist(); autoscalers.relist(); scaledObjects.relist() }
             if growth.contains(.pools) { daemonSets.relist() }
             if growth.contains(.pods) { pods.relist() }
         }
-        // A pool's own changes enqueue it, and keep the index of what it targets current (and, with a
-        // selector, what the caches keep).
+        // A pool's own changes enqueue it (and, with a selector, change what the caches keep).
         pools.addHandler { event in
             let key = ObjectKey(of: event.object)
-            index.withLock { targets in
-                if case .updated(let old, _) = event, let previous = ElasticInferencePool.target(of: old) { targets[previous]?.remove(key) }
-                if case .deleted = event {
-                    if let target = ElasticInferencePool.target(of: event.object) { targets[target]?.remove(key) }
-                } else if let target = ElasticInferencePool.target(of: event.object) {
-                    targets[target, default: []].insert(key)
-                }
-            }
             if let scope { relist(scope.poolChanged(event)) }
             if Self.needsReconcile(event) { queue.add(key) }
         }
@@ -144,12 +140,12 @@ public final class PoolController: Sendable {
         // pools still on it: one may hold it now.
         claimCache.addHandler { event in
             guard let left = Self.targetLeft(by: event) else { return }
-            for other in index.withLock({ $0[left] ?? [] }) { queue.add(other) }
+            for other in poolsOn(left) { queue.add(other) }
         }
         // A Deployment's changes enqueue the pools that target it (an index lookup, not a scan).
         deployments.addHandler { event in
             if let scope { relist(scope.deploymentChanged(event)) }
-            for key in index.withLock({ $0[ObjectKey(of: event.object)] ?? [] }) { queue.add(key) }
+            for key in poolsOn(ObjectKey(of: event.object)) { queue.add(key) }
         }
         // A pre-pull DaemonSet's changes (its rollout) enqueue its pool.
         daemonSets.addHandler { event in
@@ -159,13 +155,13 @@ public final class PoolController: Sendable {
         // So do HPAs that name a workload.
         autoscalers.addHandler { event in
             guard let target = HorizontalPodAutoscalerView(event.object).targetKey else { return }
-            for key in index.withLock({ $0[target] ?? [] }) { queue.add(key) }
+            for key in poolsOn(target) { queue.add(key) }
         }
         // And ScaledObjects (the pools on a workload of that name, whatever its kind: the plan sorts it out).
         scaledObjects.addHandler { event in
             guard let name = event.object["spec"]?["scaleTargetRef"]?["name"]?.stringValue else { return }
             let target = ObjectKey(namespace: ObjectKey(of: event.object).namespace, name: name)
-            for key in index.withLock({ $0[target] ?? [] }) { queue.add(key) }
+            for key in poolsOn(target) { queue.add(key) }
         }
     }
 
@@ -215,8 +211,12 @@ public final class PoolController: Sendable {
          ("namespace", key.namespace), ("name", key.name), ("reconcileID", reconcileID.uuidString.lowercased())]
     }
 
-    /// Pools by the Deployment they target.
-    private let targets = Locked<[ObjectKey: Set<ObjectKey>]>([:])
+    /// The pools' index by the workload they target (`namespace/name`, whatever its kind): the
+    /// pools a Deployment's, HPA's or ScaledObject's change concerns, and those a claim is decided
+    /// among, found without a scan of the namespace.
+    public static let poolsByTarget = ObjectIndex(name: "target") { pool in
+        ElasticInferencePool.target(of: pool).map { [$0.description] } ?? []
+    }
 
     /// Starts the informers.
     public func start() {

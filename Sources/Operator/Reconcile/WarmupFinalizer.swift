@@ -42,8 +42,12 @@ final class WarmupFinalizer: Sendable {
         // Take the owned init containers (and the ownership annotation) out of the workload (only a
         // kind with known pod templates ever got them), unless an older pool holds it: then they are
         // that pool's, and this one never wrote to it.
-        let holder = try await ElasticInferencePool.target(of: object) == nil ? nil
-            : TargetClaims.holder(over: object, among: reader.objects(.elasticInferencePools, namespace: meta.namespace ?? "default"))
+        var holder: JSONValue?
+        if let target = ElasticInferencePool.target(of: object) {
+            let onTarget = try await reader.objects(.elasticInferencePools, namespace: target.namespace, indexedBy: PoolController.poolsByTarget,
+                                                    value: target.description)
+            holder = TargetClaims.holder(over: object, among: onTarget)
+        }
         if holder == nil, let target = ElasticInferencePool.target(of: object), let kind = ElasticInferencePool.knownTargetKind(of: object),
            let workload = try await self.workload(kind, target),
            let patch = WarmupPlan.plan(WarmupStrategy(), for: workload).patch {
