@@ -62,13 +62,21 @@ struct KubeconfigTests {
           cluster: {server: "https://k:6443", certificate-authority: ca.pem, insecure-skip-tls-verify: yes, unknown-field: 1}
         - name: other
           cluster: {server: null, certificate-authority-data: "aGVs\\nbG8="}
+        - name: proxied
+          cluster:
+            server: https://10.0.0.1
+            tls-server-name: api.internal
+            proxy-url: http://proxy:3128
+            extensions:
+            - {name: other/extension, extension: {x: 1}}
+            - {name: client.authentication.k8s.io/exec, extension: {audience: eip}}
         users:
         - name: exec
           user:
             client-certificate: /abs/client.pem
             client-key: keys/client.key
             tokenFile: token
-            exec: {command: ./plugin, args: [a, b], env: [{name: TOKEN, value: V}]}
+            exec: {command: ./plugin, args: [a, b], env: [{name: TOKEN, value: V}], provideClusterInfo: true}
         - name: path
           user: {exec: {command: aws}}
         """, file: "/etc/kube/config")
@@ -76,6 +84,11 @@ struct KubeconfigTests {
         #expect(config.contexts["c"] == Kubeconfig.Context(cluster: "k", user: "u", namespace: "team"))
         #expect(config.clusters["k"] == Kubeconfig.Cluster(server: "https://k:6443", certificateAuthority: "/etc/kube/ca.pem", insecureSkipTLSVerify: true))
         #expect(config.clusters["other"]?.certificateAuthorityData == Array("hello".utf8))
+        // What an exec plugin is told of its cluster: the TLS name, the proxy, the exec extension only.
+        let proxied = try #require(config.clusters["proxied"])
+        #expect(proxied.tlsServerName == "api.internal" && proxied.proxyURL == "http://proxy:3128")
+        #expect(proxied.execExtension == ["audience": "eip"])
+        #expect(config.clusters["k"]?.execExtension == nil)
         let user = try #require(config.users["exec"])
         #expect(user.clientCertificate == "/abs/client.pem")
         #expect(user.clientKey == "/etc/kube/keys/client.key")
@@ -83,6 +96,7 @@ struct KubeconfigTests {
         #expect(user.exec?.command == "/etc/kube/./plugin")
         #expect(user.exec?.args == ["a", "b"])
         #expect(user.exec?.env.map { "\($0.name)=\($0.value)" } == ["TOKEN=V"])
+        #expect(user.exec?.provideClusterInfo == true && config.users["path"]?.exec?.provideClusterInfo == false)
         #expect(config.users["path"]?.exec?.command == "aws", "a command without '/' is looked up on PATH")
     }
 
