@@ -99,12 +99,24 @@ struct BoundedServerTests {
         let early = try #require(RawConnection(port: server.port), "one flood connection of our own, to see it closed")
         let flood = try ConnectionFlood(port: server.port, count: 500)
         defer { flood.stop() }
+        // During the flood a request is answered at its first or second try: a connection the test
+        // thread has opened but not yet written to is silent like the flood's, and when 15 newer
+        // ones arrive first (a loaded machine) it is the oldest silent one and makes room, as a
+        // probe's connection may; the probe's next period, here an immediate second try, is answered.
         var answers: [String?] = []
+        var retried = 0
         while answers.count < 200 && !(flood.waitUntilOpen(timeout: 0) && answers.count >= 20) {
-            answers.append(RawConnection(port: server.port)?.get("/healthz"))
+            var answer = RawConnection(port: server.port)?.get("/healthz")
+            if answer == nil {
+                retried += 1
+                answer = RawConnection(port: server.port)?.get("/healthz")
+            }
+            answers.append(answer)
             #expect(server.connectionCount <= 16)
         }
+        #expect(retried <= answers.count / 10, "few first tries lost: \(retried) of \(answers.count)")
         #expect(flood.waitUntilOpen())
+        // After it, every request at its first try.
         for _ in 0..<10 { answers.append(RawConnection(port: server.port)?.get("/readyz")) }
         #expect(answers.allSatisfy { $0 == "HTTP/1.1 200 OK" }, "\(answers)")
         #expect(server.connectionCount <= 16)
